@@ -1,0 +1,46 @@
+"""The canonical balance model: units, quantities, references and balances. No I/O."""
+
+from canonical.balance import Balance, Figure, Period, Provenance
+from canonical.errors import (
+    BalanceInconsistentError,
+    CanonicalError,
+    InexactConversionError,
+    MissingScheduleError,
+)
+from canonical.refs import EmployeeRef, LeaveKind, LeaveTypeRef
+from canonical.units import (
+    Quantity,
+    Rounded,
+    RoundingMode,
+    Unit,
+    WorkSchedule,
+    WorkSchedules,
+    convert,
+    convert_rounded,
+    round_quantity,
+    to_decimal,
+)
+
+__all__ = [
+    "Balance",
+    "BalanceInconsistentError",
+    "CanonicalError",
+    "EmployeeRef",
+    "Figure",
+    "InexactConversionError",
+    "LeaveKind",
+    "LeaveTypeRef",
+    "MissingScheduleError",
+    "Period",
+    "Provenance",
+    "Quantity",
+    "Rounded",
+    "RoundingMode",
+    "Unit",
+    "WorkSchedule",
+    "WorkSchedules",
+    "convert",
+    "convert_rounded",
+    "round_quantity",
+    "to_decimal",
+]
