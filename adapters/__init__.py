@@ -1,0 +1,1 @@
+"""Vendor SDKs, adapters and emulators, one package per vendor, on a shared core (`_core`)."""

@@ -1,0 +1,1 @@
+"""The shared SDK core: every vendor package builds on these pieces (private to `adapters`)."""

@@ -1,0 +1,188 @@
+"""What a vendor adapter promises the sync engine.
+
+An adapter translates between one vendor's wire models and canonical `Balance`s. It declares
+what its dialect can do (`Capabilities`); the engine plans around that instead of guessing.
+
+The write cycle, per employee and leave type:
+1. `plan_write(intent, current)`: which operation the write would be (set, import, credit,
+   reduce, skip, blocked) and why; may read the target, never writes.
+2. The engine journals the intent, then calls `apply_write(intent)`.
+3. After a crash or `WriteOutcomeUnknown`, the engine calls `confirm_write(intent)` to learn
+   from the target itself whether the write took effect, before anything is written again.
+
+Adapters are async (the engine runs many operations concurrently). Every quantity an adapter
+receives is already in the target's unit (`target_unit`) and rounded to its step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+
+from adapters._core.retry import RetryPolicy
+from adapters._core.secrets import Secret
+from canonical import Balance, EmployeeRef, LeaveTypeRef, Quantity, RoundingMode, Unit
+
+
+class WriteKind(StrEnum):
+    """What a write means in a dialect."""
+
+    NONE = "none"  # read-only: nothing writes a balance
+    SET = "set"  # absolute remaining (Kenjo, Journyx)
+    IMPORT = "import"  # absolute as of a date (Bezala)
+    LEDGER = "ledger"  # a delta credited or taken back as transactions (Zeitstrom)
+
+
+class OperationKind(StrEnum):
+    """One planned operation, as shown in a plan and recorded in the journal."""
+
+    SET = "set"
+    IMPORT = "import"
+    CREDIT = "credit"
+    REDUCE = "reduce"
+    SKIP = "skip"
+    BLOCKED = "blocked"
+    UNMAPPED = "unmapped"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    can_read: bool
+    can_write: bool
+    write_kind: WriteKind
+    # A target that cannot be read: the engine must remember what it last wrote.
+    remembers_writes: bool = False
+
+
+@dataclass(frozen=True)
+class TargetUnit:
+    """The unit a target stores for a leave type, and the rounding it demands (if any)."""
+
+    unit: Unit
+    step: Decimal | None = None
+    mode: RoundingMode = RoundingMode.HALF_EVEN
+
+
+@dataclass(frozen=True)
+class WriteIntent:
+    """One balance the engine wants the target to hold. `operation_id` is stable across
+    retries and resumes: adapters label what they create with it, so a resumed write can find
+    its own earlier attempt."""
+
+    operation_id: str
+    run_id: str
+    employee: EmployeeRef
+    leave_type: LeaveTypeRef
+    remaining: Quantity
+    as_of: date
+    source: str  # the source system's configured name, for descriptions and labels
+    allow_below_threshold: bool = False
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    kind: OperationKind
+    before: Quantity | None
+    after: Quantity | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """What `apply_write` did. `kind` may differ from the plan (e.g. skip when already done)."""
+
+    kind: OperationKind
+    after: Quantity | None
+    note: str = ""
+    record_ids: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Confirmation(StrEnum):
+    APPLIED = "applied"
+    NOT_APPLIED = "not_applied"
+    UNKNOWN = "unknown"  # the target cannot tell (write-only dialects)
+
+
+@runtime_checkable
+class BalanceAdapter(Protocol):
+    """The engine's view of one configured system."""
+
+    system: str  # the configured system name, e.g. "kenjo-prod"
+    vendor: str  # the dialect, e.g. "kenjo"
+    capabilities: Capabilities
+
+    def target_unit(self, leave_type_id: str) -> TargetUnit:
+        """The unit (and rounding) this system stores for `leave_type_id`."""
+        ...
+
+    async def read_balances(
+        self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
+    ) -> list[Balance]:
+        """Current balances of the given employees and leave types (vendor ids). Balances that
+        do not exist are simply absent. Raises `NotImplementedError` when `can_read` is false."""
+        ...
+
+    async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:
+        """The operation `apply_write(intent)` would perform; writes nothing."""
+        ...
+
+    async def apply_write(self, intent: WriteIntent) -> WriteOutcome:
+        """Make the target hold `intent.remaining`. Raises `WriteBlocked` when the dialect
+        cannot, `WriteOutcomeUnknown` when the fate of a sent write is unknown."""
+        ...
+
+    async def confirm_write(self, intent: WriteIntent) -> Confirmation:
+        """Whether the target shows `intent` applied (read back; never writes)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class WriteBlocked(Exception):
+    """The dialect cannot reach the intended value; nothing was written. `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def provenance_note(intent: WriteIntent, limit: int = 1000) -> str:
+    """A human-readable description of where a written value came from, within `limit` chars."""
+    text = (
+        f"balance-gateway: remaining {intent.remaining} from {intent.source} "
+        f"as of {intent.as_of.isoformat()} (run {intent.run_id}, op {intent.operation_id})"
+    )
+    return text[:limit]
+
+
+@dataclass(frozen=True)
+class AdapterConfig:
+    """Everything needed to build one system's adapter (`adapters.<vendor>.build_adapter`).
+
+    `credentials` keys are the vendor's own (each adapter module lists them in
+    `CREDENTIAL_KEYS`); `options` holds vendor-specific settings, documented by the adapter.
+    """
+
+    system: str
+    base_url: str
+    credentials: Mapping[str, Secret] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    transport: httpx.AsyncBaseTransport | None = None
+    retry: RetryPolicy | None = None
+    timeout: float = 30.0
+
+    def credential(self, key: str) -> Secret:
+        """The credential `key`; a `KeyError` that names the missing key, never a value."""
+        try:
+            return self.credentials[key]
+        except KeyError:
+            have = ", ".join(sorted(self.credentials)) or "none"
+            raise KeyError(
+                f"system {self.system!r} needs credential {key!r} (has: {have})"
+            ) from None

@@ -1,0 +1,146 @@
+"""Authentication as `httpx.Auth` flows: one generator serves the sync and async clients.
+
+- `StaticTokenAuth`: a fixed token with the vendor's scheme (`Bearer`, `Token`, or none).
+- `BasicAPIKeyAuth`: HTTP Basic with an API key in place of the password.
+- `LoginAuth`: exchanges credentials for a token (a login request the vendor documents), caches
+  it, renews it before it expires and, once, when a request answers 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from adapters._core.errors import AuthenticationError, GatewayError, parse_body, status_error
+from adapters._core.secrets import Secret, as_secret
+
+
+class StaticTokenAuth(httpx.Auth):
+    """`Authorization: <scheme> <token>`; an empty scheme sends the token as it is."""
+
+    def __init__(self, token: str | Secret, scheme: str = "Bearer") -> None:
+        self._token = as_secret(token)
+        self._scheme = scheme
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = self._token.reveal()
+        request.headers["Authorization"] = f"{self._scheme} {token}" if self._scheme else token
+        yield request
+
+
+class BasicAPIKeyAuth(httpx.Auth):
+    """HTTP Basic where the password is an API key."""
+
+    def __init__(self, username: str, api_key: str | Secret) -> None:
+        self._username = username
+        self._api_key = as_secret(api_key)
+        # The encoded pair is as secret as the key itself.
+        pair = f"{username}:{self._api_key.reveal()}".encode()
+        self._header = Secret("Basic " + base64.b64encode(pair).decode("ascii"))
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header.reveal()
+        yield request
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """A token obtained by logging in; `header_value` is what goes into `Authorization`."""
+
+    header_value: Secret
+    expires_at: datetime | None = None
+
+
+class LoginError(AuthenticationError):
+    """The login exchange itself was refused."""
+
+
+class LoginAuth(httpx.Auth, ABC):
+    """Log in once, reuse the token, renew it on expiry or on one 401.
+
+    Subclasses say how to build the login request and read its response. Credentials live in
+    `Secret`s; nothing here logs or formats them.
+    """
+
+    requires_response_body = True
+    # Renew a little early so a token does not expire between check and use.
+    expiry_margin = timedelta(seconds=60)
+
+    def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
+        self._grant: TokenGrant | None = None
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+        self.login_count = 0
+
+    @abstractmethod
+    def build_login_request(self, base: httpx.URL) -> httpx.Request:
+        """The vendor's login request; `base` is the URL of the request that needs a token."""
+
+    @abstractmethod
+    def parse_login_response(self, response: httpx.Response) -> TokenGrant:
+        """The grant in a successful login response."""
+
+    @property
+    def grant(self) -> TokenGrant | None:
+        return self._grant
+
+    def set_grant(self, grant: TokenGrant | None) -> None:
+        """Install (or forget, with None) a token, e.g. after an explicit `client.login()`."""
+        with self._lock:
+            self._grant = grant
+
+    def needs_login(self) -> bool:
+        grant = self._grant
+        if grant is None:
+            return True
+        return (
+            grant.expires_at is not None and self._clock() >= grant.expires_at - self.expiry_margin
+        )
+
+    def accept_login_response(self, response: httpx.Response) -> TokenGrant:
+        """Check a login response and cache its grant; raises `LoginError` when refused."""
+        if response.status_code >= 400:
+            error = status_error(response)
+            raise LoginError(
+                method=error.method, path=error.path, status_code=error.status_code, body=error.body
+            )
+        try:
+            grant = self.parse_login_response(response)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GatewayError(
+                f"login answered {response.status_code} without a usable token "
+                f"({type(exc).__name__}); body keys: {_keys(parse_body(response))}"
+            ) from None
+        self.login_count += 1
+        self.set_grant(grant)
+        return grant
+
+    def _apply(self, request: httpx.Request) -> TokenGrant:
+        grant = self._grant
+        assert grant is not None
+        request.headers["Authorization"] = grant.header_value.reveal()
+        return grant
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.needs_login():
+            login_response = yield self.build_login_request(request.url)
+            self.accept_login_response(login_response)
+        used = self._apply(request)
+        response = yield request
+        if response.status_code == 401:
+            # Renew once: someone else may already have done so while we waited.
+            if self._grant is used or self._grant is None:
+                login_response = yield self.build_login_request(request.url)
+                self.accept_login_response(login_response)
+            self._apply(request)
+            yield request
+
+
+def _keys(body: object) -> str:
+    return ", ".join(sorted(body)) if isinstance(body, dict) else type(body).__name__

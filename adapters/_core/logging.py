@@ -1,0 +1,42 @@
+"""Structured request logging with secrets kept out.
+
+Each request attempt logs one event (`http.request`) with method, path, status, attempt and
+duration. Headers and bodies are never logged, and every string that is logged passes through
+`scrub`, which masks any credential a client was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+from adapters._core.secrets import scrub
+
+logger = structlog.get_logger("balance_gateway.http")
+
+_SECRET_KEYS = frozenset(
+    {"authorization", "cookie", "set-cookie", "token", "api_key", "apikey", "password", "secret"}
+)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {
+            k: ("***" if str(k).lower() in _SECRET_KEYS else _clean(v)) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(_clean(v) for v in value)
+    return value
+
+
+def redact_secrets(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A structlog processor: masks secret-named keys and any registered secret value."""
+    for key in list(event_dict):
+        event_dict[key] = "***" if key.lower() in _SECRET_KEYS else _clean(event_dict[key])
+    return event_dict

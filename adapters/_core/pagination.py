@@ -1,0 +1,86 @@
+"""Iterators that walk every page lazily, and refuse to walk in circles.
+
+A vendor client supplies `fetch(cursor) -> Page`; the first call gets `cursor=None`. A page
+knows the cursor of the next page (`None` on the last). Cursors are whatever the dialect uses:
+a page number, an offset, a next-link URL. Seeing the same cursor twice raises
+`PaginationError`, as a server bug must not become an endless loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from adapters._core.errors import PaginationError
+
+T = TypeVar("T")
+
+# A generous ceiling: no documented collection needs more, and a runaway server is stopped.
+MAX_PAGES = 100_000
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of items and the cursor of the page after it."""
+
+    items: Sequence[T]
+    next_cursor: Hashable | None = None
+
+
+def next_page_number(current_page: int, total_pages: int) -> int | None:
+    """Page-number pagination: the next page, or None after the last."""
+    return current_page + 1 if current_page < total_pages else None
+
+
+def next_offset(offset: int, limit: int, received: int, total: int | None) -> int | None:
+    """Offset/limit pagination: the next offset, or None when nothing is left."""
+    if received == 0:
+        return None
+    following = offset + received
+    if total is not None:
+        return following if following < total else None
+    return following if received >= limit else None
+
+
+class _LoopGuard:
+    def __init__(self) -> None:
+        self._seen: set[Hashable] = set()
+
+    def check(self, cursor: Hashable) -> None:
+        if cursor in self._seen:
+            raise PaginationError(
+                f"the server sent page cursor {cursor!r} twice; stopping instead of looping"
+            )
+        if len(self._seen) >= MAX_PAGES:
+            raise PaginationError(f"more than {MAX_PAGES} pages; stopping")
+        self._seen.add(cursor)
+
+
+def iterate_pages(fetch: Callable[[Hashable | None], Page[T]]) -> Iterator[T]:
+    """Every item of every page, fetching each page only when it is reached."""
+    guard = _LoopGuard()
+    cursor: Hashable | None = None
+    while True:
+        page = fetch(cursor)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        guard.check(page.next_cursor)
+        cursor = page.next_cursor
+
+
+async def aiterate_pages(
+    fetch: Callable[[Hashable | None], Awaitable[Page[T]]],
+) -> AsyncIterator[T]:
+    """Async twin of `iterate_pages`."""
+    guard = _LoopGuard()
+    cursor: Hashable | None = None
+    while True:
+        page = await fetch(cursor)
+        for item in page.items:
+            yield item
+        if page.next_cursor is None:
+            return
+        guard.check(page.next_cursor)
+        cursor = page.next_cursor
