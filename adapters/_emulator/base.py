@@ -1,0 +1,178 @@
+"""The emulator base every vendor emulator builds on.
+
+A vendor emulator subclasses `Emulator[State]`: it names its state model (pydantic), builds the
+sample dataset, renders errors in its vendor's style, and adds the vendor's routes. The base
+gives it tenants, the admin API, fault injection and state dump/load.
+
+Tenants: every credential (a static token, or a session issued by a login route) belongs to
+one tenant, and handlers only ever see that tenant's state. The default tenant is `default`.
+
+Admin API (not part of any vendor API, so it lives under `/_emulator/` and is never faulted):
+    GET  /_emulator/state            {"tenants": {name: state}}
+    PUT  /_emulator/state            load that shape (or one bare state, for ?tenant=, default
+                                     `default`)
+    POST /_emulator/reset            every tenant back to the sample dataset, faults cleared
+    GET  /_emulator/faults           {"config": FaultConfig, "counts": {...}}
+    PUT  /_emulator/faults           a FaultConfig
+Handlers must be `async def` without awaits while they change state: the event loop then makes
+each change atomic, which threaded `def` handlers would not be.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Generic, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from adapters._emulator.faults import FaultConfig, FaultInjector, FaultMiddleware
+
+S = TypeVar("S", bound=BaseModel)
+
+DEFAULT_TENANT = "default"
+
+
+@dataclass
+class EmulatorOptions:
+    """How to start an emulator; the CLI's `emulate` flags map onto these."""
+
+    token: str | None = None  # the default tenant's credential; None = the vendor's default
+    data: Path | None = None  # a state file (the admin API's GET /_emulator/state shape)
+    latency_ms: float = 0
+    fail_rate: float = 0
+    rate_limit: float | None = None
+    seed: int = 0
+    # More tenants: credential -> tenant name; each starts from the sample dataset.
+    tenants: Mapping[str, str] = field(default_factory=dict)
+
+
+class Emulator(ABC, Generic[S]):
+    """An in-memory fake of one vendor API, served as a FastAPI app (`self.app`)."""
+
+    vendor: ClassVar[str]
+    title: ClassVar[str]
+    default_token: ClassVar[str] = "emulator-token"
+
+    def __init__(self, options: EmulatorOptions | None = None) -> None:
+        self.options = options or EmulatorOptions()
+        self.token = self.options.token or self.default_token
+        # credential -> tenant; login routes add session tokens here too.
+        self.credentials: dict[str, str] = {self.token: DEFAULT_TENANT, **self.options.tenants}
+        self.tenants: dict[str, S] = {}
+        self.reset_state()
+        if self.options.data is not None:
+            self.load_state(json.loads(self.options.data.read_text()))
+        self.faults = FaultInjector(
+            FaultConfig(
+                seed=self.options.seed,
+                latency_ms=self.options.latency_ms,
+                error_rate=self.options.fail_rate,
+                rate_limit=self.options.rate_limit,
+            )
+        )
+        self.app = self._build_app()
+
+    # -- what a vendor emulator provides ------------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def state_model(cls) -> type[S]:
+        """The pydantic model of one tenant's state."""
+
+    @abstractmethod
+    def sample_state(self) -> S:
+        """A fresh sample dataset: every id the seed's examples use."""
+
+    @abstractmethod
+    def error_body(self, status: int, message: str) -> Any:
+        """An error body in the vendor's style (also used for injected faults)."""
+
+    @abstractmethod
+    def add_routes(self, app: FastAPI) -> None:
+        """Register the vendor's routes and exception handlers on `app`."""
+
+    def credentials_text(self) -> list[str]:
+        """Lines printed at start: how a client authenticates against this emulator."""
+        return [f"token: {self.token}"]
+
+    # -- tenants ------------------------------------------------------------------------------
+
+    def tenant_for(self, credential: str | None) -> str | None:
+        return None if credential is None else self.credentials.get(credential)
+
+    def state_for(self, tenant: str) -> S:
+        if tenant not in self.tenants:
+            self.tenants[tenant] = self.sample_state()
+        return self.tenants[tenant]
+
+    def issue_session(self, tenant: str, prefix: str = "") -> str:
+        """A new random credential for `tenant` (what a login route hands out)."""
+        token = prefix + secrets.token_urlsafe(24)
+        self.credentials[token] = tenant
+        return token
+
+    # -- state --------------------------------------------------------------------------------
+
+    def reset_state(self) -> None:
+        names = {DEFAULT_TENANT, *self.credentials.values()}
+        self.tenants = {name: self.sample_state() for name in names}
+
+    def dump_state(self) -> dict[str, Any]:
+        return {"tenants": {name: s.model_dump(mode="json") for name, s in self.tenants.items()}}
+
+    def load_state(self, payload: Any, tenant: str | None = None) -> None:
+        """Load `{"tenants": {...}}`, or one bare state into `tenant` (default tenant)."""
+        model = self.state_model()
+        if isinstance(payload, dict) and "tenants" in payload and tenant is None:
+            loaded = {name: model.model_validate(s) for name, s in payload["tenants"].items()}
+            self.tenants.update(loaded)
+        else:
+            self.tenants[tenant or DEFAULT_TENANT] = model.model_validate(payload)
+
+    # -- the app ------------------------------------------------------------------------------
+
+    def _build_app(self) -> FastAPI:
+        app = FastAPI(title=f"{self.title} (balance-gateway emulator)", version="emulator")
+        self._add_admin_routes(app)
+        self.add_routes(app)
+        app.add_middleware(FaultMiddleware, injector=self.faults, error_body=self.error_body)
+        return app
+
+    def _add_admin_routes(self, app: FastAPI) -> None:
+        @app.get("/_emulator/state", include_in_schema=False)
+        async def get_state() -> dict[str, Any]:
+            return self.dump_state()
+
+        @app.put("/_emulator/state", include_in_schema=False)
+        async def put_state(request: Request, tenant: str | None = None) -> JSONResponse:
+            try:
+                self.load_state(await request.json(), tenant)
+            except (ValueError, ValidationError) as exc:
+                return JSONResponse({"error": f"invalid state: {exc}"}, status_code=400)
+            return JSONResponse(self.dump_state())
+
+        @app.post("/_emulator/reset", include_in_schema=False)
+        async def reset() -> dict[str, str]:
+            self.reset_state()
+            self.faults.configure(FaultConfig(seed=self.options.seed))
+            return {"status": "reset"}
+
+        @app.get("/_emulator/faults", include_in_schema=False)
+        async def get_faults() -> dict[str, Any]:
+            return {"config": self.faults.config.model_dump(), "counts": dict(self.faults.counts)}
+
+        @app.put("/_emulator/faults", include_in_schema=False)
+        async def put_faults(request: Request) -> JSONResponse:
+            try:
+                config = FaultConfig.model_validate(await request.json())
+            except (ValueError, ValidationError) as exc:
+                return JSONResponse({"error": f"invalid fault config: {exc}"}, status_code=400)
+            self.faults.configure(config)
+            return JSONResponse({"config": config.model_dump()})

@@ -1,0 +1,43 @@
+"""The vendors `balance-gateway emulate` can serve. Each module named here exposes
+`build_emulator(options: EmulatorOptions) -> Emulator`."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any, Protocol
+
+from adapters._emulator.base import Emulator, EmulatorOptions
+
+EMULATOR_MODULES: dict[str, str] = {
+    "bezala": "adapters.bezala.emulator",
+    "companyflow": "adapters.companyflow.emulator",
+    "journyx": "adapters.journyx.emulator",
+    "kenjo": "adapters.kenjo.emulator",
+    "zeitstrom": "adapters.zeitstrom.emulator",
+}
+
+
+class _EmulatorModule(Protocol):
+    def build_emulator(self, options: EmulatorOptions) -> Emulator[Any]: ...
+
+
+def available_vendors() -> list[str]:
+    """Vendors whose emulator is installed, in name order."""
+    found = []
+    for vendor, module in sorted(EMULATOR_MODULES.items()):
+        try:
+            if importlib.util.find_spec(module) is not None:
+                found.append(vendor)
+        except ModuleNotFoundError:
+            continue
+    return found
+
+
+def build_emulator(vendor: str, options: EmulatorOptions | None = None) -> Emulator[Any]:
+    """A fresh emulator for `vendor`; `KeyError` naming the known vendors if there is none."""
+    if vendor not in available_vendors():
+        known = ", ".join(available_vendors()) or "none"
+        raise KeyError(f"no emulator for vendor {vendor!r}; available: {known}")
+    module: _EmulatorModule = importlib.import_module(EMULATOR_MODULES[vendor])
+    return module.build_emulator(options or EmulatorOptions())
