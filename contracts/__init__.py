@@ -1,0 +1,2 @@
+"""Contract suites: recorded fixtures per vendor (`contracts/<vendor>/<operation>/*.json`) and
+the harness that replays them against the SDK, the emulator, or the live vendor."""

@@ -1,0 +1,34 @@
+"""What the harness needs to know about one vendor: `contracts/<vendor>/binding.py` defines
+`BINDING = ContractBinding(...)`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from adapters._emulator import Emulator
+
+
+@dataclass(frozen=True)
+class ContractBinding:
+    vendor: str
+    # The vendor's sync / async SDK client, talking through `transport`, authenticated with a
+    # static credential (so the SDK check needs no login exchange).
+    make_client: Callable[[httpx.BaseTransport], Any]
+    make_async_client: Callable[[httpx.AsyncBaseTransport], Any]
+    # Headers carrying a valid credential for the emulator's default tenant; may log in
+    # through `client` (whose base URL is the emulator).
+    emulator_auth: Callable[[Emulator[Any], httpx.AsyncClient], Awaitable[dict[str, str]]]
+    # Headers carrying a wrong credential.
+    invalid_auth: Mapping[str, str]
+    # Live: environment variable names the live check needs, and how to turn their values
+    # into auth headers (may log in through `client`).
+    live_env: tuple[str, ...] = ()
+    live_auth: (
+        Callable[[Mapping[str, str], httpx.AsyncClient], Awaitable[dict[str, str]]] | None
+    ) = None
+    # Extra emulator setup before each fixture (rarely needed).
+    prepare_emulator: Callable[[Emulator[Any]], None] | None = field(default=None)

@@ -1,0 +1,1 @@
+"""The sync engine, its configuration, journal and state store, and the command line."""

@@ -1,0 +1,62 @@
+"""`balance-gateway emulate VENDOR`: serve a vendor emulator over HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from adapters._emulator import EmulatorOptions, available_vendors, build_emulator, serve
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="emulate")(emulate)
+
+
+def emulate(
+    vendor: str | None = typer.Argument(None, help="Which vendor's API to emulate."),
+    list_vendors: bool = typer.Option(False, "--list", help="List the vendors and exit."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    token: str | None = typer.Option(None, help="Credential of the default tenant."),
+    data: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, help="Start from this state file (admin API shape)."
+    ),
+    latency_ms: float = typer.Option(0, min=0, help="Latency added to every request."),
+    fail_rate: float = typer.Option(
+        0, min=0, max=1, help="Share of requests answered with an injected 500."
+    ),
+    rate_limit: float | None = typer.Option(
+        None, min=0.001, help="Requests per second allowed (token bucket); 429 beyond."
+    ),
+    seed: int = typer.Option(0, help="Seed of the fault schedule, to replay a run."),
+) -> None:
+    """Serve a faithful emulator of a vendor's API, for trying the SDKs and the engine."""
+    vendors = available_vendors()
+    if list_vendors:
+        for name in vendors:
+            console.print(name)
+        return
+    if vendor is None:
+        console.print(f"[red]name a vendor:[/] {', '.join(vendors)}")
+        raise typer.Exit(2)
+    if vendor not in vendors:
+        console.print(f"[red]no emulator for {vendor!r}.[/] Available: {', '.join(vendors)}")
+        raise typer.Exit(2)
+    options = EmulatorOptions(
+        token=token,
+        data=data,
+        latency_ms=latency_ms,
+        fail_rate=fail_rate,
+        rate_limit=rate_limit,
+        seed=seed,
+    )
+    emulator = build_emulator(vendor, options)
+    console.print(f"[bold]{emulator.title}[/] emulator at [cyan]http://{host}:{port}[/]")
+    for line in emulator.credentials_text():
+        console.print(f"  {line}")
+    console.print(f"  admin API: http://{host}:{port}/_emulator/state (not part of {vendor}'s API)")
+    serve(emulator.app, host=host, port=port)

@@ -1,0 +1,423 @@
+"""The sync configuration: a TOML file, validated by pydantic, plus the employee mapping CSV.
+
+    [systems.hr]                       # one table per system; the name is yours
+    vendor = "companyflow"             # bezala | companyflow | journyx | kenjo | zeitstrom
+    base_url = "https://api.example.com"
+    credentials = { email = "HR_EMAIL", password = "HR_PASSWORD" }   # ENVIRONMENT VARIABLE NAMES
+    options = { company_id = "1" }     # vendor-specific, passed to the adapter
+    requests_per_second = 20           # this system's request budget (token bucket)
+
+    [[syncs]]
+    name = "hr-to-time"
+    source = "hr"
+    target = "time"
+    types = [{ source = "1", target = "vacation", kind = "vacation" }]
+    figure = "remaining"               # the canonical figure carried (default remaining)
+    rounding = { step = "0.5", mode = "half_even" }   # default: what the target demands
+    as_of = "today"                    # or "2025-03-31"
+    allow_below_threshold = false
+
+    [mapping]
+    file = "employees.csv"             # relative to this file
+    [schedule]
+    hours_per_day = 8                  # default working day, per person in the CSV
+    [guardrails]
+    max_change = "30 days"             # largest change of one balance (days, hours or minutes)
+    max_operations = 500               # most writes in one run
+    [concurrency]
+    max_in_flight = 16                 # requests in flight across all systems
+    [state]
+    path = "balance-gateway.sqlite3"   # relative to this file
+
+Credentials are never written in the file: each value names an environment variable, read at
+load time. A value that does not look like a variable name is refused as a probable literal
+secret, and the message never repeats it. Every error (`ConfigError`) names the file and key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from adapters._core.registry import ADAPTER_MODULES, adapter_module, known_vendors
+from adapters._core.secrets import Secret
+from canonical import CanonicalError, Figure, LeaveKind, Quantity, RoundingMode, Unit, WorkSchedule
+from gateway.errors import ConfigError
+from gateway.mapping import EmployeeMapping, load_mapping
+
+ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+# A system name becomes part of "system:id" references and a CSV column: keep it plain.
+SYSTEM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+_QUANTITY = re.compile(r"^\s*(?P<value>[-+]?[0-9]*\.?[0-9]+)\s*(?P<unit>[a-z]+)\s*$")
+_UNIT_WORDS = {
+    "day": Unit.DAYS,
+    "days": Unit.DAYS,
+    "hour": Unit.HOURS,
+    "hours": Unit.HOURS,
+    "minute": Unit.MINUTES,
+    "minutes": Unit.MINUTES,
+}
+
+
+def _decimal(value: object) -> object:
+    """TOML floats (7.5) become exact Decimals through their text, never through binary."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoundingConfig(_Strict):
+    """Round converted values to a multiple of `step` (in the target's unit) with `mode`."""
+
+    step: Decimal = Field(gt=0)
+    mode: RoundingMode = RoundingMode.HALF_EVEN
+
+    _step = field_validator("step", mode="before")(_decimal)
+
+
+class TypePair(_Strict):
+    """One leave type of the source carried to one leave type of the target (vendor ids)."""
+
+    source: str = Field(min_length=1)
+    target: str = Field(min_length=1)
+    kind: LeaveKind | None = None
+
+    @field_validator("source", "target", mode="before")
+    @classmethod
+    def _ids_are_text(cls, value: object) -> object:
+        # Numeric ids written without quotes are still ids: keep them as their text.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+
+class SystemConfig(_Strict):
+    """One configured system: which dialect, where, and how to authenticate."""
+
+    vendor: str
+    base_url: str = Field(min_length=1)
+    credentials: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
+    requests_per_second: float | None = Field(default=20.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("vendor")
+    @classmethod
+    def _known_vendor(cls, value: str) -> str:
+        if value not in ADAPTER_MODULES:
+            raise ValueError(
+                f"unknown vendor {value!r}; expected one of {', '.join(sorted(ADAPTER_MODULES))}"
+            )
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("credentials")
+    @classmethod
+    def _env_var_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, name in value.items():
+            # Never echo `name` back: when it is refused it is probably the secret itself.
+            if not ENV_VAR_NAME.match(name):
+                raise ValueError(
+                    f"credential {key!r} must name an environment variable (capitals, digits "
+                    "and underscores, e.g. KENJO_API_KEY), and this value does not look like "
+                    "one: it looks like a literal secret, which is refused. Put the secret in "
+                    "an environment variable and write the variable's name here"
+                )
+        return value
+
+
+class SyncConfig(_Strict):
+    """One direction of travel: balances of `types` from system `source` to system `target`."""
+
+    name: str = Field(min_length=1)
+    source: str
+    target: str
+    types: list[TypePair] = Field(min_length=1)
+    figure: Figure = Figure.REMAINING
+    rounding: RoundingConfig | None = None
+    as_of: Literal["today"] | date = "today"
+    allow_below_threshold: bool = False
+
+    def as_of_date(self, today: date) -> date:
+        """The as-of date of this sync's balances: `today` when configured as "today"."""
+        return today if self.as_of == "today" else self.as_of
+
+
+class MappingConfig(_Strict):
+    file: str = "employees.csv"
+
+
+class ScheduleConfig(_Strict):
+    hours_per_day: Decimal = Decimal(8)
+
+    _hours = field_validator("hours_per_day", mode="before")(_decimal)
+
+    @field_validator("hours_per_day")
+    @classmethod
+    def _working_day(cls, value: Decimal) -> Decimal:
+        try:
+            WorkSchedule(value)
+        except CanonicalError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+def parse_quantity(text: str) -> Quantity:
+    """`"30 days"`, `"7.5 hours"`, `"90 minutes"` as a Quantity; ValueError otherwise."""
+    match = _QUANTITY.match(text)
+    unit = _UNIT_WORDS.get(match["unit"]) if match else None
+    if match is None or unit is None:
+        raise ValueError(
+            f"{text!r} is not an amount with a unit; write e.g. '10 days', '80 hours' or "
+            "'600 minutes'"
+        )
+    try:
+        return Quantity.of(Decimal(match["value"]), unit)
+    except (InvalidOperation, CanonicalError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+class GuardrailsConfig(_Strict):
+    """Limits checked on the whole plan before anything is written.
+
+    `max_change` bounds |after - before| of one balance. It is an amount with its unit and is
+    converted to each target's unit with that person's working day; a balance whose current
+    value is unknown (a write-only target never written) counts from 0.
+    """
+
+    max_change: str | None = "30 days"
+    max_operations: int | None = Field(default=500, ge=0)
+
+    @field_validator("max_change")
+    @classmethod
+    def _amount(cls, value: str | None) -> str | None:
+        if value is not None:
+            quantity = parse_quantity(value)
+            if quantity.value <= 0:
+                raise ValueError("must be greater than 0")
+        return value
+
+    def max_change_quantity(self) -> Quantity | None:
+        return None if self.max_change is None else parse_quantity(self.max_change)
+
+
+class ConcurrencyConfig(_Strict):
+    max_in_flight: int = Field(default=16, ge=1, le=512)
+
+
+class StateConfig(_Strict):
+    path: str = "balance-gateway.sqlite3"
+
+
+class ConfigFile(_Strict):
+    """The TOML document, as written."""
+
+    systems: dict[str, SystemConfig]
+    syncs: list[SyncConfig] = Field(min_length=1)
+    mapping: MappingConfig = Field(default_factory=MappingConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)
+    concurrency: ConcurrencyConfig = Field(default_factory=ConcurrencyConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded, checked configuration: the file as written plus what it points at.
+
+    `credentials` maps system name -> credential key -> Secret (empty when loaded without
+    credentials, e.g. to list runs); `mapping` is None when loaded without the mapping.
+    """
+
+    path: Path
+    file: ConfigFile
+    credentials: Mapping[str, Mapping[str, Secret]]
+    mapping: EmployeeMapping | None
+    state_path: Path
+
+    @property
+    def schedule(self) -> WorkSchedule:
+        return WorkSchedule(self.file.schedule.hours_per_day)
+
+    def sync(self, name: str) -> SyncConfig:
+        """The sync called `name`; ConfigError listing the configured names otherwise."""
+        for sync in self.file.syncs:
+            if sync.name == name:
+                return sync
+        names = ", ".join(s.name for s in self.file.syncs)
+        raise ConfigError(self.path, "syncs", f"no sync is called {name!r}; configured: {names}")
+
+    def selected_syncs(self, name: str | None) -> list[SyncConfig]:
+        """Every sync, or only the one called `name`."""
+        return list(self.file.syncs) if name is None else [self.sync(name)]
+
+
+def _key(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _pydantic_errors(path: Path, exc: ValidationError) -> ConfigError:
+    # Only loc and msg are used: pydantic's own rendering repeats the input, which may be a secret.
+    problems = []
+    for error in exc.errors():
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append((_key(error["loc"]), message))
+    key, message = problems[0]
+    if len(problems) > 1:
+        message += "; and " + "; ".join(f"{k}: {m}" for k, m in problems[1:])
+    return ConfigError(path, key, message)
+
+
+def _check_references(path: Path, doc: ConfigFile) -> None:
+    for name in doc.systems:
+        if not SYSTEM_NAME.match(name):
+            raise ConfigError(
+                path,
+                f"systems.{name}",
+                "a system name starts with a letter and holds only letters, digits, '_', '.' "
+                "and '-' (it is also the mapping CSV's column name)",
+            )
+    seen: set[str] = set()
+    for index, sync in enumerate(doc.syncs):
+        where = f"syncs[{index}]"
+        if sync.name in seen:
+            raise ConfigError(path, f"{where}.name", f"the sync name {sync.name!r} is used twice")
+        seen.add(sync.name)
+        for role in ("source", "target"):
+            system = getattr(sync, role)
+            if system not in doc.systems:
+                known = ", ".join(sorted(doc.systems)) or "none"
+                raise ConfigError(
+                    path,
+                    f"{where}.{role}",
+                    f"no system is called {system!r}; configured: {known}",
+                )
+        if sync.source == sync.target:
+            raise ConfigError(path, f"{where}.target", "a sync needs two different systems")
+        pairs: set[str] = set()
+        for i, pair in enumerate(sync.types):
+            if pair.target in pairs:
+                raise ConfigError(
+                    path,
+                    f"{where}.types[{i}].target",
+                    f"target type {pair.target!r} is written twice by this sync",
+                )
+            pairs.add(pair.target)
+
+
+def _check_credential_keys(path: Path, name: str, system: SystemConfig) -> None:
+    if system.vendor not in known_vendors():
+        return  # checked when the adapter is built (SetupError names the missing package)
+    accepted = adapter_module(system.vendor).CREDENTIAL_KEYS
+    given = set(system.credentials)
+    allowed = {key for keys in accepted for key in keys}
+    unknown = sorted(given - allowed)
+    if unknown or not any(set(keys) <= given for keys in accepted):
+        choices = " or ".join("{" + ", ".join(keys) + "}" for keys in accepted)
+        problem = (
+            f"unknown credential key(s) {', '.join(unknown)}; "
+            if unknown
+            else "incomplete credentials; "
+        )
+        raise ConfigError(
+            path,
+            f"systems.{name}.credentials",
+            f"{problem}{system.vendor} takes {choices}",
+        )
+
+
+def _read_credentials(
+    path: Path, doc: ConfigFile, env: Mapping[str, str]
+) -> dict[str, dict[str, Secret]]:
+    resolved: dict[str, dict[str, Secret]] = {}
+    for name, system in doc.systems.items():
+        secrets: dict[str, Secret] = {}
+        for key, variable in system.credentials.items():
+            value = env.get(variable)
+            if not value:
+                raise ConfigError(
+                    path,
+                    f"systems.{name}.credentials.{key}",
+                    f"environment variable {variable} is not set (or empty); export it "
+                    "before running",
+                )
+            secrets[key] = Secret(value)
+        resolved[name] = secrets
+    return resolved
+
+
+def load_config(
+    path: Path | str,
+    *,
+    env: Mapping[str, str] | None = None,
+    with_credentials: bool = True,
+    with_mapping: bool = True,
+) -> Config:
+    """Load and check the configuration at `path`.
+
+    `env` is where credential variables are looked up (default: the process environment).
+    `with_credentials=False` / `with_mapping=False` skip reading secrets / the CSV (for commands
+    that only read the state store). Raises ConfigError naming the file and the key (and the
+    line, for the mapping CSV) for every problem found.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read the configuration: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"not valid TOML: {exc}") from None
+    try:
+        doc = ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        raise _pydantic_errors(path, exc) from None
+    _check_references(path, doc)
+    for name, system in doc.systems.items():
+        _check_credential_keys(path, name, system)
+    base = path.parent
+    credentials = (
+        _read_credentials(path, doc, os.environ if env is None else env)
+        if with_credentials
+        else {}
+    )
+    mapping = None
+    if with_mapping:
+        used = sorted({s for sync in doc.syncs for s in (sync.source, sync.target)})
+        mapping = load_mapping(base / doc.mapping.file, sorted(doc.systems), used)
+    return Config(
+        path=path,
+        file=doc,
+        credentials=credentials,
+        mapping=mapping,
+        state_path=base / doc.state.path,
+    )
+
+
+def state_path_only(path: Path | str) -> Path:
+    """The state store path of the configuration at `path`, reading nothing else.
+
+    Raises ConfigError like `load_config`.
+    """
+    return load_config(path, with_credentials=False, with_mapping=False).state_path
