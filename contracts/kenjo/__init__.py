@@ -1,0 +1,1 @@
+"""Kenjo contract fixtures: set-balance, login, employees and time-off requests."""
