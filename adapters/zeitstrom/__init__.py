@@ -1,0 +1,48 @@
+"""Zeitstrom: absence balances kept as a ledger of absence transactions (days).
+
+The SDK (`Client`, `AsyncClient`), its wire models, the balance adapter (`ZeitstromAdapter`,
+`build_adapter`) and the emulator (`adapters.zeitstrom.emulator`, served by
+`balance-gateway emulate zeitstrom`).
+"""
+
+from adapters.zeitstrom.adapter import (
+    CREDENTIAL_KEYS,
+    LABEL_PREFIX,
+    ZeitstromAdapter,
+    build_adapter,
+    label_for,
+)
+from adapters.zeitstrom.client import DEFAULT_BASE_URL, AsyncClient, Client
+from adapters.zeitstrom.models import (
+    AbsenceTransaction,
+    AbsenceTransactionPage,
+    BalanceAggregate,
+    BalanceAggregateList,
+    QuoteMode,
+    Source,
+    SourceTotals,
+    TotalsAggregate,
+    TotalsAggregateList,
+    TransactionWrite,
+)
+
+__all__ = [
+    "CREDENTIAL_KEYS",
+    "DEFAULT_BASE_URL",
+    "LABEL_PREFIX",
+    "AbsenceTransaction",
+    "AbsenceTransactionPage",
+    "AsyncClient",
+    "BalanceAggregate",
+    "BalanceAggregateList",
+    "Client",
+    "QuoteMode",
+    "Source",
+    "SourceTotals",
+    "TotalsAggregate",
+    "TotalsAggregateList",
+    "TransactionWrite",
+    "ZeitstromAdapter",
+    "build_adapter",
+    "label_for",
+]

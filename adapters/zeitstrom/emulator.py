@@ -1,0 +1,548 @@
+"""An in-memory Zeitstrom: employees, absence types and the absence-transactions ledger.
+
+Faithful to the seed where it speaks (paths, filters, fields, `amount >= 0`, only manual
+transactions deletable) and Django-REST-Framework-like where it is silent, every such choice
+marked ASSUMED:
+
+- Auth: `Authorization: Token <key>`; 401 `{"detail": "Authentication credentials were not
+  provided."}` without one, `{"detail": "Invalid token."}` for an unknown key [docs: DRF].
+- Errors: `{"detail": "..."}` for 401/403/404/405, `{"field": ["..."]}` for validation (400).
+- Sign (ASSUMED, DIALECTS.md): `absence` debits, `manual`/`one-time-rule`/`repeating-rule`
+  credit; the net balance is credits - debits.
+- The aggregate body (ASSUMED, undocumented), one row per employee and absence type with
+  transactions, sorted by employee then type, not paginated:
+      balance=true:  {"count": n, "results": [{"employee_id", "missing_type",
+                      "credited", "debited", "balance"}]}
+      balance=false: {"count": n, "results": [{"employee_id", "missing_type",
+                      "totals": {"manual", "absence", "one-time-rule", "repeating-rule"}}]}
+- Amounts are stored as Decimal and rendered as JSON numbers (`30.0`), as the seed shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adapters._emulator.base import Emulator, EmulatorOptions
+from adapters.zeitstrom.client import AGGREGATE_PATH, MAX_LIMIT, TRANSACTIONS_PATH
+from adapters.zeitstrom.models import DEBIT_SOURCES, Source
+
+# [docs] LimitOffsetPagination: default 100, at most 1000.
+DEFAULT_LIMIT = 100
+
+NO_CREDENTIALS = "Authentication credentials were not provided."
+INVALID_TOKEN = "Invalid token."
+NOT_FOUND = "Not found."
+REQUIRED = "This field is required."
+# ASSUMED: 403 (DRF's permission-denied status) for changing a transaction a rule or an
+# absence created; the seed says only manual ones can be deleted, not with which status.
+NOT_MANUAL = 'Only transactions with source "manual" can be changed or deleted.'
+
+
+class Employee(BaseModel):
+    id: str
+    name: str
+
+
+class AbsenceType(BaseModel):
+    """An absence type; `has_quota` (ASSUMED) says whether it counts against a quota, which is
+    what the list filter `quote_mode=quota|no-quota` selects on."""
+
+    missing_type: str
+    name: str
+    has_quota: bool
+
+
+class Transaction(BaseModel):
+    id: str
+    employee_id: str
+    label: str = ""
+    missing_type: str
+    date: dt.date
+    amount: Decimal = Field(ge=0)
+    source: Source
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "employee_id": self.employee_id,
+            "label": self.label,
+            "missing_type": self.missing_type,
+            "date": self.date.isoformat(),
+            "amount": _number(self.amount),
+            "source": self.source.value,
+        }
+
+
+class ZeitstromState(BaseModel):
+    """One tenant's data. Transactions are kept in creation order."""
+
+    employees: list[Employee] = Field(default_factory=list)
+    absence_types: list[AbsenceType] = Field(default_factory=list)
+    transactions: list[Transaction] = Field(default_factory=list)
+
+
+class DRFError(Exception):
+    """An error answer in Zeitstrom's (DRF's) style."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        self.status = status
+        self.body = body
+        super().__init__(status)
+
+
+def _number(value: Decimal) -> float:
+    # The seed renders amounts as JSON numbers (30.0); storage stays Decimal.
+    return float(value)
+
+
+# The seed's example ids, kept verbatim (ids are opaque: these are not hex).
+ANNA = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+JONAS = "b2c3d4e5-f6a7-4890-9bcd-ef1234567891"
+
+
+def sample_transactions() -> list[Transaction]:
+    def tx(
+        id_: str, employee: str, label: str, kind: str, day: str, amount: str, source: Source
+    ) -> Transaction:
+        return Transaction(
+            id=id_,
+            employee_id=employee,
+            label=label,
+            missing_type=kind,
+            date=dt.date.fromisoformat(day),
+            amount=Decimal(amount),
+            source=source,
+        )
+
+    return [
+        # [seed] the list example's two transactions, verbatim.
+        tx(
+            "t1t1t1t1-t2t2-t3t3-t4t4-t5t5t5t5t5t5", ANNA, "Annual vacation entitlement 2024",
+            "holiday", "2024-01-01", "30.0", Source.REPEATING_RULE,
+        ),
+        tx(
+            "t2t2t2t2-t3t3-t4t4-t5t5-t6t6t6t6t6t6", ANNA, "Summer vacation",
+            "holiday", "2024-06-10", "5.0", Source.ABSENCE,
+        ),
+        # ASSUMED: the seed's list answer says count 3 but shows two results; this is the third.
+        tx(
+            "t3t3t3t3-t4t4-t5t5-t6t6-t7t7t7t7t7t7", ANNA, "Autumn break",
+            "holiday", "2024-10-14", "3.0", Source.ABSENCE,
+        ),
+        # Outside the seed's daterange, and a no-quota type: the filters have something to drop.
+        tx(
+            "5e1f0c2a-7b3d-4c8e-9a6f-2d4b8c0e1f3a", ANNA, "Flu",
+            "sickness", "2025-02-03", "2.0", Source.ABSENCE,
+        ),
+        # Jonas: 25 + 2 - 7 = 20 days of holiday left.
+        tx(
+            "8c9d0e1f-2a3b-4c5d-8e7f-9a0b1c2d3e4f", JONAS, "Annual vacation entitlement 2024",
+            "holiday", "2024-01-01", "25.0", Source.REPEATING_RULE,
+        ),
+        tx(
+            "0a1b2c3d-4e5f-4a7b-8c9d-0e1f2a3b4c5d", JONAS, "Seniority bonus",
+            "holiday", "2024-03-01", "2.0", Source.ONE_TIME_RULE,
+        ),
+        tx(
+            "3f4e5d6c-7b8a-4968-8574-635241302f1e", JONAS, "Family trip",
+            "holiday", "2024-08-05", "7.0", Source.ABSENCE,
+        ),
+    ]  # fmt: skip
+
+
+def sample_dataset() -> ZeitstromState:
+    """Two employees (the seed's, and one more), holiday and sickness, and the seed's
+    transactions: Anna's holiday net is 30 - 5 - 3 = 22 days, Jonas's 25 + 2 - 7 = 20."""
+    return ZeitstromState(
+        employees=[Employee(id=ANNA, name="Anna Becker"), Employee(id=JONAS, name="Jonas Weber")],
+        absence_types=[
+            AbsenceType(missing_type="holiday", name="Urlaub", has_quota=True),
+            AbsenceType(missing_type="sickness", name="Krankheit", has_quota=False),
+        ],
+        transactions=sample_transactions(),
+    )
+
+
+# -- pure helpers: query parsing, validation, arithmetic ----------------------------------------
+
+
+def _choice_error(value: str) -> str:
+    return f"Select a valid choice. {value} is not one of the available choices."
+
+
+def parse_daterange(raw: str) -> tuple[dt.date, dt.date]:
+    """`YYYY-MM-DD|YYYY-MM-DD`, start <= end; DRFError 400 otherwise (ASSUMED message)."""
+    message = "Enter a valid date range: YYYY-MM-DD|YYYY-MM-DD, start on or before end."
+    parts = raw.split("|")
+    try:
+        if len(parts) != 2 or any(len(p) != 10 for p in parts):
+            raise ValueError(raw)
+        start, end = (dt.date.fromisoformat(p) for p in parts)
+    except ValueError:
+        raise DRFError(400, {"daterange": [message]}) from None
+    if start > end:
+        raise DRFError(400, {"daterange": [message]})
+    return start, end
+
+
+def parse_sources(raw: str) -> set[str]:
+    """Comma-separated sources (ASSUMED separator); an unknown one is a 400."""
+    allowed = {s.value for s in Source}
+    wanted = {part.strip() for part in raw.split(",") if part.strip()}
+    bad = sorted(wanted - allowed)
+    if bad:
+        raise DRFError(400, {"sources": [_choice_error(b) for b in bad]})
+    return wanted
+
+
+def parse_positive(raw: str | None, default: int, *, cutoff: int | None = None) -> int:
+    """DRF's LimitOffsetPagination leniency (ASSUMED to match): a value that is not a positive
+    integer falls back to the default, and a limit above the maximum is cut to it."""
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    if value <= 0:
+        return default
+    return min(value, cutoff) if cutoff is not None else value
+
+
+def parse_offset(raw: str | None) -> int:
+    if raw is None:
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        return 0
+    return max(0, value)
+
+
+def validate_write(payload: Any, employees: set[str], missing_types: set[str]) -> dict[str, Any]:
+    """Check a create/update body like a DRF serializer: every problem at once, per field.
+
+    ASSUMED: employee_id, missing_type, date and amount are required (the seed marks only
+    employee_id, but a transaction without the others means nothing); label is optional.
+    `id` and `source` are read-only and ignored.
+    """
+    if not isinstance(payload, dict):
+        kind = "list" if isinstance(payload, list) else type(payload).__name__
+        raise DRFError(
+            400, {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]}
+        )
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+
+    def text(field: str) -> str | None:
+        value = payload.get(field)
+        if value is None:
+            errors[field] = [REQUIRED if field not in payload else "This field may not be null."]
+            return None
+        if not isinstance(value, str):
+            errors[field] = ["Not a valid string."]
+            return None
+        if not value:
+            errors[field] = ["This field may not be blank."]
+            return None
+        return value
+
+    employee = text("employee_id")
+    if employee is not None:
+        if employee in employees:
+            clean["employee_id"] = employee
+        else:
+            errors["employee_id"] = [f'Invalid pk "{employee}" - object does not exist.']
+    missing_type = text("missing_type")
+    if missing_type is not None:
+        if missing_type in missing_types:
+            clean["missing_type"] = missing_type
+        else:
+            errors["missing_type"] = [f'"{missing_type}" is not a valid choice.']
+    label = payload.get("label", "")
+    if label is None or not isinstance(label, str):
+        errors["label"] = ["Not a valid string."]
+    else:
+        clean["label"] = label
+    day = text("date")
+    if day is not None:
+        try:
+            if len(day) != 10:
+                raise ValueError(day)
+            clean["date"] = dt.date.fromisoformat(day)
+        except ValueError:
+            errors["date"] = [
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."
+            ]
+    if "amount" not in payload or payload["amount"] is None:
+        errors["amount"] = [REQUIRED if "amount" not in payload else "This field may not be null."]
+    else:
+        raw = payload["amount"]
+        amount: Decimal | None = None
+        if isinstance(raw, Decimal | int | str) and not isinstance(raw, bool):
+            try:
+                amount = Decimal(str(raw).strip())
+            except InvalidOperation:
+                amount = None
+        if amount is None or not amount.is_finite():
+            errors["amount"] = ["A valid number is required."]
+        elif amount < 0:
+            errors["amount"] = ["Ensure this value is greater than or equal to 0."]
+        else:
+            clean["amount"] = amount
+    if errors:
+        raise DRFError(400, errors)
+    return clean
+
+
+def aggregate_rows(
+    transactions: list[Transaction], employee_ids: set[str] | None, *, balance: bool
+) -> list[dict[str, Any]]:
+    """The aggregate's rows (ASSUMED shape, see the module docstring)."""
+    totals: dict[tuple[str, str], dict[str, Decimal]] = {}
+    for tx in transactions:
+        if employee_ids is not None and tx.employee_id not in employee_ids:
+            continue
+        per_source = totals.setdefault(
+            (tx.employee_id, tx.missing_type), {s.value: Decimal(0) for s in Source}
+        )
+        per_source[tx.source.value] += tx.amount
+    rows: list[dict[str, Any]] = []
+    for (employee, kind), per_source in sorted(totals.items()):
+        if balance:
+            debited = sum((v for s, v in per_source.items() if s in DEBIT_SOURCES), Decimal(0))
+            credited = sum((v for s, v in per_source.items() if s not in DEBIT_SOURCES), Decimal(0))
+            rows.append(
+                {
+                    "employee_id": employee,
+                    "missing_type": kind,
+                    "credited": _number(credited),
+                    "debited": _number(debited),
+                    "balance": _number(credited - debited),
+                }
+            )
+        else:
+            rows.append(
+                {
+                    "employee_id": employee,
+                    "missing_type": kind,
+                    "totals": {s: _number(v) for s, v in per_source.items()},
+                }
+            )
+    return rows
+
+
+def _employee_filter(raw: str | None) -> set[str] | None:
+    if raw is None:
+        return None
+    ids = {part for part in raw.split("|") if part}
+    return ids or None
+
+
+class ZeitstromEmulator(Emulator[ZeitstromState]):
+    """Zeitstrom's absence-transactions API over in-memory state, one state per tenant."""
+
+    vendor = "zeitstrom"
+    title = "Zeitstrom"
+
+    @classmethod
+    def state_model(cls) -> type[ZeitstromState]:
+        return ZeitstromState
+
+    def sample_state(self) -> ZeitstromState:
+        return sample_dataset()
+
+    def error_body(self, status: int, message: str) -> Any:
+        return {"detail": message}
+
+    def credentials_text(self) -> list[str]:
+        return [f"token: {self.token}", f"send it as the header  Authorization: Token {self.token}"]
+
+    # -- request helpers ------------------------------------------------------------------------
+
+    def _tenant(self, request: Request) -> ZeitstromState:
+        header = request.headers.get("authorization")
+        if not header:
+            raise DRFError(401, {"detail": NO_CREDENTIALS})
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "token":
+            # DRF's TokenAuthentication ignores other schemes: as if no credentials came.
+            raise DRFError(401, {"detail": NO_CREDENTIALS})
+        key = key.strip()
+        if not key or " " in key:
+            raise DRFError(401, {"detail": "Invalid token header. No credentials provided."})
+        tenant = self.tenant_for(key)
+        if tenant is None:
+            raise DRFError(401, {"detail": INVALID_TOKEN})
+        return self.state_for(tenant)
+
+    @staticmethod
+    async def _json_body(request: Request) -> Any:
+        raw = await request.body()
+        try:
+            return json.loads(raw, parse_float=Decimal) if raw else {}
+        except ValueError as exc:
+            raise DRFError(400, {"detail": f"JSON parse error - {exc}"}) from None
+
+    @staticmethod
+    def _find(state: ZeitstromState, transaction_id: str) -> Transaction:
+        for tx in state.transactions:
+            if tx.id == transaction_id:
+                return tx
+        raise DRFError(404, {"detail": NOT_FOUND})
+
+    @staticmethod
+    def _manual_only(tx: Transaction) -> None:
+        if tx.source is not Source.MANUAL:
+            raise DRFError(403, {"detail": NOT_MANUAL})
+
+    # -- routes ---------------------------------------------------------------------------------
+
+    def add_routes(self, app: FastAPI) -> None:
+        @app.exception_handler(DRFError)
+        async def drf_error(request: Request, exc: DRFError) -> JSONResponse:
+            headers = {"WWW-Authenticate": 'Token realm="api"'} if exc.status == 401 else None
+            return JSONResponse(exc.body, status_code=exc.status, headers=headers)
+
+        @app.exception_handler(RequestValidationError)
+        async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+            errors: dict[str, list[str]] = {}
+            for error in exc.errors():
+                field = str(error["loc"][-1]) if error.get("loc") else "non_field_errors"
+                errors.setdefault(field, []).append(str(error.get("msg", "Invalid value.")))
+            return JSONResponse(errors, status_code=400)
+
+        @app.exception_handler(StarletteHTTPException)
+        async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+            if exc.status_code == 404:
+                detail = NOT_FOUND
+            elif exc.status_code == 405:
+                detail = f'Method "{request.method}" not allowed.'
+            else:
+                detail = str(exc.detail)
+            return JSONResponse({"detail": detail}, status_code=exc.status_code)
+
+        @app.get(TRANSACTIONS_PATH, summary="List all transactions")
+        async def list_transactions(
+            request: Request,
+            employee_ids: str | None = Query(None, description="pipe-separated employee ids"),
+            daterange: str | None = Query(None, description="YYYY-MM-DD|YYYY-MM-DD"),
+            sources: str | None = Query(None, description="comma-separated (ASSUMED)"),
+            quote_mode: str | None = Query(None, description="all | quota | no-quota"),
+            limit: str | None = Query(None, description=f"default 100, at most {MAX_LIMIT}"),
+            offset: str | None = Query(None),
+        ) -> JSONResponse:
+            state = self._tenant(request)
+            employees = _employee_filter(employee_ids)
+            window = parse_daterange(daterange) if daterange else None
+            wanted = parse_sources(sources) if sources else None
+            mode = quote_mode or "all"
+            if mode not in {"all", "quota", "no-quota"}:
+                raise DRFError(400, {"quote_mode": [_choice_error(mode)]})
+            quota_types = {t.missing_type for t in state.absence_types if t.has_quota}
+            matches = [
+                tx
+                for tx in state.transactions
+                if (employees is None or tx.employee_id in employees)
+                and (window is None or window[0] <= tx.date <= window[1])
+                and (wanted is None or tx.source.value in wanted)
+                and (mode == "all" or (mode == "quota") == (tx.missing_type in quota_types))
+            ]
+            # ASSUMED order: by date, then creation order (the seed's example is in date order).
+            matches.sort(key=lambda tx: tx.date)
+            size = parse_positive(limit, DEFAULT_LIMIT, cutoff=MAX_LIMIT)
+            start = parse_offset(offset)
+            url = request.url
+            following = start + size
+            next_url = (
+                str(url.include_query_params(limit=size, offset=following))
+                if following < len(matches)
+                else None
+            )
+            if start <= 0:
+                previous_url = None
+            elif start - size <= 0:
+                previous_url = str(
+                    url.include_query_params(limit=size).remove_query_params("offset")
+                )
+            else:
+                previous_url = str(url.include_query_params(limit=size, offset=start - size))
+            return JSONResponse(
+                {
+                    "count": len(matches),
+                    "next": next_url,
+                    "previous": previous_url,
+                    "results": [tx.wire() for tx in matches[start:following]],
+                }
+            )
+
+        @app.post(TRANSACTIONS_PATH, status_code=201, summary="Create a transaction")
+        async def create_transaction(request: Request) -> JSONResponse:
+            state = self._tenant(request)
+            payload = await self._json_body(request)
+            # No await below: the change is atomic on the event loop.
+            clean = validate_write(
+                payload,
+                {e.id for e in state.employees},
+                {t.missing_type for t in state.absence_types},
+            )
+            tx = Transaction(id=str(uuid.uuid4()), source=Source.MANUAL, **clean)
+            state.transactions.append(tx)
+            # ASSUMED: 201 with the created transaction (DRF's CreateModelMixin).
+            return JSONResponse(tx.wire(), status_code=201)
+
+        @app.get(AGGREGATE_PATH, summary="Aggregate balances")
+        async def aggregate(
+            request: Request,
+            employee_ids: str | None = Query(None, description="pipe-separated employee ids"),
+            balance: str | None = Query(None, description="true: net balance; false: gross"),
+        ) -> JSONResponse:
+            state = self._tenant(request)
+            flag = (balance or "false").lower()
+            # DRF's BooleanField spellings; ASSUMED default false (gross totals).
+            if flag in {"true", "1", "yes", "on"}:
+                net = True
+            elif flag in {"false", "0", "no", "off"}:
+                net = False
+            else:
+                raise DRFError(400, {"balance": ["Must be a valid boolean."]})
+            rows = aggregate_rows(state.transactions, _employee_filter(employee_ids), balance=net)
+            return JSONResponse({"count": len(rows), "results": rows})
+
+        @app.put(TRANSACTIONS_PATH + "{transaction_id}/", summary="Update a transaction")
+        async def update_transaction(transaction_id: str, request: Request) -> JSONResponse:
+            state = self._tenant(request)
+            payload = await self._json_body(request)
+            tx = self._find(state, transaction_id)
+            self._manual_only(tx)
+            clean = validate_write(
+                payload,
+                {e.id for e in state.employees},
+                {t.missing_type for t in state.absence_types},
+            )
+            updated = tx.model_copy(update=clean)
+            state.transactions[state.transactions.index(tx)] = updated
+            return JSONResponse(updated.wire())
+
+        @app.delete(TRANSACTIONS_PATH + "{transaction_id}/", summary="Delete a transaction")
+        async def delete_transaction(transaction_id: str, request: Request) -> Response:
+            state = self._tenant(request)
+            tx = self._find(state, transaction_id)
+            self._manual_only(tx)
+            state.transactions.remove(tx)
+            return Response(status_code=204)
+
+
+def build_emulator(options: EmulatorOptions) -> ZeitstromEmulator:
+    """A fresh Zeitstrom emulator (the `balance-gateway emulate zeitstrom` entry point)."""
+    return ZeitstromEmulator(options)
