@@ -1,0 +1,296 @@
+"""Bezala as a balance system: canonical `Balance`s in, dated imports out.
+
+Leave type ids are Bezala's balance types:
+    vacation    days, fractions allowed (no rounding step)
+    work_time   minutes, whole minutes only (`target_unit` asks for step 1)
+
+Reading gives, per employee (a Bezala user id) and balance type, the latest import as a
+`Balance` whose `remaining` is the imported value and `as_of` the import's date (the value
+holds at the END of that date).
+
+Writing is `WriteKind.IMPORT`: the intended remaining balance is imported dated `intent.as_of`.
+An import for the same user, type and date that already holds the value makes the write a
+`skip`. One that holds another value is replaced (deleted, then posted again) only when this
+project made it; an import made by anyone else is never deleted, and the write is `blocked`
+with the reason (ASSUMED: blocked rather than posting a second import beside it, so that a
+person's correction is never silently overridden).
+
+"Made by this project" (ASSUMED): an import whose `creator_id` is the Bezala user the adapter
+authenticates as. Bezala has no label or note on an import, so that user id is the only mark;
+give it as the option `creator_id` (the emulator prints it at start). Without it no import
+counts as ours, and a differing import on the date blocks the write. Use a dedicated API user
+for the gateway, so that its imports are told apart from people's.
+
+Options (`AdapterConfig.options`):
+    creator_id   the Bezala user id the credentials act as (int or digits); see above.
+Credentials (`CREDENTIAL_KEYS`): `token`, or `email` and `password` (login).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from adapters._core.adapter import (
+    AdapterConfig,
+    Capabilities,
+    Confirmation,
+    OperationKind,
+    PlannedWrite,
+    TargetUnit,
+    WriteBlocked,
+    WriteIntent,
+    WriteKind,
+    WriteOutcome,
+)
+from adapters._core.errors import NotFoundError
+from adapters.bezala.client import AsyncClient, check_integer_id
+from adapters.bezala.models import BalanceType, SortOrder, TimeBalance
+from canonical import (
+    Balance,
+    EmployeeRef,
+    LeaveKind,
+    LeaveTypeRef,
+    Provenance,
+    Quantity,
+    RoundingMode,
+    Unit,
+)
+
+CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("token",), ("email", "password"))
+
+TARGET_UNITS: dict[BalanceType, TargetUnit] = {
+    BalanceType.VACATION: TargetUnit(Unit.DAYS),
+    BalanceType.WORK_TIME: TargetUnit(Unit.MINUTES, step=Decimal(1), mode=RoundingMode.HALF_EVEN),
+}
+LEAVE_KINDS: dict[BalanceType, LeaveKind] = {
+    BalanceType.VACATION: LeaveKind.VACATION,
+    BalanceType.WORK_TIME: LeaveKind.WORK_TIME,
+}
+
+
+def _record_order(record: TimeBalance) -> tuple[dt.date, int]:
+    # Bezala ids are integers [seed]; among imports on one date the newest one counts.
+    return record.date, int(record.id) if record.id.lstrip("-").isdigit() else -1
+
+
+@dataclass(frozen=True)
+class ImportDecision:
+    """What writing `value` as of a date means, given the imports already on that date."""
+
+    kind: OperationKind
+    note: str
+    replaces: tuple[TimeBalance, ...] = field(default_factory=tuple)
+
+
+def decide_import(
+    value: Decimal, day: dt.date, on_date: Sequence[TimeBalance], creator_id: str | None
+) -> ImportDecision:
+    """Skip, import (replacing our own imports on `day`), or blocked by someone else's."""
+    if not on_date:
+        return ImportDecision(OperationKind.IMPORT, f"new import dated {day}")
+    effective = max(on_date, key=_record_order)
+    if effective.value == value:
+        return ImportDecision(
+            OperationKind.SKIP, f"import #{effective.id} dated {day} already holds {value}"
+        )
+    foreign = [r for r in on_date if creator_id is None or r.creator_id != creator_id]
+    if foreign:
+        other = foreign[0]
+        mine = "no creator_id option is set" if creator_id is None else f"ours is {creator_id}"
+        return ImportDecision(
+            OperationKind.BLOCKED,
+            f"import #{other.id} dated {day} (value {other.value}) was made by user "
+            f"{other.creator_id} ({other.creator_name}), not by this project ({mine}); "
+            "balance-gateway replaces only its own imports: delete that import in Bezala, "
+            "or sync as of another date",
+        )
+    ids = ", ".join(f"#{r.id}" for r in on_date)
+    return ImportDecision(
+        OperationKind.IMPORT, f"replaces our import {ids} dated {day}", tuple(on_date)
+    )
+
+
+class BezalaAdapter:
+    """The `BalanceAdapter` of one configured Bezala system; see the module docstring."""
+
+    vendor = "bezala"
+    capabilities = Capabilities(can_read=True, can_write=True, write_kind=WriteKind.IMPORT)
+
+    def __init__(
+        self,
+        *,
+        system: str,
+        client: AsyncClient,
+        creator_id: str | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.system = system
+        self.client = client
+        self.creator_id = creator_id
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+
+    # -- units ------------------------------------------------------------------------------
+
+    @staticmethod
+    def balance_type(leave_type_id: str) -> BalanceType:
+        """The balance type named by `leave_type_id`; ValueError naming the known ones."""
+        try:
+            return BalanceType(leave_type_id)
+        except ValueError:
+            known = ", ".join(t.value for t in BalanceType)
+            raise ValueError(
+                f"bezala has no balance type {leave_type_id!r}; leave type ids are: {known}"
+            ) from None
+
+    def target_unit(self, leave_type_id: str) -> TargetUnit:
+        """Days for vacation; whole minutes (step 1) for work_time."""
+        return TARGET_UNITS[self.balance_type(leave_type_id)]
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _balance(self, record: TimeBalance, kind: BalanceType) -> Balance:
+        return Balance.build(
+            employee=EmployeeRef(self.system, record.user_id),
+            leave_type=LeaveTypeRef(self.system, kind.value, LEAVE_KINDS[kind]),
+            unit=TARGET_UNITS[kind].unit,
+            remaining=record.value,
+            as_of=record.date,
+            provenance=Provenance(self.system, record.id, self._clock()),
+        )
+
+    async def read_balances(
+        self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: dt.date
+    ) -> list[Balance]:
+        """The latest import per employee and balance type (its own date as `as_of`); types
+        never imported are absent. Raises `NotFoundError` for an unknown user."""
+        kinds = [self.balance_type(t) for t in leave_type_ids]
+        balances = []
+        for employee_id in employee_ids:
+            user_id = check_integer_id("employee id", employee_id)
+            for kind in kinds:
+                record = await self.client.latest_time_balance(user_id, balance_type=kind)
+                if record is not None:
+                    balances.append(self._balance(record, kind))
+        return balances
+
+    async def _imports_on(self, intent: WriteIntent) -> list[TimeBalance]:
+        """The user's imports of the intent's type dated `intent.as_of`."""
+        user_id = check_integer_id("employee id", intent.employee.id)
+        kind = self.balance_type(intent.leave_type.id)
+        found = []
+        records = self.client.iter_time_balances(
+            user_id, balance_type=kind, sort_by="date", order=SortOrder.DESC
+        )
+        async for record in records:
+            if record.date < intent.as_of:
+                break  # newest first: nothing older can be on the date
+            if record.date == intent.as_of:
+                found.append(record)
+        return found
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _check_intent(self, intent: WriteIntent) -> str | None:
+        """Why the intent cannot be imported as it is, or None."""
+        target = self.target_unit(intent.leave_type.id)
+        if intent.remaining.unit is not target.unit:
+            raise ValueError(
+                f"{intent.leave_type.id} is stored in {target.unit.value}, the intent is in "
+                f"{intent.remaining.unit.value}: convert with target_unit() first"
+            )
+        value = intent.remaining.value
+        if target.step is not None and value % target.step != 0:
+            return (
+                f"{intent.leave_type.id} takes multiples of {target.step} {target.unit.value}, "
+                f"got {value}: round with target_unit()'s step first"
+            )
+        return None
+
+    async def _decide(self, intent: WriteIntent) -> ImportDecision:
+        problem = self._check_intent(intent)
+        if problem is not None:
+            return ImportDecision(OperationKind.BLOCKED, problem)
+        on_date = await self._imports_on(intent)
+        return decide_import(intent.remaining.value, intent.as_of, on_date, self.creator_id)
+
+    async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:
+        """`import`, `skip` or `blocked` (see the module docstring); reads, never writes."""
+        decision = await self._decide(intent)
+        before = None
+        if current is not None and current.remaining is not None:
+            before = Quantity(current.remaining, current.unit)
+        after = before if decision.kind is OperationKind.BLOCKED else intent.remaining
+        return PlannedWrite(decision.kind, before, after, decision.note)
+
+    async def apply_write(self, intent: WriteIntent) -> WriteOutcome:
+        """Import `intent.remaining` dated `intent.as_of`, replacing our own imports on that
+        date. Raises `WriteBlocked` for someone else's import on the date, and
+        `WriteOutcomeUnknown` when the import's answer was lost (use `confirm_write`)."""
+        decision = await self._decide(intent)
+        if decision.kind is OperationKind.SKIP:
+            return WriteOutcome(OperationKind.SKIP, intent.remaining, decision.note)
+        if decision.kind is OperationKind.BLOCKED:
+            raise WriteBlocked(decision.note)
+        user_id = check_integer_id("employee id", intent.employee.id)
+        for record in decision.replaces:
+            # Already gone (an earlier attempt, or someone else) is as good as deleted.
+            with contextlib.suppress(NotFoundError):
+                await self.client.delete_time_balance(user_id, record.id)
+        created = await self.client.import_time_balance(
+            user_id,
+            balance_type=self.balance_type(intent.leave_type.id),
+            date=intent.as_of,
+            value=intent.remaining.value,
+        )
+        return WriteOutcome(
+            OperationKind.IMPORT,
+            Quantity(created.value, intent.remaining.unit),
+            decision.note,
+            record_ids=(created.id,),
+        )
+
+    async def confirm_write(self, intent: WriteIntent) -> Confirmation:
+        """APPLIED when the import that counts on `intent.as_of` holds `intent.remaining`."""
+        on_date = await self._imports_on(intent)
+        if not on_date:
+            return Confirmation.NOT_APPLIED
+        effective = max(on_date, key=_record_order)
+        applied = effective.value == intent.remaining.value
+        return Confirmation.APPLIED if applied else Confirmation.NOT_APPLIED
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _creator_id(value: object) -> str | None:
+    if value is None:
+        return None
+    return str(check_integer_id("options.creator_id", value))
+
+
+def build_adapter(config: AdapterConfig) -> BezalaAdapter:
+    """A Bezala adapter for `config` (credentials `token`, or `email` + `password`)."""
+    if "token" in config.credentials or "email" not in config.credentials:
+        token = config.credential("token")  # a KeyError naming what is missing, if so
+        email, password = None, None
+    else:
+        token, email = None, config.credential("email").reveal()
+        password = config.credential("password")
+    client = AsyncClient(
+        config.base_url,
+        token=token,
+        email=email,
+        password=password,
+        transport=config.transport,
+        retry=config.retry,
+        timeout=config.timeout,
+    )
+    return BezalaAdapter(
+        system=config.system,
+        client=client,
+        creator_id=_creator_id(config.options.get("creator_id")),
+    )

@@ -1,0 +1,130 @@
+"""Bezala wire models: the time_balances records, their list page, and request bodies.
+
+Field names are exactly the documented ones (seed `001_717343f4c3b4e9bd.txt`). Quantities are
+Decimal (a wire float such as `5.0` becomes `Decimal("5.0")` through its text); ids are opaque
+strings when read back, even though Bezala sends integers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+
+class BalanceType(StrEnum):
+    """The two balance types Bezala imports, and the unit each is counted in."""
+
+    WORK_TIME = "work_time"  # minutes, integer: WORKED_TIME - MANDATORY_WORKING_TIME
+    VACATION = "vacation"  # days, integer or fractional: GUARANTEED - USED vacation days
+
+    @property
+    def units(self) -> str:
+        """The `units` Bezala reports for this type: `minutes` or `days`."""
+        return "minutes" if self is BalanceType.WORK_TIME else "days"
+
+
+class SortOrder(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+def _id_text(value: Any) -> Any:
+    # Ids arrive as JSON integers; they are opaque strings once read.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _number_text(value: Any) -> Any:
+    # Through the text, so 0.1 stays 0.1 and never becomes its binary neighbour.
+    return str(value) if isinstance(value, float) else value
+
+
+class WireModel(BaseModel):
+    """Base of every Bezala wire model: undocumented fields are kept, and visible."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class TimeBalance(WireModel):
+    """One imported balance: `value` in `units` (minutes for work_time, days for vacation),
+    valid as of the END of `date`."""
+
+    id: str
+    user_id: str
+    balance_type: str
+    date: dt.date
+    value: Decimal
+    units: str
+    creator_id: str | None = None
+    creator_name: str | None = None
+
+    @field_validator("id", "user_id", "creator_id", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        return _id_text(value)
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value_through_text(cls, value: Any) -> Any:
+        return _number_text(value)
+
+
+class Pagination(WireModel):
+    current_page: int
+    total_pages: int
+    total_count: int
+
+
+class TimeBalancePage(WireModel):
+    """One page of `GET /api/users/:user_id/time_balances`.
+
+    `pagination` is None when Bezala answered with a plain JSON array (as other Bezala lists do).
+    """
+
+    collection: list[TimeBalance]
+    pagination: Pagination | None = None
+
+
+class AuthToken(WireModel):
+    """The answer to `POST /api/auth/token`.
+
+    ASSUMED: the seed does not document it; `{"token": "...", "expires_in": seconds}`.
+    """
+
+    token: str
+    expires_in: int | None = None
+
+    def __repr__(self) -> str:  # the token is a credential: never shown
+        return f"AuthToken(token='***', expires_in={self.expires_in!r})"
+
+    __str__ = __repr__
+
+
+class TimeBalanceParams(BaseModel):
+    """The `time_balance` hash of an import (`time_balance[balance_type|date|value]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    balance_type: BalanceType
+    date: dt.date
+    value: Decimal
+
+    def wire_value(self) -> int | float:
+        """`value` as a JSON number: an integer when whole (work_time always is), else a float
+        that reads back as exactly this decimal."""
+        if self.value == self.value.to_integral_value():
+            return int(self.value)
+        return float(self.value)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON request body: `{"time_balance": {...}}`."""
+        return {
+            "time_balance": {
+                "balance_type": self.balance_type.value,
+                "date": self.date.isoformat(),
+                "value": self.wire_value(),
+            }
+        }

@@ -1,0 +1,1 @@
+"""Bezala contract fixtures (`<operation>/<scenario>.json`) and their binding."""
