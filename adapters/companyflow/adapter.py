@@ -1,0 +1,228 @@
+"""CompanyFlow as a balance source: read-only, days with one decimal, per calendar year.
+
+Reading: for each employee, the balances of `as_of.year` become canonical `Balance`s with
+every figure set: entitled = `total_days` (allowed + carried forward), carried_over =
+`carried_forward_days`, used = `used_days`, pending = `pending_days`, remaining = total - used,
+available = `available_days` (a vendor figure that contradicts total - used - pending is
+rejected by `Balance` with `BalanceInconsistentError`). Period = the calendar year; provenance
+record id = the balance's `id`.
+
+Two ways to read, chosen by the options:
+
+- default: one manager/admin login (credentials `email` + `password`, or a static `token`)
+  reading `GET /employees/{id}/leave-balances?year=` per employee;
+- `options["employee_logins"]`: a mapping employee id -> {"email": <credential key>,
+  "password": <credential key>} naming, for each employee, the credential keys of that
+  employee's own login; balances are then read with `GET /leave-balance/{type}?year=` under
+  each employee's token (for integrators who have nothing but employee logins). In this mode
+  an employee with no entry raises `KeyError`, and when `leave_type_ids` is empty the leave
+  types of the employee's company are listed first.
+
+An empty `leave_type_ids` means every leave type. A balance that does not exist (no record for
+that year, an unknown employee) is simply absent.
+
+Writing: CompanyFlow has no endpoint that writes a balance; `plan_write`, `apply_write` and
+`confirm_write` raise `NotImplementedError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from adapters._core.adapter import (
+    AdapterConfig,
+    Capabilities,
+    Confirmation,
+    PlannedWrite,
+    TargetUnit,
+    WriteIntent,
+    WriteKind,
+    WriteOutcome,
+)
+from adapters._core.errors import NotFoundError
+from adapters.companyflow.client import AsyncClient
+from adapters.companyflow.models import LeaveBalance
+from canonical import Balance, EmployeeRef, LeaveTypeRef, Period, Provenance, Unit
+
+CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("email", "password"), ("token",))
+
+# [docs] DECIMAL(6,1): CompanyFlow keeps days with one decimal place.
+DAY_STEP = Decimal("0.1")
+
+_READ_ONLY = (
+    "companyflow is read-only: its API has no endpoint that writes a leave balance; "
+    "configure it as a source, not a target"
+)
+
+
+class CompanyFlowAdapter:
+    """Reads CompanyFlow leave balances into canonical `Balance`s (see the module docstring)."""
+
+    vendor = "companyflow"
+    capabilities = Capabilities(can_read=True, can_write=False, write_kind=WriteKind.NONE)
+
+    def __init__(self, config: AdapterConfig) -> None:
+        self.config = config
+        self.system = config.system
+        self._employee_logins = _employee_logins(config.options)
+        self._client: AsyncClient | None = None
+        self._employee_clients: dict[str, AsyncClient] = {}
+        if self._employee_logins is None:
+            self._client = self._make_client(self._shared_credentials())
+
+    # -- clients ------------------------------------------------------------------------------
+
+    def _shared_credentials(self) -> dict[str, Any]:
+        creds = self.config.credentials
+        if "email" in creds or "password" in creds:
+            found = {
+                "email": self.config.credential("email"),
+                "password": self.config.credential("password"),
+            }
+            if "token" in creds:
+                found["token"] = creds["token"]
+            return found
+        return {"token": self.config.credential("token")}
+
+    def _make_client(self, credentials: Mapping[str, Any]) -> AsyncClient:
+        return AsyncClient(
+            self.config.base_url,
+            transport=self.config.transport,
+            retry=self.config.retry,
+            timeout=self.config.timeout,
+            **credentials,
+        )
+
+    def _client_for(self, employee_id: str) -> AsyncClient:
+        assert self._employee_logins is not None
+        if employee_id not in self._employee_logins:
+            raise KeyError(
+                f"system {self.system!r}: option employee_logins has no login for employee "
+                f"{employee_id!r}"
+            )
+        if employee_id not in self._employee_clients:
+            keys = self._employee_logins[employee_id]
+            self._employee_clients[employee_id] = self._make_client(
+                {
+                    "email": self.config.credential(keys["email"]),
+                    "password": self.config.credential(keys["password"]),
+                }
+            )
+        return self._employee_clients[employee_id]
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def target_unit(self, leave_type_id: str) -> TargetUnit:
+        """Days with one decimal place, for every leave type."""
+        return TargetUnit(Unit.DAYS, step=DAY_STEP)
+
+    async def read_balances(
+        self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
+    ) -> list[Balance]:
+        """The balances of `as_of.year` of the given employees and leave types (all types when
+        `leave_type_ids` is empty), in days. Raises the SDK's errors for anything but a
+        missing balance or employee (`AuthenticationError` for a refused login or role)."""
+        wanted = set(leave_type_ids)
+        found: list[LeaveBalance] = []
+        for employee_id in employee_ids:
+            if self._employee_logins is None:
+                found += await self._read_with_shared_login(employee_id, as_of.year)
+            else:
+                found += await self._read_with_own_login(employee_id, leave_type_ids, as_of.year)
+        fetched_at = datetime.now(UTC)
+        return [
+            self._to_balance(record, as_of, fetched_at)
+            for record in found
+            if not wanted or record.leave_type_id in wanted
+        ]
+
+    async def _read_with_shared_login(self, employee_id: str, year: int) -> list[LeaveBalance]:
+        assert self._client is not None
+        try:
+            return await self._client.employee_balances(employee_id, year)
+        except NotFoundError:
+            return []
+
+    async def _read_with_own_login(
+        self, employee_id: str, leave_type_ids: Sequence[str], year: int
+    ) -> list[LeaveBalance]:
+        client = self._client_for(employee_id)
+        type_ids = list(leave_type_ids)
+        if not type_ids:
+            user = (await client.login()).user
+            type_ids = [t.id async for t in client.iter_leave_types(user.company_id)]
+        found = []
+        for type_id in type_ids:
+            try:
+                found.append(await client.get_balance(type_id, year))
+            except NotFoundError:
+                continue
+        return found
+
+    def _to_balance(self, record: LeaveBalance, as_of: date, fetched_at: datetime) -> Balance:
+        return Balance.build(
+            employee=EmployeeRef(self.system, record.employee_id),
+            leave_type=LeaveTypeRef(self.system, record.leave_type_id),
+            unit=Unit.DAYS,
+            entitled=record.total_days,
+            carried_over=record.carried_forward_days,
+            used=record.used_days,
+            pending=record.pending_days,
+            remaining=record.total_days - record.used_days,
+            available=record.available_days,
+            as_of=as_of,
+            period=Period.calendar_year(record.year),
+            provenance=Provenance(self.system, record.id, fetched_at),
+        )
+
+    # -- writing: none ------------------------------------------------------------------------
+
+    async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:
+        """Always raises `NotImplementedError`: CompanyFlow is read-only."""
+        raise NotImplementedError(_READ_ONLY)
+
+    async def apply_write(self, intent: WriteIntent) -> WriteOutcome:
+        """Always raises `NotImplementedError`: CompanyFlow is read-only."""
+        raise NotImplementedError(_READ_ONLY)
+
+    async def confirm_write(self, intent: WriteIntent) -> Confirmation:
+        """Always raises `NotImplementedError`: CompanyFlow is read-only."""
+        raise NotImplementedError(_READ_ONLY)
+
+    async def aclose(self) -> None:
+        clients = [*self._employee_clients.values()]
+        if self._client is not None:
+            clients.append(self._client)
+        for client in clients:
+            await client.aclose()
+        self._employee_clients.clear()
+
+
+def _employee_logins(options: Mapping[str, Any]) -> dict[str, dict[str, str]] | None:
+    raw = options.get("employee_logins")
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise ValueError("option employee_logins must map employee id -> {email, password}")
+    logins: dict[str, dict[str, str]] = {}
+    for employee_id, keys in raw.items():
+        if not isinstance(keys, Mapping) or not all(
+            isinstance(keys.get(k), str) for k in ("email", "password")
+        ):
+            raise ValueError(
+                f"option employee_logins[{employee_id!r}] must name the credential keys "
+                '{"email": ..., "password": ...}'
+            )
+        logins[str(employee_id)] = {"email": keys["email"], "password": keys["password"]}
+    return logins
+
+
+def build_adapter(config: AdapterConfig) -> CompanyFlowAdapter:
+    """The CompanyFlow adapter for one configured system."""
+    return CompanyFlowAdapter(config)
+
+
+__all__ = ["CREDENTIAL_KEYS", "CompanyFlowAdapter", "build_adapter"]

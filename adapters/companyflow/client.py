@@ -1,0 +1,382 @@
+"""The CompanyFlow SDK: sync `Client` and async `AsyncClient` over one pure core.
+
+CompanyFlow (an HRMS) answers leave balances read-only, in days with one decimal place:
+
+    login()                       POST /auth/login {email, password} -> JWT (24 h) [docs]
+    get_balance(type, year)       GET /leave-balance/{leave_type_id}?year= [seed]
+    check_balance(type, year)     GET /leave-balance?leaveTypeId=&year=    [docs]
+    employee_balances(emp, year)  GET /employees/{employee_id}/leave-balances?year= [docs]
+    list_leave_types(company)     GET /companies/{company_id}/leave-types?page=&pageSize= [docs]
+
+`get_balance` and `check_balance` answer for the employee the token belongs to (the JWT's
+subject); `employee_balances` needs a manager or admin token for anyone else. Every success is
+unwrapped from `{"success": true, "data": ...}`; an error status becomes the typed error of
+`adapters._core.errors` (CompanyFlow answers role failures with 401, so they arrive as
+`AuthenticationError`). Arguments are checked before anything is sent: `year` an integer in
+2020..2100, ids UUIDs, `page_size` 1..100; a broken one raises `RequestValidationError`
+naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
+from adapters._core.client import DEFAULT_TIMEOUT, AsyncAPIClient, BaseClient, SyncAPIClient
+from adapters._core.errors import RequestValidationError, ResponseParseError, parse_body
+from adapters._core.pagination import Page, aiterate_pages, iterate_pages
+from adapters._core.retry import RetryPolicy
+from adapters._core.secrets import Secret, as_secret, register_secret
+from adapters._core.validation import check_int, check_uuid
+from adapters.companyflow.models import (
+    AvailableResponse,
+    BalanceListResponse,
+    BalanceResponse,
+    LeaveBalance,
+    LeaveType,
+    LeaveTypePage,
+    LoginData,
+    LoginResponse,
+)
+
+DEFAULT_BASE_URL = "https://api.companyflow.com"
+MIN_YEAR = 2020  # [seed] "between 2020 and 2100"
+MAX_YEAR = 2100
+DEFAULT_PAGE_SIZE = 10  # [docs]
+MAX_PAGE_SIZE = 100  # [docs]
+LOGIN_PATH = "auth/login"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class CompanyFlowLoginAuth(LoginAuth):
+    """`POST /auth/login {email, password}` -> a JWT sent as `Authorization: Bearer <jwt>`.
+
+    The token is cached until shortly before `expires_in` runs out (24 h [docs]) and renewed
+    once when a request answers 401.
+    """
+
+    def __init__(
+        self,
+        login_url: str | httpx.URL,
+        email: str | Secret,
+        password: str | Secret,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        super().__init__(clock=clock)
+        self._login_url = httpx.URL(str(login_url))
+        self._email = as_secret(email)
+        self._password = as_secret(password)
+
+    def build_login_request(self, base: httpx.URL) -> httpx.Request:
+        body = {"email": self._email.reveal(), "password": self._password.reveal()}
+        return httpx.Request(
+            "POST", self._login_url, json=body, headers={"Accept": "application/json"}
+        )
+
+    def parse_login_response(self, response: httpx.Response) -> TokenGrant:
+        # ASSUMED: {"success": true, "data": {"token": "<jwt>", "expires_in": 86400, ...}}.
+        data = response.json()["data"]
+        token = data["token"]
+        if not isinstance(token, str) or not token:
+            raise ValueError("no token in the login response")
+        register_secret(token)  # the bare JWT, too, is masked wherever it turns up
+        expires_in = data.get("expires_in")
+        expires_at = (
+            self._clock() + timedelta(seconds=int(expires_in))
+            if isinstance(expires_in, int) and not isinstance(expires_in, bool)
+            else None
+        )
+        return TokenGrant(header_value=Secret(f"Bearer {token}"), expires_at=expires_at)
+
+
+def check_year(year: object) -> int:
+    """`year`: an integer in 2020..2100 [seed]."""
+    return check_int("year", year, minimum=MIN_YEAR, maximum=MAX_YEAR)
+
+
+class _CompanyFlowBase(BaseClient):
+    """Pure request building and response parsing shared by `Client` and `AsyncClient`."""
+
+    vendor = "companyflow"
+
+    # -- auth ---------------------------------------------------------------------------------
+
+    def _make_auth(
+        self,
+        token: str | Secret | None,
+        email: str | Secret | None,
+        password: str | Secret | None,
+    ) -> httpx.Auth:
+        """Static `token`, or a login with `email` and `password` (seeded with `token` when
+        both are given, so that the token is used first and renewed by logging in)."""
+        if (email is None) != (password is None):
+            missing = "password" if password is None else "email"
+            raise RequestValidationError(missing, "email and password are needed together")
+        if email is not None and password is not None:
+            auth = CompanyFlowLoginAuth(self.base_url.join(LOGIN_PATH), email, password)
+            if token is not None:
+                auth.set_grant(TokenGrant(Secret(f"Bearer {as_secret(token).reveal()}")))
+            return auth
+        if token is None:
+            raise RequestValidationError(
+                "token", "give a token=, or email= and password= to log in"
+            )
+        return StaticTokenAuth(token, "Bearer")
+
+    def _login_auth(self) -> CompanyFlowLoginAuth:
+        if not isinstance(self.auth, CompanyFlowLoginAuth):
+            raise RequestValidationError(
+                "email", "login() needs the client to be built with email= and password="
+            )
+        return self.auth
+
+    def _login_request(self) -> httpx.Request:
+        return self._login_auth().build_login_request(self.base_url)
+
+    def _accept_login(self, response: httpx.Response) -> LoginData:
+        """Install the token of a login response; `LoginError` when the login was refused."""
+        self._login_auth().accept_login_response(response)
+        return self._parse_envelope(response, LoginResponse).data
+
+    # -- requests -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _balance_path(leave_type_id: str) -> str:
+        return f"leave-balance/{check_uuid('leave_type_id', leave_type_id)}"
+
+    @staticmethod
+    def _check_params(leave_type_id: str, year: int) -> dict[str, Any]:
+        return {
+            "leaveTypeId": check_uuid("leave_type_id", leave_type_id),
+            "year": check_year(year),
+        }
+
+    @staticmethod
+    def _employee_path(employee_id: str) -> str:
+        return f"employees/{check_uuid('employee_id', employee_id)}/leave-balances"
+
+    @staticmethod
+    def _leave_types_request(company_id: str, page: int, page_size: int) -> tuple[str, Any]:
+        path = f"companies/{check_uuid('company_id', company_id)}/leave-types"
+        params = {
+            "page": check_int("page", page, minimum=1),
+            "pageSize": check_int("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE),
+        }
+        return path, params
+
+    # -- responses ----------------------------------------------------------------------------
+
+    def _parse_envelope(self, response: httpx.Response, model: type[M]) -> M:
+        """Strictly parse a `{"success": true, ...}` body; a 2xx that says `success: false`
+        raises `ResponseParseError` with the vendor's error text."""
+        body = parse_body(response)
+        if isinstance(body, dict) and body.get("success") is False:
+            raise ResponseParseError(
+                f"{response.request.method} {response.request.url.path} answered "
+                f"{response.status_code} with success false: {body.get('error', '')}"
+            )
+        return self.parse(response, model, body)
+
+    @staticmethod
+    def _leave_type_page(page: LeaveTypePage) -> Page[LeaveType]:
+        return Page(page.data, page.next_page())
+
+
+def _start_page(cursor: Hashable | None) -> int:
+    return 1 if cursor is None else int(str(cursor))
+
+
+class Client(_CompanyFlowBase, SyncAPIClient):
+    """Blocking CompanyFlow client.
+
+    Authenticate with a static `token=` (a JWT obtained elsewhere) or with `email=` and
+    `password=` (logs in on first use and again when the token expires or a request answers
+    401). `http_client` / `transport` route requests elsewhere (tests, emulators).
+    """
+
+    def __init__(
+        self,
+        base_url: str | httpx.URL = DEFAULT_BASE_URL,
+        *,
+        token: str | Secret | None = None,
+        email: str | Secret | None = None,
+        password: str | Secret | None = None,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            http_client=http_client,
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            **kwargs,
+        )
+        self.auth = self._make_auth(token, email, password)
+
+    def login(self) -> LoginData:
+        """Log in now with the client's email and password and use the new token from here on.
+
+        Returns the grant (the token is a `SecretStr`, `expires_in` in seconds, the user).
+        Raises `LoginError` (a 401 `AuthenticationError`) when the credentials are refused and
+        `RequestValidationError` when the client has no email/password.
+        """
+        request = self._login_request()
+        try:
+            response = self._http.send(request)
+            response.read()
+        except httpx.TransportError as exc:
+            raise self._transport_failure(request, exc, True) from None
+        return self._accept_login(response)
+
+    def get_balance(self, leave_type_id: str, year: int) -> LeaveBalance:
+        """The token's own employee's balance breakdown for one leave type and year, in days
+        (`total_days`, `used_days`, `pending_days`, `available_days`, `carried_forward_days`).
+
+        Raises `NotFoundError` when the leave type or the balance for that year does not exist,
+        `AuthenticationError` for a missing/expired token or a role without access.
+        """
+        path = self._balance_path(leave_type_id)
+        params = {"year": check_year(year)}
+        return self._parse_envelope(self.request("GET", path, params=params), BalanceResponse).data
+
+    def check_balance(self, leave_type_id: str, year: int) -> Decimal:
+        """The token's own employee's *available* days for one leave type and year.
+
+        Raises as `get_balance`.
+        """
+        params = self._check_params(leave_type_id, year)
+        response = self.request("GET", "leave-balance", params=params)
+        return self._parse_envelope(response, AvailableResponse).data
+
+    def employee_balances(self, employee_id: str, year: int) -> list[LeaveBalance]:
+        """Every balance of one employee for `year` (all leave types; days).
+
+        Needs a manager or admin token for another employee: otherwise `AuthenticationError`
+        (CompanyFlow answers role failures with 401). `NotFoundError` for an unknown employee.
+        """
+        path = self._employee_path(employee_id)
+        params = {"year": check_year(year)}
+        response = self.request("GET", path, params=params)
+        return self._parse_envelope(response, BalanceListResponse).data
+
+    def list_leave_types(
+        self, company_id: str, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> LeaveTypePage:
+        """One page of a company's leave types (`page` from 1, `page_size` 1..100)."""
+        path, params = self._leave_types_request(company_id, page, page_size)
+        return self._parse_envelope(self.request("GET", path, params=params), LeaveTypePage)
+
+    def iter_leave_types(
+        self, company_id: str, *, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[LeaveType]:
+        """Every leave type of a company, fetching pages lazily as they are reached."""
+        self._leave_types_request(company_id, 1, page_size)  # check before the first fetch
+
+        def fetch(cursor: Hashable | None) -> Page[LeaveType]:
+            page = self.list_leave_types(company_id, page=_start_page(cursor), page_size=page_size)
+            return self._leave_type_page(page)
+
+        return iterate_pages(fetch)
+
+
+class AsyncClient(_CompanyFlowBase, AsyncAPIClient):
+    """Asyncio CompanyFlow client: the async twin of `Client`, with the same methods."""
+
+    def __init__(
+        self,
+        base_url: str | httpx.URL = DEFAULT_BASE_URL,
+        *,
+        token: str | Secret | None = None,
+        email: str | Secret | None = None,
+        password: str | Secret | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            http_client=http_client,
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            **kwargs,
+        )
+        self.auth = self._make_auth(token, email, password)
+
+    async def login(self) -> LoginData:
+        """See `Client.login`."""
+        request = self._login_request()
+        try:
+            response = await self._http.send(request)
+            await response.aread()
+        except httpx.TransportError as exc:
+            raise self._transport_failure(request, exc, True) from None
+        return self._accept_login(response)
+
+    async def get_balance(self, leave_type_id: str, year: int) -> LeaveBalance:
+        """See `Client.get_balance`."""
+        path = self._balance_path(leave_type_id)
+        params = {"year": check_year(year)}
+        response = await self.request("GET", path, params=params)
+        return self._parse_envelope(response, BalanceResponse).data
+
+    async def check_balance(self, leave_type_id: str, year: int) -> Decimal:
+        """See `Client.check_balance`."""
+        params = self._check_params(leave_type_id, year)
+        response = await self.request("GET", "leave-balance", params=params)
+        return self._parse_envelope(response, AvailableResponse).data
+
+    async def employee_balances(self, employee_id: str, year: int) -> list[LeaveBalance]:
+        """See `Client.employee_balances`."""
+        path = self._employee_path(employee_id)
+        params = {"year": check_year(year)}
+        response = await self.request("GET", path, params=params)
+        return self._parse_envelope(response, BalanceListResponse).data
+
+    async def list_leave_types(
+        self, company_id: str, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> LeaveTypePage:
+        """See `Client.list_leave_types`."""
+        path, params = self._leave_types_request(company_id, page, page_size)
+        response = await self.request("GET", path, params=params)
+        return self._parse_envelope(response, LeaveTypePage)
+
+    def iter_leave_types(
+        self, company_id: str, *, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[LeaveType]:
+        """See `Client.iter_leave_types`."""
+        self._leave_types_request(company_id, 1, page_size)
+
+        async def fetch(cursor: Hashable | None) -> Page[LeaveType]:
+            page = await self.list_leave_types(
+                company_id, page=_start_page(cursor), page_size=page_size
+            )
+            return self._leave_type_page(page)
+
+        return aiterate_pages(fetch)
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MAX_PAGE_SIZE",
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "AsyncClient",
+    "Client",
+    "CompanyFlowLoginAuth",
+    "check_year",
+]

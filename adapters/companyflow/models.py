@@ -1,0 +1,165 @@
+"""CompanyFlow wire models (pydantic v2), field names exactly as CompanyFlow documents them.
+
+Every successful response is an envelope `{"success": true, "data": ...}`; errors are
+`{"success": false, "error": "..."}`. The `*Response` models are those envelopes; the client
+unwraps them and returns `data`. Quantities are days with one decimal place, as `Decimal`.
+
+Sources: the seed (`GET /leave-balance/{leave_type_id}`), the vendor's public docs (check
+balance, employee balances, leave types, login), and assumptions marked `ASSUMED` below.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+
+class _Wire(BaseModel):
+    """Unknown fields are kept (`model_extra`): a vendor adding one breaks nothing."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class LeaveType(_Wire):
+    """A leave type as embedded in a balance [seed] and listed per company [docs].
+
+    `days_allowed` is the base yearly allocation in days.
+    """
+
+    id: str
+    name: str
+    code: str
+    days_allowed: Decimal
+    is_paid: bool
+    color_code: str
+
+
+class LeaveBalance(_Wire):
+    """One employee's balance for one leave type and year [seed]. All figures are days.
+
+    `total_days` = `days_allowed` + `carried_forward_days`;
+    `available_days` = `total_days` - `used_days` - `pending_days`.
+    """
+
+    id: str
+    employee_id: str
+    leave_type_id: str
+    year: int
+    total_days: Decimal
+    used_days: Decimal
+    pending_days: Decimal
+    available_days: Decimal
+    carried_forward_days: Decimal
+    leave_type: LeaveType
+    created_at: datetime
+    updated_at: datetime
+
+
+class Pagination(_Wire):
+    """Page-number pagination of a list [docs: page, pageSize; ASSUMED: this object's shape]."""
+
+    page: int
+    pageSize: int
+    total: int
+    totalPages: int
+
+    def next_page(self) -> int | None:
+        """The page after this one, or None on the last page."""
+        return self.page + 1 if self.page < self.totalPages else None
+
+
+class LoginUser(_Wire):
+    """The user a login answers with. ASSUMED: the docs do not show this object."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    company_id: str
+
+
+class LoginData(_Wire):
+    """A login grant: a JWT valid `expires_in` seconds (24 h [docs]). ASSUMED: this shape.
+
+    `token` is a `SecretStr`: it never shows in a repr or a log; `token.get_secret_value()`
+    reveals it.
+    """
+
+    token: SecretStr
+    expires_in: int
+    user: LoginUser
+
+
+# -- envelopes --------------------------------------------------------------------------------
+
+
+class BalanceResponse(_Wire):
+    """`GET /leave-balance/{leave_type_id}?year=` [seed]."""
+
+    success: bool
+    data: LeaveBalance
+
+
+class BalanceListResponse(_Wire):
+    """`GET /employees/{employee_id}/leave-balances?year=` [docs: an unpaginated array]."""
+
+    success: bool
+    data: list[LeaveBalance]
+
+
+class AvailableResponse(_Wire):
+    """`GET /leave-balance?leaveTypeId=&year=` [docs]: the available days only."""
+
+    success: bool
+    data: Decimal
+
+
+class LeaveTypePage(_Wire):
+    """`GET /companies/{company_id}/leave-types?page=&pageSize=`: one page of leave types.
+
+    ASSUMED: `pagination` beside `data` in the envelope.
+    """
+
+    success: bool
+    data: list[LeaveType]
+    pagination: Pagination
+
+    @property
+    def items(self) -> list[LeaveType]:
+        return self.data
+
+    def next_page(self) -> int | None:
+        """The number of the next page, or None on the last page."""
+        return self.pagination.next_page()
+
+
+class LoginResponse(_Wire):
+    """`POST /auth/login` [docs]; ASSUMED: the body shape."""
+
+    success: bool
+    data: LoginData
+
+
+class ErrorResponse(_Wire):
+    """Every error body [docs]: `{"success": false, "error": "..."}`."""
+
+    success: bool
+    error: str
+
+
+__all__ = [
+    "AvailableResponse",
+    "BalanceListResponse",
+    "BalanceResponse",
+    "ErrorResponse",
+    "LeaveBalance",
+    "LeaveType",
+    "LeaveTypePage",
+    "LoginData",
+    "LoginResponse",
+    "LoginUser",
+    "Pagination",
+]

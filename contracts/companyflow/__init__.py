@@ -1,0 +1,1 @@
+"""CompanyFlow contract suite: recorded leave-balance exchanges and the harness binding."""
