@@ -1,0 +1,54 @@
+"""Journyx: accruals (time banks) in HOURS. SDK (`Client`, `AsyncClient`), wire models, the
+balance adapter and the emulator (`balance-gateway emulate journyx`)."""
+
+from adapters.journyx.adapter import CREDENTIAL_KEYS, JournyxAdapter, build_adapter
+from adapters.journyx.client import (
+    ACCRUALS_PATH,
+    DEFAULT_BASE_URL,
+    AccrualOptions,
+    AccrualUpdate,
+    AsyncClient,
+    Client,
+)
+from adapters.journyx.models import (
+    ACCRUAL_DEFAULT_KEYS,
+    ACCRUAL_EXPANSIONS,
+    ACCRUAL_KEYS,
+    STATUS_CODES,
+    STATUS_NAMES,
+    Accrual,
+    AccrualEnvelope,
+    AccrualPage,
+    DeleteResult,
+    ErrorBody,
+    LoginResult,
+    MemorizedSheetChoice,
+    StatusCode,
+    UserProperties,
+)
+
+__all__ = [
+    "ACCRUALS_PATH",
+    "ACCRUAL_DEFAULT_KEYS",
+    "ACCRUAL_EXPANSIONS",
+    "ACCRUAL_KEYS",
+    "CREDENTIAL_KEYS",
+    "DEFAULT_BASE_URL",
+    "STATUS_CODES",
+    "STATUS_NAMES",
+    "Accrual",
+    "AccrualEnvelope",
+    "AccrualOptions",
+    "AccrualPage",
+    "AccrualUpdate",
+    "AsyncClient",
+    "Client",
+    "DeleteResult",
+    "ErrorBody",
+    "JournyxAdapter",
+    "LoginResult",
+    "MemorizedSheetChoice",
+    "StatusCode",
+    "UserProperties",
+    "build_adapter",
+]

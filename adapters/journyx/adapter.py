@@ -1,0 +1,254 @@
+"""Journyx <-> canonical balances: each accrual is one balance in HOURS.
+
+- Employee id: the accrual's `id_user`. Leave type id: the accrual's `pname` (e.g. "Vacation").
+  Hidden accruals (`status_code` "h") are not read. Two visible accruals with the same user
+  and `pname` are ambiguous and raise `GatewayError`.
+- Read: `remaining` = `hours_left`. An accrual has no as-of date, so `as_of` is the date of
+  the read (UTC) and `provenance.fetched_at` its time.
+- Write (`WriteKind.SET`): PATCH `hours_left` to the intended remaining balance (an absolute
+  value, so retried like a PUT). A value below the accrual's enforced hard threshold
+  (`use_hard_threshold` and value < `hard_threshold`) is blocked unless
+  `intent.allow_below_threshold`. An accrual must already exist: creating one needs its pay
+  types, which a balance does not say.
+
+Credentials: `username` + `api_key` (HTTP Basic), or `username` + `password` (cookie login).
+Options (`config.options`):
+- `step` (str/number, optional): the rounding step in hours the target demands (none by default).
+- `page_size` (int, optional): `$top` when listing accruals (server default otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from adapters._core.adapter import (
+    AdapterConfig,
+    Capabilities,
+    Confirmation,
+    OperationKind,
+    PlannedWrite,
+    TargetUnit,
+    WriteBlocked,
+    WriteIntent,
+    WriteKind,
+    WriteOutcome,
+)
+from adapters._core.errors import GatewayError
+from adapters.journyx.client import AsyncClient
+from adapters.journyx.models import Accrual
+from canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
+
+VENDOR = "journyx"
+CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("username", "api_key"), ("username", "password"))
+
+# The fields a balance needs; asking only for them keeps list pages small.
+_READ_KEYS = (
+    "id",
+    "id_user",
+    "pname",
+    "hours_left",
+    "hard_threshold",
+    "use_hard_threshold",
+    "status_code",
+)
+
+
+def below_hard_threshold(accrual: Accrual, value: Decimal) -> bool:
+    """Whether `value` (hours) is below the accrual's enforced hard threshold."""
+    return (
+        bool(accrual.use_hard_threshold)
+        and accrual.hard_threshold is not None
+        and value < accrual.hard_threshold
+    )
+
+
+def _blocked_note(accrual: Accrual, value: Decimal) -> str:
+    return (
+        f"{value} hours is below the enforced hard threshold of {accrual.hard_threshold} hours "
+        f"of accrual {accrual.id}; allow it with allow_below_threshold"
+    )
+
+
+class JournyxAdapter:
+    """`BalanceAdapter` over the Journyx `AsyncClient`; see the module docstring."""
+
+    vendor = VENDOR
+    capabilities = Capabilities(can_read=True, can_write=True, write_kind=WriteKind.SET)
+
+    def __init__(
+        self,
+        system: str,
+        client: AsyncClient,
+        *,
+        step: Decimal | None = None,
+        page_size: int | None = None,
+    ) -> None:
+        self.system = system
+        self.client = client
+        self.step = step
+        self.page_size = page_size
+
+    def target_unit(self, leave_type_id: str) -> TargetUnit:
+        """Hours, for every accrual; rounded to `step` only when configured."""
+        return TargetUnit(Unit.HOURS, step=self.step)
+
+    async def _accruals(self) -> list[Accrual]:
+        found = []
+        async for accrual in self.client.iter_accruals(keys=_READ_KEYS, page_size=self.page_size):
+            if accrual.status_code != "h":
+                found.append(accrual)
+        return found
+
+    async def _find(self, employee_id: str, leave_type_id: str) -> Accrual | None:
+        # Quoted per the $filter subset: a ' inside a value is doubled.
+        user = employee_id.replace("'", "''")
+        name = leave_type_id.replace("'", "''")
+        matches = [
+            a
+            async for a in self.client.iter_accruals(
+                filter=f"id_user eq '{user}' and pname eq '{name}'",
+                keys=_READ_KEYS,
+                page_size=self.page_size,
+            )
+            if a.status_code != "h"
+        ]
+        return _single(matches, employee_id, leave_type_id)
+
+    async def read_balances(
+        self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
+    ) -> list[Balance]:
+        """The `hours_left` of every visible accrual of the given users and accrual names,
+        as `remaining` in hours, dated the day of the read (accruals carry no date)."""
+        employees, types = set(employee_ids), set(leave_type_ids)
+        fetched_at = datetime.now(UTC)
+        grouped: dict[tuple[str, str], list[Accrual]] = {}
+        for candidate in await self._accruals():
+            if candidate.id_user in employees and candidate.pname in types:
+                grouped.setdefault((candidate.id_user, candidate.pname), []).append(candidate)
+        balances = []
+        for (employee_id, pname), accruals in grouped.items():
+            accrual = _single(accruals, employee_id, pname)
+            if accrual is None or accrual.hours_left is None:
+                continue
+            balances.append(
+                Balance.build(
+                    employee=EmployeeRef(self.system, employee_id),
+                    leave_type=LeaveTypeRef(self.system, pname),
+                    unit=Unit.HOURS,
+                    remaining=accrual.hours_left,
+                    as_of=fetched_at.date(),
+                    provenance=Provenance(self.system, accrual.id, fetched_at),
+                )
+            )
+        return balances
+
+    def _hours(self, intent: WriteIntent) -> Decimal:
+        if intent.remaining.unit is not Unit.HOURS:
+            raise ValueError(
+                f"journyx stores hours; the intent for {intent.employee} / {intent.leave_type} "
+                f"is in {intent.remaining.unit.value} (convert with the employee's WorkSchedule)"
+            )
+        return intent.remaining.value
+
+    async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:
+        """set, skip (already equal), or blocked (no accrual, or below the hard threshold)."""
+        value = self._hours(intent)
+        after = Quantity(value, Unit.HOURS)
+        accrual = await self._find(intent.employee.id, intent.leave_type.id)
+        if accrual is None or accrual.hours_left is None:
+            return PlannedWrite(
+                OperationKind.BLOCKED,
+                None,
+                after,
+                f"no accrual {intent.leave_type.id!r} for user {intent.employee.id}; "
+                "create it in Journyx with its pay types first",
+            )
+        before = Quantity(accrual.hours_left, Unit.HOURS)
+        if accrual.hours_left == value:
+            return PlannedWrite(OperationKind.SKIP, before, after, "already equal")
+        if below_hard_threshold(accrual, value) and not intent.allow_below_threshold:
+            return PlannedWrite(OperationKind.BLOCKED, before, after, _blocked_note(accrual, value))
+        return PlannedWrite(OperationKind.SET, before, after, f"hours_left of accrual {accrual.id}")
+
+    async def apply_write(self, intent: WriteIntent) -> WriteOutcome:
+        """PATCH `hours_left`; `WriteBlocked` when there is no accrual or the value is below
+        an enforced hard threshold (and that is not allowed)."""
+        value = self._hours(intent)
+        accrual = await self._find(intent.employee.id, intent.leave_type.id)
+        if accrual is None or accrual.id is None:
+            raise WriteBlocked(f"no accrual {intent.leave_type.id!r} for user {intent.employee.id}")
+        if accrual.hours_left == value:
+            return WriteOutcome(
+                OperationKind.SKIP, Quantity(value, Unit.HOURS), "already equal", (accrual.id,)
+            )
+        if below_hard_threshold(accrual, value) and not intent.allow_below_threshold:
+            raise WriteBlocked(_blocked_note(accrual, value))
+        updated = await self.client.update_accrual(accrual.id, hours_left=value)
+        written = updated.hours_left if updated.hours_left is not None else value
+        return WriteOutcome(
+            OperationKind.SET,
+            Quantity(written, Unit.HOURS),
+            f"hours_left of accrual {accrual.id}",
+            (accrual.id,),
+        )
+
+    async def confirm_write(self, intent: WriteIntent) -> Confirmation:
+        """APPLIED when the accrual reads back with exactly the intended hours."""
+        value = self._hours(intent)
+        accrual = await self._find(intent.employee.id, intent.leave_type.id)
+        if accrual is not None and accrual.hours_left == value:
+            return Confirmation.APPLIED
+        return Confirmation.NOT_APPLIED
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _single(accruals: list[Accrual], employee_id: str, pname: str) -> Accrual | None:
+    if len(accruals) > 1:
+        ids = ", ".join(a.id or "?" for a in accruals)
+        raise GatewayError(
+            f"user {employee_id} has {len(accruals)} visible accruals named {pname!r} ({ids}); "
+            "rename or hide all but one"
+        )
+    return accruals[0] if accruals else None
+
+
+def _option_step(raw: Any) -> Decimal | None:
+    if raw is None:
+        return None
+    step = Decimal(str(raw))
+    if not step.is_finite() or step <= 0:
+        raise ValueError(f"journyx option step must be a positive number of hours, got {raw!r}")
+    return step
+
+
+def build_adapter(config: AdapterConfig) -> JournyxAdapter:
+    """A Journyx adapter for `config` (credentials and options: see the module docstring)."""
+    username = config.credential("username").reveal()
+    common: dict[str, Any] = {
+        "transport": config.transport,
+        "retry": config.retry,
+        "timeout": config.timeout,
+    }
+    if "api_key" in config.credentials or "password" not in config.credentials:
+        client = AsyncClient(
+            config.base_url, username=username, api_key=config.credential("api_key"), **common
+        )
+    else:
+        client = AsyncClient(
+            config.base_url, username=username, password=config.credential("password"), **common
+        )
+    page_size = config.options.get("page_size")
+    return JournyxAdapter(
+        config.system,
+        client,
+        step=_option_step(config.options.get("step")),
+        page_size=int(page_size) if page_size is not None else None,
+    )
+
+
+__all__ = ["CREDENTIAL_KEYS", "JournyxAdapter", "build_adapter"]

@@ -1,0 +1,1 @@
+"""Journyx contract fixtures and binding."""

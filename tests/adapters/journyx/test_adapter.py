@@ -1,0 +1,226 @@
+"""The Journyx adapter against the in-process emulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters._core.adapter import (
+    AdapterConfig,
+    BalanceAdapter,
+    Confirmation,
+    OperationKind,
+    WriteBlocked,
+    WriteIntent,
+    WriteKind,
+)
+from adapters._core.errors import GatewayError
+from adapters._core.registry import build_adapter as registry_build_adapter
+from adapters._core.secrets import Secret
+from adapters.journyx import CREDENTIAL_KEYS, JournyxAdapter, build_adapter
+from adapters.journyx.emulator import JournyxEmulator
+from canonical import EmployeeRef, LeaveTypeRef, Quantity, Unit, WorkSchedule, convert
+
+TOKEN = "journyx-test-api-key"
+SYSTEM = "journyx-prod"
+JOHN = "64BBA147B9AC41D9978062300826C89F"
+JANE = "5CD906A3941C463B9CC98F49DBCC25AA"
+ALEX = "3A8BFD0F3951508D4DBFB1F47EE7B158"
+ALEX_VACATION = "D026C943761D49E454F45CAAC88F5F9E"
+
+
+def config(emulator: JournyxEmulator, **options: Any) -> AdapterConfig:
+    return AdapterConfig(
+        system=SYSTEM,
+        base_url="http://emulator",
+        credentials={"username": Secret("admin"), "api_key": Secret(TOKEN)},
+        options=options,
+        transport=httpx.ASGITransport(app=emulator.app),
+    )
+
+
+@pytest.fixture
+async def adapter(emulator: JournyxEmulator) -> AsyncIterator[JournyxAdapter]:
+    built = build_adapter(config(emulator))
+    yield built
+    await built.aclose()
+
+
+def intent(employee: str, leave_type: str, hours: str, **kwargs: Any) -> WriteIntent:
+    return WriteIntent(
+        operation_id="op-1",
+        run_id="run-1",
+        employee=EmployeeRef(SYSTEM, employee),
+        leave_type=LeaveTypeRef(SYSTEM, leave_type),
+        remaining=Quantity(Decimal(hours), Unit.HOURS),
+        as_of=date(2026, 1, 1),
+        source="bezala-prod",
+        **kwargs,
+    )
+
+
+def test_it_is_a_set_adapter_in_hours(adapter: JournyxAdapter) -> None:
+    assert isinstance(adapter, BalanceAdapter)
+    assert adapter.capabilities.write_kind is WriteKind.SET
+    assert adapter.capabilities.can_read
+    assert adapter.capabilities.can_write
+    assert adapter.target_unit("Vacation").unit is Unit.HOURS
+    assert adapter.target_unit("Vacation").step is None
+    assert ("username", "api_key") in CREDENTIAL_KEYS
+
+
+async def test_a_step_option_sets_the_rounding_step(emulator: JournyxEmulator) -> None:
+    built = registry_build_adapter("journyx", config(emulator, step="0.25"))
+    assert built.target_unit("Vacation").step == Decimal("0.25")
+    await built.aclose()
+    with pytest.raises(ValueError, match="step"):
+        build_adapter(config(emulator, step="-1"))
+
+
+async def test_read_balances_gives_hours_left_as_remaining(adapter: JournyxAdapter) -> None:
+    before = datetime.now(UTC)
+    balances = await adapter.read_balances([JOHN, JANE], ["Vacation", "Sick"], date(2020, 1, 1))
+    found = {(b.employee.id, b.leave_type.id): b for b in balances}
+    assert set(found) == {(JOHN, "Vacation"), (JANE, "Vacation"), (JANE, "Sick")}
+    sick = found[(JANE, "Sick")]
+    assert sick.unit is Unit.HOURS
+    assert sick.remaining == Decimal("12.5")
+    assert sick.entitled is None
+    assert sick.used is None
+    assert sick.provenance.system == SYSTEM
+    assert sick.provenance.record_id == "7D50783C4A141292108472803B0FB610"
+    assert sick.provenance.fetched_at >= before
+    # An accrual has no date of its own: the balance is as of the read.
+    assert sick.as_of == sick.provenance.fetched_at.date()
+
+
+async def test_hidden_accruals_are_not_read(adapter: JournyxAdapter) -> None:
+    balances = await adapter.read_balances([ALEX], ["Vacation", "Floating Holiday"], date.today())
+    assert [(b.leave_type.id, b.remaining) for b in balances] == [("Vacation", Decimal(4))]
+
+
+async def test_two_visible_accruals_of_one_name_are_ambiguous(
+    adapter: JournyxAdapter, api: httpx.AsyncClient
+) -> None:
+    pay_type = "7FD02168BF7737FFAC2068C7DD76C31B"
+    body = {"pname": "Vacation", "pay_type_ids": [pay_type], "id_user": JANE}
+    assert (await api.post("/api/v1/accruals", json=body)).status_code == 201
+    with pytest.raises(GatewayError, match="2 visible accruals named 'Vacation'"):
+        await adapter.read_balances([JANE], ["Vacation"], date.today())
+
+
+async def test_plan_skips_an_equal_value(adapter: JournyxAdapter) -> None:
+    plan = await adapter.plan_write(intent(JOHN, "Vacation", "40.00"), None)
+    assert plan.kind is OperationKind.SKIP
+    assert plan.before == Quantity(Decimal(40), Unit.HOURS)
+
+
+async def test_plan_sets_a_new_value(adapter: JournyxAdapter) -> None:
+    plan = await adapter.plan_write(intent(JOHN, "Vacation", "32.5"), None)
+    assert plan.kind is OperationKind.SET
+    assert plan.after == Quantity(Decimal("32.5"), Unit.HOURS)
+
+
+async def test_below_an_enforced_hard_threshold_is_blocked_unless_allowed(
+    adapter: JournyxAdapter, api: httpx.AsyncClient
+) -> None:
+    # Alex's vacation enforces a minimum of -8 hours.
+    plan = await adapter.plan_write(intent(ALEX, "Vacation", "-10"), None)
+    assert plan.kind is OperationKind.BLOCKED
+    assert "-8" in plan.note
+    with pytest.raises(WriteBlocked, match="-8"):
+        await adapter.apply_write(intent(ALEX, "Vacation", "-10"))
+    unchanged = (await api.get(f"/api/v1/accruals/{ALEX_VACATION}")).json()["results"]
+    assert unchanged["hours_left"] == 4
+    allowed = intent(ALEX, "Vacation", "-10", allow_below_threshold=True)
+    assert (await adapter.plan_write(allowed, None)).kind is OperationKind.SET
+    outcome = await adapter.apply_write(allowed)
+    assert outcome.kind is OperationKind.SET
+    assert outcome.record_ids == (ALEX_VACATION,)
+    assert (await adapter.confirm_write(allowed)) is Confirmation.APPLIED
+
+
+async def test_at_the_threshold_or_without_enforcement_is_not_blocked(
+    adapter: JournyxAdapter,
+) -> None:
+    assert (await adapter.plan_write(intent(ALEX, "Vacation", "-8"), None)).kind is (
+        OperationKind.SET
+    )
+    # Jane's sick accrual only warns: a negative balance is written.
+    assert (await adapter.plan_write(intent(JANE, "Sick", "-3"), None)).kind is OperationKind.SET
+
+
+async def test_a_missing_accrual_is_blocked(adapter: JournyxAdapter) -> None:
+    plan = await adapter.plan_write(intent(JANE, "Floating Holiday", "8"), None)
+    assert plan.kind is OperationKind.BLOCKED
+    assert "Floating Holiday" in plan.note
+    with pytest.raises(WriteBlocked):
+        await adapter.apply_write(intent(JANE, "Floating Holiday", "8"))
+
+
+async def test_apply_then_confirm_and_a_replay_is_a_skip(
+    adapter: JournyxAdapter, api: httpx.AsyncClient
+) -> None:
+    wanted = intent(JOHN, "Vacation", "32.5")
+    assert (await adapter.confirm_write(wanted)) is Confirmation.NOT_APPLIED
+    outcome = await adapter.apply_write(wanted)
+    assert outcome.kind is OperationKind.SET
+    assert outcome.after == Quantity(Decimal("32.5"), Unit.HOURS)
+    assert (await api.get(f"/api/v1/accruals/{JOHN}")).json()["results"]["hours_left"] == 32.5
+    assert (await adapter.confirm_write(wanted)) is Confirmation.APPLIED
+    assert (await adapter.apply_write(wanted)).kind is OperationKind.SKIP
+
+
+async def test_days_converted_with_the_work_schedule_are_written_as_hours(
+    adapter: JournyxAdapter, api: httpx.AsyncClient
+) -> None:
+    # The engine converts before the adapter sees the intent: 3 days at 7.5 hours a day.
+    hours = convert(Quantity(Decimal(3), Unit.DAYS), Unit.HOURS, WorkSchedule(Decimal("7.5")))
+    await adapter.apply_write(intent(JANE, "Sick", str(hours.value)))
+    body = (await api.get("/api/v1/accruals/7D50783C4A141292108472803B0FB610")).json()
+    assert body["results"]["hours_left"] == 22.5
+
+
+async def test_an_intent_not_in_hours_is_refused(adapter: JournyxAdapter) -> None:
+    days = WriteIntent(
+        operation_id="op-2",
+        run_id="run-1",
+        employee=EmployeeRef(SYSTEM, JOHN),
+        leave_type=LeaveTypeRef(SYSTEM, "Vacation"),
+        remaining=Quantity(Decimal(3), Unit.DAYS),
+        as_of=date(2026, 1, 1),
+        source="bezala-prod",
+    )
+    with pytest.raises(ValueError, match="hours"):
+        await adapter.apply_write(days)
+
+
+async def test_a_wrong_api_key_fails_the_read(emulator: JournyxEmulator) -> None:
+    wrong = AdapterConfig(
+        system=SYSTEM,
+        base_url="http://emulator",
+        credentials={"username": Secret("admin"), "api_key": Secret("wrong-key-123")},
+        transport=httpx.ASGITransport(app=emulator.app),
+    )
+    built = build_adapter(wrong)
+    with pytest.raises(GatewayError, match="401"):
+        await built.read_balances([JOHN], ["Vacation"], date.today())
+    await built.aclose()
+
+
+async def test_login_credentials_work_too(emulator: JournyxEmulator) -> None:
+    login = AdapterConfig(
+        system=SYSTEM,
+        base_url="http://emulator",
+        credentials={"username": Secret("admin"), "password": Secret(TOKEN)},
+        transport=httpx.ASGITransport(app=emulator.app),
+    )
+    built = build_adapter(login)
+    balances = await built.read_balances([JOHN], ["Vacation"], date.today())
+    assert [b.remaining for b in balances] == [Decimal(40)]
+    await built.aclose()
