@@ -124,8 +124,9 @@ class BalanceAdapter(Protocol):
     async def read_balances(
         self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
     ) -> list[Balance]:
-        """Current balances of the given employees and leave types (vendor ids). Balances that
-        do not exist are simply absent. Raises `NotImplementedError` when `can_read` is false."""
+        """Current balances of the given employees and leave types (vendor ids); an empty
+        `leave_type_ids` means every type. Balances that do not exist are simply absent.
+        Raises `NotImplementedError` when `can_read` is false."""
         ...
 
     async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:

@@ -166,8 +166,9 @@ class BezalaAdapter:
         self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: dt.date
     ) -> list[Balance]:
         """The latest import per employee and balance type (its own date as `as_of`); types
-        never imported are absent. Raises `NotFoundError` for an unknown user."""
-        kinds = [self.balance_type(t) for t in leave_type_ids]
+        never imported are absent; an empty `leave_type_ids` means both types. Raises
+        `NotFoundError` for an unknown user."""
+        kinds = [self.balance_type(t) for t in leave_type_ids] or list(BalanceType)
         balances = []
         for employee_id in employee_ids:
             user_id = check_integer_id("employee id", employee_id)

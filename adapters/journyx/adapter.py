@@ -121,13 +121,19 @@ class JournyxAdapter:
         self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
     ) -> list[Balance]:
         """The `hours_left` of every visible accrual of the given users and accrual names,
-        as `remaining` in hours, dated the day of the read (accruals carry no date)."""
+        as `remaining` in hours, dated the day of the read (accruals carry no date); an empty
+        `leave_type_ids` means every accrual name."""
         employees, types = set(employee_ids), set(leave_type_ids)
         fetched_at = datetime.now(UTC)
         grouped: dict[tuple[str, str], list[Accrual]] = {}
         for candidate in await self._accruals():
-            if candidate.id_user in employees and candidate.pname in types:
-                grouped.setdefault((candidate.id_user, candidate.pname), []).append(candidate)
+            pname = candidate.pname
+            if (
+                candidate.id_user in employees
+                and pname is not None
+                and (not types or pname in types)
+            ):
+                grouped.setdefault((candidate.id_user, pname), []).append(candidate)
         balances = []
         for (employee_id, pname), accruals in grouped.items():
             accrual = _single(accruals, employee_id, pname)

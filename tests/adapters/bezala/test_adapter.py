@@ -251,3 +251,14 @@ def test_missing_credentials_name_the_key(emulator: BezalaEmulator) -> None:
 def test_a_bad_creator_id_option_is_refused(emulator: BezalaEmulator) -> None:
     with pytest.raises(ValueError, match="creator_id"):
         adapter_for(emulator, creator_id="John")
+
+
+async def test_no_leave_types_named_reads_every_type(emulator: BezalaEmulator) -> None:
+    adapter = adapter_for(emulator)
+    every = await adapter.read_balances(["819"], [], MARCH_31)
+    named = await adapter.read_balances(["819"], ["vacation", "work_time"], MARCH_31)
+    assert {b.leave_type.id for b in every} == {"vacation", "work_time"}
+    assert {b.leave_type.id: b.remaining for b in every} == {
+        b.leave_type.id: b.remaining for b in named
+    }
+    await adapter.aclose()

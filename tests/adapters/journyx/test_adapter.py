@@ -224,3 +224,8 @@ async def test_login_credentials_work_too(emulator: JournyxEmulator) -> None:
     balances = await built.read_balances([JOHN], ["Vacation"], date.today())
     assert [b.remaining for b in balances] == [Decimal(40)]
     await built.aclose()
+
+
+async def test_no_leave_types_named_reads_every_accrual(adapter: JournyxAdapter) -> None:
+    every = await adapter.read_balances([JANE], [], date(2020, 1, 1))
+    assert {b.leave_type.id for b in every} == {"Vacation", "Sick"}
