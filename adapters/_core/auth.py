@@ -40,9 +40,10 @@ class BasicAPIKeyAuth(httpx.Auth):
     def __init__(self, username: str, api_key: str | Secret) -> None:
         self._username = username
         self._api_key = as_secret(api_key)
-        # The encoded pair is as secret as the key itself.
+        # The encoded pair is as secret as the key itself: mask it with or without "Basic ".
         pair = f"{username}:{self._api_key.reveal()}".encode()
-        self._header = Secret("Basic " + base64.b64encode(pair).decode("ascii"))
+        encoded = Secret(base64.b64encode(pair).decode("ascii"))
+        self._header = Secret("Basic " + encoded.reveal())
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = self._header.reveal()
@@ -121,10 +122,19 @@ class LoginAuth(httpx.Auth, ABC):
         self.set_grant(grant)
         return grant
 
+    def apply_grant(self, request: httpx.Request, grant: TokenGrant) -> None:
+        """Put `grant` on an outgoing request; by default `Authorization: <header_value>`.
+
+        Override it for a vendor that carries its session elsewhere (a cookie, another header).
+        It is called for every authenticated request, and again after a renewal on 401; like
+        the rest of this class it must never log or format the secret.
+        """
+        request.headers["Authorization"] = grant.header_value.reveal()
+
     def _apply(self, request: httpx.Request) -> TokenGrant:
         grant = self._grant
         assert grant is not None
-        request.headers["Authorization"] = grant.header_value.reveal()
+        self.apply_grant(request, grant)
         return grant
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:

@@ -20,6 +20,7 @@ import httpx
 import pydantic
 import tenacity
 
+from adapters._core.auth import LoginAuth, TokenGrant
 from adapters._core.errors import (
     APIStatusError,
     ResponseParseError,
@@ -28,7 +29,7 @@ from adapters._core.errors import (
     parse_body,
     status_error,
 )
-from adapters._core.logging import logger
+from adapters._core.logging import log_event
 from adapters._core.retry import (
     RetryPolicy,
     is_idempotent,
@@ -95,10 +96,13 @@ class BaseClient:
         """An absolute request for `path` (relative to the base URL); None params are dropped."""
         url = self.base_url.join(path.lstrip("/"))
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        # Merge, never replace: `httpx.Request(params=...)` would drop a query already in `path`
+        # (a next-link such as `items?cursor=abc`).
+        if query:
+            url = url.copy_merge_params(query)
         return httpx.Request(
             method.upper(),
             url,
-            params=query,
             json=json,
             data=data,
             headers=self._headers,
@@ -142,7 +146,7 @@ class BaseClient:
         response: httpx.Response | None = None,
         error: BaseException | None = None,
     ) -> None:
-        logger.info(
+        log_event(
             "http.request",
             vendor=self.vendor,
             method=request.method,
@@ -250,6 +254,34 @@ class SyncAPIClient(BaseClient):
             raise self._transport_failure(request, exc, safe) from None
         return self.handle_response(response, idempotent=safe)
 
+    def send_login(self, auth: LoginAuth) -> httpx.Response:
+        """Send the vendor's login request once and answer its response, whatever the status.
+
+        The request (`auth.build_login_request`) goes out without the client's auth and
+        without retries: a login is neither authenticated nor repeated behind the caller's
+        back. For a vendor that reads more from the login body than the grant; others use
+        `login_with`. Raises `TransportError` when no answer arrived.
+        """
+        request = auth.build_login_request(self.base_url)
+        started = time.perf_counter()
+        try:
+            response = self._http.send(request, auth=None)
+            response.read()
+        except httpx.TransportError as exc:
+            self._log(request, 1, started, error=exc)
+            raise self._transport_failure(request, exc, idempotent=True) from None
+        self._log(request, 1, started, response=response)
+        return response
+
+    def login_with(self, auth: LoginAuth) -> TokenGrant:
+        """Log in now: send the vendor's login request without auth or retries, and cache and
+        return the grant, which `auth` then uses for every request.
+
+        Raises `LoginError` when the login is refused, `GatewayError` when it answers without
+        a usable token, `TransportError` when no answer arrived.
+        """
+        return auth.accept_login_response(self.send_login(auth))
+
     def close(self) -> None:
         if self._owns_client:
             self._http.close()
@@ -326,6 +358,28 @@ class AsyncAPIClient(BaseClient):
         except httpx.TransportError as exc:
             raise self._transport_failure(request, exc, safe) from None
         return self.handle_response(response, idempotent=safe)
+
+    async def send_login(self, auth: LoginAuth) -> httpx.Response:
+        """Send the vendor's login request once; see `SyncAPIClient.send_login`."""
+        request = auth.build_login_request(self.base_url)
+        started = time.perf_counter()
+        try:
+            response = await self._http.send(request, auth=None)
+            await response.aread()
+        except httpx.TransportError as exc:
+            self._log(request, 1, started, error=exc)
+            raise self._transport_failure(request, exc, idempotent=True) from None
+        self._log(request, 1, started, response=response)
+        return response
+
+    async def login_with(self, auth: LoginAuth) -> TokenGrant:
+        """Log in now: send the vendor's login request without auth or retries, and cache and
+        return the grant; see `SyncAPIClient.login_with`.
+
+        Raises `LoginError` when the login is refused, `GatewayError` when it answers without
+        a usable token, `TransportError` when no answer arrived.
+        """
+        return auth.accept_login_response(await self.send_login(auth))
 
     async def aclose(self) -> None:
         if self._owns_client:

@@ -7,6 +7,7 @@ duration. Headers and bodies are never logged, and every string that is logged p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -14,7 +15,11 @@ import structlog
 
 from adapters._core.secrets import scrub
 
-logger = structlog.get_logger("balance_gateway.http")
+LOGGER_NAME = "balance_gateway.http"
+# A library must not print unless asked: until the application configures structlog, events go
+# to the stdlib logger (silent by default, at DEBUG) instead of structlog's default printer.
+_stdlib_logger = logging.getLogger(LOGGER_NAME)
+logger = structlog.get_logger(LOGGER_NAME)
 
 _SECRET_KEYS = frozenset(
     {"authorization", "cookie", "set-cookie", "token", "api_key", "apikey", "password", "secret"}
@@ -40,3 +45,14 @@ def redact_secrets(
     for key in list(event_dict):
         event_dict[key] = "***" if key.lower() in _SECRET_KEYS else _clean(event_dict[key])
     return event_dict
+
+
+def log_event(event: str, **fields: Any) -> None:
+    """Emit one structured event, secrets masked, through structlog if the application
+    configured it, otherwise through the stdlib logger at DEBUG."""
+    cleaned = redact_secrets(None, "info", dict(fields))
+    if structlog.is_configured():
+        logger.info(event, **cleaned)
+    elif _stdlib_logger.isEnabledFor(logging.DEBUG):
+        rendered = " ".join(f"{key}={value}" for key, value in cleaned.items())
+        _stdlib_logger.debug("%s %s", event, rendered)

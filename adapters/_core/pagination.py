@@ -63,10 +63,12 @@ def iterate_pages(fetch: Callable[[Hashable | None], Page[T]]) -> Iterator[T]:
     cursor: Hashable | None = None
     while True:
         page = fetch(cursor)
+        # Check before yielding: a page that leads back must not hand out its items again.
+        if page.next_cursor is not None:
+            guard.check(page.next_cursor)
         yield from page.items
         if page.next_cursor is None:
             return
-        guard.check(page.next_cursor)
         cursor = page.next_cursor
 
 
@@ -78,9 +80,10 @@ async def aiterate_pages(
     cursor: Hashable | None = None
     while True:
         page = await fetch(cursor)
+        if page.next_cursor is not None:
+            guard.check(page.next_cursor)
         for item in page.items:
             yield item
         if page.next_cursor is None:
             return
-        guard.check(page.next_cursor)
         cursor = page.next_cursor

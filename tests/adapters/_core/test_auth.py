@@ -1,0 +1,350 @@
+"""Auth flows: static tokens, Basic with an API key, and login-exchange with renewal."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from adapters._core.auth import (
+    BasicAPIKeyAuth,
+    LoginAuth,
+    LoginError,
+    StaticTokenAuth,
+    TokenGrant,
+)
+from adapters._core.client import AsyncAPIClient, SyncAPIClient
+from adapters._core.errors import AuthenticationError, GatewayError, ServerError
+from adapters._core.secrets import Secret
+
+BASE = "https://hr.example.test/api"
+LOGIN_URL = "https://hr.example.test/auth/login"
+USERNAME = "integration@acme.example"
+PASSWORD = "pw-correct-horse-battery-51"
+T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def no_sleep(seconds: float) -> None:
+    pass
+
+
+async def no_asleep(seconds: float) -> None:
+    pass
+
+
+def make_client(mode: str, auth: httpx.Auth, **kwargs: Any) -> SyncAPIClient | AsyncAPIClient:
+    if mode == "sync":
+        return SyncAPIClient(base_url=BASE, auth=auth, sleep=no_sleep, **kwargs)
+    return AsyncAPIClient(base_url=BASE, auth=auth, sleep=no_asleep, **kwargs)
+
+
+async def send(
+    client: SyncAPIClient | AsyncAPIClient, method: str, path: str, **kwargs: Any
+) -> httpx.Response:
+    if isinstance(client, SyncAPIClient):
+        return client.request(method, path, **kwargs)
+    return await client.request(method, path, **kwargs)
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+def router() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as mocked:
+        yield mocked
+
+
+# -- static credentials ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scheme", "expected"),
+    [
+        ("Bearer", "Bearer st-token-0a1b2c3d"),
+        ("Token", "Token st-token-0a1b2c3d"),
+        ("", "st-token-0a1b2c3d"),
+    ],
+)
+async def test_static_token_uses_the_vendor_scheme(
+    mode: str, router: respx.MockRouter, scheme: str, expected: str
+) -> None:
+    route = router.get(f"{BASE}/me").mock(return_value=httpx.Response(200, json={}))
+    client = make_client(mode, StaticTokenAuth("st-token-0a1b2c3d", scheme=scheme))
+    await send(client, "GET", "me")
+    assert route.calls.last.request.headers["Authorization"] == expected
+
+
+def test_static_token_defaults_to_bearer_and_accepts_a_secret() -> None:
+    request = httpx.Request("GET", BASE)
+    flow = StaticTokenAuth(Secret("st-token-ffee0011")).sync_auth_flow(request)
+    assert next(flow).headers["Authorization"] == "Bearer st-token-ffee0011"
+
+
+async def test_basic_api_key_auth_sends_user_and_key(mode: str, router: respx.MockRouter) -> None:
+    route = router.get(f"{BASE}/me").mock(return_value=httpx.Response(200, json={}))
+    client = make_client(mode, BasicAPIKeyAuth("acme", "ak-5e6f7a8b9c"))
+    await send(client, "GET", "me")
+    header = route.calls.last.request.headers["Authorization"]
+    scheme, encoded = header.split(" ")
+    assert scheme == "Basic"
+    assert base64.b64decode(encoded).decode() == "acme:ak-5e6f7a8b9c"
+
+
+def test_auth_objects_do_not_show_their_credentials() -> None:
+    auths = [
+        StaticTokenAuth("st-token-7c7c7c7c"),
+        BasicAPIKeyAuth("acme", "ak-7d7d7d7d7d"),
+    ]
+    for auth in auths:
+        shown = repr(vars(auth))
+        assert "st-token-7c7c7c7c" not in shown
+        assert "ak-7d7d7d7d7d" not in shown
+
+
+# -- login exchange -------------------------------------------------------------------------
+
+
+class PasswordLogin(LoginAuth):
+    """A vendor whose login takes a user and password and answers a token with a lifetime."""
+
+    def __init__(
+        self, username: str, password: str, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        super().__init__(clock=clock)
+        self.username = username
+        self._password = Secret(password)
+        self._now = clock or (lambda: datetime.now(UTC))
+
+    def build_login_request(self, base: httpx.URL) -> httpx.Request:
+        return httpx.Request(
+            "POST",
+            base.join("/auth/login"),
+            json={"username": self.username, "password": self._password.reveal()},
+        )
+
+    def parse_login_response(self, response: httpx.Response) -> TokenGrant:
+        body = response.json()
+        token = Secret(body["token"])
+        expires_at = self._now() + timedelta(seconds=body["expires_in"])
+        return TokenGrant(Secret(f"Bearer {token.reveal()}"), expires_at=expires_at)
+
+
+class FakeVendor:
+    """A login endpoint issuing numbered tokens, and an API accepting only live ones."""
+
+    def __init__(self, router: respx.MockRouter) -> None:
+        self.issued: list[str] = []
+        self.valid: set[str] = set()
+        self.expires_in = 3600
+        self.login_route = router.post(LOGIN_URL).mock(side_effect=self.login)
+        self.api_route = router.get(f"{BASE}/balances").mock(side_effect=self.balances)
+
+    def login(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body != {"username": USERNAME, "password": PASSWORD}:
+            # Some vendors echo what they were sent.
+            return httpx.Response(
+                401, json={"error": f"invalid credentials for {body['password']}"}
+            )
+        token = f"lt-{len(self.issued) + 1}-a9b8c7d6"
+        self.issued.append(token)
+        self.valid.add(token)
+        return httpx.Response(200, json={"token": token, "expires_in": self.expires_in})
+
+    def balances(self, request: httpx.Request) -> httpx.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token in self.valid:
+            return httpx.Response(200, json={"balances": [], "token_used": token[:4]})
+        return httpx.Response(401, json={"error": "token invalid or expired"})
+
+    def tokens_sent(self) -> list[str]:
+        return [call.request.headers["Authorization"] for call in self.api_route.calls]
+
+
+async def test_login_happens_once_and_the_token_is_reused(
+    mode: str, router: respx.MockRouter
+) -> None:
+    vendor = FakeVendor(router)
+    auth = PasswordLogin(USERNAME, PASSWORD)
+    client = make_client(mode, auth)
+    for _ in range(3):
+        assert (await send(client, "GET", "balances")).status_code == 200
+    assert vendor.login_route.call_count == 1
+    assert auth.login_count == 1
+    assert vendor.tokens_sent() == ["Bearer lt-1-a9b8c7d6"] * 3
+
+
+async def test_a_401_triggers_exactly_one_relogin(mode: str, router: respx.MockRouter) -> None:
+    vendor = FakeVendor(router)
+    auth = PasswordLogin(USERNAME, PASSWORD)
+    client = make_client(mode, auth)
+    await send(client, "GET", "balances")
+    vendor.valid.clear()  # the vendor revokes the token
+
+    response = await send(client, "GET", "balances")
+
+    assert response.status_code == 200
+    assert vendor.login_route.call_count == 2
+    assert auth.login_count == 2
+    assert vendor.tokens_sent() == [
+        "Bearer lt-1-a9b8c7d6",
+        "Bearer lt-1-a9b8c7d6",
+        "Bearer lt-2-a9b8c7d6",
+    ]
+
+
+async def test_a_second_401_after_relogin_raises_without_looping(
+    mode: str, router: respx.MockRouter
+) -> None:
+    vendor = FakeVendor(router)
+    vendor.api_route.mock(return_value=httpx.Response(401, json={"error": "role missing"}))
+    client = make_client(mode, PasswordLogin(USERNAME, PASSWORD))
+
+    with pytest.raises(AuthenticationError) as caught:
+        await send(client, "GET", "balances")
+
+    assert not isinstance(caught.value, LoginError)
+    assert caught.value.status_code == 401
+    assert caught.value.body == {"error": "role missing"}
+    assert vendor.login_route.call_count == 2
+    assert vendor.api_route.call_count == 2
+
+
+async def test_an_expiring_token_is_renewed_before_use(mode: str, router: respx.MockRouter) -> None:
+    vendor = FakeVendor(router)
+    now = [T0]
+    auth = PasswordLogin(USERNAME, PASSWORD, clock=lambda: now[0])
+    client = make_client(mode, auth)
+
+    await send(client, "GET", "balances")
+    assert auth.grant is not None
+    assert auth.grant.expires_at == T0 + timedelta(hours=1)
+
+    now[0] = T0 + timedelta(seconds=3600 - 61)  # outside the renewal margin: reuse
+    await send(client, "GET", "balances")
+    assert vendor.login_route.call_count == 1
+
+    now[0] = T0 + timedelta(seconds=3600 - 59)  # inside it: renew first
+    await send(client, "GET", "balances")
+    assert vendor.login_route.call_count == 2
+    assert vendor.tokens_sent()[-1] == "Bearer lt-2-a9b8c7d6"
+    # Renewal came from the clock, not from a refused request.
+    assert [call.response.status_code for call in vendor.api_route.calls] == [200, 200, 200]
+
+
+async def test_a_refused_login_raises_login_error_and_sends_nothing_else(
+    mode: str, router: respx.MockRouter
+) -> None:
+    vendor = FakeVendor(router)
+    wrong = "pw-wrong-guess-7f6e5d"
+    client = make_client(mode, PasswordLogin(USERNAME, wrong))
+
+    with pytest.raises(LoginError) as caught:
+        await send(client, "GET", "balances")
+
+    assert isinstance(caught.value, AuthenticationError)
+    assert caught.value.status_code == 401
+    assert caught.value.path == "/auth/login"
+    assert vendor.login_route.call_count == 1
+    assert vendor.api_route.call_count == 0
+    # The vendor echoed the password back; the message does not.
+    assert wrong not in str(caught.value)
+    assert wrong not in repr(caught.value)
+    assert "***" in str(caught.value)
+
+
+async def test_a_refused_relogin_raises_login_error(mode: str, router: respx.MockRouter) -> None:
+    vendor = FakeVendor(router)
+    client = make_client(mode, PasswordLogin(USERNAME, PASSWORD))
+    await send(client, "GET", "balances")
+    vendor.valid.clear()
+    vendor.login_route.mock(return_value=httpx.Response(403, json={"error": "account locked"}))
+
+    with pytest.raises(LoginError, match="account locked") as caught:
+        await send(client, "GET", "balances")
+    assert caught.value.status_code == 403
+
+
+async def test_a_login_answer_without_a_token_names_keys_not_values(
+    mode: str, router: respx.MockRouter
+) -> None:
+    vendor = FakeVendor(router)
+    vendor.login_route.mock(
+        return_value=httpx.Response(200, json={"access": "lt-unexpected-shape-31", "ttl": 60})
+    )
+    client = make_client(mode, PasswordLogin(USERNAME, PASSWORD))
+
+    with pytest.raises(GatewayError, match="body keys: access, ttl") as caught:
+        await send(client, "GET", "balances")
+    assert not isinstance(caught.value, LoginError)
+    assert "lt-unexpected-shape-31" not in str(caught.value)
+    assert vendor.api_route.call_count == 0
+
+
+async def test_a_retried_request_does_not_log_in_again(mode: str, router: respx.MockRouter) -> None:
+    vendor = FakeVendor(router)
+    vendor.api_route.mock(
+        side_effect=[httpx.Response(503), httpx.Response(200, json={"balances": []})]
+    )
+    client = make_client(mode, PasswordLogin(USERNAME, PASSWORD))
+    assert (await send(client, "GET", "balances")).status_code == 200
+    assert vendor.login_route.call_count == 1
+    assert vendor.api_route.call_count == 2
+
+
+async def test_a_persistent_503_does_not_trigger_login(mode: str, router: respx.MockRouter) -> None:
+    vendor = FakeVendor(router)
+    vendor.api_route.mock(return_value=httpx.Response(503))
+    client = make_client(mode, PasswordLogin(USERNAME, PASSWORD))
+    with pytest.raises(ServerError):
+        await send(client, "GET", "balances")
+    assert vendor.login_route.call_count == 1
+
+
+def _drive_to_first_request(auth: LoginAuth, request: httpx.Request) -> Any:
+    flow = auth.sync_auth_flow(request)
+    sent = next(flow)
+    return flow, sent
+
+
+def test_a_401_after_someone_else_renewed_reuses_their_token() -> None:
+    auth = PasswordLogin(USERNAME, PASSWORD)
+    auth.set_grant(TokenGrant(Secret("Bearer lt-old-00112233")))
+    request = httpx.Request("GET", f"{BASE}/balances")
+    flow, sent = _drive_to_first_request(auth, request)
+    assert sent.headers["Authorization"] == "Bearer lt-old-00112233"
+
+    # While this request was in flight, a concurrent one renewed the token.
+    auth.set_grant(TokenGrant(Secret("Bearer lt-new-44556677")))
+    retried = flow.send(httpx.Response(401, request=sent))
+
+    assert retried.url.path == "/api/balances"  # no login request in between
+    assert retried.headers["Authorization"] == "Bearer lt-new-44556677"
+    with pytest.raises(StopIteration):
+        flow.send(httpx.Response(200, request=retried))
+
+
+def test_set_grant_none_forces_a_new_login() -> None:
+    auth = PasswordLogin(USERNAME, PASSWORD)
+    auth.set_grant(TokenGrant(Secret("Bearer lt-cached-8899aabb")))
+    assert not auth.needs_login()
+    auth.set_grant(None)
+    assert auth.needs_login()
+    _, first = _drive_to_first_request(auth, httpx.Request("GET", f"{BASE}/balances"))
+    assert str(first.url) == LOGIN_URL
+
+
+def test_a_grant_without_expiry_never_expires() -> None:
+    auth = PasswordLogin(USERNAME, PASSWORD, clock=lambda: datetime(9999, 1, 1, tzinfo=UTC))
+    auth.set_grant(TokenGrant(Secret("Bearer lt-forever-ccddeeff")))
+    assert not auth.needs_login()

@@ -1,0 +1,279 @@
+"""The base clients: building requests, plugging in transports, parsing and logging."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pydantic
+import pytest
+import respx
+from structlog.testing import capture_logs
+
+from adapters._core.client import USER_AGENT, AsyncAPIClient, BaseClient, SyncAPIClient
+from adapters._core.errors import ResponseParseError, ServerError, WriteOutcomeUnknown
+from adapters._core.retry import RetryPolicy
+
+BASE = "https://api.example.test/v1"
+PYPROJECT = Path(__file__).resolve().parents[3] / "pyproject.toml"
+
+
+def no_sleep(seconds: float) -> None:
+    pass
+
+
+async def no_asleep(seconds: float) -> None:
+    pass
+
+
+def make_client(mode: str, **kwargs: Any) -> SyncAPIClient | AsyncAPIClient:
+    kwargs.setdefault("base_url", BASE)
+    if mode == "sync":
+        return SyncAPIClient(sleep=no_sleep, **kwargs)
+    return AsyncAPIClient(sleep=no_asleep, **kwargs)
+
+
+async def send(
+    client: SyncAPIClient | AsyncAPIClient, method: str, path: str, **kwargs: Any
+) -> httpx.Response:
+    if isinstance(client, SyncAPIClient):
+        return client.request(method, path, **kwargs)
+    return await client.request(method, path, **kwargs)
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        yield router
+
+
+class Employee(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="allow")
+
+    id: str
+    remaining: float
+
+
+# -- building requests ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("base", [BASE, BASE + "/"])
+@pytest.mark.parametrize("path", ["employees/e-1", "/employees/e-1"])
+def test_paths_are_joined_under_the_base_url(base: str, path: str) -> None:
+    request = BaseClient(base_url=base).build_request("GET", path)
+    assert str(request.url) == "https://api.example.test/v1/employees/e-1"
+
+
+def test_an_absolute_next_link_is_used_as_it_is() -> None:
+    client = BaseClient(base_url=BASE)
+    request = client.build_request("GET", "https://api.example.test/v1/items?cursor=abc")
+    assert str(request.url) == "https://api.example.test/v1/items?cursor=abc"
+
+
+def test_query_params_drop_none_and_spell_booleans_in_lowercase() -> None:
+    request = BaseClient(base_url=BASE).build_request(
+        "get",
+        "items",
+        params={"page": 2, "active": True, "archived": False, "q": None, "ratio": 0.5},
+    )
+    assert request.method == "GET"
+    assert dict(request.url.params) == {
+        "page": "2",
+        "active": "true",
+        "archived": "false",
+        "ratio": "0.5",
+    }
+
+
+def test_params_are_merged_with_a_query_already_in_the_path() -> None:
+    request = BaseClient(base_url=BASE).build_request("GET", "items?cursor=abc", params={"n": 5})
+    assert dict(request.url.params) == {"cursor": "abc", "n": "5"}
+
+
+def test_json_and_form_bodies() -> None:
+    client = BaseClient(base_url=BASE)
+    as_json = client.build_request("POST", "credits", json={"days": 1.5})
+    assert as_json.headers["Content-Type"] == "application/json"
+    assert as_json.content == b'{"days":1.5}'
+    as_form = client.build_request("POST", "login", data={"user": "ada"})
+    assert as_form.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert as_form.content == b"user=ada"
+
+
+def test_default_and_extra_headers() -> None:
+    client = BaseClient(base_url=BASE, headers={"X-Tenant": "t-1", "Accept": "text/csv"})
+    request = client.build_request("GET", "items")
+    assert request.headers["User-Agent"] == USER_AGENT
+    assert request.headers["X-Tenant"] == "t-1"
+    assert request.headers["Accept"] == "text/csv"
+    assert BaseClient(base_url=BASE).build_request("GET", "x").headers["Accept"] == (
+        "application/json"
+    )
+
+
+def test_the_timeout_travels_with_each_request() -> None:
+    client = BaseClient(base_url=BASE, timeout=7.0)
+    request = client.build_request("GET", "items")
+    assert request.extensions["timeout"] == httpx.Timeout(7.0).as_dict()
+
+
+def test_user_agent_names_the_project_and_its_version() -> None:
+    version = tomllib.loads(PYPROJECT.read_text())["project"]["version"]
+    assert USER_AGENT.startswith(f"balance-gateway/{version} ")
+    assert f"python-httpx/{httpx.__version__}" in USER_AGENT
+
+
+async def test_user_agent_is_sent_on_the_wire(mode: str, api: respx.MockRouter) -> None:
+    route = api.get("/items").mock(return_value=httpx.Response(200, json=[]))
+    await send(make_client(mode), "GET", "items")
+    sent = route.calls.last.request
+    assert sent.headers["User-Agent"] == USER_AGENT
+    assert sent.headers["User-Agent"].startswith("balance-gateway/")
+
+
+# -- plugging in transports and clients -----------------------------------------------------
+
+
+async def test_an_injected_transport_receives_every_request(mode: str) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url}")
+        return httpx.Response(200, json={"id": "e-1", "remaining": 3})
+
+    transport = httpx.MockTransport(handler)
+    client = make_client(mode, transport=transport)
+    response = await send(client, "GET", "employees/e-1", params={"fields": "all"})
+    assert response.json() == {"id": "e-1", "remaining": 3}
+    assert seen == ["GET https://api.example.test/v1/employees/e-1?fields=all"]
+
+
+def test_an_injected_http_client_is_used_and_left_open_sync() -> None:
+    http = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(204)))
+    with SyncAPIClient(base_url=BASE, http_client=http) as client:
+        assert client.request("DELETE", "credits/c-1").status_code == 204
+    assert not http.is_closed
+    http.close()
+
+
+async def test_an_injected_http_client_is_used_and_left_open_async() -> None:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: httpx.Response(204)))
+    async with AsyncAPIClient(base_url=BASE, http_client=http) as client:
+        assert (await client.request("DELETE", "credits/c-1")).status_code == 204
+    assert not http.is_closed
+    await http.aclose()
+
+
+def test_a_client_it_created_is_closed_on_exit_sync() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(204))
+    with SyncAPIClient(base_url=BASE, transport=transport) as client:
+        client.request("GET", "ping")
+    with pytest.raises(RuntimeError, match="closed"):
+        client.request("GET", "ping")
+
+
+async def test_a_client_it_created_is_closed_on_exit_async() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(204))
+    async with AsyncAPIClient(base_url=BASE, transport=transport) as client:
+        await client.request("GET", "ping")
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.request("GET", "ping")
+
+
+async def test_redirect_and_informational_statuses_below_400_are_returned(
+    mode: str, api: respx.MockRouter
+) -> None:
+    api.get("/items").mock(return_value=httpx.Response(304))
+    assert (await send(make_client(mode), "GET", "items")).status_code == 304
+
+
+# -- parsing --------------------------------------------------------------------------------
+
+
+async def test_parse_validates_the_body_into_a_wire_model(mode: str, api: respx.MockRouter) -> None:
+    api.get("/employees/e-1").mock(
+        return_value=httpx.Response(200, json={"id": "e-1", "remaining": 2.5, "new": "kept"})
+    )
+    client = make_client(mode)
+    employee = client.parse(await send(client, "GET", "employees/e-1"), Employee)
+    assert employee.id == "e-1"
+    assert employee.remaining == 2.5
+    assert employee.model_extra == {"new": "kept"}
+
+
+async def test_parse_of_a_part_of_the_body(mode: str, api: respx.MockRouter) -> None:
+    api.get("/employees").mock(
+        return_value=httpx.Response(200, json={"data": {"id": "e-2", "remaining": 1}})
+    )
+    client = make_client(mode)
+    response = await send(client, "GET", "employees")
+    assert client.parse(response, Employee, response.json()["data"]).id == "e-2"
+
+
+async def test_a_body_that_breaks_the_model_raises_response_parse_error(
+    mode: str, api: respx.MockRouter
+) -> None:
+    api.get("/employees/e-1").mock(
+        return_value=httpx.Response(200, json={"id": "e-1", "remaining": "lots"})
+    )
+    client = make_client(mode)
+    response = await send(client, "GET", "employees/e-1")
+    with pytest.raises(ResponseParseError) as caught:
+        client.parse(response, Employee)
+    message = str(caught.value)
+    assert "GET /v1/employees/e-1 answered 200" in message
+    assert "not a Employee" in message
+    assert "remaining:" in message
+    assert caught.value.__cause__ is None
+
+
+def test_a_non_json_body_is_reported_as_the_whole_body() -> None:
+    response = httpx.Response(
+        200, text="<html>maintenance</html>", request=httpx.Request("GET", BASE + "/x")
+    )
+    with pytest.raises(ResponseParseError, match="<body>"):
+        BaseClient(base_url=BASE).parse(response, Employee)
+
+
+# -- logging --------------------------------------------------------------------------------
+
+
+async def test_one_log_event_per_attempt(mode: str, api: respx.MockRouter) -> None:
+    api.get("/items").mock(side_effect=[httpx.Response(503), httpx.Response(200, json=[])])
+    client = make_client(mode)
+    with capture_logs() as logs:
+        await send(client, "GET", "items", params={"page": 1})
+    events = [e for e in logs if e["event"] == "http.request"]
+    assert [(e["method"], e["path"], e["status"], e["attempt"]) for e in events] == [
+        ("GET", "/v1/items", 503, 1),
+        ("GET", "/v1/items", 200, 2),
+    ]
+    assert all(e["vendor"] == "generic" and e["duration_ms"] >= 0 for e in events)
+    assert all(e["error"] is None for e in events)
+
+
+async def test_a_network_failure_is_logged_with_its_type(mode: str, api: respx.MockRouter) -> None:
+    api.post("/credits").mock(side_effect=httpx.ReadTimeout("slow"))
+    client = make_client(mode)
+    with capture_logs() as logs, pytest.raises(WriteOutcomeUnknown):
+        await send(client, "POST", "credits")
+    assert [(e["status"], e["error"], e["attempt"]) for e in logs] == [(None, "ReadTimeout", 1)]
+
+
+async def test_a_vendor_subclass_names_itself_in_logs(api: respx.MockRouter) -> None:
+    class KenjoLike(SyncAPIClient):
+        vendor = "kenjo"
+
+    api.get("/items").mock(return_value=httpx.Response(500))
+    with capture_logs() as logs, pytest.raises(ServerError):
+        KenjoLike(base_url=BASE, retry=RetryPolicy.none()).request("GET", "items")
+    assert logs[0]["vendor"] == "kenjo"
