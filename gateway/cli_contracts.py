@@ -11,6 +11,7 @@ from contracts._harness import fixture_vendors, load_fixtures
 from contracts._harness.verify import LiveConfigError, report, verify
 
 console = Console()
+errors = Console(stderr=True, soft_wrap=True)
 contracts_app = typer.Typer(
     help="Contract suites: recorded fixtures per vendor.", no_args_is_help=True
 )
@@ -53,7 +54,7 @@ def verify_command(
             _known(vendor), against.value, base_url=base_url, allow_writes=allow_writes
         )
     except LiveConfigError as exc:
-        console.print(f"[red]{exc}[/]")
+        errors.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from None
     if not report(vendor, results, console):
         raise typer.Exit(1)
@@ -62,6 +63,6 @@ def verify_command(
 def _known(vendor: str) -> str:
     vendors = fixture_vendors()
     if vendor not in vendors:
-        console.print(f"[red]no contract suite for {vendor!r}.[/] Available: {', '.join(vendors)}")
+        errors.print(f"[red]no contract suite for {vendor!r}.[/] Available: {', '.join(vendors)}")
         raise typer.Exit(2)
     return vendor

@@ -9,7 +9,9 @@ from rich.console import Console
 
 from adapters._emulator import EmulatorOptions, available_vendors, build_emulator, serve
 
-console = Console()
+# Credentials must survive copy-paste from a CI log: never wrap a line.
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -41,10 +43,10 @@ def emulate(
             console.print(name)
         return
     if vendor is None:
-        console.print(f"[red]name a vendor:[/] {', '.join(vendors)}")
+        errors.print(f"[red]name a vendor:[/] {', '.join(vendors)}")
         raise typer.Exit(2)
     if vendor not in vendors:
-        console.print(f"[red]no emulator for {vendor!r}.[/] Available: {', '.join(vendors)}")
+        errors.print(f"[red]no emulator for {vendor!r}.[/] Available: {', '.join(vendors)}")
         raise typer.Exit(2)
     options = EmulatorOptions(
         token=token,

@@ -75,8 +75,9 @@ async def _live(
 def report(vendor: str, results: list[CheckResult], console: Console) -> bool:
     """Print one row per check; True when nothing failed."""
     table = Table(title=f"contracts: {vendor}")
-    for column in ("fixture", "provenance", "target", "result", "details"):
-        table.add_column(column, overflow="fold")
+    for column in ("fixture", "provenance", "target", "result"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("details", overflow="fold")
     for r in results:
         if r.skipped:
             status, details = "[yellow]skipped[/]", r.skipped
