@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 
 import typer
@@ -10,7 +11,8 @@ from rich.console import Console
 from contracts._harness import fixture_vendors, load_fixtures
 from contracts._harness.verify import LiveConfigError, report, verify
 
-console = Console()
+# Logs (CI) are not terminals: give tables room instead of rich's 80-column default.
+console = Console() if sys.stdout.isatty() else Console(width=160)
 errors = Console(stderr=True, soft_wrap=True)
 contracts_app = typer.Typer(
     help="Contract suites: recorded fixtures per vendor.", no_args_is_help=True

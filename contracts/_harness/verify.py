@@ -77,7 +77,7 @@ def report(vendor: str, results: list[CheckResult], console: Console) -> bool:
     table = Table(title=f"contracts: {vendor}")
     for column in ("fixture", "provenance", "target", "result"):
         table.add_column(column, no_wrap=True)
-    table.add_column("details", overflow="fold")
+    table.add_column("details", overflow="fold", min_width=24)
     for r in results:
         if r.skipped:
             status, details = "[yellow]skipped[/]", r.skipped
