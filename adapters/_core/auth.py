@@ -65,8 +65,9 @@ class LoginError(AuthenticationError):
 class LoginAuth(httpx.Auth, ABC):
     """Log in once, reuse the token, renew it on expiry or on one 401.
 
-    Subclasses say how to build the login request and read its response. Credentials live in
-    `Secret`s; nothing here logs or formats them.
+    Subclasses say how to build the login request and read its response and, by overriding
+    `apply_grant`, where the grant goes when it is not the `Authorization` header. Credentials
+    live in `Secret`s; nothing here logs or formats them.
     """
 
     requires_response_body = True

@@ -33,6 +33,11 @@ def next_page_number(current_page: int, total_pages: int) -> int | None:
     return current_page + 1 if current_page < total_pages else None
 
 
+def numeric_cursor(cursor: Hashable | None, first: int = 1) -> int:
+    """The page number or offset a numeric cursor names; `first` for the first page (None)."""
+    return first if cursor is None else int(str(cursor))
+
+
 def next_offset(offset: int, limit: int, received: int, total: int | None) -> int | None:
     """Offset/limit pagination: the next offset, or None when nothing is left."""
     if received == 0:

@@ -19,6 +19,7 @@ E = TypeVar("E", bound=str)
 _OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+_INTEGER_TEXT = re.compile(r"^-?\d+$")
 
 
 def check_int(
@@ -34,6 +35,15 @@ def check_int(
     if maximum is not None and value > maximum:
         raise RequestValidationError(field, f"must be at most {maximum}, got {value}")
     return value
+
+
+def check_integer_id(field: str, value: object) -> int:
+    """An integer id: an int, or the decimal text of one (ids read back are often strings)."""
+    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
+        return int(value)
+    if isinstance(value, str):
+        raise RequestValidationError(field, f"must be an integer, got {value!r}")
+    return check_int(field, value)
 
 
 def check_choice(field: str, value: object, allowed: Collection[str]) -> str:
@@ -70,6 +80,22 @@ def check_number(field: str, value: object) -> Decimal:
     if not number.is_finite():
         raise RequestValidationError(field, f"must be a finite number, got {value!r}")
     return number
+
+
+def check_json_number(field: str, value: Decimal, *, whole_as_int: bool = True) -> Decimal:
+    """`value`, if the JSON number it travels as carries it exactly.
+
+    A fraction travels as a double, so its shortest repr has to give `value` back. A whole
+    number travels as a JSON integer, exact at any size, unless `whole_as_int` is False (for a
+    vendor that sends every number as a float, where whole numbers must fit a double too).
+    """
+    if whole_as_int and value == value.to_integral_value():
+        return value
+    if Decimal(repr(float(value))) != value:
+        raise RequestValidationError(
+            field, f"{value} has more digits than a JSON number carries exactly; round it"
+        )
+    return value
 
 
 def check_whole(field: str, value: Decimal) -> int:

@@ -47,7 +47,8 @@ from adapters._core.adapter import (
     WriteOutcome,
 )
 from adapters._core.errors import NotFoundError
-from adapters.bezala.client import AsyncClient, check_integer_id
+from adapters._core.validation import check_integer_id
+from adapters.bezala.client import AsyncClient
 from adapters.bezala.models import BalanceType, SortOrder, TimeBalance
 from canonical import (
     Balance,

@@ -20,7 +20,6 @@ Auth: a static token (`token=`) or a login with `email=` and `password=` through
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -37,9 +36,13 @@ from adapters._core.validation import (
     check_choice,
     check_date,
     check_int,
+    check_json_number,
     check_number,
     check_whole,
 )
+
+# Moved to the shared core; still importable from here.
+from adapters._core.validation import check_integer_id as check_integer_id
 from adapters.bezala.models import (
     AuthToken,
     BalanceType,
@@ -53,24 +56,10 @@ DEFAULT_BASE_URL = "https://app.bezala.com"
 LOGIN_PATH = "api/auth/token"
 DEFAULT_PER_PAGE = 50  # [seed] per_page default
 
-_INTEGER_TEXT = re.compile(r"^-?\d+$")
-
 Query = dict[str, str | int | None]
 
 
 # -- argument checks --------------------------------------------------------------------------
-
-
-def check_integer_id(field: str, value: object) -> int:
-    """An integer id: an int, or the decimal text of one (ids read back are strings).
-
-    Vendor-neutral; a candidate for `adapters._core.validation`.
-    """
-    if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
-        return int(value)
-    if isinstance(value, str):
-        raise RequestValidationError(field, f"must be an integer, got {value!r}")
-    return check_int(field, value)
 
 
 def check_balance_type(value: object, field: str = "balance_type") -> BalanceType:
@@ -91,11 +80,7 @@ def check_value(balance_type: BalanceType, value: object) -> Decimal:
                 f"work_time is counted in whole minutes, got {number}; round it to an integer",
             )
         return Decimal(check_whole("value", number))
-    if number != number.to_integral_value() and Decimal(repr(float(number))) != number:
-        raise RequestValidationError(
-            "value", f"{number} has more digits than a JSON number carries exactly; round it"
-        )
-    return number
+    return check_json_number("value", number)
 
 
 def _optional_positive(field: str, value: object | None) -> int | None:
@@ -284,13 +269,7 @@ class Client(_BezalaBase, SyncAPIClient):
         Returns the grant (its `header_value` is a `Secret`). Raises `LoginError` (a 401
         `AuthenticationError`) when refused, `GatewayError` for a client built with `token=`.
         """
-        auth = _login_auth(self.auth)
-        try:
-            response = self._http.send(auth.build_login_request(self.base_url), auth=None)
-            response.read()
-        except httpx.TransportError as exc:
-            raise self._transport_failure(exc.request, exc, idempotent=True) from None
-        return auth.accept_login_response(response)
+        return self.login_with(_login_auth(self.auth))
 
     def list_time_balances(
         self,
@@ -404,13 +383,7 @@ class AsyncClient(_BezalaBase, AsyncAPIClient):
 
     async def login(self) -> TokenGrant:
         """Log in now; see `Client.login`."""
-        auth = _login_auth(self.auth)
-        try:
-            response = await self._http.send(auth.build_login_request(self.base_url), auth=None)
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise self._transport_failure(exc.request, exc, idempotent=True) from None
-        return auth.accept_login_response(response)
+        return await self.login_with(_login_auth(self.auth))
 
     async def list_time_balances(
         self,

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
 from adapters._core.client import DEFAULT_TIMEOUT, AsyncAPIClient, BaseClient, SyncAPIClient
 from adapters._core.errors import RequestValidationError, ResponseParseError, parse_body
-from adapters._core.pagination import Page, aiterate_pages, iterate_pages
+from adapters._core.pagination import Page, aiterate_pages, iterate_pages, numeric_cursor
 from adapters._core.retry import RetryPolicy
 from adapters._core.secrets import Secret, as_secret, register_secret
 from adapters._core.validation import check_int, check_uuid
@@ -138,9 +138,6 @@ class _CompanyFlowBase(BaseClient):
             )
         return self.auth
 
-    def _login_request(self) -> httpx.Request:
-        return self._login_auth().build_login_request(self.base_url)
-
     def _accept_login(self, response: httpx.Response) -> LoginData:
         """Install the token of a login response; `LoginError` when the login was refused."""
         self._login_auth().accept_login_response(response)
@@ -190,10 +187,6 @@ class _CompanyFlowBase(BaseClient):
         return Page(page.data, page.next_page())
 
 
-def _start_page(cursor: Hashable | None) -> int:
-    return 1 if cursor is None else int(str(cursor))
-
-
 class Client(_CompanyFlowBase, SyncAPIClient):
     """Blocking CompanyFlow client.
 
@@ -232,13 +225,7 @@ class Client(_CompanyFlowBase, SyncAPIClient):
         Raises `LoginError` (a 401 `AuthenticationError`) when the credentials are refused and
         `RequestValidationError` when the client has no email/password.
         """
-        request = self._login_request()
-        try:
-            response = self._http.send(request)
-            response.read()
-        except httpx.TransportError as exc:
-            raise self._transport_failure(request, exc, True) from None
-        return self._accept_login(response)
+        return self._accept_login(self.send_login(self._login_auth()))
 
     def get_balance(self, leave_type_id: str, year: int) -> LeaveBalance:
         """The token's own employee's balance breakdown for one leave type and year, in days
@@ -285,7 +272,9 @@ class Client(_CompanyFlowBase, SyncAPIClient):
         self._leave_types_request(company_id, 1, page_size)  # check before the first fetch
 
         def fetch(cursor: Hashable | None) -> Page[LeaveType]:
-            page = self.list_leave_types(company_id, page=_start_page(cursor), page_size=page_size)
+            page = self.list_leave_types(
+                company_id, page=numeric_cursor(cursor), page_size=page_size
+            )
             return self._leave_type_page(page)
 
         return iterate_pages(fetch)
@@ -319,13 +308,7 @@ class AsyncClient(_CompanyFlowBase, AsyncAPIClient):
 
     async def login(self) -> LoginData:
         """See `Client.login`."""
-        request = self._login_request()
-        try:
-            response = await self._http.send(request)
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise self._transport_failure(request, exc, True) from None
-        return self._accept_login(response)
+        return self._accept_login(await self.send_login(self._login_auth()))
 
     async def get_balance(self, leave_type_id: str, year: int) -> LeaveBalance:
         """See `Client.get_balance`."""
@@ -363,7 +346,7 @@ class AsyncClient(_CompanyFlowBase, AsyncAPIClient):
 
         async def fetch(cursor: Hashable | None) -> Page[LeaveType]:
             page = await self.list_leave_types(
-                company_id, page=_start_page(cursor), page_size=page_size
+                company_id, page=numeric_cursor(cursor), page_size=page_size
             )
             return self._leave_type_page(page)
 

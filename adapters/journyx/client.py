@@ -255,11 +255,9 @@ class JournyxLoginAuth(LoginAuth):
         session = response.cookies[SESSION_COOKIE]  # KeyError: no usable session
         return TokenGrant(header_value=Secret(session))
 
-    def _apply(self, request: httpx.Request) -> TokenGrant:
-        grant = self.grant
-        assert grant is not None
+    def apply_grant(self, request: httpx.Request, grant: TokenGrant) -> None:
+        """The session goes out as the `wtsession` cookie, not in `Authorization`."""
         request.headers["Cookie"] = f"{SESSION_COOKIE}={grant.header_value.reveal()}"
-        return grant
 
 
 def _make_auth(
@@ -354,9 +352,7 @@ class Client(_JournyxBase, SyncAPIClient):
 
     def login(self) -> None:
         """Log in now (`POST /login`) instead of on the first request; raises `LoginError`."""
-        auth = _login_auth(self.auth)
-        response = self._http.send(auth.build_login_request(self.base_url))
-        auth.accept_login_response(response)
+        self.login_with(_login_auth(self.auth))
 
     def list_accruals(
         self,
@@ -465,10 +461,7 @@ class AsyncClient(_JournyxBase, AsyncAPIClient):
 
     async def login(self) -> None:
         """Log in now (`POST /login`) instead of on the first request; raises `LoginError`."""
-        auth = _login_auth(self.auth)
-        response = await self._http.send(auth.build_login_request(self.base_url))
-        await response.aread()
-        auth.accept_login_response(response)
+        await self.login_with(_login_auth(self.auth))
 
     async def list_accruals(
         self,

@@ -18,7 +18,6 @@ argument) and raises the typed errors of `adapters._core.errors` for error statu
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,14 +33,15 @@ from adapters._core.client import (
     BaseClient,
     SyncAPIClient,
 )
-from adapters._core.errors import RequestValidationError, TransportError
-from adapters._core.pagination import Page, aiterate_pages, iterate_pages
+from adapters._core.errors import RequestValidationError
+from adapters._core.pagination import Page, aiterate_pages, iterate_pages, numeric_cursor
 from adapters._core.retry import RetryPolicy
 from adapters._core.secrets import Secret, as_secret
 from adapters._core.validation import (
     check_date,
     check_date_range,
     check_int,
+    check_json_number,
     check_max_length,
     check_number,
     check_object_id,
@@ -149,15 +149,6 @@ def _build_auth(
     return None
 
 
-def _json_number(field: str, value: Decimal) -> Decimal:
-    """`value` if a JSON number carries it exactly (an integer, or a float whose repr is it)."""
-    if value != value.to_integral_value() and Decimal(repr(float(value))) != value:
-        raise RequestValidationError(
-            field, f"{value} has more digits than a JSON number carries exactly; round it"
-        )
-    return value
-
-
 class _KenjoBase(BaseClient):
     """The pure part of the Kenjo SDK: argument checks, paths, bodies, page cursors."""
 
@@ -191,11 +182,6 @@ class _KenjoBase(BaseClient):
         self.auth = auth
         return parsed
 
-    def _login_transport_error(
-        self, request: httpx.Request, exc: httpx.TransportError
-    ) -> Exception:
-        return TransportError(f"{request.method} {request.url.path}: {type(exc).__name__}: {exc}")
-
     def _has_session(self) -> bool:
         return not (isinstance(self.auth, LoginAuth) and self.auth.grant is None)
 
@@ -209,7 +195,7 @@ class _KenjoBase(BaseClient):
     ) -> tuple[str, dict[str, Any]]:
         type_id = check_object_id("time_off_type_id", time_off_type_id)
         emp_id = check_object_id("employee_id", employee_id)
-        value = _json_number("balance", check_number("balance", balance))
+        value = check_json_number("balance", check_number("balance", balance))
         if description is not None:
             check_max_length("description", description, MAX_DESCRIPTION_LENGTH)
         body = SetBalanceRequest(balance=value, description=description)
@@ -263,10 +249,6 @@ class _KenjoBase(BaseClient):
         return Page(items=page.data, next_cursor=page.next_offset())
 
 
-def _offset(cursor: Hashable | None) -> int:
-    return 1 if cursor is None else int(str(cursor))
-
-
 class Client(_KenjoBase, SyncAPIClient):
     """Blocking Kenjo client.
 
@@ -307,16 +289,7 @@ class Client(_KenjoBase, SyncAPIClient):
         client has no API key.
         """
         auth = self._login_auth(api_key)
-        request = auth.build_login_request(self.base_url)
-        started = time.perf_counter()
-        try:
-            response = self._http.send(request, auth=None)
-            response.read()
-        except httpx.TransportError as exc:
-            self._log(request, 1, started, error=exc)
-            raise self._login_transport_error(request, exc) from None
-        self._log(request, 1, started, response=response)
-        return self._accept_login(auth, response)
+        return self._accept_login(auth, self.send_login(auth))
 
     def logout(self) -> None:
         """End the session (`POST /api/v1/auth/logout`); the next request logs in again when
@@ -398,7 +371,7 @@ class Client(_KenjoBase, SyncAPIClient):
                 user_id=user_id,
                 time_off_type_id=time_off_type_id,
                 status=status,
-                offset=_offset(cursor),
+                offset=numeric_cursor(cursor),
                 limit=limit,
             )
             return self._page(page)
@@ -435,16 +408,7 @@ class AsyncClient(_KenjoBase, AsyncAPIClient):
     async def login(self, api_key: str | Secret | None = None) -> LoginResponse:
         """See `Client.login`."""
         auth = self._login_auth(api_key)
-        request = auth.build_login_request(self.base_url)
-        started = time.perf_counter()
-        try:
-            response = await self._http.send(request, auth=None)
-            await response.aread()
-        except httpx.TransportError as exc:
-            self._log(request, 1, started, error=exc)
-            raise self._login_transport_error(request, exc) from None
-        self._log(request, 1, started, response=response)
-        return self._accept_login(auth, response)
+        return self._accept_login(auth, await self.send_login(auth))
 
     async def logout(self) -> None:
         """See `Client.logout`."""
@@ -512,7 +476,7 @@ class AsyncClient(_KenjoBase, AsyncAPIClient):
                 user_id=user_id,
                 time_off_type_id=time_off_type_id,
                 status=status,
-                offset=_offset(cursor),
+                offset=numeric_cursor(cursor),
                 limit=limit,
             )
             return self._page(page)

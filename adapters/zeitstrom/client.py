@@ -37,6 +37,7 @@ from adapters._core.validation import (
     check_date,
     check_date_range,
     check_int,
+    check_json_number,
     check_number,
     check_pattern,
 )
@@ -118,12 +119,9 @@ def _check_amount(value: object) -> Decimal:
             f"must be greater than or equal to 0, got {amount}; a transaction only credits "
             "days: lower a balance by lowering or deleting a manual transaction",
         )
-    # The wire carries a JSON number (the seed sends 5.0): refuse what a double cannot hold.
-    if Decimal(repr(float(amount))) != amount:
-        raise RequestValidationError(
-            "amount", f"{amount} has more digits than a JSON number carries exactly; round it"
-        )
-    return amount
+    # The wire carries every amount as a float (the seed sends 5.0): refuse what a double
+    # cannot hold, whole numbers included.
+    return check_json_number("amount", amount, whole_as_int=False)
 
 
 def check_transaction_id(value: object) -> str:

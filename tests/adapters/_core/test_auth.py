@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from structlog.testing import capture_logs
 
 from adapters._core.auth import (
     BasicAPIKeyAuth,
@@ -20,7 +21,13 @@ from adapters._core.auth import (
     TokenGrant,
 )
 from adapters._core.client import AsyncAPIClient, SyncAPIClient
-from adapters._core.errors import AuthenticationError, GatewayError, ServerError
+from adapters._core.errors import (
+    AuthenticationError,
+    GatewayError,
+    ServerError,
+    TransportError,
+    WriteOutcomeUnknown,
+)
 from adapters._core.secrets import Secret
 
 BASE = "https://hr.example.test/api"
@@ -348,3 +355,128 @@ def test_a_grant_without_expiry_never_expires() -> None:
     auth = PasswordLogin(USERNAME, PASSWORD, clock=lambda: datetime(9999, 1, 1, tzinfo=UTC))
     auth.set_grant(TokenGrant(Secret("Bearer lt-forever-ccddeeff")))
     assert not auth.needs_login()
+
+
+# -- logging in explicitly: `login_with` / `send_login` ---------------------------------------
+
+
+async def login_with(client: SyncAPIClient | AsyncAPIClient, auth: LoginAuth) -> TokenGrant:
+    if isinstance(client, SyncAPIClient):
+        return client.login_with(auth)
+    return await client.login_with(auth)
+
+
+async def send_login(client: SyncAPIClient | AsyncAPIClient, auth: LoginAuth) -> httpx.Response:
+    if isinstance(client, SyncAPIClient):
+        return client.send_login(auth)
+    return await client.send_login(auth)
+
+
+async def test_login_with_logs_in_once_and_the_grant_serves_later_requests(
+    mode: str, router: respx.MockRouter
+) -> None:
+    vendor = FakeVendor(router)
+    auth = PasswordLogin(USERNAME, PASSWORD)
+    client = make_client(mode, auth)
+
+    grant = await login_with(client, auth)
+
+    assert grant is auth.grant
+    assert grant.header_value.reveal() == "Bearer lt-1-a9b8c7d6"
+    assert auth.login_count == 1
+    await send(client, "GET", "balances")
+    assert vendor.login_route.call_count == 1
+    assert vendor.tokens_sent() == ["Bearer lt-1-a9b8c7d6"]
+
+
+async def test_login_with_bypasses_auth_and_retries(mode: str, router: respx.MockRouter) -> None:
+    vendor = FakeVendor(router)
+    vendor.login_route.mock(return_value=httpx.Response(503))
+    auth = PasswordLogin(USERNAME, PASSWORD)
+    # A client whose own auth would add a header: the login request must not carry it.
+    client = make_client(mode, StaticTokenAuth("st-token-0a1b2c3d"))
+
+    with pytest.raises(LoginError) as caught:
+        await login_with(client, auth)
+
+    assert caught.value.status_code == 503
+    assert vendor.login_route.call_count == 1  # not retried
+    assert "Authorization" not in vendor.login_route.calls[0].request.headers
+    assert auth.grant is None
+
+
+async def test_login_with_raises_login_error_without_the_password(
+    mode: str, router: respx.MockRouter
+) -> None:
+    FakeVendor(router)
+    wrong = "pw-wrong-guess-0c0c0c"
+    auth = PasswordLogin(USERNAME, wrong)
+
+    with pytest.raises(LoginError) as caught:
+        await login_with(make_client(mode, auth), auth)
+
+    assert caught.value.status_code == 401
+    assert caught.value.path == "/auth/login"
+    assert wrong not in str(caught.value)
+    assert auth.login_count == 0
+
+
+async def test_login_with_maps_a_network_failure_to_transport_error(
+    mode: str, router: respx.MockRouter
+) -> None:
+    router.post(LOGIN_URL).mock(side_effect=httpx.ConnectError("connection refused"))
+    auth = PasswordLogin(USERNAME, PASSWORD)
+
+    with capture_logs() as logs, pytest.raises(TransportError) as caught:
+        await login_with(make_client(mode, auth), auth)
+
+    assert not isinstance(caught.value, WriteOutcomeUnknown)
+    assert str(caught.value) == "POST /auth/login: ConnectError: connection refused"
+    assert [(e["event"], e["error"]) for e in logs] == [("http.request", "ConnectError")]
+
+
+async def test_send_login_answers_the_raw_response_and_logs_one_event(
+    mode: str, router: respx.MockRouter
+) -> None:
+    FakeVendor(router)
+    auth = PasswordLogin(USERNAME, PASSWORD)
+
+    with capture_logs() as logs:
+        response = await send_login(make_client(mode, auth), auth)
+
+    assert response.json() == {"token": "lt-1-a9b8c7d6", "expires_in": 3600}
+    assert auth.grant is None  # the caller accepts it
+    assert [(e["event"], e["path"], e["status"]) for e in logs] == [
+        ("http.request", "/auth/login", 200)
+    ]
+    assert PASSWORD not in repr(logs)
+
+
+# -- where a grant goes: `apply_grant` --------------------------------------------------------
+
+
+class CookieLogin(PasswordLogin):
+    """A vendor that wants its session as a cookie rather than in `Authorization`."""
+
+    def apply_grant(self, request: httpx.Request, grant: TokenGrant) -> None:
+        request.headers["Cookie"] = f"session={grant.header_value.reveal()}"
+
+
+def test_apply_grant_sets_the_authorization_header_by_default() -> None:
+    auth = PasswordLogin(USERNAME, PASSWORD)
+    request = httpx.Request("GET", f"{BASE}/balances")
+    auth.apply_grant(request, TokenGrant(Secret("Bearer lt-direct-10203040")))
+    assert request.headers["Authorization"] == "Bearer lt-direct-10203040"
+
+
+def test_an_overridden_apply_grant_places_the_grant_on_first_use_and_after_a_401() -> None:
+    auth = CookieLogin(USERNAME, PASSWORD)
+    auth.set_grant(TokenGrant(Secret("lt-old-50607080")))
+    flow, sent = _drive_to_first_request(auth, httpx.Request("GET", f"{BASE}/balances"))
+    assert sent.headers["Cookie"] == "session=lt-old-50607080"
+    assert "Authorization" not in sent.headers
+
+    auth.set_grant(TokenGrant(Secret("lt-new-90a0b0c0")))  # renewed meanwhile
+    retried = flow.send(httpx.Response(401, request=sent))
+    assert retried.headers["Cookie"] == "session=lt-new-90a0b0c0"
+    assert "Authorization" not in retried.headers

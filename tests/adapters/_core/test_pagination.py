@@ -24,6 +24,7 @@ from adapters._core.pagination import (
     iterate_pages,
     next_offset,
     next_page_number,
+    numeric_cursor,
 )
 
 BASE = "https://api.example.test/v2"
@@ -344,6 +345,15 @@ def test_next_offset(
     offset: int, limit: int, received: int, total: int | None, expected: int | None
 ) -> None:
     assert next_offset(offset, limit, received, total) == expected
+
+
+@pytest.mark.parametrize(
+    ("cursor", "first", "expected"), [(None, 1, 1), (None, 0, 0), (4, 1, 4), ("7", 1, 7)]
+)
+def test_numeric_cursor_names_the_first_page_for_none(
+    cursor: Hashable | None, first: int, expected: int
+) -> None:
+    assert numeric_cursor(cursor, first) == expected
 
 
 @given(

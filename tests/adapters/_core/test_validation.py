@@ -19,6 +19,8 @@ from adapters._core.validation import (
     check_date_range,
     check_hex32,
     check_int,
+    check_integer_id,
+    check_json_number,
     check_max_length,
     check_number,
     check_object_id,
@@ -69,6 +71,28 @@ def test_check_int_accepts_exactly_the_bounded_range(value: int, low: int, span:
     else:
         with pytest.raises(RequestValidationError):
             check_int("n", value, minimum=low, maximum=high)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(819, 819), ("819", 819), ("-3", -3), ("007", 7), (0, 0)]
+)
+def test_check_integer_id_accepts_an_int_or_its_decimal_text(value: object, expected: int) -> None:
+    assert check_integer_id("user_id", value) == expected
+
+
+@pytest.mark.parametrize("value", ["", "8a", "8.0", " 8", "+8", "8\n"])
+def test_check_integer_id_rejects_other_text_naming_the_field(value: str) -> None:
+    with rejected("user_id") as caught:
+        check_integer_id("user_id", value)
+    assert caught.value.field == "user_id"
+    assert str(caught.value) == f"user_id: must be an integer, got {value!r}"
+
+
+@pytest.mark.parametrize("value", [True, 8.0, None, Decimal(8), b"8"])
+def test_check_integer_id_rejects_what_is_neither_int_nor_text(value: object) -> None:
+    with rejected("id") as caught:
+        check_integer_id("id", value)
+    assert "must be an integer" in str(caught.value)
 
 
 # -- choices --------------------------------------------------------------------------------
@@ -183,6 +207,28 @@ def test_check_whole() -> None:
     with rejected("days") as caught:
         check_whole("days", Decimal("3.5"))
     assert str(caught.value) == "days: must be a whole number, got 3.5"
+
+
+@pytest.mark.parametrize("value", ["0.1", "7.25", "-1.5", "3", "12345678901234567891"])
+def test_check_json_number_keeps_what_a_json_number_carries(value: str) -> None:
+    assert check_json_number("value", Decimal(value)) == Decimal(value)
+
+
+def test_check_json_number_refuses_fractions_a_double_cannot_hold() -> None:
+    too_fine = "0.10000000000000000001"
+    with rejected("value") as caught:
+        check_json_number("value", Decimal(too_fine))
+    assert str(caught.value) == (
+        f"value: {too_fine} has more digits than a JSON number carries exactly; round it"
+    )
+
+
+def test_check_json_number_holds_whole_numbers_to_a_double_when_they_travel_as_floats() -> None:
+    big = Decimal("12345678901234567891")  # beyond 2**53: a JSON integer, not a double
+    assert check_json_number("amount", big) == big
+    with rejected("amount"):
+        check_json_number("amount", big, whole_as_int=False)
+    assert check_json_number("amount", Decimal("5"), whole_as_int=False) == Decimal("5")
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
