@@ -1,9 +1,247 @@
-"""Commands of the sync engine: plan, sync, runs, demo."""
+"""Commands of the sync engine: plan, sync, runs, demo.
+
+    balance-gateway plan --config FILE [--sync NAME] [--json]
+    balance-gateway sync --config FILE [--sync NAME] [--dry-run] [--yes] [--json]
+    balance-gateway runs [--config FILE | --state PATH] [--json]
+    balance-gateway runs show RUN [--config FILE | --state PATH] [--json]
+    balance-gateway demo [--keep] [--employees N] [--json]
+
+Exit codes of `sync`: 0 everything applied (or nothing to do); 1 something failed, was blocked,
+not verified, left unresolved, or a guardrail (or the user at the prompt) stopped the run; 2 bad
+configuration or usage, including `sync` without `--yes` when standard input is not a terminal
+(CI must say `--yes` to write). `sync --dry-run` exits 1 when a row is blocked or a guardrail
+would stop the run. `plan` exits 0 unless a sync could not be read (1) or the configuration is
+bad (2).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from adapters._core.secrets import scrub
+from gateway.config import Config, load_config
+from gateway.errors import ConfigError, SetupError
+from gateway.journal import SqliteJournal
+from gateway.plan import SyncPlan
+from gateway.report import (
+    operation_json,
+    operations_view,
+    print_report,
+    report_json,
+    run_json,
+    runs_table,
+)
+from gateway.runner import run_plan, run_sync
+
+DEFAULT_CONFIG = Path("balance-gateway.toml")
+
+CONFIG_OPTION = typer.Option(
+    DEFAULT_CONFIG, "--config", "-c", help="The sync configuration (TOML).", dir_okay=False
+)
+SYNC_OPTION = typer.Option(None, "--sync", "-s", help="Only the sync with this name.")
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON for machines instead of tables.")
+
+
+def _out() -> Console:
+    return Console(soft_wrap=False)
+
+
+def _err() -> Console:
+    return Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    _err().print(f"[bold red]error:[/] {scrub(message)}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+def _load(path: Path, **kwargs: Any) -> Config:
+    try:
+        return load_config(path, **kwargs)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _print_json(data: Any) -> None:
+    # print(), not rich: machines want the bytes as they are, without wrapping or markup.
+    sys.stdout.write(scrub(json.dumps(data, indent=2)) + "\n")
+
+
+def plan(
+    config: Path = CONFIG_OPTION,
+    sync: str | None = SYNC_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show what a sync would change, one row per employee and leave type. Writes nothing."""
+    loaded = _load(config)
+    try:
+        report = asyncio.run(run_plan(loaded, sync))
+    except (ConfigError, SetupError) as exc:
+        _fail(str(exc))
+    if as_json:
+        _print_json(report_json(report))
+    else:
+        print_report(_out(), report)
+    raise typer.Exit(report.exit_code)
+
+
+class _ProgressBar:
+    """The engine's ProgressSink drawn as a rich progress bar on standard error."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._progress = Progress(
+            TextColumn("[bold]applying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=_err(),
+            disable=not enabled,
+            transient=False,
+        )
+        self._task: Any = None
+
+    def start(self, total: int) -> None:
+        self._progress.start()
+        self._task = self._progress.add_task("", total=total)
+
+    def advance(self, description: str) -> None:
+        self._progress.update(self._task, advance=1, description=description)
+
+    def finish(self) -> None:
+        self._progress.stop()
+
+
+def _ask(plans: list[SyncPlan]) -> bool:
+    """Show the plan and ask before writing (only on a terminal)."""
+    from gateway.engine import RunReport
+
+    print_report(_out(), RunReport(run_id=None, dry_run=True, plans=plans))
+    writes = sum(1 for p in plans for r in p.rows if r.writes)
+    return typer.confirm(f"Apply {writes} write(s)?", default=False)
+
+
+def sync(
+    config: Path = CONFIG_OPTION,
+    sync: str | None = SYNC_OPTION,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Plan and check the guardrails; write and record nothing."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Apply the plan within the guardrails, exactly once, then verify by reading back."""
+    loaded = _load(config)
+    if not dry_run and not yes and not sys.stdin.isatty():
+        _fail(
+            "standard input is not a terminal, so there is no one to confirm the writes: pass "
+            "--yes to apply without asking (or --dry-run to only check)"
+        )
+    confirm = None if (yes or dry_run) else _ask
+    progress = _ProgressBar(enabled=not as_json)
+    try:
+        report = asyncio.run(
+            run_sync(loaded, sync, dry_run=dry_run, confirm=confirm, progress=progress)
+        )
+    except (ConfigError, SetupError) as exc:
+        _fail(str(exc))
+    if as_json:
+        _print_json(report_json(report))
+    else:
+        print_report(_out(), report)
+    raise typer.Exit(report.exit_code)
+
+
+runs_app = typer.Typer(
+    help="The journal: every run, and every operation of a run.", no_args_is_help=False
+)
+
+STATE_OPTION = typer.Option(
+    None, "--state", help="The state store (SQLite) to read; default: the config's state path."
+)
+
+
+def _journal(config: Path, state: Path | None) -> SqliteJournal:
+    path = (
+        state
+        if state is not None
+        else _load(config, with_credentials=False, with_mapping=False).state_path
+    )
+    if not path.exists():
+        _fail(f"no state store at {path}: nothing has been synced with this configuration yet")
+    return SqliteJournal(path)
+
+
+@runs_app.callback(invoke_without_command=True)
+def runs(
+    ctx: typer.Context,
+    config: Path = CONFIG_OPTION,
+    state: Path | None = STATE_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List the runs in the journal, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    journal = _journal(config, state)
+    try:
+        found = journal.runs()
+    finally:
+        journal.close()
+    if as_json:
+        _print_json({"runs": [run_json(r) for r in found]})
+    else:
+        _out().print(runs_table(found))
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: str = typer.Argument(..., metavar="RUN", help="The run id (see `runs`)."),
+    config: Path = CONFIG_OPTION,
+    state: Path | None = STATE_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Every operation of one run: before/after values, outcome and verification."""
+    journal = _journal(config, state)
+    try:
+        run = journal.run(run_id)
+        if run is None:
+            _fail(f"no run {run_id!r} in {journal.path}")
+        ops = journal.operations(run_id)
+    finally:
+        journal.close()
+    if as_json:
+        _print_json({"run": run_json(run), "operations": [operation_json(o) for o in ops]})
+    else:
+        _out().print(operations_view(run, ops))
+
+
+def demo(
+    keep: bool = typer.Option(
+        False, "--keep", help="Keep the emulators serving until Ctrl-C after the demo."
+    ),
+    employees: int = typer.Option(200, min=1, help="How many people to generate."),
+    seed: int = typer.Option(8, help="Seed of the generated dataset."),
+) -> None:
+    """Sync four pairs of emulated systems twice, on generated data: changes, then none.
+
+    Every emulator runs in-process on a free loopback port; the config and mapping are written
+    to a temporary folder, printed at the end so they can be copied as a starting point."""
+    from gateway.demo import run_demo
+
+    raise typer.Exit(run_demo(employees=employees, seed=seed, keep=keep))
 
 
 def register(app: typer.Typer) -> None:
-    """Add the engine's commands to `app` (none yet)."""
+    """Add the engine's commands to `app`: plan, sync, runs (list, show), demo."""
+    app.command(name="plan")(plan)
+    app.command(name="sync")(sync)
+    app.add_typer(runs_app, name="runs")
+    app.command(name="demo")(demo)

@@ -44,11 +44,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from adapters._core.registry import ADAPTER_MODULES, adapter_module, known_vendors
+from adapters._core.registry import ADAPTER_MODULES
 from adapters._core.secrets import Secret
 from canonical import CanonicalError, Figure, LeaveKind, Quantity, RoundingMode, Unit, WorkSchedule
 from gateway.errors import ConfigError
@@ -73,6 +73,21 @@ def _decimal(value: object) -> object:
     if isinstance(value, float):
         return Decimal(str(value))
     return value
+
+
+def _env_var_name(name: str) -> str:
+    # Never echo `name` back: when it is refused it is probably the secret itself.
+    if not ENV_VAR_NAME.match(name):
+        raise ValueError(
+            "a credential must name an environment variable (capitals, digits and underscores, "
+            "e.g. KENJO_API_KEY), and this value does not look like one: it looks like a "
+            "literal secret, which is refused. Put the secret in an environment variable and "
+            "write the variable's name here"
+        )
+    return name
+
+
+EnvVarName = Annotated[str, AfterValidator(_env_var_name)]
 
 
 class _Strict(BaseModel):
@@ -109,7 +124,7 @@ class SystemConfig(_Strict):
 
     vendor: str
     base_url: str = Field(min_length=1)
-    credentials: dict[str, str] = Field(default_factory=dict)
+    credentials: dict[str, EnvVarName] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
     requests_per_second: float | None = Field(default=20.0, gt=0)
     timeout_seconds: float = Field(default=30.0, gt=0)
@@ -128,20 +143,6 @@ class SystemConfig(_Strict):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
-        return value
-
-    @field_validator("credentials")
-    @classmethod
-    def _env_var_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, name in value.items():
-            # Never echo `name` back: when it is refused it is probably the secret itself.
-            if not ENV_VAR_NAME.match(name):
-                raise ValueError(
-                    f"credential {key!r} must name an environment variable (capitals, digits "
-                    "and underscores, e.g. KENJO_API_KEY), and this value does not look like "
-                    "one: it looks like a literal secret, which is refused. Put the secret in "
-                    "an environment variable and write the variable's name here"
-                )
         return value
 
 
@@ -327,27 +328,6 @@ def _check_references(path: Path, doc: ConfigFile) -> None:
             pairs.add(pair.target)
 
 
-def _check_credential_keys(path: Path, name: str, system: SystemConfig) -> None:
-    if system.vendor not in known_vendors():
-        return  # checked when the adapter is built (SetupError names the missing package)
-    accepted = adapter_module(system.vendor).CREDENTIAL_KEYS
-    given = set(system.credentials)
-    allowed = {key for keys in accepted for key in keys}
-    unknown = sorted(given - allowed)
-    if unknown or not any(set(keys) <= given for keys in accepted):
-        choices = " or ".join("{" + ", ".join(keys) + "}" for keys in accepted)
-        problem = (
-            f"unknown credential key(s) {', '.join(unknown)}; "
-            if unknown
-            else "incomplete credentials; "
-        )
-        raise ConfigError(
-            path,
-            f"systems.{name}.credentials",
-            f"{problem}{system.vendor} takes {choices}",
-        )
-
-
 def _read_credentials(
     path: Path, doc: ConfigFile, env: Mapping[str, str]
 ) -> dict[str, dict[str, Secret]]:
@@ -394,13 +374,9 @@ def load_config(
     except ValidationError as exc:
         raise _pydantic_errors(path, exc) from None
     _check_references(path, doc)
-    for name, system in doc.systems.items():
-        _check_credential_keys(path, name, system)
     base = path.parent
     credentials = (
-        _read_credentials(path, doc, os.environ if env is None else env)
-        if with_credentials
-        else {}
+        _read_credentials(path, doc, os.environ if env is None else env) if with_credentials else {}
     )
     mapping = None
     if with_mapping:

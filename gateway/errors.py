@@ -3,10 +3,12 @@
     EngineError            base of every engine error
     ├── ConfigError        the configuration or mapping file is wrong: names the file, the key
     │                      and, for the CSV mapping, the line. CLI exit code 2.
-    ├── SetupError         the configuration is well-formed but cannot be used as is (a vendor
-    │                      package that is not installed, a target that cannot be written).
-    │                      CLI exit code 2.
-    └── GuardrailStop      the plan breaks a guardrail; nothing was written. CLI exit code 1.
+    └── SetupError         the configuration is well-formed but cannot be used as is (a vendor
+                           package that is not installed, a target that cannot be written).
+                           CLI exit code 2.
+
+A plan that breaks a guardrail is not an exception: the run report lists the violations and the
+run stops before any write (CLI exit code 1).
 
 Vendor failures keep their own tree (`adapters._core.errors.GatewayError`). No message here ever
 contains a credential: configuration errors about credentials name the key, never the value.
@@ -40,13 +42,3 @@ class ConfigError(EngineError):
 
 class SetupError(EngineError):
     """The configuration cannot be put to work (vendor not installed, target not writable...)."""
-
-
-class GuardrailStop(EngineError):
-    """The plan breaks a guardrail; `violations` lists each broken limit, one line each."""
-
-    def __init__(self, violations: list[str]) -> None:
-        self.violations = violations
-        super().__init__(
-            "the plan breaks a guardrail, nothing was written:\n  " + "\n  ".join(violations)
-        )

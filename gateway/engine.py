@@ -1,0 +1,546 @@
+"""The sync engine: resolve earlier unresolved writes, plan, check guardrails, apply exactly
+once, verify by reading back, and journal every step.
+
+    resolve -> plan -> guardrails -> confirm -> apply (intent, write, outcome) -> verify
+
+Exactly once: each write's intent (the full `WriteIntent`) is committed to the journal before
+`apply_write` is called, and its outcome after. A run that starts with intents left without an
+outcome (a crash) or with an unknown outcome (`WriteOutcomeUnknown`) first asks the target
+(`confirm_write`): applied -> recorded as applied; not applied -> recorded, and the fresh plan
+writes it again; unknown on an idempotent `set` target (Kenjo) -> the same intent is applied
+again, which cannot double anything. An intent that stays unresolved blocks its balance until
+someone looks.
+
+Concurrency: the engine runs up to `max_in_flight` operations at once; the adapters' requests
+are further bounded by the per-system token bucket and the shared in-flight semaphore in
+`gateway.budget`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import secrets
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from fractions import Fraction
+from typing import Protocol
+
+from adapters._core.adapter import (
+    BalanceAdapter,
+    Confirmation,
+    OperationKind,
+    WriteBlocked,
+    WriteIntent,
+    WriteKind,
+    WriteOutcome,
+)
+from adapters._core.errors import GatewayError, WriteOutcomeUnknown
+from adapters._core.secrets import scrub
+from canonical import CanonicalError, Quantity, convert
+from gateway.config import Config
+from gateway.errors import SetupError
+from gateway.guardrails import check_guardrails
+from gateway.journal import Journal, OperationRecord, OpStatus, RunRecord, RunStatus, now_utc
+from gateway.plan import WRITE_OPERATIONS, Key, PlanRow, SyncPlan, plan_sync, utc_today
+
+FAILED_STATUSES = frozenset(
+    {OpStatus.BLOCKED, OpStatus.FAILED, OpStatus.UNKNOWN, OpStatus.NOT_APPLIED, OpStatus.INTENT}
+)
+
+
+class ProgressSink(Protocol):
+    """Told about the apply phase, e.g. to draw a progress bar."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, description: str) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """What happened to one plan row in a sync run."""
+
+    row: PlanRow
+    operation_id: str
+    status: OpStatus
+    kind: OperationKind
+    after: Quantity | None = None
+    verified: bool | None = None
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status not in FAILED_STATUSES and self.verified is not False
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How an operation left unresolved by an earlier run was resolved (or not) now."""
+
+    operation: OperationRecord
+    status: OpStatus
+    note: str
+
+    @property
+    def resolved(self) -> bool:
+        return self.status not in (OpStatus.INTENT, OpStatus.UNKNOWN)
+
+
+@dataclass
+class RunReport:
+    """Everything a `plan` or `sync` run produced; `exit_code` is the CLI's."""
+
+    run_id: str | None
+    dry_run: bool
+    plans: list[SyncPlan] = field(default_factory=list)
+    results: list[RowResult] = field(default_factory=list)
+    resolutions: list[Resolution] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    stopped: str | None = None
+    applied: bool = False  # True once the apply phase ran
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """Counts of results by status (a sync) or of plan rows by operation (a plan)."""
+        if self.applied:
+            counts = Counter(r.status.value for r in self.results)
+            counts["verified"] = sum(1 for r in self.results if r.verified is True)
+            counts["not_verified"] = sum(1 for r in self.results if r.verified is False)
+        else:
+            counts = Counter(row.operation.value for p in self.plans for row in p.rows)
+        return dict(sorted(counts.items()))
+
+    @property
+    def exit_code(self) -> int:
+        """0: everything applied (or nothing to do); 1: something failed, was blocked, not
+        verified, left unresolved, or a guardrail/the user stopped the run."""
+        if self.stopped or self.violations:
+            return 1
+        if any(p.error for p in self.plans):
+            return 1
+        if any(not r.resolved for r in self.resolutions):
+            return 1
+        if self.applied:
+            return 0 if all(r.ok for r in self.results) else 1
+        if not self.dry_run:  # a plan: only unplannable syncs fail it
+            return 0
+        return (
+            1
+            if any(row.operation is OperationKind.BLOCKED for p in self.plans for row in p.rows)
+            else 0
+        )
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A sortable, unique run id, e.g. `20250131T101500Z-3fa2c1`."""
+    when = (now or now_utc()).astimezone(UTC)
+    return f"{when:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _status_of(outcome: WriteOutcome) -> OpStatus:
+    if outcome.kind in WRITE_OPERATIONS:
+        return OpStatus.APPLIED
+    if outcome.kind is OperationKind.BLOCKED:
+        return OpStatus.BLOCKED
+    return OpStatus.SKIPPED
+
+
+def _record_for(row: PlanRow, run_id: str, operation_id: str, status: OpStatus) -> OperationRecord:
+    intent = row.intent
+    after = row.after if row.after is not None else (None if intent is None else intent.remaining)
+    unit = after.unit if after is not None else None
+    before = row.before.value if row.before is not None and row.before.unit is unit else None
+    return OperationRecord(
+        operation_id=operation_id,
+        run_id=run_id,
+        sync=row.sync,
+        source_system=row.source_system,
+        system=row.target_system,
+        employee=row.target_employee or "",
+        leave_type=row.target_type or "",
+        kind=row.operation,
+        status=status,
+        unit=unit,
+        before=before,
+        after=None if after is None else after.value,
+        source_employee=row.source_employee,
+        source_type=row.source_type,
+        source_value=None if row.source_value is None else str(row.source_value),
+        leave_kind=row.leave_kind,
+        as_of=None if intent is None else intent.as_of,
+        allow_below_threshold=False if intent is None else intent.allow_below_threshold,
+        note=row.note,
+    )
+
+
+def _same(a: Quantity, b: Quantity, row: PlanRow) -> bool:
+    try:
+        return Fraction(convert(a, b.unit, row.schedule).value) == Fraction(b.value)
+    except CanonicalError:
+        return False
+
+
+class Engine:
+    """Runs the configured syncs against `adapters` (system name -> adapter), journalling to
+    `journal` (None: plan only, nothing can be remembered)."""
+
+    def __init__(
+        self,
+        config: Config,
+        adapters: Mapping[str, BalanceAdapter],
+        journal: Journal | None,
+        *,
+        today: date | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        if config.mapping is None:
+            raise SetupError(
+                "the engine needs the employee mapping (load_config(with_mapping=True))"
+            )
+        self.config = config
+        self.mapping = config.mapping
+        self.adapters = adapters
+        self.journal = journal
+        self.today = today or utc_today()
+        self.run_id = run_id or new_run_id()
+        self._sequence = itertools.count(1)
+        self._max_in_flight = config.file.concurrency.max_in_flight
+
+    def new_operation_id(self) -> str:
+        """`<run id>-<n>`: unique, and stable from intent to outcome to any later resume."""
+        return f"{self.run_id}-{next(self._sequence):05d}"
+
+    def _adapter(self, system: str) -> BalanceAdapter:
+        try:
+            return self.adapters[system]
+        except KeyError:
+            raise SetupError(f"no adapter was built for system {system!r}") from None
+
+    # -- plan ---------------------------------------------------------------------------------
+
+    async def plan(
+        self, sync_names: Collection[str] | None = None, *, block_unresolved: bool = False
+    ) -> list[SyncPlan]:
+        """Plan the selected syncs (default: all), concurrently. Reads only.
+
+        Earlier unresolved operations are noted on their rows, or block them when
+        `block_unresolved` (a sync, after resolving what it could)."""
+        syncs = [s for s in self.config.file.syncs if sync_names is None or s.name in sync_names]
+        for sync in syncs:
+            target = self._adapter(sync.target)
+            if not target.capabilities.can_write:
+                raise SetupError(
+                    f"sync {sync.name!r}: target {sync.target!r} ({target.vendor}) cannot be "
+                    "written; it can only be a source"
+                )
+        unresolved: dict[Key, OperationRecord] = {}
+        if self.journal is not None:
+            for op in self.journal.unresolved({s.target for s in syncs}):
+                unresolved[(op.system, op.employee, op.leave_type)] = op
+        plans = await asyncio.gather(
+            *(
+                plan_sync(
+                    sync,
+                    source=self._adapter(sync.source),
+                    target=self._adapter(sync.target),
+                    mapping=self.mapping,
+                    default_schedule=self.config.schedule,
+                    journal=self.journal,
+                    run_id=self.run_id,
+                    new_operation_id=self.new_operation_id,
+                    today=self.today,
+                    unresolved=unresolved,
+                    block_unresolved=block_unresolved,
+                    max_concurrent=self._max_in_flight,
+                )
+                for sync in syncs
+            )
+        )
+        return _block_double_writes(list(plans))
+
+    # -- resolve ------------------------------------------------------------------------------
+
+    async def resolve(self) -> list[Resolution]:
+        """Resolve every unresolved operation aimed at a configured system, before planning.
+
+        Reads the target back (`confirm_write`); re-applies the same intent only when the target
+        cannot tell and its write is an idempotent set. Never raises for a vendor error: the
+        operation stays unresolved and the resolution says why."""
+        if self.journal is None:
+            return []
+        pending = self.journal.unresolved(set(self.adapters))
+        semaphore = asyncio.Semaphore(self._max_in_flight)
+
+        async def one(op: OperationRecord) -> Resolution:
+            async with semaphore:
+                return await self._resolve_one(op)
+
+        return list(await asyncio.gather(*(one(op) for op in pending)))
+
+    async def _resolve_one(self, op: OperationRecord) -> Resolution:
+        assert self.journal is not None
+        adapter = self._adapter(op.system)
+        prefix = f"resolved by run {self.run_id}: "
+        try:
+            intent = op.intent()
+        except ValueError as exc:
+            self.journal.record_outcome(op.operation_id, OpStatus.FAILED, note=prefix + str(exc))
+            return Resolution(op, OpStatus.FAILED, str(exc))
+        try:
+            confirmation = await adapter.confirm_write(intent)
+        except GatewayError as exc:
+            return Resolution(op, op.status, f"could not read the target back: {exc}")
+        if confirmation is Confirmation.APPLIED:
+            note = "the target shows it applied"
+            self.journal.record_outcome(op.operation_id, OpStatus.APPLIED, note=prefix + note)
+            return Resolution(op, OpStatus.APPLIED, note)
+        if confirmation is Confirmation.NOT_APPLIED:
+            note = "the target shows it was not applied; this run plans it again"
+            self.journal.record_outcome(op.operation_id, OpStatus.NOT_APPLIED, note=prefix + note)
+            return Resolution(op, OpStatus.NOT_APPLIED, note)
+        if adapter.capabilities.write_kind is not WriteKind.SET:
+            note = (
+                f"{op.system} cannot tell whether it took effect and its writes are not "
+                "idempotent; check the target by hand"
+            )
+            return Resolution(op, op.status, note)
+        status, outcome_note, _ = await self._write(intent)
+        note = f"the target cannot tell; re-applied the same set ({outcome_note})"
+        self.journal.record_outcome(op.operation_id, status, note=prefix + note)
+        return Resolution(op, status, note)
+
+    # -- apply --------------------------------------------------------------------------------
+
+    async def _write(self, intent: WriteIntent) -> tuple[OpStatus, str, WriteOutcome | None]:
+        """Send one write; map every way it can end to a status and a note. Never raises a
+        vendor error (cancellation and programming errors still propagate)."""
+        adapter = self._adapter(intent.employee.system)
+        try:
+            outcome = await adapter.apply_write(intent)
+        except WriteBlocked as exc:
+            return OpStatus.BLOCKED, exc.reason, None
+        except WriteOutcomeUnknown as exc:
+            try:
+                confirmation = await adapter.confirm_write(intent)
+            except GatewayError:
+                confirmation = Confirmation.UNKNOWN
+            if confirmation is Confirmation.APPLIED:
+                return OpStatus.APPLIED, f"{exc.message}; read back: applied", None
+            if confirmation is Confirmation.NOT_APPLIED:
+                return OpStatus.NOT_APPLIED, f"{exc.message}; read back: not applied", None
+            return OpStatus.UNKNOWN, exc.message, None
+        except GatewayError as exc:
+            return OpStatus.FAILED, exc.message, None
+        except (ValueError, KeyError, CanonicalError) as exc:
+            return OpStatus.FAILED, scrub(f"{type(exc).__name__}: {exc}"), None
+        return _status_of(outcome), outcome.note, outcome
+
+    async def _apply_row(self, row: PlanRow) -> RowResult:
+        assert self.journal is not None
+        operation_id = (
+            row.intent.operation_id if row.intent is not None else self.new_operation_id()
+        )
+        if not row.writes or row.intent is None:
+            status = {
+                OperationKind.BLOCKED: OpStatus.BLOCKED,
+            }.get(row.operation, OpStatus.SKIPPED)
+            self.journal.record(_record_for(row, self.run_id, operation_id, status))
+            return RowResult(row, operation_id, status, row.operation, row.after, note=row.note)
+        # The intent is on disk before the write leaves: a crash from here on is resolvable.
+        self.journal.record(_record_for(row, self.run_id, operation_id, OpStatus.INTENT))
+        status, note, outcome = await self._write(row.intent)
+        kind = outcome.kind if outcome is not None else row.operation
+        after = outcome.after if outcome is not None and outcome.after is not None else row.after
+        record_ids = outcome.record_ids if outcome is not None else ()
+        # A skip reported by the target (the value was already there) is still what it holds.
+        remember = status is OpStatus.APPLIED or (status is OpStatus.SKIPPED and after is not None)
+        self.journal.record_outcome(
+            operation_id,
+            status,
+            after=None if after is None else after.value,
+            note=_join(row.note, note),
+            record_ids=record_ids,
+            kind=kind,
+            remember=remember,
+        )
+        return RowResult(row, operation_id, status, kind, after, note=_join(row.note, note))
+
+    async def apply(
+        self, plans: Sequence[SyncPlan], progress: ProgressSink | None = None
+    ) -> list[RowResult]:
+        """Journal and apply every row of `plans` (writes concurrently, at most
+        `max_in_flight` at once); rows that write nothing are journalled as they are."""
+        rows = [row for plan in plans for row in plan.rows]
+        semaphore = asyncio.Semaphore(self._max_in_flight)
+        if progress is not None:
+            progress.start(sum(1 for r in rows if r.writes))
+
+        async def one(row: PlanRow) -> RowResult:
+            if not row.writes:
+                return await self._apply_row(row)
+            async with semaphore:
+                result = await self._apply_row(row)
+            if progress is not None:
+                progress.advance(f"{row.target_system} {row.target_employee}")
+            return result
+
+        try:
+            return list(await asyncio.gather(*(one(row) for row in rows)))
+        finally:
+            if progress is not None:
+                progress.finish()
+
+    # -- verify -------------------------------------------------------------------------------
+
+    async def verify(self, results: list[RowResult]) -> list[RowResult]:
+        """Read back every readable target that was written and mark each applied operation
+        verified (the target's remaining equals the intended value) or not. Returns the
+        results with `verified` set; operations on write-only targets stay `None`."""
+        groups: dict[tuple[str, date], list[int]] = {}
+        for index, result in enumerate(results):
+            intent = result.row.intent
+            if result.status is not OpStatus.APPLIED or intent is None:
+                continue
+            if not self._adapter(result.row.target_system).capabilities.can_read:
+                continue
+            groups.setdefault((result.row.target_system, intent.as_of), []).append(index)
+        verified = list(results)
+
+        async def check(system: str, as_of: date, indexes: list[int]) -> None:
+            adapter = self._adapter(system)
+            employees = sorted({results[i].row.target_employee or "" for i in indexes})
+            types = sorted({results[i].row.target_type or "" for i in indexes})
+            try:
+                balances = await adapter.read_balances(employees, types, as_of)
+                error = None
+            except GatewayError as exc:
+                balances, error = [], f"could not read back: {exc.message}"
+            found = {(b.employee.id, b.leave_type.id): b for b in balances}
+            for i in indexes:
+                result = results[i]
+                intent = result.row.intent
+                assert intent is not None
+                balance = found.get((intent.employee.id, intent.leave_type.id))
+                if error is not None:
+                    ok, note = False, error
+                elif balance is None or balance.remaining is None:
+                    # Some dialects show nothing for an empty balance (a ledger with no
+                    # transactions left): let the adapter judge from the target itself.
+                    ok = await self._confirmed(adapter, intent)
+                    note = (
+                        "read back: no balance shown, and the target confirms the write"
+                        if ok
+                        else "read back: the target shows no balance"
+                    )
+                else:
+                    shown = Quantity(balance.remaining, balance.unit)
+                    ok = _same(shown, intent.remaining, result.row)
+                    note = "" if ok else f"read back {shown}, expected {intent.remaining}"
+                verified[i] = replace(result, verified=ok, note=_join(result.note, note))
+                if self.journal is not None:
+                    self.journal.set_verified(
+                        result.operation_id, ok, None if ok else verified[i].note
+                    )
+
+        await asyncio.gather(*(check(s, d, ix) for (s, d), ix in groups.items()))
+        return verified
+
+    @staticmethod
+    async def _confirmed(adapter: BalanceAdapter, intent: WriteIntent) -> bool:
+        try:
+            return await adapter.confirm_write(intent) is Confirmation.APPLIED
+        except GatewayError:
+            return False
+
+    # -- the whole run ------------------------------------------------------------------------
+
+    async def sync(
+        self,
+        sync_names: Collection[str] | None = None,
+        *,
+        dry_run: bool = False,
+        confirm: Callable[[list[SyncPlan]], bool] | None = None,
+        progress: ProgressSink | None = None,
+    ) -> RunReport:
+        """Run the selected syncs: resolve, plan, check guardrails, confirm, apply, verify.
+
+        `dry_run` stops after the guardrail check and records nothing. `confirm` is asked (when
+        there is something to write) and may decline. Raises SetupError for a target that
+        cannot be written; vendor errors end up in the report, never as exceptions."""
+        report = RunReport(run_id=None if dry_run else self.run_id, dry_run=dry_run)
+        if dry_run or self.journal is None:
+            report.plans = await self.plan(sync_names)
+            report.violations = check_guardrails(report.plans, self.config.file.guardrails)
+            return report
+        journal = self.journal
+        names = [
+            s.name for s in self.config.file.syncs if sync_names is None or s.name in sync_names
+        ]
+        journal.start_run(
+            RunRecord(
+                run_id=self.run_id,
+                started_at=now_utc(),
+                config_path=str(self.config.path),
+                syncs=tuple(names),
+            )
+        )
+        try:
+            report.resolutions = await self.resolve()
+            report.plans = await self.plan(sync_names, block_unresolved=True)
+            report.violations = check_guardrails(report.plans, self.config.file.guardrails)
+            if report.violations:
+                report.stopped = "a guardrail stopped the run before any write"
+            elif (
+                confirm is not None
+                and any(r.writes for p in report.plans for r in p.rows)
+                and not confirm(report.plans)
+            ):
+                report.stopped = "not confirmed; nothing was written"
+            if report.stopped:
+                journal.finish_run(
+                    self.run_id,
+                    RunStatus.STOPPED,
+                    report.summary,
+                    "\n".join([report.stopped, *report.violations]),
+                )
+                return report
+            results = await self.apply(report.plans, progress)
+            report.results = await self.verify(results)
+            report.applied = True
+        except BaseException:
+            journal.finish_run(self.run_id, RunStatus.PARTIAL, {}, "the run ended with an error")
+            raise
+        errors = [f"sync {p.sync}: {p.error}" for p in report.plans if p.error]
+        status = RunStatus.SUCCEEDED if report.exit_code == 0 else RunStatus.PARTIAL
+        journal.finish_run(self.run_id, status, report.summary, "\n".join(errors))
+        return report
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+def _block_double_writes(plans: list[SyncPlan]) -> list[SyncPlan]:
+    """Two syncs writing the same target balance would fight: block the later one's rows."""
+    writer: dict[Key, str] = {}
+    fixed = []
+    for plan in plans:
+        rows = []
+        for row in plan.rows:
+            if row.intent is not None and row.target_employee and row.target_type:
+                key = (row.target_system, row.target_employee, row.target_type)
+                first = writer.setdefault(key, row.sync)
+                if first != row.sync:
+                    row = replace(
+                        row,
+                        operation=OperationKind.BLOCKED,
+                        note=f"sync {first} writes this balance too; map it in one sync only",
+                    )
+            rows.append(row)
+        fixed.append(replace(plan, rows=tuple(rows)))
+    return fixed

@@ -1,0 +1,532 @@
+"""Planning a sync: one row per mapped employee and leave-type pair, and nothing written.
+
+    read source -> canonical figure -> convert to the target's unit (each person's working
+    day) and round as the target demands -> read target (or the last written value, for a
+    target that cannot be read) -> adapter.plan_write -> PlanRow
+
+The arithmetic (`desired_value`, `current_from_last_written`, the row builders) is pure; only
+`plan_sync` awaits the adapters, and it only reads.
+
+Rows whose person has no id in the target are `unmapped`; so is each source leave type that
+has balances but no pair (one row per type, when the source reads an empty type list as "every
+type"). An adapter may also offer `list_employee_ids()` (see `EmployeeDirectory`): then source
+employees missing from the mapping get `unmapped` rows as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+from adapters._core.adapter import (
+    BalanceAdapter,
+    OperationKind,
+    PlannedWrite,
+    TargetUnit,
+    WriteIntent,
+)
+from adapters._core.errors import GatewayError
+from adapters._core.secrets import scrub
+from canonical import (
+    Balance,
+    CanonicalError,
+    EmployeeRef,
+    Figure,
+    InexactConversionError,
+    LeaveKind,
+    LeaveTypeRef,
+    Provenance,
+    Quantity,
+    RoundingMode,
+    WorkSchedule,
+    convert,
+    convert_rounded,
+)
+from gateway.config import RoundingConfig, SyncConfig
+from gateway.journal import Journal, LastWritten, OperationRecord
+from gateway.mapping import EmployeeMapping
+
+WRITE_OPERATIONS = frozenset(
+    {OperationKind.SET, OperationKind.IMPORT, OperationKind.CREDIT, OperationKind.REDUCE}
+)
+
+Key = tuple[str, str, str]  # (system, employee id, leave type id)
+
+
+@runtime_checkable
+class EmployeeDirectory(Protocol):
+    """Optional adapter capability: every employee id the system knows (for `unmapped` rows)."""
+
+    async def list_employee_ids(self) -> list[str]: ...
+
+
+class NotPlannable(Exception):
+    """This row cannot be planned; `reason` says why (it becomes the row's note)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One employee and leave-type pair of a sync.
+
+    `source_value` is the carried figure in the source's unit; `before`/`after` are the target's
+    value now (read, or last written for a write-only target) and after the operation, in the
+    target's unit. `intent` is what `apply_write` would be given (None for rows that write
+    nothing and have no value, e.g. unmapped ones).
+    """
+
+    sync: str
+    source_system: str
+    target_system: str
+    source_employee: str | None
+    target_employee: str | None
+    source_type: str
+    target_type: str | None
+    operation: OperationKind
+    leave_kind: LeaveKind | None = None
+    source_value: Quantity | None = None
+    before: Quantity | None = None
+    after: Quantity | None = None
+    note: str = ""
+    intent: WriteIntent | None = None
+    schedule: WorkSchedule = field(default_factory=WorkSchedule.default)
+
+    @property
+    def writes(self) -> bool:
+        """True when applying this row sends a write to the target."""
+        return self.operation in WRITE_OPERATIONS
+
+    @property
+    def employee_label(self) -> str:
+        if self.source_employee is None and self.target_employee is None:
+            return "(all)"
+        src = self.source_employee or "?"
+        dst = self.target_employee or "?"
+        return src if src == dst else f"{src} -> {dst}"
+
+    @property
+    def type_label(self) -> str:
+        dst = self.target_type or "?"
+        return self.source_type if self.source_type == dst else f"{self.source_type} -> {dst}"
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """The plan of one sync; `error` is set when the sync could not be planned at all."""
+
+    sync: str
+    source: str
+    target: str
+    as_of: date
+    rows: tuple[PlanRow, ...] = ()
+    error: str | None = None
+
+
+def _format_amount(value: Decimal) -> str:
+    """A signed amount for notes; a long (non-terminating) one is shown as ~ 6 decimals."""
+    sign = "-" if value < 0 else "+"
+    text = format(abs(value), "f")
+    if "." in text and len(text.split(".")[1]) > 6:
+        text = "~" + format(abs(value).quantize(Decimal("0.000001")), "f")
+    return sign + text
+
+
+def rounding_for(
+    target: TargetUnit, rounding: RoundingConfig | None
+) -> tuple[Decimal, RoundingMode] | None:
+    """The step and mode to round to: the sync's `rounding` when configured, else what the
+    target demands (`target.step`), else None (exact conversion only)."""
+    if rounding is not None:
+        return rounding.step, rounding.mode
+    if target.step is not None:
+        return target.step, target.mode
+    return None
+
+
+def desired_value(
+    balance: Balance,
+    figure: Figure,
+    target: TargetUnit,
+    rounding: RoundingConfig | None,
+    schedule: WorkSchedule,
+) -> tuple[Quantity, Quantity, str]:
+    """The value the target should hold: `figure` of `balance`, converted to `target.unit` with
+    `schedule` (days <-> hours) and rounded as `rounding_for` says.
+
+    Returns (source quantity in the source's unit, target quantity, note). The note reports any
+    rounding difference (in the target's unit); it is empty when nothing was rounded. Raises
+    NotPlannable when the source does not give the figure, or when the value has no exact form
+    in the target's unit and no rounding step is configured.
+    """
+    try:
+        source_value = balance.quantity(figure)
+    except CanonicalError as exc:
+        raise NotPlannable(str(exc)) from None
+    how = rounding_for(target, rounding)
+    if how is None:
+        try:
+            return source_value, convert(source_value, target.unit, schedule), ""
+        except InexactConversionError:
+            raise NotPlannable(
+                f"{source_value} has no exact value in {target.unit.value} at "
+                f"{schedule.hours_per_day} hours per day; set `rounding = {{ step = ... }}` on "
+                "this sync"
+            ) from None
+    step, mode = how
+    if target.step is not None and (step / target.step) % 1 != 0:
+        raise NotPlannable(
+            f"the sync rounds to {format(step, 'f')} {target.unit.value}, but the target stores "
+            f"multiples of {format(target.step, 'f')}; use a multiple of that step"
+        )
+    rounded = convert_rounded(source_value, target.unit, schedule, step, mode)
+    note = ""
+    if rounded.changed:
+        note = (
+            f"rounded to a multiple of {format(step, 'f')} {target.unit.value} ({mode.value}): "
+            f"{_format_amount(rounded.difference)} "
+            f"{target.unit.value}"
+        )
+    return source_value, rounded.value, note
+
+
+def current_from_last_written(
+    last: LastWritten | None,
+    employee: EmployeeRef,
+    leave_type: LeaveTypeRef,
+    target: TargetUnit,
+    schedule: WorkSchedule,
+    as_of: date,
+) -> Balance | None:
+    """The value last written (`last`) as a Balance in the target's unit, for a target that
+    cannot be read back; None when nothing was written or the recorded unit cannot be converted
+    exactly to the target's."""
+    if last is None:
+        return None
+    try:
+        quantity = convert(Quantity(last.value, last.unit), target.unit, schedule)
+    except CanonicalError:
+        return None
+    return Balance.build(
+        employee=employee,
+        leave_type=leave_type,
+        unit=target.unit,
+        remaining=quantity.value,
+        as_of=as_of,
+        provenance=Provenance(
+            system=f"{employee.system} (last written by balance-gateway)",
+            record_id=last.operation_id,
+            fetched_at=last.at,
+        ),
+    )
+
+
+def _index(balances: Sequence[Balance]) -> dict[tuple[str, str], Balance]:
+    return {(b.employee.id, b.leave_type.id): b for b in balances}
+
+
+async def _read(
+    adapter: BalanceAdapter, ids: Sequence[str], types: Sequence[str], as_of: date
+) -> list[Balance]:
+    if not ids:
+        return []
+    return await adapter.read_balances(ids, types, as_of)
+
+
+async def _read_source(
+    adapter: BalanceAdapter, ids: Sequence[str], types: Sequence[str], as_of: date
+) -> list[Balance]:
+    """The source's balances of `ids`: of every leave type when the adapter reads an empty
+    `leave_type_ids` as "every type" (Zeitstrom, CompanyFlow and Journyx do), so that types
+    without a pair can be reported; else of the paired `types` only."""
+    if not ids:
+        return []
+    try:
+        everything = await adapter.read_balances(ids, [], as_of)
+    except (GatewayError, NotImplementedError, CanonicalError, ValueError, KeyError):
+        everything = []
+    wanted = set(types)
+    if any(b.leave_type.id in wanted for b in everything):
+        return everything
+    return await adapter.read_balances(ids, types, as_of)
+
+
+def _unpaired_rows(
+    sync: SyncConfig, balances: Sequence[Balance], schedule: WorkSchedule
+) -> list[PlanRow]:
+    """One `unmapped` row per source leave type that has balances but no pair in `sync`."""
+    paired = {pair.source for pair in sync.types}
+    counts: dict[str, set[str]] = {}
+    for balance in balances:
+        if balance.leave_type.id not in paired:
+            counts.setdefault(balance.leave_type.id, set()).add(balance.employee.id)
+    return [
+        PlanRow(
+            sync=sync.name,
+            source_system=sync.source,
+            target_system=sync.target,
+            source_employee=None,
+            target_employee=None,
+            source_type=type_id,
+            target_type=None,
+            operation=OperationKind.UNMAPPED,
+            note=(
+                f"{sync.source} type {type_id} has balances for {len(employees)} mapped "
+                "employee(s) but no pair in this sync"
+            ),
+            schedule=schedule,
+        )
+        for type_id, employees in sorted(counts.items())
+    ]
+
+
+async def plan_sync(
+    sync: SyncConfig,
+    *,
+    source: BalanceAdapter,
+    target: BalanceAdapter,
+    mapping: EmployeeMapping,
+    default_schedule: WorkSchedule,
+    journal: Journal | None,
+    run_id: str,
+    new_operation_id: Callable[[], str],
+    today: date,
+    unresolved: Mapping[Key, OperationRecord] | None = None,
+    block_unresolved: bool = True,
+    max_concurrent: int = 16,
+) -> SyncPlan:
+    """Plan `sync`: read source and target, and ask the target adapter what each write would be.
+
+    Writes nothing anywhere. `journal` gives the last written values for a target that cannot
+    be read (None: treat it as never written). An (employee, type) of the target with an
+    `unresolved` earlier operation is blocked when `block_unresolved`, else only noted. A vendor
+    error while reading makes the whole sync unplannable (`SyncPlan.error`), never a crash.
+    """
+    as_of = sync.as_of_date(today)
+    plan = SyncPlan(sync=sync.name, source=sync.source, target=sync.target, as_of=as_of)
+    people = [p for p in mapping if p.id_in(sync.source) is not None]
+    source_types = [pair.source for pair in sync.types]
+    target_types = [pair.target for pair in sync.types]
+    source_ids = [p.ids[sync.source] for p in people]
+    target_ids = [p.ids[sync.target] for p in people if p.id_in(sync.target) is not None]
+    can_read_target = target.capabilities.can_read
+    try:
+        source_read = _read_source(source, source_ids, source_types, as_of)
+        if can_read_target:
+            source_balances, target_balances = await asyncio.gather(
+                source_read, _read(target, target_ids, target_types, as_of)
+            )
+        else:
+            source_balances, target_balances = await source_read, []
+        extra_ids: list[str] = []
+        if isinstance(source, EmployeeDirectory):
+            known = set(source_ids)
+            extra_ids = [i for i in await source.list_employee_ids() if i not in known]
+    except (GatewayError, NotImplementedError, CanonicalError) as exc:
+        return SyncPlan(
+            sync=plan.sync,
+            source=plan.source,
+            target=plan.target,
+            as_of=as_of,
+            error=scrub(f"could not read balances: {exc}"),
+        )
+    source_index = _index(source_balances)
+    target_index = _index(target_balances)
+    semaphore = asyncio.Semaphore(max_concurrent)
+
+    async def plan_one(
+        person_ids: Mapping[str, str], schedule: WorkSchedule, line: int
+    ) -> list[PlanRow]:
+        rows = []
+        source_id = person_ids[sync.source]
+        target_id = person_ids.get(sync.target)
+        for pair in sync.types:
+            base = PlanRow(
+                sync=sync.name,
+                source_system=sync.source,
+                target_system=sync.target,
+                source_employee=source_id,
+                target_employee=target_id,
+                source_type=pair.source,
+                target_type=pair.target,
+                leave_kind=pair.kind,
+                operation=OperationKind.UNMAPPED,
+                schedule=schedule,
+            )
+            balance = source_index.get((source_id, pair.source))
+            source_value = None if balance is None else _figure_or_none(balance, sync.figure)
+            base = _with(base, source_value=source_value)
+            if target_id is None:
+                rows.append(
+                    _with(
+                        base,
+                        note=f"no {sync.target} id for this person in the mapping (line {line})",
+                    )
+                )
+                continue
+            async with semaphore:
+                rows.append(
+                    await _plan_pair(
+                        base,
+                        sync=sync,
+                        balance=balance,
+                        target=target,
+                        current_read=target_index.get((target_id, pair.target)),
+                        journal=journal,
+                        run_id=run_id,
+                        operation_id=new_operation_id(),
+                        as_of=as_of,
+                        unresolved=(unresolved or {}).get((sync.target, target_id, pair.target)),
+                        block_unresolved=block_unresolved,
+                    )
+                )
+        return rows
+
+    tasks = [plan_one(p.ids, mapping.schedule(p, default_schedule), p.line) for p in people]
+    planned = [row for rows in await asyncio.gather(*tasks) for row in rows]
+    for extra in sorted(extra_ids):
+        for pair in sync.types:
+            balance = source_index.get((extra, pair.source))
+            planned.append(
+                PlanRow(
+                    sync=sync.name,
+                    source_system=sync.source,
+                    target_system=sync.target,
+                    source_employee=extra,
+                    target_employee=None,
+                    source_type=pair.source,
+                    target_type=pair.target,
+                    leave_kind=pair.kind,
+                    operation=OperationKind.UNMAPPED,
+                    source_value=None if balance is None else _figure_or_none(balance, sync.figure),
+                    note=f"{sync.source} employee {extra} is not in the mapping",
+                    schedule=default_schedule,
+                )
+            )
+    planned.extend(_unpaired_rows(sync, source_balances, default_schedule))
+    return SyncPlan(
+        sync=plan.sync, source=plan.source, target=plan.target, as_of=as_of, rows=tuple(planned)
+    )
+
+
+def _with(row: PlanRow, **changes: Any) -> PlanRow:
+    return replace(row, **changes)
+
+
+def _figure_or_none(balance: Balance, figure: Figure) -> Quantity | None:
+    value = balance.figure(figure)
+    return None if value is None else Quantity(value, balance.unit)
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+async def _plan_pair(
+    base: PlanRow,
+    *,
+    sync: SyncConfig,
+    balance: Balance | None,
+    target: BalanceAdapter,
+    current_read: Balance | None,
+    journal: Journal | None,
+    run_id: str,
+    operation_id: str,
+    as_of: date,
+    unresolved: OperationRecord | None,
+    block_unresolved: bool,
+) -> PlanRow:
+    assert base.target_employee is not None
+    assert base.target_type is not None
+    if balance is None:
+        return _with(
+            base,
+            operation=OperationKind.SKIP,
+            note=f"{sync.source} has no balance of type {base.source_type} for this employee",
+        )
+    try:
+        target_unit = target.target_unit(base.target_type)
+        _, value, rounding_note = desired_value(
+            balance, sync.figure, target_unit, sync.rounding, base.schedule
+        )
+    except NotPlannable as exc:
+        return _with(base, operation=OperationKind.BLOCKED, note=exc.reason)
+    except (GatewayError, CanonicalError, KeyError) as exc:
+        return _with(base, operation=OperationKind.BLOCKED, note=scrub(str(exc)))
+    employee = EmployeeRef(sync.target, base.target_employee)
+    leave_type = LeaveTypeRef(sync.target, base.target_type, base.leave_kind)
+    intent = WriteIntent(
+        operation_id=operation_id,
+        run_id=run_id,
+        employee=employee,
+        leave_type=leave_type,
+        remaining=value,
+        as_of=as_of,
+        source=sync.source,
+        allow_below_threshold=sync.allow_below_threshold,
+    )
+    current = current_read
+    if not target.capabilities.can_read:
+        last = (
+            None
+            if journal is None
+            else journal.last_written(sync.target, base.target_employee, base.target_type)
+        )
+        current = current_from_last_written(
+            last, employee, leave_type, target_unit, base.schedule, as_of
+        )
+    pending_note = ""
+    if unresolved is not None:
+        pending_note = (
+            f"operation {unresolved.operation_id} (run {unresolved.run_id}) is still "
+            f"{unresolved.status.value}"
+        )
+        if block_unresolved:
+            return _with(
+                base,
+                operation=OperationKind.BLOCKED,
+                before=_remaining(current),
+                after=value,
+                intent=intent,
+                note=_join(
+                    pending_note,
+                    "the target could not tell whether it took effect; check the target and "
+                    "run again",
+                ),
+            )
+        pending_note += "; sync resolves it before writing"
+    try:
+        planned: PlannedWrite = await target.plan_write(intent, current)
+    except GatewayError as exc:
+        return _with(
+            base,
+            operation=OperationKind.BLOCKED,
+            before=_remaining(current),
+            after=value,
+            intent=intent,
+            note=f"could not plan the write: {exc}",
+        )
+    return _with(
+        base,
+        operation=planned.kind,
+        before=planned.before if planned.before is not None else _remaining(current),
+        after=planned.after if planned.after is not None else value,
+        intent=intent,
+        note=_join(rounding_note, planned.note, pending_note),
+    )
+
+
+def _remaining(balance: Balance | None) -> Quantity | None:
+    if balance is None or balance.remaining is None:
+        return None
+    return Quantity(balance.remaining, balance.unit)
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()

@@ -1,0 +1,303 @@
+"""Reports for people (rich tables) and machines (JSON-ready dicts) of plans, runs and the
+journal. Values are shown with their unit; JSON carries amounts as decimal strings (never
+floats) beside their unit. Nothing here ever sees a credential."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from canonical import Quantity
+from gateway.engine import Resolution, RowResult, RunReport
+from gateway.journal import OperationRecord, RunRecord
+from gateway.plan import PlanRow, SyncPlan
+
+_OPERATION_STYLE = {
+    "set": "bold green",
+    "import": "bold green",
+    "credit": "bold green",
+    "reduce": "bold yellow",
+    "skip": "dim",
+    "blocked": "bold red",
+    "unmapped": "magenta",
+}
+_STATUS_STYLE = {
+    "applied": "green",
+    "skipped": "dim",
+    "blocked": "red",
+    "failed": "bold red",
+    "unknown": "bold red",
+    "not_applied": "red",
+    "intent": "bold red",
+}
+
+
+def quantity_json(q: Quantity | None) -> dict[str, str] | None:
+    return None if q is None else {"value": format(q.value, "f"), "unit": q.unit.value}
+
+
+def _q(q: Quantity | None) -> str:
+    return "-" if q is None else str(q)
+
+
+def row_json(row: PlanRow) -> dict[str, Any]:
+    return {
+        "sync": row.sync,
+        "source_system": row.source_system,
+        "target_system": row.target_system,
+        "source_employee": row.source_employee,
+        "target_employee": row.target_employee,
+        "source_type": row.source_type,
+        "target_type": row.target_type,
+        "leave_kind": None if row.leave_kind is None else row.leave_kind.value,
+        "source_value": quantity_json(row.source_value),
+        "target_now": quantity_json(row.before),
+        "target_after": quantity_json(row.after),
+        "operation": row.operation.value,
+        "operation_id": None if row.intent is None else row.intent.operation_id,
+        "note": row.note,
+    }
+
+
+def result_json(result: RowResult) -> dict[str, Any]:
+    data = row_json(result.row)
+    data.update(
+        operation=result.kind.value,
+        planned_operation=result.row.operation.value,
+        operation_id=result.operation_id,
+        status=result.status.value,
+        target_after=quantity_json(result.after),
+        verified=result.verified,
+        note=result.note,
+    )
+    return data
+
+
+def resolution_json(resolution: Resolution) -> dict[str, Any]:
+    op = resolution.operation
+    return {
+        "operation_id": op.operation_id,
+        "run_id": op.run_id,
+        "system": op.system,
+        "employee": op.employee,
+        "leave_type": op.leave_type,
+        "was": op.status.value,
+        "now": resolution.status.value,
+        "note": resolution.note,
+    }
+
+
+def report_json(report: RunReport) -> dict[str, Any]:
+    """The whole run (or plan) as JSON-ready data."""
+    syncs = []
+    for plan in report.plans:
+        results = [r for r in report.results if r.row.sync == plan.sync]
+        syncs.append(
+            {
+                "name": plan.sync,
+                "source": plan.source,
+                "target": plan.target,
+                "as_of": plan.as_of.isoformat(),
+                "error": plan.error,
+                "rows": (
+                    [result_json(r) for r in results]
+                    if report.applied
+                    else [row_json(r) for r in plan.rows]
+                ),
+            }
+        )
+    return {
+        "run_id": report.run_id,
+        "dry_run": report.dry_run,
+        "applied": report.applied,
+        "stopped": report.stopped,
+        "guardrail_violations": report.violations,
+        "resolutions": [resolution_json(r) for r in report.resolutions],
+        "syncs": syncs,
+        "summary": report.summary,
+        "exit_code": report.exit_code,
+    }
+
+
+def _style(text: str, styles: dict[str, str]) -> Text:
+    return Text(text, style=styles.get(text, ""))
+
+
+def plan_table(plan: SyncPlan) -> Table:
+    """One sync's plan: a row per employee and leave-type pair."""
+    table = Table(
+        title=f"{plan.sync}: {plan.source} -> {plan.target} (as of {plan.as_of.isoformat()})",
+        title_justify="left",
+    )
+    for column in ("employee", "type", "source", "target now", "target after", "operation"):
+        table.add_column(column, no_wrap=column != "employee")
+    table.add_column("note", overflow="fold")
+    for row in plan.rows:
+        table.add_row(
+            row.employee_label,
+            row.type_label,
+            _q(row.source_value),
+            _q(row.before),
+            _q(row.after),
+            _style(row.operation.value, _OPERATION_STYLE),
+            row.note,
+        )
+    return table
+
+
+def results_table(plan: SyncPlan, results: Sequence[RowResult]) -> Table:
+    """One sync's applied rows: operation, outcome and verification."""
+    table = Table(
+        title=f"{plan.sync}: {plan.source} -> {plan.target} (as of {plan.as_of.isoformat()})",
+        title_justify="left",
+    )
+    for column in ("employee", "type", "source", "before", "after", "operation", "outcome"):
+        table.add_column(column, no_wrap=column != "employee")
+    table.add_column("verified")
+    table.add_column("note", overflow="fold")
+    for result in results:
+        row = result.row
+        verified = {True: Text("yes", "green"), False: Text("NO", "bold red"), None: Text("-")}
+        table.add_row(
+            row.employee_label,
+            row.type_label,
+            _q(row.source_value),
+            _q(row.before),
+            _q(result.after),
+            _style(result.kind.value, _OPERATION_STYLE),
+            _style(result.status.value, _STATUS_STYLE),
+            verified[result.verified],
+            result.note,
+        )
+    return table
+
+
+def summary_text(report: RunReport) -> Text:
+    parts = [f"{name} {count}" for name, count in report.summary.items() if count]
+    head = "run " + report.run_id if report.run_id else ("dry run" if report.dry_run else "plan")
+    return Text(f"{head}: " + (", ".join(parts) or "nothing to do"), style="bold")
+
+
+def print_report(console: Console, report: RunReport) -> None:
+    """Print a plan or a run for people: resolutions, tables, guardrails, summary."""
+    if report.resolutions:
+        table = Table(title="resolved from earlier runs", title_justify="left")
+        for column in ("operation", "target", "was", "now", "note"):
+            table.add_column(column)
+        for r in report.resolutions:
+            op = r.operation
+            table.add_row(
+                op.operation_id,
+                f"{op.system} {op.employee} {op.leave_type}",
+                op.status.value,
+                _style(r.status.value, _STATUS_STYLE),
+                r.note,
+            )
+        console.print(table)
+    for plan in report.plans:
+        if plan.error:
+            console.print(Text(f"{plan.sync}: {plan.error}", style="bold red"))
+            continue
+        if report.applied:
+            console.print(
+                results_table(plan, [r for r in report.results if r.row.sync == plan.sync])
+            )
+        else:
+            console.print(plan_table(plan))
+    for violation in report.violations:
+        console.print(Text(f"guardrail: {violation}", style="bold red"))
+    if report.stopped:
+        console.print(Text(f"stopped: {report.stopped}", style="bold red"))
+    console.print(summary_text(report))
+
+
+def run_json(run: RunRecord) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": None if run.finished_at is None else run.finished_at.isoformat(),
+        "status": run.status.value,
+        "syncs": list(run.syncs),
+        "config": run.config_path,
+        "summary": run.summary,
+        "message": run.message,
+    }
+
+
+def operation_json(op: OperationRecord) -> dict[str, Any]:
+    def amount(value: Any) -> str | None:
+        return None if value is None else format(value, "f")
+
+    return {
+        "operation_id": op.operation_id,
+        "run_id": op.run_id,
+        "sync": op.sync,
+        "source_system": op.source_system,
+        "source_employee": op.source_employee,
+        "source_type": op.source_type,
+        "source_value": op.source_value,
+        "system": op.system,
+        "employee": op.employee,
+        "leave_type": op.leave_type,
+        "operation": op.kind.value,
+        "status": op.status.value,
+        "unit": None if op.unit is None else op.unit.value,
+        "before": amount(op.before),
+        "after": amount(op.after),
+        "as_of": None if op.as_of is None else op.as_of.isoformat(),
+        "verified": op.verified,
+        "note": op.note,
+        "record_ids": list(op.record_ids),
+        "created_at": op.created_at.isoformat(),
+        "updated_at": op.updated_at.isoformat(),
+    }
+
+
+def runs_table(runs: Sequence[RunRecord]) -> Table:
+    table = Table(title="runs (newest first)", title_justify="left")
+    for column in ("run", "started", "finished", "status", "syncs", "summary"):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(
+            run.run_id,
+            f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+            "-" if run.finished_at is None else f"{run.finished_at:%H:%M:%S}",
+            run.status.value,
+            ", ".join(run.syncs),
+            ", ".join(f"{k} {v}" for k, v in run.summary.items() if v),
+        )
+    return table
+
+
+def operations_view(run: RunRecord, ops: Sequence[OperationRecord]) -> Group:
+    table = Table(
+        title=f"run {run.run_id} ({run.status.value}, started {run.started_at:%Y-%m-%d %H:%M:%S})",
+        title_justify="left",
+    )
+    for column in ("operation id", "sync", "employee", "type", "before", "after", "operation"):
+        table.add_column(column)
+    table.add_column("outcome")
+    table.add_column("verified")
+    table.add_column("note", overflow="fold")
+    for op in ops:
+        unit = "" if op.unit is None else f" {op.unit.value}"
+        table.add_row(
+            op.operation_id,
+            op.sync,
+            op.employee or f"({op.source_employee})",
+            op.leave_type,
+            "-" if op.before is None else f"{op.before}{unit}",
+            "-" if op.after is None else f"{op.after}{unit}",
+            _style(op.kind.value, _OPERATION_STYLE),
+            _style(op.status.value, _STATUS_STYLE),
+            {True: "yes", False: "NO", None: "-"}[op.verified],
+            op.note,
+        )
+    parts: list[Any] = [table]
+    if run.message:
+        parts.append(Text(run.message))
+    return Group(*parts)

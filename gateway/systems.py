@@ -1,0 +1,77 @@
+"""Building each configured system's adapter, with its credentials and request budget."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Mapping
+
+import httpx
+
+from adapters._core.adapter import AdapterConfig, BalanceAdapter
+from adapters._core.registry import build_adapter, known_vendors
+from adapters._core.retry import RetryPolicy
+from adapters._core.secrets import scrub
+from gateway.budget import BudgetedTransport, TokenBucket
+from gateway.config import Config
+from gateway.errors import SetupError
+
+
+def systems_of(config: Config, sync_names: Collection[str] | None = None) -> list[str]:
+    """The system names the given syncs (default: all) read or write, in name order."""
+    syncs = [s for s in config.file.syncs if sync_names is None or s.name in sync_names]
+    return sorted({name for s in syncs for name in (s.source, s.target)})
+
+
+def build_systems(
+    config: Config,
+    names: Collection[str],
+    *,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    retry: RetryPolicy | None = None,
+) -> dict[str, BalanceAdapter]:
+    """One adapter per system in `names`, each behind its request budget.
+
+    Every adapter's requests go through a `BudgetedTransport`: the system's token bucket
+    (`requests_per_second`) and one semaphore shared by all systems (`max_in_flight`).
+    `transports` replaces the network for named systems (tests, the demo's in-process
+    emulators). Raises SetupError when a vendor package is not installed or the adapter refuses
+    its configuration (a missing credential key: named, never its value).
+    """
+    in_flight = asyncio.Semaphore(config.file.concurrency.max_in_flight)
+    installed = known_vendors()
+    adapters: dict[str, BalanceAdapter] = {}
+    for name in names:
+        system = config.file.systems[name]
+        if system.vendor not in installed:
+            raise SetupError(
+                f"system {name!r} uses vendor {system.vendor!r}, whose adapter is not installed "
+                f"(installed: {', '.join(installed) or 'none'})"
+            )
+        inner = (transports or {}).get(name) or httpx.AsyncHTTPTransport()
+        rate = system.requests_per_second
+        transport = BudgetedTransport(
+            inner, bucket=None if rate is None else TokenBucket(rate), in_flight=in_flight
+        )
+        adapter_config = AdapterConfig(
+            system=name,
+            base_url=system.base_url,
+            credentials=dict(config.credentials.get(name, {})),
+            options=dict(system.options),
+            transport=transport,
+            retry=retry,
+            timeout=system.timeout_seconds,
+        )
+        try:
+            adapters[name] = build_adapter(system.vendor, adapter_config)
+        except (KeyError, ValueError, TypeError) as exc:
+            text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+            raise SetupError(scrub(f"system {name!r} ({system.vendor}): {text}")) from None
+    return adapters
+
+
+async def close_systems(adapters: Mapping[str, BalanceAdapter]) -> None:
+    """Close every adapter, even when one fails to close."""
+    results = await asyncio.gather(*(a.aclose() for a in adapters.values()), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, Exception):
+            raise result

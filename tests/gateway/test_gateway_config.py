@@ -1,0 +1,209 @@
+"""Loading the configuration: every error names the file and the key (and the CSV line)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from canonical import Figure, LeaveKind, Quantity, RoundingMode, Unit
+from gateway.config import load_config, parse_quantity
+from gateway.errors import ConfigError, SetupError
+from gateway.systems import build_systems
+from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, ENV, write_config
+
+
+def test_basic_config_loads_with_defaults(tmp_path: Path) -> None:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    sync = config.sync("hr-to-time")
+    assert sync.figure is Figure.REMAINING
+    assert sync.rounding is None
+    assert sync.as_of == date(2025, 3, 31)
+    assert sync.types[0].kind is LeaveKind.VACATION
+    assert config.state_path == tmp_path / "state" / "gateway.sqlite3"
+    assert config.credentials["hr"]["password"].reveal() == ENV["HR_SECRET"]
+    assert str(config.credentials["hr"]["password"]) == "***"
+    assert config.file.guardrails.max_change_quantity() == Quantity.of(30, Unit.DAYS)
+    assert config.file.concurrency.max_in_flight == 16
+    assert config.mapping is not None
+    assert len(config.mapping) == 3
+    person = config.mapping.find("time", "U2")
+    assert person is not None
+    assert person.hours_per_day == Decimal("7.5")
+    assert person.id_in("bank") == "b2"
+
+
+def _error(tmp_path: Path, toml: str, csv: str = BASIC_CSV) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        write_config(tmp_path, toml, csv)
+    return info.value
+
+
+def test_literal_secret_is_refused_without_printing_it(tmp_path: Path) -> None:
+    literal = "sk_live_9f8e7d6c5b4a"
+    error = _error(tmp_path, BASIC_TOML.replace('token = "BANK_TOKEN"', f'token = "{literal}"'))
+    assert error.key == "systems.bank.credentials.token"
+    assert "literal secret" in str(error)
+    assert str(tmp_path / "config.toml") in str(error)
+    assert literal not in str(error)
+
+
+@pytest.mark.parametrize("value", ["my token", "abc123", "Bank_Token"])
+def test_values_that_are_not_variable_names_are_refused(tmp_path: Path, value: str) -> None:
+    error = _error(tmp_path, BASIC_TOML.replace('token = "BANK_TOKEN"', f'token = "{value}"'))
+    assert error.key == "systems.bank.credentials.token"
+    assert value not in str(error)
+
+
+def test_missing_environment_variable_is_named(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(BASIC_TOML)
+    (tmp_path / "employees.csv").write_text(BASIC_CSV.lstrip())
+    env = {k: v for k, v in ENV.items() if k != "TIME_SECRET"}
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "config.toml", env=env)
+    assert info.value.key == "systems.time.credentials.api_key"
+    assert "environment variable TIME_SECRET is not set" in str(info.value)
+
+
+def test_loading_without_credentials_needs_no_environment(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(BASIC_TOML)
+    config = load_config(
+        tmp_path / "config.toml", env={}, with_credentials=False, with_mapping=False
+    )
+    assert config.credentials == {}
+    assert config.mapping is None
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "words"),
+    [
+        ('vendor = "kenjo"', "systems.bank.vendor", "unknown vendor 'kenjoo'"),
+        ("max_operations = 100", "guardrails.max_operatons", "Extra inputs are not permitted"),
+        ('max_change = "30 days"', "guardrails.max_change", "not an amount with a unit"),
+        ('as_of = "2025-03-31"', "syncs[0].as_of", "today"),
+        ('target = "time"', "syncs[0].target", "no system is called 'tme'"),
+        ("hours_per_day = 8", "schedule.hours_per_day", "at most 24"),
+    ],
+)
+def test_errors_name_the_key(tmp_path: Path, change: str, key: str, words: str) -> None:
+    broken = {
+        'vendor = "kenjo"': 'vendor = "kenjoo"',
+        "max_operations = 100": "max_operatons = 100",
+        'max_change = "30 days"': 'max_change = "30"',
+        'as_of = "2025-03-31"': 'as_of = "yesterday"',
+        'target = "time"': 'target = "tme"',
+        "hours_per_day = 8": "hours_per_day = 25",
+    }[change]
+    error = _error(tmp_path, BASIC_TOML.replace(change, broken, 1))
+    assert error.key is not None
+    assert error.key.startswith(key)
+    assert words in str(error)
+    assert str(error).startswith(str(tmp_path / "config.toml"))
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    error = _error(tmp_path, BASIC_TOML + "\n[broken\n")
+    assert "not valid TOML" in str(error)
+    assert error.file == str(tmp_path / "config.toml")
+
+
+def test_incomplete_credentials_are_refused_when_the_adapter_is_built(tmp_path: Path) -> None:
+    # Which keys a vendor takes depends on its options (CompanyFlow's employee_logins), so the
+    # adapter checks them; the engine reports that as a setup error naming system and key.
+    config = write_config(
+        tmp_path,
+        BASIC_TOML.replace(
+            'credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }',
+            'credentials = { api_key = "TIME_SECRET" }',
+        ),
+        BASIC_CSV,
+    )
+    with pytest.raises(SetupError, match=r"system 'time' .*'username'"):
+        build_systems(config, ["time"])
+
+
+def test_rounding_and_figure_are_read(tmp_path: Path) -> None:
+    toml = BASIC_TOML.replace(
+        'as_of = "2025-03-31"\n',
+        'as_of = "today"\nfigure = "available"\nrounding = { step = 0.25, mode = "up" }\n',
+        1,
+    )
+    config = write_config(tmp_path, toml, BASIC_CSV)
+    sync = config.sync("hr-to-time")
+    assert sync.figure is Figure.AVAILABLE
+    assert sync.rounding is not None
+    assert sync.rounding.step == Decimal("0.25")
+    assert sync.rounding.mode is RoundingMode.UP
+    assert sync.as_of_date(date(2025, 6, 1)) == date(2025, 6, 1)
+
+
+def test_unknown_sync_name_lists_the_configured_ones(tmp_path: Path) -> None:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    with pytest.raises(ConfigError, match="configured: hr-to-time, hr-to-bank"):
+        config.sync("nope")
+
+
+def test_duplicate_sync_names_are_refused(tmp_path: Path) -> None:
+    error = _error(tmp_path, BASIC_TOML.replace('name = "hr-to-bank"', 'name = "hr-to-time"'))
+    assert error.key == "syncs[1].name"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10 days", Quantity.of(10, Unit.DAYS)),
+        ("7.5 hours", Quantity.of("7.5", Unit.HOURS)),
+        (" 90 minutes ", Quantity.of(90, Unit.MINUTES)),
+        ("1 day", Quantity.of(1, Unit.DAYS)),
+    ],
+)
+def test_parse_quantity(text: str, expected: Quantity) -> None:
+    assert parse_quantity(text) == expected
+
+
+# -- the mapping CSV ------------------------------------------------------------------------
+
+
+def _csv_error(tmp_path: Path, csv: str) -> ConfigError:
+    return _error(tmp_path, BASIC_TOML, csv)
+
+
+def test_missing_column_names_the_system(tmp_path: Path) -> None:
+    error = _csv_error(tmp_path, "hr,time\ne1,U1\n")
+    assert error.line == 1
+    assert error.file == str(tmp_path / "employees.csv")
+    assert "no column for 'bank'" in str(error)
+
+
+def test_duplicate_id_names_both_lines(tmp_path: Path) -> None:
+    error = _csv_error(tmp_path, "hr,time,bank\ne1,U1,b1\ne2,U2,b2\ne3,U1,b3\n")
+    assert error.line == 4
+    assert error.key == "time"
+    assert "'U1' appears twice (first on line 2)" in str(error)
+    assert str(error).startswith(f"{tmp_path / 'employees.csv'}, line 4: time:")
+
+
+def test_bad_hours_per_day_names_the_line(tmp_path: Path) -> None:
+    error = _csv_error(tmp_path, "hr,time,bank,hours_per_day\ne1,U1,b1,8\ne2,U2,b2,eight\n")
+    assert error.line == 3
+    assert error.key == "hours_per_day"
+
+
+def test_unknown_column_is_refused(tmp_path: Path) -> None:
+    error = _csv_error(tmp_path, "hr,time,bank,kenjo\ne1,U1,b1,x\n")
+    assert error.key == "kenjo"
+    assert error.line == 1
+
+
+def test_short_row_names_the_line(tmp_path: Path) -> None:
+    error = _csv_error(tmp_path, "hr,time,bank\ne1,U1,b1\ne2,U2\n")
+    assert error.line == 3
+    assert "expected 3 cells" in str(error)
+
+
+def test_missing_mapping_file(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(BASIC_TOML)
+    with pytest.raises(ConfigError, match="cannot read the employee mapping"):
+        load_config(tmp_path / "config.toml", env=ENV)

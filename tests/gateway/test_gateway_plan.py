@@ -1,0 +1,315 @@
+"""Planning: unit conversion with each person's working day, rounding notes, unmapped rows,
+write-only targets, and the property that a second run after applying writes nothing."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters._core.adapter import OperationKind, TargetUnit, WriteKind
+from canonical import (
+    Balance,
+    EmployeeRef,
+    Figure,
+    LeaveTypeRef,
+    Provenance,
+    Quantity,
+    RoundingMode,
+    Unit,
+    WorkSchedule,
+)
+from gateway.config import RoundingConfig
+from gateway.engine import Engine
+from gateway.journal import LastWritten, SqliteJournal
+from gateway.plan import (
+    NotPlannable,
+    current_from_last_written,
+    desired_value,
+    plan_sync,
+)
+from tests.gateway.gateway_fakes import (
+    BASIC_CSV,
+    BASIC_TOML,
+    TODAY,
+    FakeAdapter,
+    basic_systems,
+    write_config,
+)
+
+SEVEN_AND_A_HALF = WorkSchedule(Decimal("7.5"))
+
+
+def balance(value: str, unit: Unit = Unit.DAYS, **figures: str) -> Balance:
+    return Balance.build(
+        employee=EmployeeRef("hr", "e1"),
+        leave_type=LeaveTypeRef("hr", "1"),
+        unit=unit,
+        remaining=Decimal(value),
+        as_of=TODAY,
+        provenance=Provenance("hr", None, datetime.now(UTC)),
+        **figures,
+    )
+
+
+def test_days_to_hours_uses_the_persons_working_day() -> None:
+    source, value, note = desired_value(
+        balance("10"), Figure.REMAINING, TargetUnit(Unit.HOURS), None, SEVEN_AND_A_HALF
+    )
+    assert source == Quantity.of(10, Unit.DAYS)
+    assert value == Quantity.of(75, Unit.HOURS)
+    assert note == ""
+
+
+def test_rounding_to_whole_minutes_reports_the_difference() -> None:
+    # 0.1234 days at 7.5 h = 55.53 minutes -> 56 (half even): +0.47 minutes.
+    _, value, note = desired_value(
+        balance("0.1234"),
+        Figure.REMAINING,
+        TargetUnit(Unit.MINUTES, step=Decimal(1)),
+        None,
+        SEVEN_AND_A_HALF,
+    )
+    assert value == Quantity.of(56, Unit.MINUTES)
+    assert note == "rounded to a multiple of 1 minutes (half_even): +0.47 minutes"
+
+
+def test_inexact_conversion_without_a_step_is_not_plannable() -> None:
+    with pytest.raises(NotPlannable, match="set `rounding"):
+        desired_value(
+            balance("1", Unit.HOURS),
+            Figure.REMAINING,
+            TargetUnit(Unit.DAYS),
+            None,
+            SEVEN_AND_A_HALF,
+        )
+
+
+def test_sync_rounding_applies_and_reports_a_non_terminating_difference() -> None:
+    _, value, note = desired_value(
+        balance("1", Unit.HOURS),
+        Figure.REMAINING,
+        TargetUnit(Unit.DAYS),
+        RoundingConfig(step=Decimal("0.01"), mode=RoundingMode.HALF_UP),
+        SEVEN_AND_A_HALF,
+    )
+    assert value == Quantity.of("0.13", Unit.DAYS)
+    assert note == "rounded to a multiple of 0.01 days (half_up): -~0.003333 days"
+
+
+def test_sync_step_must_fit_the_targets_step() -> None:
+    with pytest.raises(NotPlannable, match="multiples of 1"):
+        desired_value(
+            balance("1"),
+            Figure.REMAINING,
+            TargetUnit(Unit.MINUTES, step=Decimal(1)),
+            RoundingConfig(step=Decimal("0.5")),
+            SEVEN_AND_A_HALF,
+        )
+
+
+def test_a_figure_the_source_does_not_give_is_not_plannable() -> None:
+    with pytest.raises(NotPlannable, match="available is not known"):
+        desired_value(
+            balance("3"), Figure.AVAILABLE, TargetUnit(Unit.DAYS), None, WorkSchedule.default()
+        )
+    _, value, _ = desired_value(
+        balance("3", pending="1"),
+        Figure.AVAILABLE,
+        TargetUnit(Unit.DAYS),
+        None,
+        WorkSchedule.default(),
+    )
+    assert value == Quantity.of(2, Unit.DAYS)
+
+
+def test_last_written_becomes_the_current_balance_in_the_targets_unit() -> None:
+    last = LastWritten("bank", "b1", "t", Decimal(2), Unit.DAYS, "op-1", datetime.now(UTC))
+    current = current_from_last_written(
+        last,
+        EmployeeRef("bank", "b1"),
+        LeaveTypeRef("bank", "t"),
+        TargetUnit(Unit.HOURS),
+        SEVEN_AND_A_HALF,
+        TODAY,
+    )
+    assert current is not None
+    assert current.remaining == Decimal(15)
+    assert current.provenance.record_id == "op-1"
+    assert (
+        current_from_last_written(
+            None,
+            EmployeeRef("b", "1"),
+            LeaveTypeRef("b", "t"),
+            TargetUnit(Unit.DAYS),
+            SEVEN_AND_A_HALF,
+            TODAY,
+        )
+        is None
+    )
+
+
+async def test_plan_rows_cover_every_person_and_pair(tmp_path: Path) -> None:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    systems = basic_systems()
+    plans = await Engine(config, systems, None, today=TODAY).plan()
+    to_time, to_bank = plans
+    rows = {r.target_employee: r for r in to_time.rows}
+    assert rows["U1"].operation is OperationKind.SET
+    assert rows["U1"].before == Quantity.of(40, Unit.HOURS)
+    assert rows["U1"].after == Quantity.of(100, Unit.HOURS)
+    assert rows["U1"].source_value == Quantity.of("12.5", Unit.DAYS)
+    assert rows["U2"].after == Quantity.of(75, Unit.HOURS)
+    assert rows["U2"].before is None
+    unmapped = [r for r in to_bank.rows if r.operation is OperationKind.UNMAPPED]
+    assert [r.source_employee for r in unmapped] == ["e3"]
+    assert "no bank id for this person in the mapping (line 4)" in unmapped[0].note
+    # A plan writes nothing anywhere.
+    assert all(not s.writes for s in systems.values())
+
+
+async def test_source_employees_missing_from_the_mapping_are_unmapped(tmp_path: Path) -> None:
+    class Directory(FakeAdapter):
+        async def list_employee_ids(self) -> list[str]:
+            return ["e1", "e2", "e3", "e9"]
+
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    systems = basic_systems()
+    hr = Directory("hr", can_write=False, balances=dict(systems["hr"].balances))
+    hr.balances[("e9", "1")] = Decimal(4)
+    assert config.mapping is not None
+    plan = await plan_sync(
+        config.sync("hr-to-time"),
+        source=hr,
+        target=systems["time"],
+        mapping=config.mapping,
+        default_schedule=config.schedule,
+        journal=None,
+        run_id="r",
+        new_operation_id=iter(f"op-{i}" for i in range(100)).__next__,
+        today=TODAY,
+    )
+    extra = [r for r in plan.rows if r.source_employee == "e9"]
+    assert [r.operation for r in extra] == [OperationKind.UNMAPPED]
+    assert extra[0].note == "hr employee e9 is not in the mapping"
+
+
+async def test_source_types_without_a_pair_are_one_unmapped_row_each(tmp_path: Path) -> None:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    systems = basic_systems()
+    hr = systems["hr"]
+    hr.all_types_when_empty = True
+    hr.balances[("e1", "sick")] = Decimal(2)
+    hr.balances[("e2", "sick")] = Decimal(1)
+    plans = await Engine(config, systems, None, today=TODAY).plan(["hr-to-time"])
+    unpaired = [r for r in plans[0].rows if r.source_type == "sick"]
+    assert [(r.operation, r.employee_label) for r in unpaired] == [
+        (OperationKind.UNMAPPED, "(all)")
+    ]
+    assert (
+        unpaired[0].note
+        == "hr type sick has balances for 2 mapped employee(s) but no pair in this sync"
+    )
+    assert sum(1 for r in plans[0].rows if r.operation is OperationKind.SET) == 3
+
+
+async def test_a_source_without_the_balance_is_a_skip_with_a_note(tmp_path: Path) -> None:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    systems = basic_systems()
+    del systems["hr"].balances[("e2", "1")]
+    plans = await Engine(config, systems, None, today=TODAY).plan(["hr-to-time"])
+    row = next(r for r in plans[0].rows if r.source_employee == "e2")
+    assert row.operation is OperationKind.SKIP
+    assert "hr has no balance of type 1" in row.note
+
+
+async def test_unreadable_source_makes_the_sync_unplannable(tmp_path: Path) -> None:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    systems = basic_systems()
+    systems["hr"].can_read = False
+    systems["hr"].__post_init__()
+    plans = await Engine(config, systems, None, today=TODAY).plan(["hr-to-time"])
+    assert plans[0].error is not None
+    assert plans[0].rows == ()
+
+
+# -- the property: apply, then plan again: nothing more to write ----------------------------
+
+PROPERTY_CSV = """
+hr,time,bank,hours_per_day
+e1,U1,b1,
+e2,U2,b2,7.5
+e3,U3,b3,6
+e4,U4,b4,7.5
+"""
+
+amounts = st.decimals(
+    min_value=Decimal(-40), max_value=Decimal(400), places=3, allow_nan=False, allow_infinity=False
+)
+target_units = st.sampled_from(
+    [
+        TargetUnit(Unit.DAYS, step=Decimal("0.01")),
+        TargetUnit(Unit.DAYS, step=Decimal("0.5"), mode=RoundingMode.FLOOR),
+        TargetUnit(Unit.HOURS, step=Decimal("0.25")),
+        TargetUnit(Unit.HOURS),
+        TargetUnit(Unit.MINUTES, step=Decimal(1)),
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def property_config_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as folder:
+        yield Path(folder)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    source_values=st.lists(amounts, min_size=4, max_size=4),
+    source_unit=st.sampled_from([Unit.DAYS, Unit.HOURS]),
+    target_unit=target_units,
+    initial=st.lists(st.one_of(st.none(), amounts), min_size=4, max_size=4),
+    write_kind=st.sampled_from([WriteKind.SET, WriteKind.IMPORT, WriteKind.LEDGER]),
+    readable=st.booleans(),
+)
+async def test_applying_a_plan_then_planning_again_writes_nothing(
+    property_config_dir: Path,
+    source_values: list[Decimal],
+    source_unit: Unit,
+    target_unit: TargetUnit,
+    initial: list[Decimal | None],
+    write_kind: WriteKind,
+    readable: bool,
+) -> None:
+    toml = BASIC_TOML.replace('max_change = "30 days"', 'max_change = "1000 days"')
+    config = write_config(property_config_dir, toml, PROPERTY_CSV)
+    hr = FakeAdapter(
+        "hr",
+        can_write=False,
+        units={"1": TargetUnit(source_unit)},
+        balances={(f"e{i + 1}", "1"): v for i, v in enumerate(source_values)},
+    )
+    target = FakeAdapter(
+        "time",
+        can_read=readable,
+        write_kind=write_kind,
+        units={"Vacation": target_unit},
+        balances={(f"U{i + 1}", "Vacation"): v for i, v in enumerate(initial) if v is not None},
+    )
+    systems = {"hr": hr, "time": target, "bank": FakeAdapter("bank", can_read=False)}
+    journal = SqliteJournal(":memory:")
+    first = await Engine(config, systems, journal, today=date(2025, 1, 1)).sync(["hr-to-time"])
+    assert first.exit_code == 0, first.results
+    writes = len(target.writes)
+    second = await Engine(config, systems, journal, today=date(2025, 1, 1)).sync(["hr-to-time"])
+    assert second.exit_code == 0
+    assert len(target.writes) == writes
+    assert {r.row.operation for r in second.results} == {OperationKind.SKIP}
