@@ -1,8 +1,11 @@
-"""Test-wide options: `--runslow` runs the long campaigns marked `slow`."""
+"""Test-wide set-up: `--runslow` runs the long campaigns marked `slow`; structlog is reset."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+import structlog
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -16,3 +19,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)
+
+
+@pytest.fixture(autouse=True)
+def _structlog_reset() -> Iterator[None]:
+    """Every test starts and ends with structlog unconfigured.
+
+    `capture_logs`, and the CLI's own logging set-up, configure structlog for the whole process:
+    left behind, they would filter or redirect the events a later test captures, or print them
+    into a later command's `--json` output.
+    """
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
