@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import threading
+import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -78,6 +80,10 @@ class LoginAuth(httpx.Auth, ABC):
         self._grant: TokenGrant | None = None
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
+        # One lock per event loop: an asyncio.Lock must not cross loops.
+        self._async_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
         self.login_count = 0
 
     @abstractmethod
@@ -142,6 +148,39 @@ class LoginAuth(httpx.Auth, ABC):
         if self.needs_login():
             login_response = yield self.build_login_request(request.url)
             self.accept_login_response(login_response)
+        yield from self._authorised_flow(request)
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        # Many requests start at once in the engine: the first logs in, the rest wait for its
+        # token instead of each logging in (vendors may revoke a session on a new login).
+        if self.needs_login():
+            async with self._async_login_lock():
+                if self.needs_login():
+                    login_response = yield self.build_login_request(request.url)
+                    await login_response.aread()
+                    self.accept_login_response(login_response)
+        flow = self._authorised_flow(request)
+        outgoing = next(flow)
+        while True:
+            response = yield outgoing
+            await response.aread()
+            try:
+                outgoing = flow.send(response)
+            except StopIteration:
+                return
+
+    def _async_login_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._async_locks.get(loop)
+        if lock is None:
+            lock = self._async_locks[loop] = asyncio.Lock()
+        return lock
+
+    def _authorised_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
         used = self._apply(request)
         response = yield request
         if response.status_code == 401:

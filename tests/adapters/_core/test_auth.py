@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable, Iterator
@@ -480,3 +481,20 @@ def test_an_overridden_apply_grant_places_the_grant_on_first_use_and_after_a_401
     retried = flow.send(httpx.Response(401, request=sent))
     assert retried.headers["Cookie"] == "session=lt-new-90a0b0c0"
     assert "Authorization" not in retried.headers
+
+
+async def test_concurrent_first_requests_share_one_login(router: respx.MockRouter) -> None:
+    vendor = FakeVendor(router)
+
+    async def slow_login(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.01)  # a real login takes a round trip: others start meanwhile
+        return vendor.login(request)
+
+    vendor.login_route.mock(side_effect=slow_login)
+    auth = PasswordLogin(USERNAME, PASSWORD)
+    client = AsyncAPIClient(base_url=BASE, auth=auth, sleep=no_asleep)
+    responses = await asyncio.gather(*(client.request("GET", "balances") for _ in range(20)))
+    assert [r.status_code for r in responses] == [200] * 20
+    assert vendor.login_route.call_count == 1
+    assert vendor.tokens_sent() == ["Bearer lt-1-a9b8c7d6"] * 20
+    await client.aclose()
