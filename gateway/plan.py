@@ -20,10 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from adapters._core.adapter import (
     BalanceAdapter,
+    EmployeeDirectory,
     OperationKind,
     PlannedWrite,
     TargetUnit,
@@ -55,13 +56,6 @@ WRITE_OPERATIONS = frozenset(
 )
 
 Key = tuple[str, str, str]  # (system, employee id, leave type id)
-
-
-@runtime_checkable
-class EmployeeDirectory(Protocol):
-    """Optional adapter capability: every employee id the system knows (for `unmapped` rows)."""
-
-    async def list_employee_ids(self) -> list[str]: ...
 
 
 class NotPlannable(Exception):

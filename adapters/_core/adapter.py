@@ -145,6 +145,14 @@ class BalanceAdapter(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class EmployeeDirectory(Protocol):
+    """Optional adapter capability: every employee id the system knows, so that a plan can
+    show the people a mapping leaves out (`unmapped`) instead of silently skipping them."""
+
+    async def list_employee_ids(self) -> list[str]: ...
+
+
 class WriteBlocked(Exception):
     """The dialect cannot reach the intended value; nothing was written. `reason` says why."""
 

@@ -102,6 +102,10 @@ class JournyxAdapter:
                 found.append(accrual)
         return found
 
+    async def list_employee_ids(self) -> list[str]:
+        """Every user with a visible accrual, in order."""
+        return sorted({a.id_user for a in await self._accruals() if a.id_user is not None})
+
     async def _find(self, employee_id: str, leave_type_id: str) -> Accrual | None:
         # Quoted per the $filter subset: a ' inside a value is doubled.
         user = employee_id.replace("'", "''")

@@ -124,6 +124,11 @@ class ZeitstromAdapter:
             balances.append(self._balance(row, as_of, fetched_at))
         return balances
 
+    async def list_employee_ids(self) -> list[str]:
+        """Every employee with an absence transaction (the aggregate, unfiltered), in order."""
+        result = await self._client.aggregate_balances()
+        return sorted({row.employee_id for row in result.results})
+
     def _balance(self, row: BalanceAggregate, as_of: date, fetched_at: datetime) -> Balance:
         return Balance.build(
             employee=EmployeeRef(self.system, row.employee_id),

@@ -14,6 +14,7 @@ from adapters._core.adapter import (
     AdapterConfig,
     BalanceAdapter,
     Confirmation,
+    EmployeeDirectory,
     OperationKind,
     WriteBlocked,
     WriteIntent,
@@ -229,3 +230,10 @@ async def test_login_credentials_work_too(emulator: JournyxEmulator) -> None:
 async def test_no_leave_types_named_reads_every_accrual(adapter: JournyxAdapter) -> None:
     every = await adapter.read_balances([JANE], [], date(2020, 1, 1))
     assert {b.leave_type.id for b in every} == {"Vacation", "Sick"}
+
+
+async def test_lists_every_user_with_a_visible_accrual(adapter: JournyxAdapter) -> None:
+    assert isinstance(adapter, EmployeeDirectory)
+    listed = await adapter.list_employee_ids()
+    assert {JOHN, JANE, ALEX} <= set(listed)
+    assert listed == sorted(set(listed))

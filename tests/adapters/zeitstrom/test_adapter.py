@@ -15,6 +15,7 @@ from adapters._core.adapter import (
     AdapterConfig,
     BalanceAdapter,
     Confirmation,
+    EmployeeDirectory,
     OperationKind,
     WriteBlocked,
     WriteIntent,
@@ -25,7 +26,7 @@ from adapters._core.retry import RetryPolicy
 from adapters._core.secrets import Secret
 from adapters._emulator import EmulatorOptions, FaultConfig
 from adapters.zeitstrom import LABEL_PREFIX, ZeitstromAdapter
-from adapters.zeitstrom.emulator import JONAS, ZeitstromEmulator, ZeitstromState
+from adapters.zeitstrom.emulator import ANNA, JONAS, ZeitstromEmulator, ZeitstromState
 from canonical import EmployeeRef, LeaveTypeRef, Quantity, Unit
 
 TOKEN = "adapter-test-token"
@@ -294,3 +295,9 @@ async def test_a_quantity_in_hours_is_refused(adapter: ZeitstromAdapter) -> None
     hours = WriteIntent(**{**intent(8).__dict__, "remaining": Quantity(Decimal(8), Unit.HOURS)})
     with pytest.raises(ValueError, match="days"):
         await adapter.apply_write(hours)
+
+
+async def test_lists_every_employee_with_transactions(adapter: ZeitstromAdapter) -> None:
+    assert isinstance(adapter, EmployeeDirectory)
+    # The sample dataset: Anna (the seed's employee) and Jonas.
+    assert await adapter.list_employee_ids() == sorted([ANNA, JONAS])
