@@ -14,6 +14,13 @@ Admin API (not part of any vendor API, so it lives under `/_emulator/` and is ne
     POST /_emulator/reset            every tenant back to the sample dataset, faults cleared
     GET  /_emulator/faults           {"config": FaultConfig, "counts": {...}}
     PUT  /_emulator/faults           a FaultConfig
+Admin errors (a body that is not JSON, a state or fault config that does not validate) answer
+400 `{"error": "..."}`; a state is loaded all or nothing.
+
+Request bodies: `adapters._emulator.bodies.read_json` reads a vendor route's JSON body; a body
+it cannot read (not JSON, too deeply nested) is answered here with the vendor's 400
+(`error_body`), never a 500.
+
 Handlers must be `async def` without awaits while they change state: the event loop then makes
 each change atomic, which threaded `def` handlers would not be.
 """
@@ -32,11 +39,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from adapters._emulator.bodies import UnreadableBody, parse_json
 from adapters._emulator.faults import FaultConfig, FaultInjector, FaultMiddleware
 
 S = TypeVar("S", bound=BaseModel)
 
 DEFAULT_TENANT = "default"
+
+
+class InvalidState(ValueError):
+    """A state (file or admin API payload) that does not load; nothing was loaded."""
 
 
 @dataclass
@@ -98,6 +110,11 @@ class Emulator(ABC, Generic[S]):
     def add_routes(self, app: FastAPI) -> None:
         """Register the vendor's routes and exception handlers on `app`."""
 
+    def unreadable_body_message(self, reason: str) -> str:
+        """The message of the 400 a vendor route answers to a body that is not readable JSON
+        (`reason` says why); a vendor overrides it to word it as the vendor does."""
+        return f"malformed JSON body: {reason}"
+
     def credentials_text(self) -> list[str]:
         """Lines printed at start: how a client authenticates against this emulator."""
         return [f"token: {self.token}"]
@@ -128,19 +145,44 @@ class Emulator(ABC, Generic[S]):
         return {"tenants": {name: s.model_dump(mode="json") for name, s in self.tenants.items()}}
 
     def load_state(self, payload: Any, tenant: str | None = None) -> None:
-        """Load `{"tenants": {...}}`, or one bare state into `tenant` (default tenant)."""
+        """Load `{"tenants": {...}}`, or one bare state into `tenant` (default tenant).
+
+        All or nothing: `InvalidState` (a `ValueError`) if the payload or any state in it does
+        not validate, and then nothing is loaded."""
         model = self.state_model()
+
+        def validate(name: str, state: Any) -> S:
+            try:
+                return model.model_validate(state)
+            # ArithmeticError: a Decimal validator that gives up (decimal.InvalidOperation).
+            except (ValidationError, ValueError, ArithmeticError) as exc:
+                raise InvalidState(f"tenant {name!r}: {exc}") from None
+
         if isinstance(payload, dict) and "tenants" in payload and tenant is None:
-            loaded = {name: model.model_validate(s) for name, s in payload["tenants"].items()}
+            states = payload["tenants"]
+            if not isinstance(states, dict):
+                raise InvalidState(
+                    '"tenants" must be an object of tenant name -> state, '
+                    f"got {type(states).__name__}"
+                )
+            loaded = {name: validate(name, s) for name, s in states.items()}
             self.tenants.update(loaded)
         else:
-            self.tenants[tenant or DEFAULT_TENANT] = model.model_validate(payload)
+            name = tenant or DEFAULT_TENANT
+            self.tenants[name] = validate(name, payload)
 
     # -- the app ------------------------------------------------------------------------------
 
     def _build_app(self) -> FastAPI:
         app = FastAPI(title=f"{self.title} (balance-gateway emulator)", version="emulator")
         self._add_admin_routes(app)
+
+        async def unreadable_body(request: Request, exc: Exception) -> JSONResponse:
+            assert isinstance(exc, UnreadableBody)
+            message = self.unreadable_body_message(exc.reason)
+            return JSONResponse(self.error_body(400, message), status_code=400)
+
+        app.add_exception_handler(UnreadableBody, unreadable_body)
         self.add_routes(app)
         app.add_middleware(FaultMiddleware, injector=self.faults, error_body=self.error_body)
         return app
@@ -153,8 +195,10 @@ class Emulator(ABC, Generic[S]):
         @app.put("/_emulator/state", include_in_schema=False)
         async def put_state(request: Request, tenant: str | None = None) -> JSONResponse:
             try:
-                self.load_state(await request.json(), tenant)
-            except (ValueError, ValidationError) as exc:
+                self.load_state(parse_json(await request.body()), tenant)
+            except UnreadableBody as exc:
+                return JSONResponse({"error": f"invalid state: {exc.reason}"}, status_code=400)
+            except InvalidState as exc:
                 return JSONResponse({"error": f"invalid state: {exc}"}, status_code=400)
             return JSONResponse(self.dump_state())
 
@@ -171,7 +215,11 @@ class Emulator(ABC, Generic[S]):
         @app.put("/_emulator/faults", include_in_schema=False)
         async def put_faults(request: Request) -> JSONResponse:
             try:
-                config = FaultConfig.model_validate(await request.json())
+                config = FaultConfig.model_validate(parse_json(await request.body()))
+            except UnreadableBody as exc:
+                return JSONResponse(
+                    {"error": f"invalid fault config: {exc.reason}"}, status_code=400
+                )
             except (ValueError, ValidationError) as exc:
                 return JSONResponse({"error": f"invalid fault config: {exc}"}, status_code=400)
             self.faults.configure(config)

@@ -33,9 +33,10 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class FaultConfig(BaseModel):
-    """What to inject. Rates are probabilities per request (0..1)."""
+    """What to inject. Rates are probabilities per request (0..1); every figure is finite
+    (an infinite `retry_after_seconds` could not be sent as a `Retry-After`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     seed: int = 0
     latency_ms: float = Field(0, ge=0, description="added to every request")

@@ -19,7 +19,6 @@ exactly the two records of the seed's example, so the example answers verbatim.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
+from adapters._emulator.bodies import parse_json
 from adapters.bezala.models import BalanceType, SortOrder
 
 # ASSUMED: the login answer's lifetime; the docs name no figure. Sessions are not expired.
@@ -68,7 +68,8 @@ class StoredTimeBalance(BaseModel):
     user_id: int
     balance_type: BalanceType
     date: dt.date
-    value: Decimal
+    # The bound imports are checked against, also for loaded states: rendering stays finite.
+    value: Decimal = Field(ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE)
     creator_id: int
     creator_name: str
 
@@ -202,10 +203,7 @@ async def _read_fields(request: Request) -> dict[str, Any]:
             if isinstance(inner, dict):
                 inner[match[2]] = value
         return fields
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise BezalaAPIError(400, "malformed JSON body") from None
+    body = parse_json(raw)  # unreadable -> 400 (`unreadable_body_message`)
     return body if isinstance(body, dict) else {}
 
 
@@ -220,7 +218,7 @@ def _check_import(raw: Any) -> tuple[BalanceType, dt.date, Decimal]:
     kind: BalanceType | None = None
     if kind_raw is None or kind_raw == "":
         errors["balance_type"] = ["can't be blank"]
-    elif kind_raw not in {t.value for t in BalanceType}:
+    elif not isinstance(kind_raw, str) or kind_raw not in {t.value for t in BalanceType}:
         errors["balance_type"] = ["must be one of: work_time, vacation"]
     else:
         kind = BalanceType(kind_raw)
@@ -318,6 +316,9 @@ class BezalaEmulator(Emulator[BezalaState]):
 
     def error_body(self, status: int, message: str) -> Any:
         return {"error": message}
+
+    def unreadable_body_message(self, reason: str) -> str:
+        return "malformed JSON body"
 
     def credentials_text(self) -> list[str]:
         state = self.state_for(DEFAULT_TENANT)

@@ -42,12 +42,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
+from adapters._emulator.fields import UtcDatetime
 
 TOKEN_LIFETIME = timedelta(hours=24)  # [docs] a JWT is valid 24 h
 JWT_ALGORITHM = "HS256"
 MIN_YEAR, MAX_YEAR = 2020, 2100  # [seed]
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 10, 100  # [docs]
 ONE_DECIMAL = Decimal("0.1")
+MAX_STORED_DAYS = Decimal(100_000)  # DECIMAL(6,1) [docs]: |days| <= 99999.9
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _INTEGER = re.compile(r"^-?\d{1,9}$")
 
@@ -68,7 +70,18 @@ def _one_decimal(value: Decimal) -> Decimal:
     return value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
-Days = Annotated[Decimal, AfterValidator(_one_decimal)]
+def _stored_days(value: Decimal) -> Decimal:
+    """A DECIMAL(6,1) column [docs]: one decimal place, at most 99999.9 either way; more is a
+    `ValueError` (so loading such a state is a 400, never a failed quantize)."""
+    if not value.is_finite() or abs(value) >= MAX_STORED_DAYS:
+        raise ValueError(f"must fit DECIMAL(6,1), between -99999.9 and 99999.9, got {value}")
+    days = _one_decimal(value)
+    if abs(days) >= MAX_STORED_DAYS:  # 99999.95 rounds up out of the column
+        raise ValueError(f"must fit DECIMAL(6,1), between -99999.9 and 99999.9, got {value}")
+    return days
+
+
+Days = Annotated[Decimal, AfterValidator(_stored_days)]
 
 
 class _Record(BaseModel):
@@ -109,8 +122,8 @@ class BalanceRecord(_Record):
     carried_forward_days: Days = Decimal("0.0")
     used_days: Days = Decimal("0.0")
     pending_days: Days = Decimal("0.0")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 class CompanyFlowState(_Record):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 import time
 import uuid
@@ -31,10 +30,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters._emulator.base import Emulator, EmulatorOptions
+from adapters._emulator.bodies import parse_json, read_json
 from adapters.journyx.client import ACCRUALS_PATH, LOGIN_PATH, MAX_TOP, SESSION_COOKIE
 from adapters.journyx.models import (
     ACCRUAL_DEFAULT_KEYS,
@@ -43,6 +43,8 @@ from adapters.journyx.models import (
     STATUS_NAMES,
 )
 
+# The latest moment a timestamp can render as (9999-12-31T00:00:00Z; formatted in any zone).
+MAX_EPOCH = Decimal(253402214400)
 SAMPLE_USERNAME = "admin"
 DEFAULT_TOP = 100  # ASSUMED
 SEED_ACCRUAL_ID = "64BBA147B9AC41D9978062300826C89F"
@@ -94,9 +96,10 @@ class StoredAccrual(BaseModel):
     use_warning: bool = False
     status_code: Literal["lr", "ro", "h"] = "lr"
     creator: str
-    create_timestamp: Decimal
+    # Epoch seconds, bounded so that every loaded state renders: 0 .. the end of year 9999.
+    create_timestamp: Decimal = Field(ge=0, le=MAX_EPOCH)
     modifier: str
-    modify_timestamp: Decimal
+    modify_timestamp: Decimal = Field(ge=0, le=MAX_EPOCH)
 
 
 class JournyxState(BaseModel):
@@ -107,6 +110,20 @@ class JournyxState(BaseModel):
     accruals: dict[str, StoredAccrual] = Field(default_factory=dict)
     # The "system settings" time zone the formatted timestamps use; the seed shows CDT.
     timezone: str = "America/Chicago"  # ASSUMED
+
+    @model_validator(mode="after")
+    def _keyed_by_id(self) -> JournyxState:
+        """Each record sits under its own id (reads look records up by the id they show)."""
+        tables: dict[str, Mapping[str, User | PayType | StoredAccrual]] = {
+            "users": self.users,
+            "pay_types": self.pay_types,
+            "accruals": self.accruals,
+        }
+        for name, table in tables.items():
+            for key, record in table.items():
+                if key != record.id:
+                    raise ValueError(f"{name}: the record under {key!r} has id {record.id!r}")
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -401,11 +418,11 @@ def writable_changes(
     code: str | None = None
     if "status_code" in body:
         code = body["status_code"]
-        if code not in STATUS_NAMES:
+        if not isinstance(code, str) or code not in STATUS_NAMES:
             raise JournyxError(400, f"status_code must be one of lr, ro, h, got {code!r}")
     if "status" in body:
         status = body["status"]
-        if status not in STATUS_CODES:
+        if not isinstance(status, str) or status not in STATUS_CODES:
             raise JournyxError(400, f"status must be one of {', '.join(STATUS_CODES)}")
         if code is not None and STATUS_CODES[status] != code:
             raise JournyxError(400, f"status {status!r} contradicts status_code {code!r}")
@@ -573,6 +590,9 @@ class JournyxEmulator(Emulator[JournyxState]):
     def error_body(self, status: int, message: str) -> Any:
         return {"response_code": status, "success": False, "error": message}
 
+    def unreadable_body_message(self, reason: str) -> str:
+        return "the request body is not valid JSON"
+
     def credentials_text(self) -> list[str]:
         return [
             f"username: {SAMPLE_USERNAME}",
@@ -628,11 +648,7 @@ class JournyxEmulator(Emulator[JournyxState]):
         app.add_exception_handler(RequestValidationError, vendor_error)
 
         async def json_body(request: Request) -> Any:
-            raw = await request.body()
-            try:
-                return json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                raise JournyxError(400, "the request body is not valid JSON") from None
+            return await read_json(request)  # unreadable -> 400 (`unreadable_body_message`)
 
         def find(state: JournyxState, accrual_id: str) -> StoredAccrual:
             acc = state.accruals.get(accrual_id)
@@ -650,10 +666,7 @@ class JournyxEmulator(Emulator[JournyxState]):
         async def login(request: Request) -> JSONResponse:
             raw = await request.body()
             if request.headers.get("content-type", "").startswith("application/json"):
-                try:
-                    body = json.loads(raw)
-                except (ValueError, UnicodeDecodeError):
-                    raise JournyxError(400, "the request body is not valid JSON") from None
+                body = parse_json(raw)
             else:
                 body = dict(parse_qsl(raw.decode(errors="replace")))
             if not isinstance(body, dict):

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,6 +38,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
+from adapters._emulator.bodies import parse_json
+from adapters._emulator.fields import UtcDatetime
 
 __all__ = [
     "Assignment",
@@ -55,6 +56,10 @@ SESSION_LIFETIME = timedelta(hours=48)  # [docs, inferred from an example]
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_WINDOW_DAYS = 92
 PAGE_LIMITS = (25, 50, 100)
+# ASSUMED: a sanity bound on every balance figure (either sign), far beyond any real allowance
+# in days or hours; set-balance refuses more with a 400, and loaded states keep to it, so the
+# arithmetic never leaves Decimal's exponent range and every figure renders.
+MAX_ABS_FIGURE = Decimal(10) ** 9
 READONLY_SUFFIX = "-readonly"
 
 _OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
@@ -69,6 +74,12 @@ EMPLOYEE_UNASSIGNED_ID = "65f1a0c0e4b0a1b2c3d4e513"  # not assigned to vacation
 
 
 # -- state ------------------------------------------------------------------------------------
+
+
+# A stored figure (allowance, taken, planned) and a history figure (a balance: allowance -
+# taken, so up to twice the bound).
+Figure = Annotated[Decimal, Field(ge=-MAX_ABS_FIGURE, le=MAX_ABS_FIGURE)]
+HistoryFigure = Annotated[Decimal, Field(ge=-2 * MAX_ABS_FIGURE, le=2 * MAX_ABS_FIGURE)]
 
 
 class _StateModel(BaseModel):
@@ -98,9 +109,9 @@ class Assignment(_StateModel):
 
     employee_id: str
     time_off_type_id: str
-    total_allowance: Decimal
-    taken: Decimal = Decimal(0)
-    planned: Decimal = Decimal(0)
+    total_allowance: Figure
+    taken: Figure = Decimal(0)
+    planned: Figure = Decimal(0)
 
     @property
     def balance(self) -> Decimal:
@@ -128,10 +139,10 @@ class HistoryEntry(_StateModel):
     id: str
     employee_id: str
     time_off_type_id: str
-    previous_balance: Decimal
-    new_balance: Decimal
+    previous_balance: HistoryFigure
+    new_balance: HistoryFigure
     description: str | None = None
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class KenjoState(_StateModel):
@@ -301,11 +312,9 @@ def _reject_constant(name: str) -> Any:
 
 
 def _json_body(raw: bytes) -> Any:
-    """The request body as JSON, numbers as Decimal (exact), NaN/Infinity refused."""
-    try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError):
-        raise _BadRequest("the request body is not valid JSON") from None
+    """The request body as JSON, numbers as Decimal (exact), NaN/Infinity refused; an
+    unreadable body is a 400 (`KenjoEmulator.unreadable_body_message`)."""
+    return parse_json(raw, parse_float=Decimal, parse_constant=_reject_constant)
 
 
 # -- the emulator -----------------------------------------------------------------------------
@@ -378,6 +387,9 @@ class KenjoEmulator(Emulator[KenjoState]):
 
     def error_body(self, status: int, message: str) -> Any:
         return {"code": status, "message": message}
+
+    def unreadable_body_message(self, reason: str) -> str:
+        return "the request body is not valid JSON"
 
     def credentials_text(self) -> list[str]:
         return [
@@ -577,8 +589,14 @@ class KenjoEmulator(Emulator[KenjoState]):
                 return self._error(
                     404, "Not found: employee not assigned to the specified time off type"
                 )
+            total = balance + assignment.taken
+            if abs(total) > MAX_ABS_FIGURE:
+                raise _BadRequest(
+                    f"balance {balance} would make the total allowance ({total}) leave "
+                    f"-{MAX_ABS_FIGURE}..{MAX_ABS_FIGURE}"
+                )
             previous = assignment.balance
-            assignment.total_allowance = balance + assignment.taken
+            assignment.total_allowance = total
             state.history.append(
                 HistoryEntry(
                     id=_object_id(),
@@ -653,8 +671,10 @@ def _set_balance_body(body: Any) -> tuple[Decimal, str | None]:
     if isinstance(balance, bool) or not isinstance(balance, int | Decimal):
         raise _BadRequest("balance must be a number")
     number = Decimal(balance)
-    if not number.is_finite() or not math.isfinite(float(number)):
+    if not number.is_finite():
         raise _BadRequest("balance must be a finite number")
+    if abs(number) > MAX_ABS_FIGURE:
+        raise _BadRequest(f"balance must be between -{MAX_ABS_FIGURE} and {MAX_ABS_FIGURE}")
     description = body.get("description")
     if description is not None:
         if not isinstance(description, str):

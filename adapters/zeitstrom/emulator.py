@@ -16,12 +16,15 @@ marked ASSUMED:
       balance=false: {"count": n, "results": [{"employee_id", "missing_type",
                       "totals": {"manual", "absence", "one-time-rule", "repeating-rule"}}]}
 - Amounts are stored as Decimal and rendered as JSON numbers (`30.0`), as the seed shows.
+- Amounts are checked like DRF's `DecimalField(max_digits=12, decimal_places=6, min_value=0)`
+  (ASSUMED bounds, see `AMOUNT_MAX_DIGITS`): at most 999999.999999 days, so every amount, and
+  every sum the aggregate renders, is a finite JSON number. A body that breaks them is a 400
+  before anything is stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -33,8 +36,19 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters._emulator.base import Emulator, EmulatorOptions
+from adapters._emulator.bodies import parse_json
 from adapters.zeitstrom.client import AGGREGATE_PATH, MAX_LIMIT, TRANSACTIONS_PATH
 from adapters.zeitstrom.models import DEBIT_SOURCES, Source
+
+# ASSUMED: the amount column, as a DRF DecimalField / Django DecimalField would declare it. The
+# seed shows one decimal (30.0) and says only "days, >= 0"; six places carry any fraction of a
+# day the gateway sends (0.0625 = 30 min of an 8 h day) and twelve digits allow up to
+# 999999.999999 days, far beyond any real ledger entry, while any sum of them stays a finite
+# double. The same bounds hold for states loaded through the admin API.
+AMOUNT_MAX_DIGITS = 12
+AMOUNT_DECIMAL_PLACES = 6
+# [docs: DRF] DecimalField refuses longer strings before parsing them.
+MAX_NUMBER_STRING = 1000
 
 # [docs] LimitOffsetPagination: default 100, at most 1000.
 DEFAULT_LIMIT = 100
@@ -68,7 +82,9 @@ class Transaction(BaseModel):
     label: str = ""
     missing_type: str
     date: dt.date
-    amount: Decimal = Field(ge=0)
+    amount: Decimal = Field(
+        ge=0, max_digits=AMOUNT_MAX_DIGITS, decimal_places=AMOUNT_DECIMAL_PLACES
+    )
     source: Source
 
     def wire(self) -> dict[str, Any]:
@@ -101,7 +117,8 @@ class DRFError(Exception):
 
 
 def _number(value: Decimal) -> float:
-    # The seed renders amounts as JSON numbers (30.0); storage stays Decimal.
+    # The seed renders amounts as JSON numbers (30.0); storage stays Decimal. Amounts are
+    # bounded (AMOUNT_MAX_DIGITS), so this and every sum of them is a finite double.
     return float(value)
 
 
@@ -287,22 +304,60 @@ def validate_write(payload: Any, employees: set[str], missing_types: set[str]) -
     if "amount" not in payload or payload["amount"] is None:
         errors["amount"] = [REQUIRED if "amount" not in payload else "This field may not be null."]
     else:
-        raw = payload["amount"]
-        amount: Decimal | None = None
-        if isinstance(raw, Decimal | int | str) and not isinstance(raw, bool):
-            try:
-                amount = Decimal(str(raw).strip())
-            except InvalidOperation:
-                amount = None
-        if amount is None or not amount.is_finite():
-            errors["amount"] = ["A valid number is required."]
-        elif amount < 0:
-            errors["amount"] = ["Ensure this value is greater than or equal to 0."]
+        problem, amount = check_amount(payload["amount"])
+        if problem is not None:
+            errors["amount"] = [problem]
         else:
             clean["amount"] = amount
     if errors:
         raise DRFError(400, errors)
     return clean
+
+
+def check_amount(raw: Any) -> tuple[str | None, Decimal]:
+    """(problem, amount): `raw` checked as DRF's DecimalField(max_digits=12, decimal_places=6,
+    min_value=0) checks it, with DRF's messages; `problem` is None when it is valid.
+
+    Trailing zeros of a fraction (`30.000`) do not count, as pydantic does not count them for
+    the stored model: whatever passes here can be stored."""
+    if isinstance(raw, bool) or not isinstance(raw, Decimal | int | str):
+        return "A valid number is required.", Decimal(0)
+    text = str(raw).strip()
+    if len(text) > MAX_NUMBER_STRING:
+        return "String value too large.", Decimal(0)
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return "A valid number is required.", Decimal(0)
+    if not amount.is_finite():
+        return "A valid number is required.", Decimal(0)
+    if amount < 0:
+        return "Ensure this value is greater than or equal to 0.", Decimal(0)
+    _sign, digit_tuple, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    digits = list(digit_tuple)
+    while len(digits) > 1 and digits[-1] == 0 and exponent < 0:  # 30.000 counts as 30
+        digits.pop()
+        exponent += 1
+    if amount == 0:
+        whole = places = 0
+    else:
+        places = max(0, -exponent)
+        whole = max(0, len(digits) + exponent)
+    if whole + places > AMOUNT_MAX_DIGITS:
+        return f"Ensure that there are no more than {AMOUNT_MAX_DIGITS} digits in total.", amount
+    if places > AMOUNT_DECIMAL_PLACES:
+        return (
+            f"Ensure that there are no more than {AMOUNT_DECIMAL_PLACES} decimal places.",
+            amount,
+        )
+    whole_limit = AMOUNT_MAX_DIGITS - AMOUNT_DECIMAL_PLACES
+    if whole > whole_limit:
+        return (
+            f"Ensure that there are no more than {whole_limit} digits before the decimal point.",
+            amount,
+        )
+    return None, amount
 
 
 def aggregate_rows(
@@ -386,13 +441,14 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
             raise DRFError(401, {"detail": INVALID_TOKEN})
         return self.state_for(tenant)
 
+    def unreadable_body_message(self, reason: str) -> str:
+        return f"JSON parse error - {reason}"  # DRF's ParseError
+
     @staticmethod
     async def _json_body(request: Request) -> Any:
+        """The JSON body (`{}` when empty), numbers as Decimal; an unreadable one is a 400."""
         raw = await request.body()
-        try:
-            return json.loads(raw, parse_float=Decimal) if raw else {}
-        except ValueError as exc:
-            raise DRFError(400, {"detail": f"JSON parse error - {exc}"}) from None
+        return parse_json(raw, parse_float=Decimal) if raw else {}
 
     @staticmethod
     def _find(state: ZeitstromState, transaction_id: str) -> Transaction:
@@ -497,9 +553,11 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
                 {t.missing_type for t in state.absence_types},
             )
             tx = Transaction(id=str(uuid.uuid4()), source=Source.MANUAL, **clean)
+            # Rendered before it is stored: an answer that failed would leave nothing behind.
+            answer = JSONResponse(tx.wire(), status_code=201)
             state.transactions.append(tx)
             # ASSUMED: 201 with the created transaction (DRF's CreateModelMixin).
-            return JSONResponse(tx.wire(), status_code=201)
+            return answer
 
         @app.get(AGGREGATE_PATH, summary="Aggregate balances")
         async def aggregate(
@@ -530,9 +588,11 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
                 {e.id for e in state.employees},
                 {t.missing_type for t in state.absence_types},
             )
-            updated = tx.model_copy(update=clean)
+            # Validated again as a whole (model_copy would not), and rendered before stored.
+            updated = Transaction.model_validate({**tx.model_dump(), **clean})
+            answer = JSONResponse(updated.wire())
             state.transactions[state.transactions.index(tx)] = updated
-            return JSONResponse(updated.wire())
+            return answer
 
         @app.delete(TRANSACTIONS_PATH + "{transaction_id}/", summary="Delete a transaction")
         async def delete_transaction(transaction_id: str, request: Request) -> Response:
