@@ -41,7 +41,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -52,7 +52,7 @@ from adapters._core.registry import ADAPTER_MODULES
 from adapters._core.secrets import Secret
 from canonical import CanonicalError, Figure, LeaveKind, Quantity, RoundingMode, Unit, WorkSchedule
 from gateway.errors import ConfigError
-from gateway.mapping import EmployeeMapping, load_mapping
+from gateway.mapping import EmployeeMapping, load_mapping, not_utf8
 
 ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # A system name becomes part of "system:id" references and a CSV column: keep it plain.
@@ -157,6 +157,22 @@ class SyncConfig(_Strict):
     rounding: RoundingConfig | None = None
     as_of: Literal["today"] | date = "today"
     allow_below_threshold: bool = False
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, value: object) -> object:
+        # One clear message instead of pydantic's two, one per member of the union.
+        if value == "today" or (isinstance(value, date) and not isinstance(value, datetime)):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        shown = value if isinstance(value, date) else repr(value)  # a TOML date-time
+        raise ValueError(
+            f'must be "today" or a date written YYYY-MM-DD (e.g. 2025-03-31), got {shown}'
+        )
 
     def as_of_date(self, today: date) -> date:
         """The as-of date of this sync's balances: `today` when configured as "today"."""
@@ -367,6 +383,8 @@ def load_config(
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read the configuration: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, None, f"not valid TOML: {exc}") from None
     try:

@@ -335,7 +335,8 @@ class Engine:
                 return OpStatus.NOT_APPLIED, f"{exc.message}; read back: not applied", None
             return OpStatus.UNKNOWN, exc.message, None
         except GatewayError as exc:
-            return OpStatus.FAILED, exc.message, None
+            # Named: "401" alone does not say whose credential was refused (`runs show`).
+            return OpStatus.FAILED, f"{intent.employee.system}: {exc.message}", None
         except (ValueError, KeyError, CanonicalError) as exc:
             return OpStatus.FAILED, scrub(f"{type(exc).__name__}: {exc}"), None
         return _status_of(outcome), outcome.note, outcome

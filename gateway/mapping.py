@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from canonical import CanonicalError, WorkSchedule
 from gateway.errors import ConfigError
@@ -63,6 +64,33 @@ class EmployeeMapping:
         return WorkSchedule(person.hours_per_day)
 
 
+def not_utf8(file: Path, exc: UnicodeDecodeError) -> ConfigError:
+    """The error for a configuration or mapping file that is not UTF-8 text (a binary file,
+    or one saved in another encoding), naming the line of the first byte that is not."""
+    line = exc.object[: exc.start].count(b"\n") + 1
+    return ConfigError(
+        file,
+        None,
+        f"not a UTF-8 text file (byte {exc.start + 1} cannot be decoded); save it as UTF-8",
+        line=line,
+    )
+
+
+def _rows(file: Path, reader: Any) -> Iterator[list[str]]:
+    """The rows of a `csv.reader`; one it cannot read (a cell past the csv module's size
+    limit) is a ConfigError naming its line, not a traceback."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ConfigError(
+                file, None, f"not a readable CSV row: {exc}", line=reader.line_num
+            ) from None
+        yield cells
+
+
 def _parse_hours(file: Path, line: int, text: str) -> Decimal | None:
     text = text.strip()
     if not text:
@@ -96,8 +124,11 @@ def load_mapping(
         text = file.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(file, None, f"cannot read the employee mapping: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise not_utf8(file, exc) from None
     reader = csv.reader(text.splitlines())
-    header = next(reader, None)
+    rows = _rows(file, reader)
+    header = next(rows, None)
     if header is None:
         raise ConfigError(
             file, None, "the employee mapping is empty; it needs a header row", line=1
@@ -132,7 +163,7 @@ def load_mapping(
     index: dict[tuple[str, str], Person] = {}
     first_seen: dict[tuple[str, str], int] = {}
     # csv.reader's line_num counts physical lines, so quoted newlines still give the right line.
-    for cells in reader:
+    for cells in rows:
         line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue

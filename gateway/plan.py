@@ -16,11 +16,11 @@ employees missing from the mapping get `unmapped` rows as well.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters._core.adapter import (
     BalanceAdapter,
@@ -56,6 +56,7 @@ WRITE_OPERATIONS = frozenset(
 )
 
 Key = tuple[str, str, str]  # (system, employee id, leave type id)
+_T = TypeVar("_T")
 
 
 class NotPlannable(Exception):
@@ -233,6 +234,19 @@ async def _read(
     return await adapter.read_balances(ids, types, as_of)
 
 
+class _ReadFailed(GatewayError):
+    """Reading one system failed; the message names that system and its role in the sync."""
+
+
+async def _naming(role: str, system: str, read: Awaitable[_T]) -> _T:
+    """`read`, with a read error re-raised naming the system it came from: a sync has two
+    systems, and "401" alone does not say whose credential was refused."""
+    try:
+        return await read
+    except (GatewayError, NotImplementedError, CanonicalError) as exc:
+        raise _ReadFailed(f"{role} system {system!r}: {exc}") from exc
+
+
 async def _read_source(
     adapter: BalanceAdapter, ids: Sequence[str], types: Sequence[str], as_of: date
 ) -> list[Balance]:
@@ -311,17 +325,21 @@ async def plan_sync(
     target_ids = [p.ids[sync.target] for p in people if p.id_in(sync.target) is not None]
     can_read_target = target.capabilities.can_read
     try:
-        source_read = _read_source(source, source_ids, source_types, as_of)
+        source_read = _naming(
+            "source", sync.source, _read_source(source, source_ids, source_types, as_of)
+        )
         if can_read_target:
             source_balances, target_balances = await asyncio.gather(
-                source_read, _read(target, target_ids, target_types, as_of)
+                source_read,
+                _naming("target", sync.target, _read(target, target_ids, target_types, as_of)),
             )
         else:
             source_balances, target_balances = await source_read, []
         extra_ids: list[str] = []
         if isinstance(source, EmployeeDirectory):
             known = set(source_ids)
-            extra_ids = [i for i in await source.list_employee_ids() if i not in known]
+            listed = await _naming("source", sync.source, source.list_employee_ids())
+            extra_ids = [i for i in listed if i not in known]
     except (GatewayError, NotImplementedError, CanonicalError) as exc:
         return SyncPlan(
             sync=plan.sync,

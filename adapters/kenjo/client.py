@@ -36,7 +36,7 @@ from adapters._core.client import (
 from adapters._core.errors import RequestValidationError
 from adapters._core.pagination import Page, aiterate_pages, iterate_pages, numeric_cursor
 from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import Secret, as_secret
+from adapters._core.secrets import Secret, as_secret, register_secret
 from adapters._core.validation import (
     check_date,
     check_date_range,
@@ -85,6 +85,9 @@ BEARER = "Bearer "
 def bearer_header(token: str | Secret) -> Secret:
     """The `Authorization` value for a Kenjo token, adding `Bearer ` when it is missing."""
     raw = as_secret(token).reveal()
+    # The bare token is as secret as the header: mask it too wherever it turns up (a 401 body
+    # that repeats it), not only in its "Bearer ..." form.
+    register_secret(raw.removeprefix(BEARER).strip())
     return Secret(raw if raw.startswith(BEARER) else BEARER + raw)
 
 
