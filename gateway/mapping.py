@@ -13,6 +13,7 @@ Every error names the file and the 1-based line (the header is line 1).
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -88,6 +89,14 @@ def _rows(file: Path, reader: Any) -> Iterator[list[str]]:
             raise ConfigError(
                 file, None, f"not a readable CSV row: {exc}", line=reader.line_num
             ) from None
+        # Ids and hours never span lines: a cell that does swallowed the rows after an
+        # unclosed quote, which would silently drop people from the mapping.
+        spanning = next((cell for cell in cells if "\n" in cell or "\r" in cell), None)
+        if spanning is not None:
+            start = reader.line_num - spanning.rstrip("\r\n").count("\n")
+            raise ConfigError(
+                file, None, "a cell spans several lines: is a quote left unclosed?", line=start
+            )
         yield cells
 
 
@@ -126,7 +135,8 @@ def load_mapping(
         raise ConfigError(file, None, f"cannot read the employee mapping: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
         raise not_utf8(file, exc) from None
-    reader = csv.reader(text.splitlines())
+    # A stream, not split lines: a quoted cell keeps its line breaks, so they can be seen.
+    reader = csv.reader(io.StringIO(text, newline=""))
     rows = _rows(file, reader)
     header = next(rows, None)
     if header is None:

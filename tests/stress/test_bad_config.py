@@ -130,6 +130,12 @@ CASES: dict[str, Case] = {
         line=3,
         words="expected 3 cells (like the header), found 1",
     ),
+    "mapping-unclosed-quote": Case(
+        mapping=lambda _: 'hr,time\nE1,Z1\nE2,"Z2\nE3,Z3\nE4,Z4\n',
+        file="employees.csv",
+        line=3,
+        words="a cell spans several lines: is a quote left unclosed?",
+    ),
     "mapping-long-row": Case(
         mapping=lambda _: "hr,time\nE1,Z1\nE2,Z2,8,extra\n",
         file="employees.csv",
