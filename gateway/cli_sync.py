@@ -9,16 +9,26 @@
 Exit codes of `sync`: 0 everything applied (or nothing to do); 1 something failed, was blocked,
 not verified, left unresolved, or a guardrail (or the user at the prompt) stopped the run; 2 bad
 configuration or usage, including `sync` without `--yes` when standard input is not a terminal
-(CI must say `--yes` to write). `sync --dry-run` exits 1 when a row is blocked or a guardrail
-would stop the run. `plan` exits 0 unless a sync could not be read (1) or the configuration is
-bad (2).
+(CI must say `--yes` to write), and a run that could not start because another run holds the
+state store (its lock, `<state path>.lock`): nothing was read or written, run it again once
+the other has finished. `sync --dry-run` exits 1 when a row is blocked or a guardrail would
+stop the run. `plan` exits 0 unless a sync could not be read (1) or the configuration is bad
+(2).
+
+Syncs that feed each other (one's source system and type is another's target system and type)
+are applied in dependency order: `sync` plans a dependent sync only after the syncs it reads
+from were applied, while `plan` (and `sync --dry-run`) show every sync as the systems stand
+before the run. A cycle of syncs is refused as bad configuration (2).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
+import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -38,6 +48,8 @@ from gateway.report import (
     report_json,
     run_json,
     runs_table,
+    unresolved_json,
+    unresolved_lines,
 )
 from gateway.runner import run_plan, run_sync
 
@@ -80,7 +92,10 @@ def plan(
     sync: str | None = SYNC_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Show what a sync would change, one row per employee and leave type. Writes nothing."""
+    """Show what a sync would change, one row per employee and leave type. Writes nothing.
+
+    Every sync is shown as the systems stand now: a sync reading what another selected sync
+    writes shows its values before that one is applied (`sync` applies them in order)."""
     loaded = _load(config)
     try:
         report = asyncio.run(run_plan(loaded, sync))
@@ -126,7 +141,17 @@ def _ask(plans: list[SyncPlan]) -> bool:
 
     print_report(_out(), RunReport(run_id=None, dry_run=True, plans=plans))
     writes = sum(1 for p in plans for r in p.rows if r.writes)
-    return typer.confirm(f"Apply {writes} write(s)?", default=False)
+    # asyncio.run turns the first Ctrl-C into a cancellation of the run, which a blocking
+    # prompt does not see: restore Python's own handler while asking, so that Ctrl-C ends the
+    # prompt at once (click: Abort) and the engine records the run as stopped, nothing written.
+    restore = None
+    if threading.current_thread() is threading.main_thread():
+        restore = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return typer.confirm(f"Apply {writes} write(s)?", default=False)
+    finally:
+        if restore is not None:
+            signal.signal(signal.SIGINT, restore)
 
 
 def sync(
@@ -138,7 +163,10 @@ def sync(
     yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Apply the plan within the guardrails, exactly once, then verify by reading back."""
+    """Apply the plan within the guardrails, exactly once, then verify by reading back.
+
+    One run at a time per state store: a second run exits 2 at once, naming the state file.
+    Syncs feeding each other are planned and applied in dependency order (one prompt each)."""
     loaded = _load(config)
     if not dry_run and not yes and not sys.stdin.isatty():
         _fail(
@@ -170,14 +198,22 @@ STATE_OPTION = typer.Option(
 
 
 def _journal(config: Path, state: Path | None) -> SqliteJournal:
-    path = (
-        state
-        if state is not None
-        else _load(config, with_credentials=False, with_mapping=False).state_path
-    )
+    return _journal_and_systems(config, state)[0]
+
+
+def _journal_and_systems(
+    config: Path, state: Path | None
+) -> tuple[SqliteJournal, frozenset[str] | None]:
+    """The state store to read, and the configured system names (None with `--state`)."""
+    systems: frozenset[str] | None = None
+    if state is not None:
+        path = state
+    else:
+        loaded = _load(config, with_credentials=False, with_mapping=False)
+        path, systems = loaded.state_path, frozenset(loaded.file.systems)
     if not path.exists():
         _fail(f"no state store at {path}: nothing has been synced with this configuration yet")
-    return SqliteJournal(path)
+    return SqliteJournal(path), systems
 
 
 @runs_app.callback(invoke_without_command=True)
@@ -187,18 +223,25 @@ def runs(
     state: Path | None = STATE_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """List the runs in the journal, newest first."""
+    """List the runs in the journal, newest first, and the operations still unresolved (those
+    on a system the configuration no longer has are flagged: nothing resolves them)."""
     if ctx.invoked_subcommand is not None:
         return
-    journal = _journal(config, state)
+    journal, systems = _journal_and_systems(config, state)
     try:
         found = journal.runs()
+        pending = Counter(op.system for op in journal.unresolved())
     finally:
         journal.close()
     if as_json:
-        _print_json({"runs": [run_json(r) for r in found]})
+        _print_json(
+            {"runs": [run_json(r) for r in found], "unresolved": unresolved_json(pending, systems)}
+        )
     else:
-        _out().print(runs_table(found))
+        out = _out()
+        out.print(runs_table(found))
+        for line in unresolved_lines(pending, systems):
+            out.print(line)
 
 
 @runs_app.command("show")

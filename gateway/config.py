@@ -39,7 +39,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -344,6 +344,66 @@ def _check_references(path: Path, doc: ConfigFile) -> None:
             pairs.add(pair.target)
 
 
+def sync_dependencies(syncs: Sequence[SyncConfig]) -> dict[str, list[str]]:
+    """For each sync, the syncs among `syncs` that feed it: those writing, in its source system,
+    a leave type it reads (its source system and one of its source types are their target
+    system and one of their target types). Name -> names, in the order of `syncs`."""
+    return {
+        reader.name: [
+            writer.name
+            for writer in syncs
+            if writer.name != reader.name
+            and writer.target == reader.source
+            and {p.target for p in writer.types} & {p.source for p in reader.types}
+        ]
+        for reader in syncs
+    }
+
+
+class SyncCycle(ValueError):
+    """Syncs feed each other in a cycle; `names` are the syncs on it (or waiting on it)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = tuple(names)
+        super().__init__(
+            f"syncs {', '.join(self.names)} feed each other in a cycle (each one's source "
+            "system and type is another's target system and type), so no order can apply them "
+            "without one undoing another; split them into separate configurations"
+        )
+
+
+def sync_waves(syncs: Sequence[SyncConfig]) -> list[list[SyncConfig]]:
+    """`syncs` in dependency order, as waves: a sync's wave comes after every wave holding a
+    sync that feeds it (`sync_dependencies`); syncs in one wave are independent. Each wave
+    keeps the order of `syncs`. Raises SyncCycle naming the syncs that cannot be ordered."""
+    feeds = sync_dependencies(syncs)
+    placed: set[str] = set()
+    waves: list[list[SyncConfig]] = []
+    remaining = list(syncs)
+    while remaining:
+        wave = [s for s in remaining if all(d in placed for d in feeds[s.name])]
+        if not wave:
+            # Name the syncs on a cycle: drop, over and over, those feeding none of the rest.
+            stuck = {s.name for s in remaining}
+            while True:
+                fed = {d for name in stuck for d in feeds[name] if d in stuck}
+                if fed == stuck:
+                    break
+                stuck = fed
+            raise SyncCycle([s.name for s in remaining if s.name in stuck])
+        waves.append(wave)
+        placed.update(s.name for s in wave)
+        remaining = [s for s in remaining if s.name not in placed]
+    return waves
+
+
+def _check_sync_cycles(path: Path, doc: ConfigFile) -> None:
+    try:
+        sync_waves(doc.syncs)
+    except SyncCycle as exc:
+        raise ConfigError(path, "syncs", str(exc)) from None
+
+
 def _read_credentials(
     path: Path, doc: ConfigFile, env: Mapping[str, str]
 ) -> dict[str, dict[str, Secret]]:
@@ -392,6 +452,7 @@ def load_config(
     except ValidationError as exc:
         raise _pydantic_errors(path, exc) from None
     _check_references(path, doc)
+    _check_sync_cycles(path, doc)
     base = path.parent
     credentials = (
         _read_credentials(path, doc, os.environ if env is None else env) if with_credentials else {}

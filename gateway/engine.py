@@ -1,15 +1,30 @@
 """The sync engine: resolve earlier unresolved writes, plan, check guardrails, apply exactly
 once, verify by reading back, and journal every step.
 
-    resolve -> plan -> guardrails -> confirm -> apply (intent, write, outcome) -> verify
+    resolve -> for each wave: plan -> guardrails -> confirm -> apply (intent, write, outcome)
+    -> verify
 
 Exactly once: each write's intent (the full `WriteIntent`) is committed to the journal before
 `apply_write` is called, and its outcome after. A run that starts with intents left without an
 outcome (a crash) or with an unknown outcome (`WriteOutcomeUnknown`) first asks the target
 (`confirm_write`): applied -> recorded as applied; not applied -> recorded, and the fresh plan
-writes it again; unknown on an idempotent `set` target (Kenjo) -> the same intent is applied
-again, which cannot double anything. An intent that stays unresolved blocks its balance until
-someone looks.
+writes it again. Resolution only reads: it never writes to a vendor, so a guardrail stop or a
+declined confirmation leaves every target untouched. When the target cannot tell (a write-only
+`set` target, Kenjo), the operation is recorded `superseded` and the value last written there
+is forgotten: the fresh plan then sets the *current* source value, through the guardrails and
+the confirmation, instead of re-sending a stale one. On any other target an intent that stays
+unresolved blocks its balance until someone looks. Unresolved operations on systems the
+configuration no longer has are listed in the report (`unresolved_elsewhere`), never dropped.
+
+Waves: a sync whose source system and type is another selected sync's target system and type
+(`gateway.config.sync_dependencies`) is planned only after that sync was applied, so that it
+carries the value just written: the selected syncs run in waves of independent syncs, each
+wave planned, checked against the guardrails (counting the writes of earlier waves), confirmed
+and applied before the next is planned. A cycle is refused when the configuration is loaded.
+`plan` alone cannot apply anything, so it shows dependent syncs as they stand before the run.
+
+One run at a time per state store: the caller holds the run lock (`gateway.lock`, taken by
+`gateway.runner.run_sync`) for the whole of `sync`.
 
 Concurrency: the engine runs up to `max_in_flight` operations at once; the adapters' requests
 are further bounded by the per-system token bucket and the shared in-flight semaphore in
@@ -37,10 +52,16 @@ from adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
-from adapters._core.errors import GatewayError, WriteOutcomeUnknown
+from adapters._core.errors import (
+    GatewayError,
+    ResponseParseError,
+    ServerError,
+    TransportError,
+    WriteOutcomeUnknown,
+)
 from adapters._core.secrets import scrub
 from canonical import CanonicalError, Quantity, convert
-from gateway.config import Config
+from gateway.config import Config, SyncConfig, sync_waves
 from gateway.errors import SetupError
 from gateway.guardrails import check_guardrails
 from gateway.journal import Journal, OperationRecord, OpStatus, RunRecord, RunStatus, now_utc
@@ -102,7 +123,15 @@ class RunReport:
     resolutions: list[Resolution] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     stopped: str | None = None
-    applied: bool = False  # True once the apply phase ran
+    applied: bool = False  # True once the apply phase ran (of at least one wave)
+    # Operations still unresolved on systems the configuration no longer has: system -> count.
+    # Nothing can resolve them from here; the report warns, the exit code is unchanged.
+    unresolved_elsewhere: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def resolution_summary(self) -> dict[str, int]:
+        """Counts of earlier unresolved operations by what this run resolved them to."""
+        return dict(sorted(Counter(r.status.value for r in self.resolutions).items()))
 
     @property
     def summary(self) -> dict[str, int]:
@@ -229,15 +258,23 @@ class Engine:
         """Plan the selected syncs (default: all), concurrently. Reads only.
 
         Earlier unresolved operations are noted on their rows, or block them when
-        `block_unresolved` (a sync, after resolving what it could)."""
-        syncs = [s for s in self.config.file.syncs if sync_names is None or s.name in sync_names]
-        for sync in syncs:
-            target = self._adapter(sync.target)
-            if not target.capabilities.can_write:
-                raise SetupError(
-                    f"sync {sync.name!r}: target {sync.target!r} ({target.vendor}) cannot be "
-                    "written; it can only be a source"
-                )
+        `block_unresolved` (a sync, after resolving what it could).
+
+        Every selected sync is planned against the systems as they are now: a sync fed by
+        another selected sync (see the module docstring, "Waves") shows the values before that
+        one is applied; `sync` plans it again after."""
+        syncs = self._selected(sync_names)
+        return await self._plan_syncs(syncs, block_unresolved=block_unresolved, writers={})
+
+    def _selected(self, sync_names: Collection[str] | None) -> list[SyncConfig]:
+        return [s for s in self.config.file.syncs if sync_names is None or s.name in sync_names]
+
+    async def _plan_syncs(
+        self, syncs: Sequence[SyncConfig], *, block_unresolved: bool, writers: dict[Key, str]
+    ) -> list[SyncPlan]:
+        """Plan `syncs` concurrently; `writers` (target balance -> sync) carries over from
+        earlier waves, so that two syncs writing one balance are caught across waves too."""
+        self._check_writable(syncs)
         unresolved: dict[Key, OperationRecord] = {}
         if self.journal is not None:
             for op in self.journal.unresolved({s.target for s in syncs}):
@@ -261,16 +298,36 @@ class Engine:
                 for sync in syncs
             )
         )
-        return _block_double_writes(list(plans))
+        return _block_double_writes(list(plans), writers)
+
+    def _check_writable(self, syncs: Sequence[SyncConfig]) -> None:
+        for sync in syncs:
+            target = self._adapter(sync.target)
+            if not target.capabilities.can_write:
+                raise SetupError(
+                    f"sync {sync.name!r}: target {sync.target!r} ({target.vendor}) cannot be "
+                    "written; it can only be a source"
+                )
+
+    def unresolved_elsewhere(self) -> dict[str, int]:
+        """Unresolved operations on systems the configuration no longer has: system -> count."""
+        if self.journal is None:
+            return {}
+        configured = set(self.config.file.systems)
+        found = Counter(
+            op.system for op in self.journal.unresolved() if op.system not in configured
+        )
+        return dict(sorted(found.items()))
 
     # -- resolve ------------------------------------------------------------------------------
 
     async def resolve(self) -> list[Resolution]:
         """Resolve every unresolved operation aimed at a configured system, before planning.
 
-        Reads the target back (`confirm_write`); re-applies the same intent only when the target
-        cannot tell and its write is an idempotent set. Never raises for a vendor error: the
-        operation stays unresolved and the resolution says why."""
+        Only reads the target back (`confirm_write`): nothing is written to any vendor here.
+        When a `set` target cannot tell, the operation becomes `superseded` and the value last
+        written there is forgotten, so that the fresh plan sets the current value. Never raises
+        for a vendor error: the operation stays unresolved and the resolution says why."""
         if self.journal is None:
             return []
         pending = self.journal.unresolved(set(self.adapters))
@@ -309,10 +366,17 @@ class Engine:
                 "idempotent; check the target by hand"
             )
             return Resolution(op, op.status, note)
-        status, outcome_note, _ = await self._write(intent)
-        note = f"the target cannot tell; re-applied the same set ({outcome_note})"
-        self.journal.record_outcome(op.operation_id, status, note=prefix + note)
-        return Resolution(op, status, note)
+        # Not re-sent: the value is stale (the source may have changed since), and a write here
+        # would bypass the guardrails and the confirmation. Forgetting the value last written
+        # makes the fresh plan set the current value, as for a balance never written.
+        note = (
+            f"{op.system} cannot tell whether it took effect; not sent again: the value last "
+            "written there is forgotten, so this run's plan sets the current value"
+        )
+        self.journal.record_outcome(
+            op.operation_id, OpStatus.SUPERSEDED, note=prefix + note, forget=True
+        )
+        return Resolution(op, OpStatus.SUPERSEDED, note)
 
     # -- apply --------------------------------------------------------------------------------
 
@@ -324,17 +388,34 @@ class Engine:
             outcome = await adapter.apply_write(intent)
         except WriteBlocked as exc:
             return OpStatus.BLOCKED, exc.reason, None
-        except WriteOutcomeUnknown as exc:
+        except (WriteOutcomeUnknown, ResponseParseError) as exc:
+            # A parse error is a 2xx answer: the target took the request, so it is no more
+            # `failed` than a lost answer; both are settled by reading the target back.
+            message = (
+                exc.message
+                if isinstance(exc, WriteOutcomeUnknown)
+                else f"{intent.employee.system}: the write was answered 2xx but the answer "
+                f"could not be read: {exc.message}"
+            )
             try:
                 confirmation = await adapter.confirm_write(intent)
             except GatewayError:
                 confirmation = Confirmation.UNKNOWN
             if confirmation is Confirmation.APPLIED:
-                return OpStatus.APPLIED, f"{exc.message}; read back: applied", None
+                return OpStatus.APPLIED, f"{message}; read back: applied", None
             if confirmation is Confirmation.NOT_APPLIED:
-                return OpStatus.NOT_APPLIED, f"{exc.message}; read back: not applied", None
-            return OpStatus.UNKNOWN, exc.message, None
+                return OpStatus.NOT_APPLIED, f"{message}; read back: not applied", None
+            return OpStatus.UNKNOWN, message, None
         except GatewayError as exc:
+            if adapter.capabilities.remembers_writes and isinstance(
+                exc, ServerError | TransportError
+            ):
+                # A target that cannot be read back may have taken it (a 5xx or a lost answer
+                # after sending): `failed` would leave the remembered value at the earlier
+                # write, and a later plan would skip a balance that does not hold it. Unknown
+                # makes the next run re-apply this (idempotent) set before planning.
+                note = "the target may have applied it and cannot be read back"
+                return OpStatus.UNKNOWN, f"{intent.employee.system}: {exc.message}; {note}", None
             # Named: "401" alone does not say whose credential was refused (`runs show`).
             return OpStatus.FAILED, f"{intent.employee.system}: {exc.message}", None
         except (ValueError, KeyError, CanonicalError) as exc:
@@ -468,67 +549,133 @@ class Engine:
         confirm: Callable[[list[SyncPlan]], bool] | None = None,
         progress: ProgressSink | None = None,
     ) -> RunReport:
-        """Run the selected syncs: resolve, plan, check guardrails, confirm, apply, verify.
+        """Run the selected syncs: resolve, then per wave (see the module docstring): plan,
+        check guardrails, confirm, apply, verify.
 
-        `dry_run` stops after the guardrail check and records nothing. `confirm` is asked (when
-        there is something to write) and may decline. Raises SetupError for a target that
-        cannot be written; vendor errors end up in the report, never as exceptions."""
+        `dry_run` stops after the guardrail check and records nothing (every sync planned as
+        things stand, like `plan`). `confirm` is asked once per wave that has something to
+        write, and may decline; an exception from it (Ctrl-C at a prompt) records the run as
+        stopped (partial, if an earlier wave was applied) and propagates. A guardrail or a
+        declined confirmation stops the run before that wave's writes; earlier waves stay
+        applied (the run is then `partial`). Raises
+        SetupError for a target that cannot be written; vendor errors end up in the report,
+        never as exceptions. The caller holds the run lock (see the module docstring)."""
         report = RunReport(run_id=None if dry_run else self.run_id, dry_run=dry_run)
+        report.unresolved_elsewhere = self.unresolved_elsewhere()
         if dry_run or self.journal is None:
             report.plans = await self.plan(sync_names)
             report.violations = check_guardrails(report.plans, self.config.file.guardrails)
             return report
         journal = self.journal
-        names = [
-            s.name for s in self.config.file.syncs if sync_names is None or s.name in sync_names
-        ]
+        selected = self._selected(sync_names)
+        waves = sync_waves(selected)  # the config was checked for cycles when loaded
+        self._check_writable(selected)  # before anything is recorded or any wave written
         journal.start_run(
             RunRecord(
                 run_id=self.run_id,
                 started_at=now_utc(),
                 config_path=str(self.config.path),
-                syncs=tuple(names),
+                syncs=tuple(s.name for s in selected),
             )
         )
+        finished = False
+
+        def finish_stopped(why: str) -> None:
+            nonlocal finished
+            report.stopped = why
+            message = "\n".join([why, *report.violations, *self._warnings(report)])
+            # Stopped before any write: `stopped`; after an earlier wave wrote: `partial`.
+            status = RunStatus.PARTIAL if report.applied else RunStatus.STOPPED
+            journal.finish_run(self.run_id, status, report.summary, message)
+            finished = True
+
+        writers: dict[Key, str] = {}
         try:
             report.resolutions = await self.resolve()
-            report.plans = await self.plan(sync_names, block_unresolved=True)
-            report.violations = check_guardrails(report.plans, self.config.file.guardrails)
-            if report.violations:
-                report.stopped = "a guardrail stopped the run before any write"
-            elif (
-                confirm is not None
-                and any(r.writes for p in report.plans for r in p.rows)
-                and not confirm(report.plans)
-            ):
-                report.stopped = "not confirmed; nothing was written"
-            if report.stopped:
-                journal.finish_run(
-                    self.run_id,
-                    RunStatus.STOPPED,
-                    report.summary,
-                    "\n".join([report.stopped, *report.violations]),
-                )
-                return report
-            results = await self.apply(report.plans, progress)
-            report.results = await self.verify(results)
-            report.applied = True
+            for number, wave in enumerate(waves, 1):
+                plans = await self._plan_syncs(wave, block_unresolved=True, writers=writers)
+                report.plans.extend(plans)
+                # Counted over every wave so far: max_operations limits the whole run.
+                report.violations = check_guardrails(report.plans, self.config.file.guardrails)
+                later = _later_wave(number, len(waves), wave) if report.applied else ""
+                if report.violations:
+                    finish_stopped(
+                        f"a guardrail stopped the run before the writes of {later}"
+                        if later
+                        else "a guardrail stopped the run before any write"
+                    )
+                    break
+                if confirm is not None and any(r.writes for p in plans for r in p.rows):
+                    try:
+                        confirmed = confirm(plans)
+                    except BaseException:
+                        nothing = (
+                            f"nothing was written for {later}" if later else "nothing was written"
+                        )
+                        finish_stopped(f"interrupted at the confirmation; {nothing}")
+                        raise
+                    if not confirmed:
+                        nothing = (
+                            f"nothing was written for {later}" if later else "nothing was written"
+                        )
+                        finish_stopped(f"not confirmed; {nothing}")
+                        break
+                results = await self.apply(plans, progress)
+                report.results.extend(await self.verify(results))
+                report.applied = True
         except BaseException:
-            journal.finish_run(self.run_id, RunStatus.PARTIAL, {}, "the run ended with an error")
+            if not finished:
+                journal.finish_run(
+                    self.run_id, RunStatus.PARTIAL, {}, "the run ended with an error"
+                )
             raise
+        report.plans = _in_config_order(report.plans, selected)
+        if report.stopped:
+            return report
         errors = [f"sync {p.sync}: {p.error}" for p in report.plans if p.error]
         status = RunStatus.SUCCEEDED if report.exit_code == 0 else RunStatus.PARTIAL
-        journal.finish_run(self.run_id, status, report.summary, "\n".join(errors))
+        journal.finish_run(
+            self.run_id, status, report.summary, "\n".join([*errors, *self._warnings(report)])
+        )
         return report
+
+    @staticmethod
+    def _warnings(report: RunReport) -> list[str]:
+        return [unresolved_elsewhere_warning(s, n) for s, n in report.unresolved_elsewhere.items()]
 
 
 def _join(*notes: str) -> str:
     return "; ".join(n for n in notes if n)
 
 
-def _block_double_writes(plans: list[SyncPlan]) -> list[SyncPlan]:
-    """Two syncs writing the same target balance would fight: block the later one's rows."""
-    writer: dict[Key, str] = {}
+def unresolved_elsewhere_warning(system: str, count: int) -> str:
+    """The report's (and the run message's) line for operations left unresolved on a system
+    the configuration no longer has."""
+    return (
+        f"warning: {count} operation(s) left unresolved on system {system!r}, which is no "
+        "longer configured; nothing resolves them from here: check that system by hand "
+        "(balance-gateway runs show RUN)"
+    )
+
+
+def _later_wave(number: int, total: int, wave: Sequence[SyncConfig]) -> str:
+    """Names a wave stopped after earlier waves were applied, for the stop message."""
+    names = ", ".join(s.name for s in wave)
+    return f"{names} (wave {number} of {total}; the waves before it were applied)"
+
+
+def _in_config_order(plans: list[SyncPlan], selected: Sequence[SyncConfig]) -> list[SyncPlan]:
+    order = {s.name: i for i, s in enumerate(selected)}
+    return sorted(plans, key=lambda p: order.get(p.sync, len(order)))
+
+
+def _block_double_writes(
+    plans: list[SyncPlan], writer: dict[Key, str] | None = None
+) -> list[SyncPlan]:
+    """Two syncs writing the same target balance would fight: block the later one's rows.
+    `writer` (balance -> first sync writing it) is updated, to carry over to later waves."""
+    if writer is None:
+        writer = {}
     fixed = []
     for plan in plans:
         rows = []

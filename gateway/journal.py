@@ -15,6 +15,9 @@ An operation's `status`:
     failed       the write was refused or failed before taking effect
     unknown      the write was sent and its fate is unknown (`WriteOutcomeUnknown`)
     not_applied  a resume read the target back and found the write had not taken effect
+    superseded   a resume could not tell (a write-only target) and did not send it again: the
+                 value last written there is forgotten, so the next plan sets the current
+                 value (through guardrails and confirmation) instead of the stale one
 
 `intent` and `unknown` are unresolved: the next run resolves them before planning anything.
 No credential is ever stored: rows hold ids, amounts, notes (scrubbed) and timestamps.
@@ -45,6 +48,7 @@ class OpStatus(StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     NOT_APPLIED = "not_applied"
+    SUPERSEDED = "superseded"
 
 
 UNRESOLVED = frozenset({OpStatus.INTENT, OpStatus.UNKNOWN})
@@ -166,10 +170,13 @@ class Journal(Protocol):
         record_ids: Sequence[str] = (),
         kind: OperationKind | None = None,
         remember: bool | None = None,
+        forget: bool = False,
     ) -> OperationRecord:
         """Set an operation's outcome. When `remember` (default: the status is `applied`), its
-        value also becomes the last written value, in the same transaction. `after` replaces
-        the recorded value when given. Raises KeyError for an unknown operation id."""
+        value also becomes the last written value, in the same transaction. `forget` instead
+        drops the last written value of the operation's (system, employee, leave type), in the
+        same transaction: what the target holds there is no longer known. `after` replaces the
+        recorded value when given. Raises KeyError for an unknown operation id."""
         ...
 
     def set_verified(self, operation_id: str, verified: bool, note: str | None = None) -> None:
@@ -441,6 +448,7 @@ class SqliteJournal:
         record_ids: Sequence[str] = (),
         kind: OperationKind | None = None,
         remember: bool | None = None,
+        forget: bool = False,
     ) -> OperationRecord:
         op = self._get(operation_id)
         if remember is None:
@@ -469,7 +477,12 @@ class SqliteJournal:
                     operation_id,
                 ),
             )
-            if remember and updated.after is not None and updated.unit is not None:
+            if forget:
+                self._db.execute(
+                    "DELETE FROM last_written WHERE system = ? AND employee = ? AND leave_type = ?",
+                    (updated.system, updated.employee, updated.leave_type),
+                )
+            elif remember and updated.after is not None and updated.unit is not None:
                 self._db.execute(
                     "INSERT INTO last_written (system, employee, leave_type, value, unit, "
                     "operation_id, at) VALUES (?, ?, ?, ?, ?, ?, ?) "

@@ -4,7 +4,7 @@ floats) beside their unit. Nothing here ever sees a credential."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from rich.console import Console, Group
@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from canonical import Quantity
-from gateway.engine import Resolution, RowResult, RunReport
+from gateway.engine import Resolution, RowResult, RunReport, unresolved_elsewhere_warning
 from gateway.journal import OperationRecord, RunRecord
 from gateway.plan import PlanRow, SyncPlan
 
@@ -33,6 +33,7 @@ _STATUS_STYLE = {
     "unknown": "bold red",
     "not_applied": "red",
     "intent": "bold red",
+    "superseded": "yellow",
 }
 
 
@@ -96,6 +97,7 @@ def report_json(report: RunReport) -> dict[str, Any]:
     syncs = []
     for plan in report.plans:
         results = [r for r in report.results if r.row.sync == plan.sync]
+        applied = report.applied and (bool(results) or not plan.rows)
         syncs.append(
             {
                 "name": plan.sync,
@@ -103,9 +105,10 @@ def report_json(report: RunReport) -> dict[str, Any]:
                 "target": plan.target,
                 "as_of": plan.as_of.isoformat(),
                 "error": plan.error,
+                "applied": applied,
                 "rows": (
                     [result_json(r) for r in results]
-                    if report.applied
+                    if applied
                     else [row_json(r) for r in plan.rows]
                 ),
             }
@@ -117,6 +120,11 @@ def report_json(report: RunReport) -> dict[str, Any]:
         "stopped": report.stopped,
         "guardrail_violations": report.violations,
         "resolutions": [resolution_json(r) for r in report.resolutions],
+        "resolution_summary": report.resolution_summary,
+        "unresolved_elsewhere": [
+            {"system": system, "count": count}
+            for system, count in report.unresolved_elsewhere.items()
+        ],
         "syncs": syncs,
         "summary": report.summary,
         "exit_code": report.exit_code,
@@ -179,7 +187,11 @@ def results_table(plan: SyncPlan, results: Sequence[RowResult]) -> Table:
 def summary_text(report: RunReport) -> Text:
     parts = [f"{name} {count}" for name, count in report.summary.items() if count]
     head = "run " + report.run_id if report.run_id else ("dry run" if report.dry_run else "plan")
-    return Text(f"{head}: " + (", ".join(parts) or "nothing to do"), style="bold")
+    text = f"{head}: " + (", ".join(parts) or "nothing to do")
+    resolved = [f"{name} {count}" for name, count in report.resolution_summary.items()]
+    if resolved:
+        text += f" (earlier operations resolved: {', '.join(resolved)})"
+    return Text(text, style="bold")
 
 
 def print_report(console: Console, report: RunReport) -> None:
@@ -202,16 +214,18 @@ def print_report(console: Console, report: RunReport) -> None:
         if plan.error:
             console.print(Text(f"{plan.sync}: {plan.error}", style="bold red"))
             continue
-        if report.applied:
-            console.print(
-                results_table(plan, [r for r in report.results if r.row.sync == plan.sync])
-            )
+        results = [r for r in report.results if r.row.sync == plan.sync]
+        # A sync of a later wave that a stop kept from being applied shows its plan.
+        if report.applied and (results or not plan.rows):
+            console.print(results_table(plan, results))
         else:
             console.print(plan_table(plan))
     for violation in report.violations:
         console.print(Text(f"guardrail: {violation}", style="bold red"))
     if report.stopped:
         console.print(Text(f"stopped: {report.stopped}", style="bold red"))
+    for system, count in report.unresolved_elsewhere.items():
+        console.print(Text(unresolved_elsewhere_warning(system, count), style="bold yellow"))
     console.print(summary_text(report))
 
 
@@ -255,6 +269,39 @@ def operation_json(op: OperationRecord) -> dict[str, Any]:
         "created_at": op.created_at.isoformat(),
         "updated_at": op.updated_at.isoformat(),
     }
+
+
+def unresolved_json(
+    counts: Mapping[str, int], configured: Collection[str] | None
+) -> list[dict[str, Any]]:
+    """Unresolved operations per system for `runs --json`; `configured` is None when the
+    configuration is not known (`--state`)."""
+    return [
+        {
+            "system": system,
+            "count": count,
+            "configured": None if configured is None else system in configured,
+        }
+        for system, count in sorted(counts.items())
+    ]
+
+
+def unresolved_lines(counts: Mapping[str, int], configured: Collection[str] | None) -> list[Text]:
+    """Warning lines under the runs table: operations still unresolved, per system; those on a
+    system the configuration no longer has get the louder warning (nothing resolves them)."""
+    lines = []
+    for system, count in sorted(counts.items()):
+        if configured is not None and system not in configured:
+            lines.append(Text(unresolved_elsewhere_warning(system, count), style="bold yellow"))
+        else:
+            lines.append(
+                Text(
+                    f"{count} operation(s) still unresolved on system {system!r}; the next sync "
+                    "writing it resolves them first",
+                    style="yellow",
+                )
+            )
+    return lines
 
 
 def runs_table(runs: Sequence[RunRecord]) -> Table:

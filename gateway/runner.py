@@ -4,6 +4,7 @@ the journal, run the engine, close everything. The CLI and the demo both call th
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
 from datetime import date
 
 import httpx
@@ -12,8 +13,9 @@ from adapters._core.retry import RetryPolicy
 from gateway.config import Config
 from gateway.engine import Engine, ProgressSink, RunReport
 from gateway.journal import SqliteJournal
+from gateway.lock import RunLock
 from gateway.plan import SyncPlan
-from gateway.systems import build_systems, close_systems, systems_of
+from gateway.systems import open_systems, systems_of
 
 
 async def run_plan(
@@ -27,20 +29,28 @@ async def run_plan(
     """Plan the selected syncs (default: all). Reads source and targets, writes nothing to
     any vendor, and creates no state file (an existing one is read for last written values).
     Raises ConfigError (unknown sync) or SetupError (vendor not installed, target not
-    writable)."""
+    writable).
+
+    Takes no run lock: it only reads, and reads the state store (SQLite, WAL) while a run
+    writes it. Every sync is planned against the systems as they are now, so a sync fed by
+    another selected sync shows its values before that one is applied (`sync` plans it again
+    after; see `gateway.engine`, "Waves")."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
-    journal = SqliteJournal(config.state_path) if config.state_path.exists() else None
-    adapters = build_systems(
-        config, systems_of(config, selected), transports=transports, retry=retry
-    )
-    try:
+    async with AsyncExitStack() as stack:
+        journal = SqliteJournal(config.state_path) if config.state_path.exists() else None
+        if journal is not None:
+            stack.callback(journal.close)
+        adapters = await stack.enter_async_context(
+            open_systems(config, systems_of(config, selected), transports=transports, retry=retry)
+        )
         engine = Engine(config, adapters, journal, today=today)
         plans = await engine.plan(selected)
-        return RunReport(run_id=None, dry_run=False, plans=plans)
-    finally:
-        await close_systems(adapters)
-        if journal is not None:
-            journal.close()
+        return RunReport(
+            run_id=None,
+            dry_run=False,
+            plans=plans,
+            unresolved_elsewhere=engine.unresolved_elsewhere(),
+        )
 
 
 async def run_sync(
@@ -55,19 +65,24 @@ async def run_sync(
     retry: RetryPolicy | None = None,
 ) -> RunReport:
     """Run the selected syncs (default: all) with the journal at `config.state_path`
-    (created when missing). See `Engine.sync` for the phases and what is raised."""
+    (created when missing). See `Engine.sync` for the phases and what is raised.
+
+    A run (not a dry run) first takes the state store's run lock (`gateway.lock`) and holds it
+    to the end: a second run on the same state store raises `RunLocked` (a SetupError naming
+    the state file; CLI exit code 2) before building anything. Everything opened here (the
+    lock, the adapters, the journal) is closed however the run ends."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
-    adapters = build_systems(
-        config, systems_of(config, selected), transports=transports, retry=retry
-    )
-    # A dry run records nothing: it reads an existing state store, never creates one.
-    journal = (
-        None if dry_run and not config.state_path.exists() else SqliteJournal(config.state_path)
-    )
-    try:
+    async with AsyncExitStack() as stack:
+        if not dry_run:
+            stack.enter_context(RunLock(config.state_path))
+        adapters = await stack.enter_async_context(
+            open_systems(config, systems_of(config, selected), transports=transports, retry=retry)
+        )
+        # A dry run records nothing: it reads an existing state store, never creates one.
+        journal = (
+            None if dry_run and not config.state_path.exists() else SqliteJournal(config.state_path)
+        )
+        if journal is not None:
+            stack.callback(journal.close)
         engine = Engine(config, adapters, journal, today=today)
         return await engine.sync(selected, dry_run=dry_run, confirm=confirm, progress=progress)
-    finally:
-        await close_systems(adapters)
-        if journal is not None:
-            journal.close()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
+from contextlib import asynccontextmanager
 
 import httpx
 
@@ -28,6 +29,7 @@ def build_systems(
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
+    built: dict[str, BalanceAdapter] | None = None,
 ) -> dict[str, BalanceAdapter]:
     """One adapter per system in `names`, each behind its request budget.
 
@@ -36,10 +38,13 @@ def build_systems(
     `transports` replaces the network for named systems (tests, the demo's in-process
     emulators). Raises SetupError when a vendor package is not installed or the adapter refuses
     its configuration (a missing credential key: named, never its value).
+
+    Each adapter goes into `built` (when given) as soon as it exists, so that a caller can close
+    the ones built before a later one failed; `open_systems` does exactly that.
     """
     in_flight = asyncio.Semaphore(config.file.concurrency.max_in_flight)
     installed = known_vendors()
-    adapters: dict[str, BalanceAdapter] = {}
+    adapters: dict[str, BalanceAdapter] = {} if built is None else built
     for name in names:
         system = config.file.systems[name]
         if system.vendor not in installed:
@@ -67,6 +72,24 @@ def build_systems(
             text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
             raise SetupError(scrub(f"system {name!r} ({system.vendor}): {text}")) from None
     return adapters
+
+
+@asynccontextmanager
+async def open_systems(
+    config: Config,
+    names: Collection[str],
+    *,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+    retry: RetryPolicy | None = None,
+) -> AsyncIterator[dict[str, BalanceAdapter]]:
+    """`build_systems` as an async context: every adapter built is closed on the way out,
+    including those built before another one failed to build (the SetupError propagates)."""
+    adapters: dict[str, BalanceAdapter] = {}
+    try:
+        build_systems(config, names, transports=transports, retry=retry, built=adapters)
+        yield adapters
+    finally:
+        await close_systems(adapters)
 
 
 async def close_systems(adapters: Mapping[str, BalanceAdapter]) -> None:

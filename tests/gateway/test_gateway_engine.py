@@ -182,7 +182,7 @@ async def test_intent_not_applied_is_planned_again(config: Config) -> None:
     assert report.exit_code == 0
 
 
-async def test_unknown_outcome_on_write_only_set_target_is_reapplied(config: Config) -> None:
+async def test_unknown_outcome_on_write_only_set_target_is_superseded(config: Config) -> None:
     systems = basic_systems()
     systems["bank"].unknown_after_apply.add("b1")
     journal = SqliteJournal(config.state_path)
@@ -193,11 +193,14 @@ async def test_unknown_outcome_on_write_only_set_target_is_reapplied(config: Con
 
     systems["bank"].unknown_after_apply.clear()
     second = await engine(config, systems, journal).sync(["hr-to-bank"])
-    assert [r.status for r in second.resolutions] == [OpStatus.APPLIED]
-    assert "re-applied" in second.resolutions[0].note
-    # Re-applied once during resolution; the plan then sees it as last written and skips.
+    # Resolution only reads: the target cannot tell, so the operation is superseded and the
+    # fresh plan sets the current value (through guardrails and confirmation), once.
+    assert [r.status for r in second.resolutions] == [OpStatus.SUPERSEDED]
+    assert "not sent again" in second.resolutions[0].note
     assert [w[1] for w in systems["bank"].writes].count("b1") == 2
-    assert all(r.row.operation is not OperationKind.SET for r in second.results)
+    b1 = next(r for r in second.results if r.row.target_employee == "b1")
+    assert b1.row.operation is OperationKind.SET
+    assert b1.status is OpStatus.APPLIED
     assert second.exit_code == 0
 
 
