@@ -54,6 +54,7 @@ from adapters._core.adapter import (
 )
 from adapters._core.errors import (
     GatewayError,
+    RateLimitError,
     ResponseParseError,
     ServerError,
     TransportError,
@@ -408,12 +409,13 @@ class Engine:
             return OpStatus.UNKNOWN, message, None
         except GatewayError as exc:
             if adapter.capabilities.remembers_writes and isinstance(
-                exc, ServerError | TransportError
+                exc, ServerError | TransportError | RateLimitError
             ):
-                # A target that cannot be read back may have taken it (a 5xx or a lost answer
-                # after sending): `failed` would leave the remembered value at the earlier
-                # write, and a later plan would skip a balance that does not hold it. Unknown
-                # makes the next run re-apply this (idempotent) set before planning.
+                # A target that cannot be read back may have taken it: a 5xx or a lost answer
+                # after sending, or any attempt before the retried one that finally failed (a
+                # dropped answer, then 429s). `failed` would leave the remembered value at the
+                # earlier write, and a later plan would skip a balance that does not hold it.
+                # Unknown makes the next run resolve it (the remembered value is forgotten).
                 note = "the target may have applied it and cannot be read back"
                 return OpStatus.UNKNOWN, f"{intent.employee.system}: {exc.message}; {note}", None
             # Named: "401" alone does not say whose credential was refused (`runs show`).
