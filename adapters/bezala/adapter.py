@@ -33,6 +33,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from adapters._core.adapter import (
     AdapterConfig,
@@ -46,6 +47,7 @@ from adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
+from adapters._core.concurrency import gather_limited
 from adapters._core.errors import NotFoundError
 from adapters._core.validation import check_integer_id
 from adapters.bezala.client import AsyncClient
@@ -170,14 +172,16 @@ class BezalaAdapter:
         never imported are absent; an empty `leave_type_ids` means both types. Raises
         `NotFoundError` for an unknown user."""
         kinds = [self.balance_type(t) for t in leave_type_ids] or list(BalanceType)
-        balances = []
-        for employee_id in employee_ids:
-            user_id = check_integer_id("employee id", employee_id)
-            for kind in kinds:
-                record = await self.client.latest_time_balance(user_id, balance_type=kind)
-                if record is not None:
-                    balances.append(self._balance(record, kind))
-        return balances
+        pairs = [(check_integer_id("employee id", e), kind) for e in employee_ids for kind in kinds]
+        # One request per pair, independent of each other: read concurrently (bounded).
+        records = await gather_limited(
+            [partial(self.client.latest_time_balance, u, balance_type=k) for u, k in pairs]
+        )
+        return [
+            self._balance(record, kind)
+            for record, (_, kind) in zip(records, pairs, strict=True)
+            if record is not None
+        ]
 
     async def _imports_on(self, intent: WriteIntent) -> list[TimeBalance]:
         """The user's imports of the intent's type dated `intent.as_of`."""

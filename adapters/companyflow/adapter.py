@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from adapters._core.adapter import (
@@ -42,6 +43,7 @@ from adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
+from adapters._core.concurrency import gather_limited
 from adapters._core.errors import NotFoundError
 from adapters.companyflow.client import AsyncClient
 from adapters.companyflow.models import LeaveBalance
@@ -126,12 +128,16 @@ class CompanyFlowAdapter:
         `leave_type_ids` is empty), in days. Raises the SDK's errors for anything but a
         missing balance or employee (`AuthenticationError` for a refused login or role)."""
         wanted = set(leave_type_ids)
-        found: list[LeaveBalance] = []
-        for employee_id in employee_ids:
-            if self._employee_logins is None:
-                found += await self._read_with_shared_login(employee_id, as_of.year)
-            else:
-                found += await self._read_with_own_login(employee_id, leave_type_ids, as_of.year)
+        # One read per employee, independent of each other: concurrently (bounded), in order.
+        calls = [
+            partial(self._read_with_shared_login, employee_id, as_of.year)
+            if self._employee_logins is None
+            else partial(self._read_with_own_login, employee_id, leave_type_ids, as_of.year)
+            for employee_id in employee_ids
+        ]
+        found: list[LeaveBalance] = [
+            record for records in await gather_limited(calls) for record in records
+        ]
         fetched_at = datetime.now(UTC)
         return [
             self._to_balance(record, as_of, fetched_at)

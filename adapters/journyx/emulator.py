@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import operator
 import re
 import time
 import uuid
@@ -321,6 +322,40 @@ def _matches(body: Mapping[str, Any], clauses: list[tuple[str, Any]]) -> bool:
     return True
 
 
+# Fields whose rendered value is the stored text itself: a filter on them needs no rendering.
+_STORED_TEXT_FIELDS = frozenset(
+    {"id", "id_timebank", "id_user", "pname", "status_code", "creator", "modifier"}
+)
+
+
+def filter_accruals(
+    state: JournyxState,
+    clauses: list[tuple[str, Any]],
+    by_user: Mapping[str, Sequence[str]] | None = None,
+) -> list[StoredAccrual]:
+    """The accruals whose rendered body `_matches` the clauses, in stored order. Rendering
+    (timestamps formatted in the state's zone) is the costly part of a list, so clauses on
+    stored text fields compare the stored values, which match only an equal string literal.
+    `by_user` (id_user -> the ids of that user's accruals, in stored order) narrows a filter on
+    `id_user` to that user's accruals instead of all of them."""
+    stored = state.accruals
+    if not clauses:
+        return list(stored.values())
+    if not all(field in _STORED_TEXT_FIELDS for field, _ in clauses):
+        return [a for a in stored.values() if _matches(render_accrual(state, a), clauses)]
+    if not all(isinstance(wanted, str) for _, wanted in clauses):
+        return []
+    user = next((wanted for field, wanted in clauses if field == "id_user"), None)
+    if by_user is not None and user is not None:
+        accruals = [stored[i] for i in by_user.get(user, ()) if i in stored]
+    else:
+        accruals = list(stored.values())
+    (field, wanted), *rest = clauses
+    get = operator.attrgetter(field)
+    found = [a for a in accruals if get(a) == wanted]
+    return [a for a in found if all(getattr(a, f) == w for f, w in rest)]
+
+
 def _sort_key(field: str) -> Callable[[dict[str, Any]], tuple[bool, Any]]:
     def key(body: dict[str, Any]) -> tuple[bool, Any]:
         value = body.get(field)
@@ -578,6 +613,9 @@ class JournyxEmulator(Emulator[JournyxState]):
         self.clock = clock
         # wtsession -> the id of the user who logged in (the tenant is in `credentials`).
         self.sessions: dict[str, str] = {}
+        # id(accruals dict) -> (that dict, its size then, id_user -> accrual ids): see
+        # `accruals_by_user`.
+        self._by_user: dict[int, tuple[dict[str, StoredAccrual], int, dict[str, list[str]]]] = {}
         super().__init__(options)
 
     @classmethod
@@ -600,6 +638,23 @@ class JournyxEmulator(Emulator[JournyxState]):
             "auth: HTTP Basic (username, api_key)",
             "   or POST /login {username, password: api_key} -> wtsession cookie",
         ]
+
+    def accruals_by_user(self, state: JournyxState) -> dict[str, list[str]]:
+        """id_user -> the ids of that user's accruals, in stored order (for `filter_accruals`:
+        a filter on one user then reads that user's accruals, not all of them). Built once and
+        kept while the state holds the same accruals dict at the same size; the create and
+        delete routes drop it (an update keeps the id and, necessarily, the id_user)."""
+        accruals = state.accruals
+        kept = self._by_user.get(id(accruals))
+        if kept is not None and kept[0] is accruals and kept[1] == len(accruals):
+            return kept[2]
+        index: dict[str, list[str]] = {}
+        for accrual_id, accrual in accruals.items():
+            index.setdefault(accrual.id_user, []).append(accrual_id)
+        live = {id(s.accruals) for s in self.tenants.values()}
+        self._by_user = {k: v for k, v in self._by_user.items() if k in live}
+        self._by_user[id(accruals)] = (accruals, len(accruals), index)
+        return index
 
     # -- auth ---------------------------------------------------------------------------------
 
@@ -699,16 +754,21 @@ class JournyxEmulator(Emulator[JournyxState]):
             skip = _int_option("$skip", query.get("$skip"), 0, 0, 10**9)
             top = _int_option("$top", query.get("$top"), DEFAULT_TOP, 1, MAX_TOP)
             clauses = parse_filter(query["$filter"]) if "$filter" in query else []
-            bodies = [render_accrual(state, a) for a in state.accruals.values()]
-            matching = [b for b in bodies if _matches(b, clauses)]
+            # Filter first, render only the page answered (a full render per accrual made
+            # every filtered GET cost O(all accruals) renders).
+            by_user = (
+                self.accruals_by_user(state) if any(f == "id_user" for f, _ in clauses) else None
+            )
+            matching = filter_accruals(state, clauses, by_user)
             if "$orderBy" in query:
                 order = _ORDER.fullmatch(query["$orderBy"])
                 if order is None or order.group(1) not in ACCRUAL_DEFAULT_KEYS:
                     raise JournyxError(400, f"$orderBy: unsupported {query['$orderBy']!r}")
-                matching.sort(key=_sort_key(order.group(1)), reverse=order.group(2) == "desc")
-            page = matching[skip : skip + top]
-            if keys is not None:
-                page = [render_accrual(state, state.accruals[b["id"]], keys) for b in page]
+                by = _sort_key(order.group(1))
+                matching.sort(
+                    key=lambda a: by(render_accrual(state, a)), reverse=order.group(2) == "desc"
+                )
+            page = [render_accrual(state, a, keys) for a in matching[skip : skip + top]]
             next_link = None
             if skip + top < len(matching):
                 params = dict(query.multi_items())
@@ -742,6 +802,7 @@ class JournyxEmulator(Emulator[JournyxState]):
                 }
             )
             state.accruals[acc.id] = acc
+            self._by_user.pop(id(state.accruals), None)
             return single(state, acc, 201)
 
         @app.get(ACCRUALS_PATH + "/{accrual_id}", summary="Get an accrual")
@@ -780,6 +841,7 @@ class JournyxEmulator(Emulator[JournyxState]):
             state, _user = self.authenticate(request)
             acc = find(state, accrual_id)
             del state.accruals[acc.id]
+            self._by_user.pop(id(state.accruals), None)
             return _ok(200, f"{ACCRUALS_PATH}/{acc.id}")
 
 

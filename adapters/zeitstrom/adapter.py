@@ -23,10 +23,12 @@ Options (`AdapterConfig.options`):
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 
 from adapters._core.adapter import (
     AdapterConfig,
@@ -40,6 +42,7 @@ from adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
+from adapters._core.concurrency import gather_limited
 from adapters._core.errors import NotFoundError
 from adapters.zeitstrom.client import AsyncClient
 from adapters.zeitstrom.models import AbsenceTransaction, BalanceAggregate, Source
@@ -98,12 +101,15 @@ class ZeitstromAdapter:
     # -- reading --------------------------------------------------------------------------------
 
     async def _aggregate(self, employee_ids: Sequence[str]) -> list[BalanceAggregate]:
-        rows: list[BalanceAggregate] = []
-        for start in range(0, len(employee_ids), _EMPLOYEE_CHUNK):
-            chunk = list(employee_ids[start : start + _EMPLOYEE_CHUNK])
-            result = await self._client.aggregate_balances(employee_ids=chunk)
-            rows.extend(result.results)
-        return rows
+        chunks = [
+            list(employee_ids[start : start + _EMPLOYEE_CHUNK])
+            for start in range(0, len(employee_ids), _EMPLOYEE_CHUNK)
+        ]
+        # Independent reads: concurrently (bounded), rows kept in chunk order.
+        results = await gather_limited(
+            [partial(self._client.aggregate_balances, employee_ids=chunk) for chunk in chunks]
+        )
+        return [row for result in results for row in result.results]
 
     async def read_balances(
         self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
@@ -217,16 +223,24 @@ class ZeitstromAdapter:
         target = self._target(intent)
         employee, kind = intent.employee.id, intent.leave_type.id
         label = label_for(intent.operation_id)
-        manual = await self._manual(employee, kind)
+        # Both reads are needed whatever the first one shows: send them together (one round
+        # trip instead of two). A failed listing is raised first, as when they were in turn.
+        net_read = asyncio.ensure_future(self._net(employee, kind))
+        try:
+            manual = await self._manual(employee, kind)
+        except BaseException:
+            net_read.cancel()
+            await asyncio.gather(net_read, return_exceptions=True)
+            raise
+        net = await net_read
         mine = [tx for tx in manual if tx.label == label]
         if mine:
             return WriteOutcome(
                 OperationKind.SKIP,
-                _days(await self._net(employee, kind)),
+                _days(net),
                 f"already applied: transaction {mine[0].id} is labelled '{label}'",
                 tuple(tx.id for tx in mine),
             )
-        net = await self._net(employee, kind)
         delta = target - net
         if delta == 0:
             return WriteOutcome(OperationKind.SKIP, _days(net), "already at the target")
