@@ -30,8 +30,8 @@ Measured:
   latency and rate limit; for large N on a subset of the employees, extrapolated linearly
   (said so in the table). Its end state is checked against the engine's.
 - lower bound: the engine's own requests can go no faster than the target's rate limit
-  (target requests / RATE_LIMIT) nor than latency allows with MAX_IN_FLIGHT requests in
-  flight (all requests x 20 ms / MAX_IN_FLIGHT); the larger of the two.
+  ((target requests - the bucket's one-second burst) / RATE_LIMIT) nor than latency allows
+  with MAX_IN_FLIGHT requests in flight (all requests x 20 ms / MAX_IN_FLIGHT); the larger.
 """
 
 from __future__ import annotations
@@ -607,7 +607,10 @@ def _total(counts: Mapping[str, int], *, writes_only: bool = False) -> int:
 
 
 def lower_bound(target_requests: int, all_requests: int, rate_limit: float) -> tuple[float, str]:
-    by_rate = target_requests / rate_limit
+    """The least time the engine's requests can take, and what binds it. The target's bucket
+    starts full with one second's worth (`FaultConfig.rate_limit`): the first `rate_limit`
+    requests may pass at once, every further one waits for a token."""
+    by_rate = max(0.0, target_requests - rate_limit) / rate_limit
     by_latency = all_requests * (LATENCY_MS / 1000) / MAX_IN_FLIGHT
     return (by_rate, "rate limit") if by_rate >= by_latency else (by_latency, "latency")
 
