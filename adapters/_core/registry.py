@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Mapping
 from typing import Protocol
 
 from adapters._core.adapter import AdapterConfig, BalanceAdapter
@@ -18,6 +19,18 @@ ADAPTER_MODULES: dict[str, str] = {
 }
 
 
+def installed(modules: Mapping[str, str]) -> list[str]:
+    """The names (in order) whose module, in `modules` (name -> dotted path), can be imported."""
+    found = []
+    for name, module in sorted(modules.items()):
+        try:
+            if importlib.util.find_spec(module) is not None:
+                found.append(name)
+        except ModuleNotFoundError:  # the parent package itself is missing
+            continue
+    return found
+
+
 class _AdapterModule(Protocol):
     CREDENTIAL_KEYS: tuple[tuple[str, ...], ...]
 
@@ -26,14 +39,7 @@ class _AdapterModule(Protocol):
 
 def known_vendors() -> list[str]:
     """Vendors whose adapter is installed, in name order."""
-    found = []
-    for vendor, module in sorted(ADAPTER_MODULES.items()):
-        try:
-            if importlib.util.find_spec(module) is not None:
-                found.append(vendor)
-        except ModuleNotFoundError:
-            continue
-    return found
+    return installed(ADAPTER_MODULES)
 
 
 def adapter_module(vendor: str) -> _AdapterModule:

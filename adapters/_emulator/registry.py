@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from typing import Any, Protocol
 
+from adapters._core.registry import installed
 from adapters._emulator.base import Emulator, EmulatorOptions
 
 EMULATOR_MODULES: dict[str, str] = {
@@ -24,14 +24,7 @@ class _EmulatorModule(Protocol):
 
 def available_vendors() -> list[str]:
     """Vendors whose emulator is installed, in name order."""
-    found = []
-    for vendor, module in sorted(EMULATOR_MODULES.items()):
-        try:
-            if importlib.util.find_spec(module) is not None:
-                found.append(vendor)
-        except ModuleNotFoundError:
-            continue
-    return found
+    return installed(EMULATOR_MODULES)
 
 
 def build_emulator(vendor: str, options: EmulatorOptions | None = None) -> Emulator[Any]:
