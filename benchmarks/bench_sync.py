@@ -253,7 +253,7 @@ class CountingApp:
 def serve(vendor: str, state_file: str, latency_ms: float, rate_limit: float) -> None:
     """The emulator process: serve `vendor` loaded from `state_file`; print the port; stop
     when the parent closes standard input."""
-    from adapters._emulator import EmulatorOptions, ServerThread, build_emulator
+    from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread, build_emulator
 
     token = ZEITSTROM_TOKEN if vendor == "zeitstrom" else JOURNYX_KEY
     options = EmulatorOptions(
@@ -442,8 +442,8 @@ def _peak_rss_bytes() -> int:
 
 
 async def _one_sync(config_path: Path) -> dict[str, Any]:
-    from gateway.config import load_config
-    from gateway.runner import run_sync
+    from balance_gateway.gateway.config import load_config
+    from balance_gateway.gateway.runner import run_sync
 
     config = load_config(config_path, env=ENV)
     # What the engine sends through anyway (`gateway.systems`), counted.
@@ -470,7 +470,7 @@ async def _one_sync(config_path: Path) -> dict[str, Any]:
 def engine_worker(config_path: str) -> None:
     """A fresh process: sync once (measured), then again with no change; print JSON."""
     path = Path(config_path)
-    import gateway.runner  # noqa: F401  (imports are not part of the measured sync)
+    import balance_gateway.gateway.runner  # noqa: F401  (imports are not part of the measured sync)
 
     rss_before = _rss_bytes()
     first = asyncio.run(_one_sync(path))

@@ -1,14 +1,14 @@
 """The canonical balance model: units, quantities, references and balances. No I/O."""
 
-from canonical.balance import Balance, Figure, Period, Provenance
-from canonical.errors import (
+from balance_gateway.canonical.balance import Balance, Figure, Period, Provenance
+from balance_gateway.canonical.errors import (
     BalanceInconsistentError,
     CanonicalError,
     InexactConversionError,
     MissingScheduleError,
 )
-from canonical.refs import EmployeeRef, LeaveKind, LeaveTypeRef
-from canonical.units import (
+from balance_gateway.canonical.refs import EmployeeRef, LeaveKind, LeaveTypeRef
+from balance_gateway.canonical.units import (
     Quantity,
     Rounded,
     RoundingMode,

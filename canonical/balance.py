@@ -23,10 +23,10 @@ from pydantic import (
     model_validator,
 )
 
-from canonical._exact import EXACT, format_decimal
-from canonical.errors import BalanceInconsistentError, CanonicalError
-from canonical.refs import EmployeeRef, LeaveTypeRef
-from canonical.units import Quantity, Unit, WorkSchedule, convert, to_decimal
+from balance_gateway.canonical._exact import EXACT, format_decimal
+from balance_gateway.canonical.errors import BalanceInconsistentError, CanonicalError
+from balance_gateway.canonical.refs import EmployeeRef, LeaveTypeRef
+from balance_gateway.canonical.units import Quantity, Unit, WorkSchedule, convert, to_decimal
 
 __all__ = ["Balance", "Figure", "Period", "Provenance"]
 

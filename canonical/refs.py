@@ -7,7 +7,7 @@ leave type in one system to one in another is configuration, not something infer
 from dataclasses import dataclass
 from enum import StrEnum
 
-from canonical.errors import CanonicalError
+from balance_gateway.canonical.errors import CanonicalError
 
 __all__ = ["EmployeeRef", "LeaveKind", "LeaveTypeRef"]
 

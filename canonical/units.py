@@ -17,8 +17,17 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Self
 
-from canonical._exact import EXACT, approximate_decimal, format_decimal, terminating_decimal
-from canonical.errors import CanonicalError, InexactConversionError, MissingScheduleError
+from balance_gateway.canonical._exact import (
+    EXACT,
+    approximate_decimal,
+    format_decimal,
+    terminating_decimal,
+)
+from balance_gateway.canonical.errors import (
+    CanonicalError,
+    InexactConversionError,
+    MissingScheduleError,
+)
 
 __all__ = [
     "Quantity",

@@ -4,12 +4,12 @@ config (TOML + mapping CSV) -> Engine: resolve, plan, guardrails, apply, verify
 Engine -> Journal (SQLite): runs, operations, last written values
 """
 
-from gateway.config import Config, load_config
-from gateway.engine import Engine, RowResult, RunReport
-from gateway.errors import ConfigError, EngineError, SetupError
-from gateway.journal import Journal, OpStatus, SqliteJournal
-from gateway.plan import PlanRow, SyncPlan
-from gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.config import Config, load_config
+from balance_gateway.gateway.engine import Engine, RowResult, RunReport
+from balance_gateway.gateway.errors import ConfigError, EngineError, SetupError
+from balance_gateway.gateway.journal import Journal, OpStatus, SqliteJournal
+from balance_gateway.gateway.plan import PlanRow, SyncPlan
+from balance_gateway.gateway.runner import run_plan, run_sync
 
 __all__ = [
     "Config",

@@ -7,19 +7,27 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from adapters._emulator import EmulatorOptions, available_vendors, build_emulator, serve
+from balance_gateway.adapters._core.extras import MissingExtraError, require_emulators
+from balance_gateway.gateway.cli_common import exit_codes, fail, with_verbose
 
 # Credentials must survive copy-paste from a CI log: never wrap a line.
 console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
+
+
+EMULATE_EXIT_CODES = exit_codes(
+    "0  served until stopped (or --list printed)",
+    "2  no such vendor, or the emulators' server stack is not installed",
+)
 
 
 def register(app: typer.Typer) -> None:
-    app.command(name="emulate")(emulate)
+    app.command(name="emulate", epilog=EMULATE_EXIT_CODES)(with_verbose(emulate))
 
 
 def emulate(
-    vendor: str | None = typer.Argument(None, help="Which vendor's API to emulate."),
+    vendor: str | None = typer.Argument(
+        None, metavar="VENDOR", help="Which vendor's API to emulate."
+    ),
     list_vendors: bool = typer.Option(False, "--list", help="List the vendors and exit."),
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
@@ -37,17 +45,26 @@ def emulate(
     seed: int = typer.Option(0, help="Seed of the fault schedule, to replay a run."),
 ) -> None:
     """Serve a faithful emulator of a vendor's API, for trying the SDKs and the engine."""
+    try:
+        require_emulators("`balance-gateway emulate`")
+    except MissingExtraError as exc:
+        fail(str(exc))
+    from balance_gateway.adapters._emulator import (
+        EmulatorOptions,
+        available_vendors,
+        build_emulator,
+        serve,
+    )
+
     vendors = available_vendors()
     if list_vendors:
         for name in vendors:
             console.print(name)
         return
     if vendor is None:
-        errors.print(f"[red]name a vendor:[/] {', '.join(vendors)}")
-        raise typer.Exit(2)
+        fail(f"name a vendor: {', '.join(vendors)}")
     if vendor not in vendors:
-        errors.print(f"[red]no emulator for {vendor!r}.[/] Available: {', '.join(vendors)}")
-        raise typer.Exit(2)
+        fail(f"no emulator for {vendor!r}; available: {', '.join(vendors)}")
     options = EmulatorOptions(
         token=token,
         data=data,

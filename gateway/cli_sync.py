@@ -30,18 +30,19 @@ import sys
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from adapters._core.secrets import scrub
-from gateway.config import Config, load_config
-from gateway.errors import ConfigError, SetupError
-from gateway.journal import SqliteJournal
-from gateway.plan import SyncPlan
-from gateway.report import (
+from balance_gateway.adapters._core.secrets import scrub
+from balance_gateway.gateway.cli_common import CONFIG_OPTION, exit_codes, fail, with_verbose
+from balance_gateway.gateway.config import Config, load_config
+from balance_gateway.gateway.errors import ConfigError, SetupError
+from balance_gateway.gateway.journal import SqliteJournal
+from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.report import (
     operation_json,
     operations_view,
     print_report,
@@ -51,14 +52,11 @@ from gateway.report import (
     unresolved_json,
     unresolved_lines,
 )
-from gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.runner import run_plan, run_sync
 
-DEFAULT_CONFIG = Path("balance-gateway.toml")
-
-CONFIG_OPTION = typer.Option(
-    DEFAULT_CONFIG, "--config", "-c", help="The sync configuration (TOML).", dir_okay=False
+SYNC_OPTION = typer.Option(
+    None, "--sync", "-s", metavar="NAME", help="Only the sync with this name."
 )
-SYNC_OPTION = typer.Option(None, "--sync", "-s", help="Only the sync with this name.")
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON for machines instead of tables.")
 
 
@@ -70,16 +68,11 @@ def _err() -> Console:
     return Console(stderr=True)
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    _err().print(f"[bold red]error:[/] {scrub(message)}", highlight=False, markup=True)
-    raise typer.Exit(code)
-
-
 def _load(path: Path, **kwargs: Any) -> Config:
     try:
         return load_config(path, **kwargs)
     except ConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _print_json(data: Any) -> None:
@@ -100,7 +93,7 @@ def plan(
     try:
         report = asyncio.run(run_plan(loaded, sync))
     except (ConfigError, SetupError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         _print_json(report_json(report))
     else:
@@ -137,7 +130,7 @@ class _ProgressBar:
 
 def _ask(plans: list[SyncPlan]) -> bool:
     """Show the plan and ask before writing (only on a terminal)."""
-    from gateway.engine import RunReport
+    from balance_gateway.gateway.engine import RunReport
 
     print_report(_out(), RunReport(run_id=None, dry_run=True, plans=plans))
     writes = sum(1 for p in plans for r in p.rows if r.writes)
@@ -169,7 +162,7 @@ def sync(
     Syncs feeding each other are planned and applied in dependency order (one prompt each)."""
     loaded = _load(config)
     if not dry_run and not yes and not sys.stdin.isatty():
-        _fail(
+        fail(
             "standard input is not a terminal, so there is no one to confirm the writes: pass "
             "--yes to apply without asking (or --dry-run to only check)"
         )
@@ -180,7 +173,7 @@ def sync(
             run_sync(loaded, sync, dry_run=dry_run, confirm=confirm, progress=progress)
         )
     except (ConfigError, SetupError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         _print_json(report_json(report))
     else:
@@ -193,7 +186,10 @@ runs_app = typer.Typer(
 )
 
 STATE_OPTION = typer.Option(
-    None, "--state", help="The state store (SQLite) to read; default: the config's state path."
+    None,
+    "--state",
+    metavar="PATH",
+    help="The state store (SQLite) to read; default: the config's state path.",
 )
 
 
@@ -212,11 +208,10 @@ def _journal_and_systems(
         loaded = _load(config, with_credentials=False, with_mapping=False)
         path, systems = loaded.state_path, frozenset(loaded.file.systems)
     if not path.exists():
-        _fail(f"no state store at {path}: nothing has been synced with this configuration yet")
+        fail(f"no state store at {path}: nothing has been synced with this configuration yet")
     return SqliteJournal(path), systems
 
 
-@runs_app.callback(invoke_without_command=True)
 def runs(
     ctx: typer.Context,
     config: Path = CONFIG_OPTION,
@@ -244,7 +239,6 @@ def runs(
             out.print(line)
 
 
-@runs_app.command("show")
 def runs_show(
     run_id: str = typer.Argument(..., metavar="RUN", help="The run id (see `runs`)."),
     config: Path = CONFIG_OPTION,
@@ -256,7 +250,7 @@ def runs_show(
     try:
         run = journal.run(run_id)
         if run is None:
-            _fail(f"no run {run_id!r} in {journal.path}")
+            fail(f"no run {run_id!r} in {journal.path}")
         ops = journal.operations(run_id)
     finally:
         journal.close()
@@ -277,14 +271,45 @@ def demo(
 
     Every emulator runs in-process on a free loopback port; the config and mapping are written
     to a temporary folder, printed at the end so they can be copied as a starting point."""
-    from gateway.demo import run_demo
+    from balance_gateway.adapters._core.extras import MissingExtraError, require_emulators
+
+    try:
+        require_emulators("the demo's emulators")
+    except MissingExtraError as exc:
+        fail(str(exc))
+    from balance_gateway.gateway.demo import run_demo
 
     raise typer.Exit(run_demo(employees=employees, seed=seed, keep=keep))
 
 
+PLAN_EXIT_CODES = exit_codes(
+    "0  planned (whatever it would change)",
+    "1  a sync could not be read or planned",
+    "2  bad configuration or usage",
+)
+SYNC_EXIT_CODES = exit_codes(
+    "0  everything applied and verified (or nothing to do)",
+    "1  something failed, was blocked, not verified or left unresolved; or a guardrail or",
+    "   the prompt stopped the run (--dry-run: a row is blocked or a guardrail would stop it)",
+    "2  bad configuration or usage (also: no --yes without a terminal), or another run",
+    "   holds the state store: nothing was read or written",
+)
+RUNS_EXIT_CODES = exit_codes(
+    "0  shown",
+    "2  bad configuration, no state store, or no such run",
+)
+DEMO_EXIT_CODES = exit_codes(
+    "0  both passes did what they should (changes, then none)",
+    "1  a pass failed or the second pass was not a no-op",
+    "2  the emulators' server stack is not installed (pip install 'balance-gateway[emulators]')",
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add the engine's commands to `app`: plan, sync, runs (list, show), demo."""
-    app.command(name="plan")(plan)
-    app.command(name="sync")(sync)
+    app.command(name="plan", epilog=PLAN_EXIT_CODES)(with_verbose(plan))
+    app.command(name="sync", epilog=SYNC_EXIT_CODES)(with_verbose(sync))
+    runs_app.callback(invoke_without_command=True, epilog=RUNS_EXIT_CODES)(with_verbose(runs))
+    runs_app.command("show", epilog=RUNS_EXIT_CODES)(with_verbose(runs_show))
     app.add_typer(runs_app, name="runs")
-    app.command(name="demo")(demo)
+    app.command(name="demo", epilog=DEMO_EXIT_CODES)(with_verbose(demo))

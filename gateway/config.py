@@ -48,11 +48,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from adapters._core.registry import ADAPTER_MODULES
-from adapters._core.secrets import Secret
-from canonical import CanonicalError, Figure, LeaveKind, Quantity, RoundingMode, Unit, WorkSchedule
-from gateway.errors import ConfigError
-from gateway.mapping import EmployeeMapping, load_mapping, not_utf8
+from balance_gateway.adapters._core.registry import ADAPTER_MODULES
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.canonical import (
+    CanonicalError,
+    Figure,
+    LeaveKind,
+    Quantity,
+    RoundingMode,
+    Unit,
+    WorkSchedule,
+)
+from balance_gateway.gateway.errors import ConfigError
+from balance_gateway.gateway.mapping import EmployeeMapping, load_mapping, not_utf8
 
 ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # A system name becomes part of "system:id" references and a CSV column: keep it plain.

@@ -35,26 +35,37 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
-from adapters._emulator import EmulatorOptions, ServerThread, build_emulator
-from adapters._emulator.base import Emulator
-from adapters.bezala.emulator import BezalaState, EmulatedUser, StoredTimeBalance
-from adapters.bezala.models import BalanceType
-from adapters.companyflow.emulator import (
+from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread, build_emulator
+from balance_gateway.adapters._emulator.base import Emulator
+from balance_gateway.adapters.bezala.emulator import BezalaState, EmulatedUser, StoredTimeBalance
+from balance_gateway.adapters.bezala.models import BalanceType
+from balance_gateway.adapters.companyflow.emulator import (
     BalanceRecord,
     Company,
     CompanyFlowState,
     LeaveTypeRecord,
 )
-from adapters.companyflow.emulator import Employee as CompanyFlowEmployee
-from adapters.journyx.emulator import SAMPLE_USERNAME, JournyxState, PayType, StoredAccrual, User
-from adapters.kenjo.emulator import Assignment, EmployeeRecord, KenjoState, TimeOffTypeRecord
-from adapters.zeitstrom.emulator import AbsenceType, Transaction, ZeitstromState
-from adapters.zeitstrom.emulator import Employee as ZeitstromEmployee
-from adapters.zeitstrom.models import Source
-from gateway.config import Config, load_config
-from gateway.engine import RunReport
-from gateway.plan import PlanRow
-from gateway.runner import run_plan, run_sync
+from balance_gateway.adapters.companyflow.emulator import Employee as CompanyFlowEmployee
+from balance_gateway.adapters.journyx.emulator import (
+    SAMPLE_USERNAME,
+    JournyxState,
+    PayType,
+    StoredAccrual,
+    User,
+)
+from balance_gateway.adapters.kenjo.emulator import (
+    Assignment,
+    EmployeeRecord,
+    KenjoState,
+    TimeOffTypeRecord,
+)
+from balance_gateway.adapters.zeitstrom.emulator import AbsenceType, Transaction, ZeitstromState
+from balance_gateway.adapters.zeitstrom.emulator import Employee as ZeitstromEmployee
+from balance_gateway.adapters.zeitstrom.models import Source
+from balance_gateway.gateway.config import Config, load_config
+from balance_gateway.gateway.engine import RunReport
+from balance_gateway.gateway.plan import PlanRow
+from balance_gateway.gateway.runner import run_plan, run_sync
 
 VENDORS = ("bezala", "companyflow", "journyx", "kenjo", "zeitstrom")
 

@@ -43,7 +43,7 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 from typing import Protocol
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     BalanceAdapter,
     Confirmation,
     OperationKind,
@@ -52,7 +52,7 @@ from adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
-from adapters._core.errors import (
+from balance_gateway.adapters._core.errors import (
     GatewayError,
     RateLimitError,
     ResponseParseError,
@@ -60,13 +60,27 @@ from adapters._core.errors import (
     TransportError,
     WriteOutcomeUnknown,
 )
-from adapters._core.secrets import scrub
-from canonical import CanonicalError, Quantity, convert
-from gateway.config import Config, SyncConfig, sync_waves
-from gateway.errors import SetupError
-from gateway.guardrails import check_guardrails
-from gateway.journal import Journal, OperationRecord, OpStatus, RunRecord, RunStatus, now_utc
-from gateway.plan import WRITE_OPERATIONS, Key, PlanRow, SyncPlan, plan_sync, utc_today
+from balance_gateway.adapters._core.secrets import scrub
+from balance_gateway.canonical import CanonicalError, Quantity, convert
+from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
+from balance_gateway.gateway.errors import SetupError
+from balance_gateway.gateway.guardrails import check_guardrails
+from balance_gateway.gateway.journal import (
+    Journal,
+    OperationRecord,
+    OpStatus,
+    RunRecord,
+    RunStatus,
+    now_utc,
+)
+from balance_gateway.gateway.plan import (
+    WRITE_OPERATIONS,
+    Key,
+    PlanRow,
+    SyncPlan,
+    plan_sync,
+    utc_today,
+)
 
 FAILED_STATUSES = frozenset(
     {OpStatus.BLOCKED, OpStatus.FAILED, OpStatus.UNKNOWN, OpStatus.NOT_APPLIED, OpStatus.INTENT}

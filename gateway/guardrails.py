@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
-from canonical import Quantity, RoundingMode, convert_rounded
-from gateway.config import GuardrailsConfig
-from gateway.plan import PlanRow, SyncPlan
+from balance_gateway.canonical import Quantity, RoundingMode, convert_rounded
+from balance_gateway.gateway.config import GuardrailsConfig
+from balance_gateway.gateway.plan import PlanRow, SyncPlan
 
 # At most this many violating rows are listed; the rest are counted.
 MAX_LISTED = 20

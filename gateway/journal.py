@@ -35,9 +35,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from adapters._core.adapter import OperationKind, WriteIntent
-from adapters._core.secrets import scrub
-from canonical import EmployeeRef, LeaveKind, LeaveTypeRef, Quantity, Unit
+from balance_gateway.adapters._core.adapter import OperationKind, WriteIntent
+from balance_gateway.adapters._core.secrets import scrub
+from balance_gateway.canonical import EmployeeRef, LeaveKind, LeaveTypeRef, Quantity, Unit
 
 
 class OpStatus(StrEnum):

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
-from gateway.errors import SetupError
+from balance_gateway.gateway.errors import SetupError
 
 
 class RunLocked(SetupError):

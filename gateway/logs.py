@@ -11,7 +11,7 @@ import sys
 
 import structlog
 
-from adapters._core.logging import redact_secrets
+from balance_gateway.adapters._core.logging import redact_secrets
 
 
 def configure_logging(verbose: bool = False) -> None:

@@ -21,8 +21,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from canonical import CanonicalError, WorkSchedule
-from gateway.errors import ConfigError
+from balance_gateway.canonical import CanonicalError, WorkSchedule
+from balance_gateway.gateway.errors import ConfigError
 
 HOURS_PER_DAY = "hours_per_day"
 

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     BalanceAdapter,
     EmployeeDirectory,
     OperationKind,
@@ -30,9 +30,9 @@ from adapters._core.adapter import (
     TargetUnit,
     WriteIntent,
 )
-from adapters._core.errors import GatewayError
-from adapters._core.secrets import scrub
-from canonical import (
+from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.adapters._core.secrets import scrub
+from balance_gateway.canonical import (
     Balance,
     CanonicalError,
     EmployeeRef,
@@ -47,9 +47,9 @@ from canonical import (
     convert,
     convert_rounded,
 )
-from gateway.config import RoundingConfig, SyncConfig
-from gateway.journal import Journal, LastWritten, OperationRecord
-from gateway.mapping import EmployeeMapping
+from balance_gateway.gateway.config import RoundingConfig, SyncConfig
+from balance_gateway.gateway.journal import Journal, LastWritten, OperationRecord
+from balance_gateway.gateway.mapping import EmployeeMapping
 
 WRITE_OPERATIONS = frozenset(
     {OperationKind.SET, OperationKind.IMPORT, OperationKind.CREDIT, OperationKind.REDUCE}

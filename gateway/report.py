@@ -11,10 +11,15 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from canonical import Quantity
-from gateway.engine import Resolution, RowResult, RunReport, unresolved_elsewhere_warning
-from gateway.journal import OperationRecord, RunRecord
-from gateway.plan import PlanRow, SyncPlan
+from balance_gateway.canonical import Quantity
+from balance_gateway.gateway.engine import (
+    Resolution,
+    RowResult,
+    RunReport,
+    unresolved_elsewhere_warning,
+)
+from balance_gateway.gateway.journal import OperationRecord, RunRecord
+from balance_gateway.gateway.plan import PlanRow, SyncPlan
 
 _OPERATION_STYLE = {
     "set": "bold green",

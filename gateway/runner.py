@@ -9,13 +9,13 @@ from datetime import date
 
 import httpx
 
-from adapters._core.retry import RetryPolicy
-from gateway.config import Config
-from gateway.engine import Engine, ProgressSink, RunReport
-from gateway.journal import SqliteJournal
-from gateway.lock import RunLock
-from gateway.plan import SyncPlan
-from gateway.systems import open_systems, systems_of
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.gateway.config import Config
+from balance_gateway.gateway.engine import Engine, ProgressSink, RunReport
+from balance_gateway.gateway.journal import SqliteJournal
+from balance_gateway.gateway.lock import RunLock
+from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.systems import open_systems, systems_of
 
 
 async def run_plan(

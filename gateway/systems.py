@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from adapters._core.adapter import AdapterConfig, BalanceAdapter
-from adapters._core.registry import build_adapter, known_vendors
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import scrub
-from gateway.budget import BudgetedTransport, TokenBucket
-from gateway.config import Config
-from gateway.errors import SetupError
+from balance_gateway.adapters._core.adapter import AdapterConfig, BalanceAdapter
+from balance_gateway.adapters._core.registry import build_adapter, known_vendors
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import scrub
+from balance_gateway.gateway.budget import BudgetedTransport, TokenBucket
+from balance_gateway.gateway.config import Config
+from balance_gateway.gateway.errors import SetupError
 
 
 def systems_of(config: Config, sync_names: Collection[str] | None = None) -> list[str]:

@@ -32,3 +32,7 @@ def _structlog_reset() -> Iterator[None]:
     structlog.reset_defaults()
     yield
     structlog.reset_defaults()
+
+
+# `pytester` runs users' test files (the pytest plugin's tests).
+pytest_plugins = ["pytester"]

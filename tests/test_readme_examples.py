@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters._emulator import EmulatorOptions, ServerThread, available_vendors, build_emulator
+from balance_gateway.adapters._emulator import (
+    EmulatorOptions,
+    ServerThread,
+    available_vendors,
+    build_emulator,
+)
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 EXAMPLE_URL = "http://127.0.0.1:8000"

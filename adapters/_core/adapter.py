@@ -25,9 +25,16 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import Secret
-from canonical import Balance, EmployeeRef, LeaveTypeRef, Quantity, RoundingMode, Unit
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.canonical import (
+    Balance,
+    EmployeeRef,
+    LeaveTypeRef,
+    Quantity,
+    RoundingMode,
+    Unit,
+)
 
 
 class WriteKind(StrEnum):

@@ -19,8 +19,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from adapters._core.errors import AuthenticationError, GatewayError, parse_body, status_error
-from adapters._core.secrets import Secret, as_secret
+from balance_gateway.adapters._core.errors import (
+    AuthenticationError,
+    GatewayError,
+    parse_body,
+    status_error,
+)
+from balance_gateway.adapters._core.secrets import Secret, as_secret
 
 
 class StaticTokenAuth(httpx.Auth):

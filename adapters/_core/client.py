@@ -12,7 +12,6 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from importlib import metadata
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -20,8 +19,9 @@ import httpx
 import pydantic
 import tenacity
 
-from adapters._core.auth import LoginAuth, TokenGrant
-from adapters._core.errors import (
+from balance_gateway import __version__
+from balance_gateway.adapters._core.auth import LoginAuth, TokenGrant
+from balance_gateway.adapters._core.errors import (
     APIStatusError,
     ResponseParseError,
     TransportError,
@@ -29,8 +29,8 @@ from adapters._core.errors import (
     parse_body,
     status_error,
 )
-from adapters._core.logging import log_event
-from adapters._core.retry import (
+from balance_gateway.adapters._core.logging import log_event
+from balance_gateway.adapters._core.retry import (
     RetryPolicy,
     is_idempotent,
     never_sent,
@@ -39,7 +39,7 @@ from adapters._core.retry import (
     should_retry_response,
     wait_seconds,
 )
-from adapters._core.secrets import scrub
+from balance_gateway.adapters._core.secrets import scrub
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -48,14 +48,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 QueryParams = Mapping[str, str | int | float | bool | None]
 
 
-def _version() -> str:
-    try:
-        return metadata.version("balance-gateway")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        return "0+unknown"
-
-
-USER_AGENT = f"balance-gateway/{_version()} python-httpx/{httpx.__version__}"
+USER_AGENT = f"balance-gateway/{__version__} python-httpx/{httpx.__version__}"
 
 
 class BaseClient:

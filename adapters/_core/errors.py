@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from adapters._core.secrets import scrub
+from balance_gateway.adapters._core.secrets import scrub
 
 
 class GatewayError(Exception):

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from adapters._core.secrets import scrub
+from balance_gateway.adapters._core.secrets import scrub
 
 LOGGER_NAME = "balance_gateway.http"
 # A library must not print unless asked: until the application configures structlog, events go

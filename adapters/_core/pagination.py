@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterat
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from adapters._core.errors import PaginationError
+from balance_gateway.adapters._core.errors import PaginationError
 
 T = TypeVar("T")
 

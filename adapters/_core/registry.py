@@ -8,14 +8,14 @@ import importlib.util
 from collections.abc import Mapping
 from typing import Protocol
 
-from adapters._core.adapter import AdapterConfig, BalanceAdapter
+from balance_gateway.adapters._core.adapter import AdapterConfig, BalanceAdapter
 
 ADAPTER_MODULES: dict[str, str] = {
-    "bezala": "adapters.bezala.adapter",
-    "companyflow": "adapters.companyflow.adapter",
-    "journyx": "adapters.journyx.adapter",
-    "kenjo": "adapters.kenjo.adapter",
-    "zeitstrom": "adapters.zeitstrom.adapter",
+    "bezala": "balance_gateway.adapters.bezala.adapter",
+    "companyflow": "balance_gateway.adapters.companyflow.adapter",
+    "journyx": "balance_gateway.adapters.journyx.adapter",
+    "kenjo": "balance_gateway.adapters.kenjo.adapter",
+    "zeitstrom": "balance_gateway.adapters.zeitstrom.adapter",
 }
 
 

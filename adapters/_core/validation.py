@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
-from adapters._core.errors import RequestValidationError
+from balance_gateway.adapters._core.errors import RequestValidationError
 
 E = TypeVar("E", bound=str)
 

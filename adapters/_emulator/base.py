@@ -39,8 +39,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from adapters._emulator.bodies import UnreadableBody, parse_json
-from adapters._emulator.faults import FaultConfig, FaultInjector, FaultMiddleware
+from balance_gateway.adapters._emulator.bodies import UnreadableBody, parse_json
+from balance_gateway.adapters._emulator.faults import FaultConfig, FaultInjector, FaultMiddleware
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -118,6 +118,11 @@ class Emulator(ABC, Generic[S]):
     def credentials_text(self) -> list[str]:
         """Lines printed at start: how a client authenticates against this emulator."""
         return [f"token: {self.token}"]
+
+    def client_credentials(self) -> dict[str, str]:
+        """The keyword arguments that authenticate the vendor's SDK `Client` (and
+        `AsyncClient`) as the default tenant, e.g. `{"token": ...}`."""
+        return {"token": self.token}
 
     # -- tenants ------------------------------------------------------------------------------
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
-from adapters._core.registry import installed
-from adapters._emulator.base import Emulator, EmulatorOptions
+from balance_gateway.adapters._core.registry import installed
+from balance_gateway.adapters._emulator.base import Emulator, EmulatorOptions
 
 EMULATOR_MODULES: dict[str, str] = {
-    "bezala": "adapters.bezala.emulator",
-    "companyflow": "adapters.companyflow.emulator",
-    "journyx": "adapters.journyx.emulator",
-    "kenjo": "adapters.kenjo.emulator",
-    "zeitstrom": "adapters.zeitstrom.emulator",
+    "bezala": "balance_gateway.adapters.bezala.emulator",
+    "companyflow": "balance_gateway.adapters.companyflow.emulator",
+    "journyx": "balance_gateway.adapters.journyx.emulator",
+    "kenjo": "balance_gateway.adapters.kenjo.emulator",
+    "zeitstrom": "balance_gateway.adapters.zeitstrom.emulator",
 }
 
 

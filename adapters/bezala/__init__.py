@@ -1,13 +1,20 @@
 """Bezala: import dated work-time and vacation balances (`/api/users/:user_id/time_balances`).
 
-`Client` / `AsyncClient` are the SDK, `BezalaEmulator` fakes the API in memory, and
-`BezalaAdapter` (built by `build_adapter`) speaks canonical balances to the sync engine.
+`Client` / `AsyncClient` are the SDK, `BezalaAdapter` (built by `build_adapter`) speaks
+canonical balances to the sync engine, and the emulator (`.emulator`, with the `emulators`
+extra) fakes the API in memory.
 """
 
-from adapters.bezala.adapter import CREDENTIAL_KEYS, BezalaAdapter, build_adapter
-from adapters.bezala.client import DEFAULT_BASE_URL, AsyncClient, BezalaLoginAuth, Client
-from adapters.bezala.emulator import BezalaEmulator, BezalaState, build_emulator
-from adapters.bezala.models import (
+from balance_gateway.adapters._core import public as _public
+from balance_gateway.adapters._core.public import *  # noqa: F403  (errors, RetryPolicy)
+from balance_gateway.adapters.bezala.adapter import CREDENTIAL_KEYS, BezalaAdapter, build_adapter
+from balance_gateway.adapters.bezala.client import (
+    DEFAULT_BASE_URL,
+    AsyncClient,
+    BezalaLoginAuth,
+    Client,
+)
+from balance_gateway.adapters.bezala.models import (
     AuthToken,
     BalanceType,
     Pagination,
@@ -24,9 +31,7 @@ __all__ = [
     "AuthToken",
     "BalanceType",
     "BezalaAdapter",
-    "BezalaEmulator",
     "BezalaLoginAuth",
-    "BezalaState",
     "Client",
     "Pagination",
     "SortOrder",
@@ -34,5 +39,5 @@ __all__ = [
     "TimeBalancePage",
     "TimeBalanceParams",
     "build_adapter",
-    "build_emulator",
 ]
+__all__ += _public.__all__

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     Capabilities,
     Confirmation,
@@ -47,12 +47,12 @@ from adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
-from adapters._core.concurrency import gather_limited
-from adapters._core.errors import NotFoundError
-from adapters._core.validation import check_integer_id
-from adapters.bezala.client import AsyncClient
-from adapters.bezala.models import BalanceType, SortOrder, TimeBalance
-from canonical import (
+from balance_gateway.adapters._core.concurrency import gather_limited
+from balance_gateway.adapters._core.errors import NotFoundError
+from balance_gateway.adapters._core.validation import check_integer_id
+from balance_gateway.adapters.bezala.client import AsyncClient
+from balance_gateway.adapters.bezala.models import BalanceType, SortOrder, TimeBalance
+from balance_gateway.canonical import (
     Balance,
     EmployeeRef,
     LeaveKind,

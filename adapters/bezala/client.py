@@ -26,13 +26,27 @@ from typing import Any
 
 import httpx
 
-from adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
-from adapters._core.client import DEFAULT_TIMEOUT, AsyncAPIClient, BaseClient, SyncAPIClient
-from adapters._core.errors import GatewayError, PaginationError, RequestValidationError
-from adapters._core.pagination import Page, aiterate_pages, iterate_pages, next_page_number
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import Secret, as_secret, register_secret
-from adapters._core.validation import (
+from balance_gateway.adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
+from balance_gateway.adapters._core.client import (
+    DEFAULT_TIMEOUT,
+    AsyncAPIClient,
+    BaseClient,
+    SyncAPIClient,
+)
+from balance_gateway.adapters._core.errors import (
+    GatewayError,
+    PaginationError,
+    RequestValidationError,
+)
+from balance_gateway.adapters._core.pagination import (
+    Page,
+    aiterate_pages,
+    iterate_pages,
+    next_page_number,
+)
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
+from balance_gateway.adapters._core.validation import (
     check_choice,
     check_date,
     check_int,
@@ -42,8 +56,8 @@ from adapters._core.validation import (
 )
 
 # Moved to the shared core; still importable from here.
-from adapters._core.validation import check_integer_id as check_integer_id
-from adapters.bezala.models import (
+from balance_gateway.adapters._core.validation import check_integer_id as check_integer_id
+from balance_gateway.adapters.bezala.models import (
     AuthToken,
     BalanceType,
     SortOrder,

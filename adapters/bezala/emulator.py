@@ -33,9 +33,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
-from adapters._emulator.bodies import parse_json
-from adapters.bezala.models import BalanceType, SortOrder
+from balance_gateway.adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator.bodies import parse_json
+from balance_gateway.adapters.bezala.models import BalanceType, SortOrder
 
 # ASSUMED: the login answer's lifetime; the docs name no figure. Sessions are not expired.
 SESSION_SECONDS = 86_400

@@ -1,17 +1,23 @@
 """CompanyFlow: an HRMS whose leave balances are read-only (days, one decimal place).
 
 The SDK (`Client`, `AsyncClient`), its wire models, the balance adapter (`CompanyFlowAdapter`,
-`build_adapter`) and the emulator (`adapters.companyflow.emulator`).
+`build_adapter`) and the emulator (`.emulator`, with the `emulators` extra).
 """
 
-from adapters.companyflow.adapter import CREDENTIAL_KEYS, CompanyFlowAdapter, build_adapter
-from adapters.companyflow.client import (
+from balance_gateway.adapters._core import public as _public
+from balance_gateway.adapters._core.public import *  # noqa: F403  (errors, RetryPolicy)
+from balance_gateway.adapters.companyflow.adapter import (
+    CREDENTIAL_KEYS,
+    CompanyFlowAdapter,
+    build_adapter,
+)
+from balance_gateway.adapters.companyflow.client import (
     DEFAULT_BASE_URL,
     AsyncClient,
     Client,
     CompanyFlowLoginAuth,
 )
-from adapters.companyflow.models import (
+from balance_gateway.adapters.companyflow.models import (
     AvailableResponse,
     BalanceListResponse,
     BalanceResponse,
@@ -45,3 +51,4 @@ __all__ = [
     "Pagination",
     "build_adapter",
 ]
+__all__ += _public.__all__

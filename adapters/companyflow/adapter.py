@@ -33,7 +33,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     Capabilities,
     Confirmation,
@@ -43,11 +43,11 @@ from adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
-from adapters._core.concurrency import gather_limited
-from adapters._core.errors import NotFoundError
-from adapters.companyflow.client import AsyncClient
-from adapters.companyflow.models import LeaveBalance
-from canonical import Balance, EmployeeRef, LeaveTypeRef, Period, Provenance, Unit
+from balance_gateway.adapters._core.concurrency import gather_limited
+from balance_gateway.adapters._core.errors import NotFoundError
+from balance_gateway.adapters.companyflow.client import AsyncClient
+from balance_gateway.adapters.companyflow.models import LeaveBalance
+from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Period, Provenance, Unit
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("email", "password"), ("token",))
 

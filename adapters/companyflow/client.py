@@ -27,14 +27,28 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
-from adapters._core.client import DEFAULT_TIMEOUT, AsyncAPIClient, BaseClient, SyncAPIClient
-from adapters._core.errors import RequestValidationError, ResponseParseError, parse_body
-from adapters._core.pagination import Page, aiterate_pages, iterate_pages, numeric_cursor
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import Secret, as_secret, register_secret
-from adapters._core.validation import check_int, check_uuid
-from adapters.companyflow.models import (
+from balance_gateway.adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
+from balance_gateway.adapters._core.client import (
+    DEFAULT_TIMEOUT,
+    AsyncAPIClient,
+    BaseClient,
+    SyncAPIClient,
+)
+from balance_gateway.adapters._core.errors import (
+    RequestValidationError,
+    ResponseParseError,
+    parse_body,
+)
+from balance_gateway.adapters._core.pagination import (
+    Page,
+    aiterate_pages,
+    iterate_pages,
+    numeric_cursor,
+)
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
+from balance_gateway.adapters._core.validation import check_int, check_uuid
+from balance_gateway.adapters.companyflow.models import (
     AvailableResponse,
     BalanceListResponse,
     BalanceResponse,

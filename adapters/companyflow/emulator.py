@@ -41,8 +41,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
-from adapters._emulator.fields import UtcDatetime
+from balance_gateway.adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator.fields import UtcDatetime
 
 TOKEN_LIFETIME = timedelta(hours=24)  # [docs] a JWT is valid 24 h
 JWT_ALGORITHM = "HS256"
@@ -356,6 +356,13 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
 
     def error_body(self, status: int, message: str) -> Any:
         return {"success": False, "error": message}
+
+    def client_credentials(self) -> dict[str, str]:
+        """The seed's example employee's login (the token is every sample user's password)."""
+        state = self.state_for(DEFAULT_TENANT)
+        employee = next((e for e in state.employees if e.id == SEED_EMPLOYEE_ID), None)
+        email = employee.email if employee is not None else state.employees[0].email
+        return {"email": email, "password": self.token}
 
     def credentials_text(self) -> list[str]:
         """How to log in: each sample user of the default tenant, the seed's employee first."""

@@ -1,8 +1,10 @@
 """Journyx: accruals (time banks) in HOURS. SDK (`Client`, `AsyncClient`), wire models, the
 balance adapter and the emulator (`balance-gateway emulate journyx`)."""
 
-from adapters.journyx.adapter import CREDENTIAL_KEYS, JournyxAdapter, build_adapter
-from adapters.journyx.client import (
+from balance_gateway.adapters._core import public as _public
+from balance_gateway.adapters._core.public import *  # noqa: F403  (errors, RetryPolicy)
+from balance_gateway.adapters.journyx.adapter import CREDENTIAL_KEYS, JournyxAdapter, build_adapter
+from balance_gateway.adapters.journyx.client import (
     ACCRUALS_PATH,
     DEFAULT_BASE_URL,
     AccrualOptions,
@@ -10,7 +12,7 @@ from adapters.journyx.client import (
     AsyncClient,
     Client,
 )
-from adapters.journyx.models import (
+from balance_gateway.adapters.journyx.models import (
     ACCRUAL_DEFAULT_KEYS,
     ACCRUAL_EXPANSIONS,
     ACCRUAL_KEYS,
@@ -52,3 +54,4 @@ __all__ = [
     "UserProperties",
     "build_adapter",
 ]
+__all__ += _public.__all__

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     Capabilities,
     Confirmation,
@@ -36,10 +36,10 @@ from adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
-from adapters._core.errors import GatewayError
-from adapters.journyx.client import AsyncClient
-from adapters.journyx.models import Accrual
-from canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
+from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.adapters.journyx.client import AsyncClient
+from balance_gateway.adapters.journyx.models import Accrual
+from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
 
 VENDOR = "journyx"
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("username", "api_key"), ("username", "password"))

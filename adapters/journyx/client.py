@@ -20,14 +20,24 @@ from typing import Any, TypedDict, Unpack
 
 import httpx
 
-from adapters._core.auth import BasicAPIKeyAuth, LoginAuth, TokenGrant
-from adapters._core.client import DEFAULT_TIMEOUT, AsyncAPIClient, SyncAPIClient
-from adapters._core.errors import GatewayError, RequestValidationError
-from adapters._core.pagination import Page, aiterate_pages, iterate_pages, next_offset
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import Secret, as_secret
-from adapters._core.validation import check_choice, check_hex32, check_int, check_number
-from adapters.journyx.models import (
+from balance_gateway.adapters._core.auth import BasicAPIKeyAuth, LoginAuth, TokenGrant
+from balance_gateway.adapters._core.client import DEFAULT_TIMEOUT, AsyncAPIClient, SyncAPIClient
+from balance_gateway.adapters._core.errors import GatewayError, RequestValidationError
+from balance_gateway.adapters._core.pagination import (
+    Page,
+    aiterate_pages,
+    iterate_pages,
+    next_offset,
+)
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import Secret, as_secret
+from balance_gateway.adapters._core.validation import (
+    check_choice,
+    check_hex32,
+    check_int,
+    check_number,
+)
+from balance_gateway.adapters.journyx.models import (
     STATUS_CODES,
     STATUS_NAMES,
     Accrual,

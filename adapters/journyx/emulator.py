@@ -34,10 +34,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters._emulator.base import Emulator, EmulatorOptions
-from adapters._emulator.bodies import parse_json, read_json
-from adapters.journyx.client import ACCRUALS_PATH, LOGIN_PATH, MAX_TOP, SESSION_COOKIE
-from adapters.journyx.models import (
+from balance_gateway.adapters._emulator.base import Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator.bodies import parse_json, read_json
+from balance_gateway.adapters.journyx.client import (
+    ACCRUALS_PATH,
+    LOGIN_PATH,
+    MAX_TOP,
+    SESSION_COOKIE,
+)
+from balance_gateway.adapters.journyx.models import (
     ACCRUAL_DEFAULT_KEYS,
     ACCRUAL_KEYS,
     STATUS_CODES,
@@ -638,6 +643,9 @@ class JournyxEmulator(Emulator[JournyxState]):
             "auth: HTTP Basic (username, api_key)",
             "   or POST /login {username, password: api_key} -> wtsession cookie",
         ]
+
+    def client_credentials(self) -> dict[str, str]:
+        return {"username": SAMPLE_USERNAME, "api_key": self.token}
 
     def accruals_by_user(self, state: JournyxState) -> dict[str, list[str]]:
         """id_user -> the ids of that user's accruals, in stored order (for `filter_accruals`:

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     Capabilities,
     Confirmation,
@@ -35,10 +35,14 @@ from adapters._core.adapter import (
     WriteOutcome,
     provenance_note,
 )
-from adapters._core.errors import NotFoundError, RequestValidationError, ResponseParseError
-from adapters.kenjo.client import MAX_DESCRIPTION_LENGTH, AsyncClient
-from adapters.kenjo.models import TimeOffBalance
-from canonical import Balance, Quantity, Unit
+from balance_gateway.adapters._core.errors import (
+    NotFoundError,
+    RequestValidationError,
+    ResponseParseError,
+)
+from balance_gateway.adapters.kenjo.client import MAX_DESCRIPTION_LENGTH, AsyncClient
+from balance_gateway.adapters.kenjo.models import TimeOffBalance
+from balance_gateway.canonical import Balance, Quantity, Unit
 
 __all__ = ["CREDENTIAL_KEYS", "KenjoAdapter", "build_adapter"]
 

@@ -25,19 +25,24 @@ from typing import Any
 
 import httpx
 
-from adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
-from adapters._core.client import (
+from balance_gateway.adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
+from balance_gateway.adapters._core.client import (
     DEFAULT_TIMEOUT,
     USER_AGENT,
     AsyncAPIClient,
     BaseClient,
     SyncAPIClient,
 )
-from adapters._core.errors import RequestValidationError
-from adapters._core.pagination import Page, aiterate_pages, iterate_pages, numeric_cursor
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import Secret, as_secret, register_secret
-from adapters._core.validation import (
+from balance_gateway.adapters._core.errors import RequestValidationError
+from balance_gateway.adapters._core.pagination import (
+    Page,
+    aiterate_pages,
+    iterate_pages,
+    numeric_cursor,
+)
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
+from balance_gateway.adapters._core.validation import (
     check_date,
     check_date_range,
     check_int,
@@ -46,7 +51,7 @@ from adapters._core.validation import (
     check_number,
     check_object_id,
 )
-from adapters.kenjo.models import (
+from balance_gateway.adapters.kenjo.models import (
     Employee,
     EmployeeList,
     LoginResponse,

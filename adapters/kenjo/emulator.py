@@ -37,9 +37,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
-from adapters._emulator.bodies import parse_json
-from adapters._emulator.fields import UtcDatetime
+from balance_gateway.adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator.bodies import parse_json
+from balance_gateway.adapters._emulator.fields import UtcDatetime
 
 __all__ = [
     "Assignment",
@@ -397,6 +397,9 @@ class KenjoEmulator(Emulator[KenjoState]):
             f'{{"apiKey": "{self.token}"}} gives a session token, valid 48 h)',
             f"read-only api key (no time-off-balance permission): {self.token}{READONLY_SUFFIX}",
         ]
+
+    def client_credentials(self) -> dict[str, str]:
+        return {"api_key": self.token}  # the SDK client logs in with it
 
     # -- credentials --------------------------------------------------------------------------
 

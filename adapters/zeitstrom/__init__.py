@@ -1,19 +1,21 @@
 """Zeitstrom: absence balances kept as a ledger of absence transactions (days).
 
 The SDK (`Client`, `AsyncClient`), its wire models, the balance adapter (`ZeitstromAdapter`,
-`build_adapter`) and the emulator (`adapters.zeitstrom.emulator`, served by
+`build_adapter`) and the emulator (`.emulator`, with the `emulators` extra, served by
 `balance-gateway emulate zeitstrom`).
 """
 
-from adapters.zeitstrom.adapter import (
+from balance_gateway.adapters._core import public as _public
+from balance_gateway.adapters._core.public import *  # noqa: F403  (errors, RetryPolicy)
+from balance_gateway.adapters.zeitstrom.adapter import (
     CREDENTIAL_KEYS,
     LABEL_PREFIX,
     ZeitstromAdapter,
     build_adapter,
     label_for,
 )
-from adapters.zeitstrom.client import DEFAULT_BASE_URL, AsyncClient, Client
-from adapters.zeitstrom.models import (
+from balance_gateway.adapters.zeitstrom.client import DEFAULT_BASE_URL, AsyncClient, Client
+from balance_gateway.adapters.zeitstrom.models import (
     AbsenceTransaction,
     AbsenceTransactionPage,
     BalanceAggregate,
@@ -46,3 +48,4 @@ __all__ = [
     "build_adapter",
     "label_for",
 ]
+__all__ += _public.__all__

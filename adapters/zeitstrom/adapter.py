@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import partial
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     Capabilities,
     Confirmation,
@@ -42,11 +42,11 @@ from adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
-from adapters._core.concurrency import gather_limited
-from adapters._core.errors import NotFoundError
-from adapters.zeitstrom.client import AsyncClient
-from adapters.zeitstrom.models import AbsenceTransaction, BalanceAggregate, Source
-from canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
+from balance_gateway.adapters._core.concurrency import gather_limited
+from balance_gateway.adapters._core.errors import NotFoundError
+from balance_gateway.adapters.zeitstrom.client import AsyncClient
+from balance_gateway.adapters.zeitstrom.models import AbsenceTransaction, BalanceAggregate, Source
+from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("token",),)
 

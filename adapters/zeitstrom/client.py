@@ -26,13 +26,13 @@ from typing import Any
 
 import httpx
 
-from adapters._core.auth import StaticTokenAuth
-from adapters._core.client import DEFAULT_TIMEOUT, AsyncAPIClient, SyncAPIClient
-from adapters._core.errors import RequestValidationError
-from adapters._core.pagination import Page, aiterate_pages, iterate_pages
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import Secret
-from adapters._core.validation import (
+from balance_gateway.adapters._core.auth import StaticTokenAuth
+from balance_gateway.adapters._core.client import DEFAULT_TIMEOUT, AsyncAPIClient, SyncAPIClient
+from balance_gateway.adapters._core.errors import RequestValidationError
+from balance_gateway.adapters._core.pagination import Page, aiterate_pages, iterate_pages
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.adapters._core.validation import (
     check_choice,
     check_date,
     check_date_range,
@@ -41,7 +41,7 @@ from adapters._core.validation import (
     check_number,
     check_pattern,
 )
-from adapters.zeitstrom.models import (
+from balance_gateway.adapters.zeitstrom.models import (
     AbsenceTransaction,
     AbsenceTransactionPage,
     BalanceAggregateList,

@@ -35,10 +35,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from adapters._emulator.base import Emulator, EmulatorOptions
-from adapters._emulator.bodies import parse_json
-from adapters.zeitstrom.client import AGGREGATE_PATH, MAX_LIMIT, TRANSACTIONS_PATH
-from adapters.zeitstrom.models import DEBIT_SOURCES, Source
+from balance_gateway.adapters._emulator.base import Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator.bodies import parse_json
+from balance_gateway.adapters.zeitstrom.client import AGGREGATE_PATH, MAX_LIMIT, TRANSACTIONS_PATH
+from balance_gateway.adapters.zeitstrom.models import DEBIT_SOURCES, Source
 
 # ASSUMED: the amount column, as a DRF DecimalField / Django DecimalField would declare it. The
 # seed shows one decimal (30.0) and says only "days, >= 0"; six places carry any fraction of a

@@ -1,8 +1,8 @@
 """The contract harness: fixture format, matchers and the three replays (private)."""
 
-from contracts._harness.binding import ContractBinding
-from contracts._harness.fixture import Fixture, fixture_vendors, load_fixtures
-from contracts._harness.runner import (
+from balance_gateway.contracts._harness.binding import ContractBinding
+from balance_gateway.contracts._harness.fixture import Fixture, fixture_vendors, load_fixtures
+from balance_gateway.contracts._harness.runner import (
     CheckResult,
     FixtureTransport,
     check_emulator,

@@ -6,7 +6,7 @@ import sys
 
 from rich.console import Console
 
-from contracts._harness.verify import report, verify
+from balance_gateway.contracts._harness.verify import report, verify
 
 
 def main(argv: list[str]) -> int:

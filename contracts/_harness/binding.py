@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from adapters._emulator import Emulator
+if TYPE_CHECKING:  # the toolkit needs the `emulators` extra; a type needs nothing
+    from balance_gateway.adapters._emulator import Emulator
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from adapters._core.secrets import MASK, scrub
-from contracts._harness.fixture import Fixture, Provenance
+from balance_gateway.adapters._core.secrets import MASK, scrub
+from balance_gateway.contracts._harness.fixture import Fixture, Provenance
 
 _SECRET_FIELDS = frozenset({"token", "password", "apikey", "api_key", "secret", "authorization"})
 

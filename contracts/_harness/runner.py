@@ -21,11 +21,10 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel
 
-from adapters._core.errors import GatewayError
-from adapters._emulator import EmulatorOptions, build_emulator
-from contracts._harness.binding import ContractBinding
-from contracts._harness.fixture import Fixture, RecordedRequest
-from contracts._harness.matching import compare, shape_drift
+from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.contracts._harness.binding import ContractBinding
+from balance_gateway.contracts._harness.fixture import Fixture, RecordedRequest
+from balance_gateway.contracts._harness.matching import compare, shape_drift
 
 Target = Literal["sdk", "sdk-async", "emulator", "live"]
 
@@ -48,7 +47,7 @@ class CheckResult:
 
 
 def load_binding(vendor: str) -> ContractBinding:
-    module = importlib.import_module(f"contracts.{vendor}.binding")
+    module = importlib.import_module(f"balance_gateway.contracts.{vendor}.binding")
     binding: ContractBinding = module.BINDING
     return binding
 
@@ -251,6 +250,8 @@ def _response_problems(fixture: Fixture, response: httpx.Response) -> list[str]:
 
 async def check_emulator(binding: ContractBinding, fixture: Fixture) -> CheckResult:
     """Replay `fixture` against a fresh in-process emulator of its vendor."""
+    from balance_gateway.adapters._emulator import EmulatorOptions, build_emulator
+
     result = CheckResult(fixture, "emulator")
     emulator = build_emulator(fixture.vendor, EmulatorOptions())
     if fixture.given.state is not None:

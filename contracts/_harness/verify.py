@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from contracts._harness.binding import ContractBinding
-from contracts._harness.fixture import Fixture, load_fixtures
-from contracts._harness.runner import (
+from balance_gateway.contracts._harness.binding import ContractBinding
+from balance_gateway.contracts._harness.fixture import Fixture, load_fixtures
+from balance_gateway.contracts._harness.runner import (
     CheckResult,
     Target,
     check_emulator,
@@ -72,30 +75,118 @@ async def _live(
     ]
 
 
-def report(vendor: str, results: list[CheckResult], console: Console) -> bool:
-    """Print one row per check; True when nothing failed."""
+def failed(result: CheckResult, *, strict: bool = False) -> bool:
+    """A failed check: a problem, or (with `strict`) additive drift in a live response."""
+    return not result.ok or (strict and bool(result.additive))
+
+
+def outcome(result: CheckResult, *, strict: bool = False) -> str:
+    """`pass`, `fail` or `skipped`."""
+    if result.skipped:
+        return "skipped"
+    return "fail" if failed(result, strict=strict) else "pass"
+
+
+def report(
+    vendor: str, results: list[CheckResult], console: Console, *, strict: bool = False
+) -> bool:
+    """Print one row per check; True when nothing failed (with `strict`, drift fails too)."""
     table = Table(title=f"contracts: {vendor}")
     for column in ("fixture", "provenance", "target", "result"):
         table.add_column(column, no_wrap=True)
     table.add_column("details", overflow="fold", min_width=24)
     for r in results:
-        if r.skipped:
-            status, details = "[yellow]skipped[/]", r.skipped
-        elif r.ok:
-            status = "[green]pass[/]"
-            details = "; ".join(f"additive: {a}" for a in r.additive)
-        else:
-            status, details = "[red]FAIL[/]", "\n".join(r.problems)
-        table.add_row(r.name, r.fixture.provenance, r.target, status, details)
+        details = "\n".join([*r.problems, *(f"additive: {a}" for a in r.additive)])
+        status = {"skipped": "[yellow]skipped[/]", "pass": "[green]pass[/]", "fail": "[red]FAIL[/]"}
+        table.add_row(
+            r.name,
+            r.fixture.provenance,
+            r.target,
+            status[outcome(r, strict=strict)],
+            r.skipped or details,
+        )
     console.print(table)
-    failed = sum(1 for r in results if not r.ok)
-    passed = sum(1 for r in results if r.ok and not r.skipped)
-    skipped = sum(1 for r in results if r.skipped)
-    additive = sum(len(r.additive) for r in results)
-    console.print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    counts = summary(results, strict=strict)
+    console.print(
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
+    )
     if any(r.target == "live" for r in results):
         console.print(
-            f"drift: {additive} additive change(s), "
-            f"{sum(len(r.problems) for r in results)} breaking change(s)"
+            f"drift: {counts['additive']} additive change(s), "
+            f"{counts['breaking']} breaking change(s)"
+            + (" (--strict: additive fails)" if strict else "")
         )
-    return failed == 0
+    return counts["failed"] == 0
+
+
+def summary(results: list[CheckResult], *, strict: bool = False) -> dict[str, int]:
+    """Counts of passed, failed and skipped checks, and of additive and breaking drift."""
+    outcomes = [outcome(r, strict=strict) for r in results]
+    return {
+        "passed": outcomes.count("pass"),
+        "failed": outcomes.count("fail"),
+        "skipped": outcomes.count("skipped"),
+        "additive": sum(len(r.additive) for r in results),
+        "breaking": sum(len(r.problems) for r in results if r.target == "live"),
+    }
+
+
+def results_json(
+    vendor: str, results: list[CheckResult], *, strict: bool = False
+) -> dict[str, Any]:
+    """The run as JSON: one object per check (fixture, provenance, target, outcome, problems,
+    additive drift, skip reason) and the summary."""
+    return {
+        "vendor": vendor,
+        "strict": strict,
+        "summary": summary(results, strict=strict),
+        "checks": [
+            {
+                "fixture": r.name,
+                "provenance": r.fixture.provenance,
+                "description": r.fixture.description,
+                "target": r.target,
+                "outcome": outcome(r, strict=strict),
+                "problems": r.problems,
+                "additive": r.additive,
+                "skipped": r.skipped,
+            }
+            for r in results
+        ],
+    }
+
+
+def write_junit(
+    path: Path, vendor: str, results: list[CheckResult], *, strict: bool = False
+) -> None:
+    """Write the run as JUnit XML (one testcase per check, provenance as a property), the
+    format CI systems (GitHub Actions, GitLab, Jenkins) show as test results."""
+    counts = summary(results, strict=strict)
+    suite = ET.Element(
+        "testsuite",
+        name=f"contracts.{vendor}",
+        tests=str(len(results)),
+        failures=str(counts["failed"]),
+        skipped=str(counts["skipped"]),
+        errors="0",
+    )
+    for r in results:
+        case = ET.SubElement(
+            suite, "testcase", classname=f"contracts.{vendor}.{r.target}", name=r.name
+        )
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", name="provenance", value=r.fixture.provenance)
+        ET.SubElement(properties, "property", name="description", value=r.fixture.description)
+        state = outcome(r, strict=strict)
+        if state == "skipped":
+            ET.SubElement(case, "skipped", message=r.skipped or "")
+        elif state == "fail":
+            lines = [*r.problems, *(f"additive: {a}" for a in r.additive)]
+            failure = ET.SubElement(case, "failure", message=lines[0] if lines else "failed")
+            failure.text = "\n".join(lines)
+    root = ET.Element("testsuites")
+    root.append(suite)
+    tree = ET.ElementTree(root)
+    ET.indent(tree)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tree.write(path, encoding="utf-8", xml_declaration=True)

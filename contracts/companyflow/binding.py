@@ -4,14 +4,16 @@ the live API through `POST /auth/login` as the seed's example employee."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from adapters._emulator import Emulator
-from adapters.companyflow import AsyncClient, Client
-from adapters.companyflow.client import DEFAULT_BASE_URL
-from contracts._harness.binding import ContractBinding
+from balance_gateway.adapters.companyflow import AsyncClient, Client
+from balance_gateway.adapters.companyflow.client import DEFAULT_BASE_URL
+from balance_gateway.contracts._harness.binding import ContractBinding
+
+if TYPE_CHECKING:  # the toolkit needs the `emulators` extra; a type needs nothing
+    from balance_gateway.adapters._emulator import Emulator
 
 # The emulator's sample employee of the seed's example; its password is the emulator's token.
 SEED_EMPLOYEE_EMAIL = "jane.doe@example.com"

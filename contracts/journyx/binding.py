@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from adapters._core.retry import RetryPolicy
-from adapters._emulator import Emulator
-from adapters.journyx.client import AsyncClient, Client
-from adapters.journyx.emulator import SAMPLE_USERNAME
-from contracts._harness.binding import ContractBinding
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters.journyx.client import AsyncClient, Client
+from balance_gateway.contracts._harness.binding import ContractBinding
+
+if TYPE_CHECKING:  # the toolkit needs the `emulators` extra; a type needs nothing
+    from balance_gateway.adapters._emulator import Emulator
 
 # Fixtures never hold a real credential: the SDK check talks to a fixture transport.
 FIXTURE_BASE_URL = "http://journyx.test"
 FIXTURE_API_KEY = "placeholder-api-key"
+FIXTURE_USERNAME = "placeholder-user"
 
 
 def _basic(username: str, api_key: str) -> dict[str, str]:
@@ -27,7 +29,7 @@ def _basic(username: str, api_key: str) -> dict[str, str]:
 def make_client(transport: httpx.BaseTransport) -> Client:
     return Client(
         FIXTURE_BASE_URL,
-        username=SAMPLE_USERNAME,
+        username=FIXTURE_USERNAME,
         api_key=FIXTURE_API_KEY,
         transport=transport,
         retry=RetryPolicy.none(),
@@ -37,7 +39,7 @@ def make_client(transport: httpx.BaseTransport) -> Client:
 def make_async_client(transport: httpx.AsyncBaseTransport) -> AsyncClient:
     return AsyncClient(
         FIXTURE_BASE_URL,
-        username=SAMPLE_USERNAME,
+        username=FIXTURE_USERNAME,
         api_key=FIXTURE_API_KEY,
         transport=transport,
         retry=RetryPolicy.none(),
@@ -45,6 +47,8 @@ def make_async_client(transport: httpx.AsyncBaseTransport) -> AsyncClient:
 
 
 async def emulator_auth(emulator: Emulator[Any], client: httpx.AsyncClient) -> dict[str, str]:
+    from balance_gateway.adapters.journyx.emulator import SAMPLE_USERNAME
+
     # The emulator's token is the API key of its sample user.
     return _basic(SAMPLE_USERNAME, emulator.token)
 
@@ -58,7 +62,7 @@ BINDING = ContractBinding(
     make_client=make_client,
     make_async_client=make_async_client,
     emulator_auth=emulator_auth,
-    invalid_auth=_basic(SAMPLE_USERNAME, "wrong-api-key"),
+    invalid_auth=_basic(FIXTURE_USERNAME, "wrong-api-key"),
     live_env=("JOURNYX_USERNAME", "JOURNYX_API_KEY"),
     live_auth=live_auth,
 )

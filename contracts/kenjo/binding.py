@@ -4,14 +4,15 @@ and the live API through `POST /api/v1/auth/login` with an API key."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from adapters._emulator import Emulator
-from adapters.kenjo import DEFAULT_BASE_URL, AsyncClient, Client
-from adapters.kenjo.emulator import KenjoEmulator
-from contracts._harness.binding import ContractBinding
+from balance_gateway.adapters.kenjo import DEFAULT_BASE_URL, AsyncClient, Client
+from balance_gateway.contracts._harness.binding import ContractBinding
+
+if TYPE_CHECKING:  # the toolkit needs the `emulators` extra; a type needs nothing
+    from balance_gateway.adapters._emulator import Emulator
 
 # The API key the login fixtures send (a placeholder, never a real key).
 FIXTURE_API_KEY = "api-key-placeholder"
@@ -34,6 +35,8 @@ async def _live_auth(env: Mapping[str, str], client: httpx.AsyncClient) -> dict[
 
 
 def _prepare(emulator: Emulator[Any]) -> None:
+    from balance_gateway.adapters.kenjo.emulator import KenjoEmulator
+
     assert isinstance(emulator, KenjoEmulator)
     emulator.add_api_key(FIXTURE_API_KEY)
 

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from adapters._core.retry import RetryPolicy
-from adapters._emulator import Emulator
-from adapters.zeitstrom import DEFAULT_BASE_URL, AsyncClient, Client
-from contracts._harness.binding import ContractBinding
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters.zeitstrom import DEFAULT_BASE_URL, AsyncClient, Client
+from balance_gateway.contracts._harness.binding import ContractBinding
+
+if TYPE_CHECKING:  # the toolkit needs the `emulators` extra; a type needs nothing
+    from balance_gateway.adapters._emulator import Emulator
 
 # The token the SDK checks carry (a placeholder, never a real key).
 _SDK_TOKEN = "api-token-placeholder"

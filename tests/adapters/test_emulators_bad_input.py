@@ -34,10 +34,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.routing import Route
 
-from adapters._emulator import Emulator, EmulatorOptions, available_vendors, build_emulator
-from adapters._emulator.bodies import MAX_JSON_DEPTH
-from contracts._harness.fixture import Fixture, load_fixtures
-from contracts._harness.runner import load_binding
+from balance_gateway.adapters._emulator import (
+    Emulator,
+    EmulatorOptions,
+    available_vendors,
+    build_emulator,
+)
+from balance_gateway.adapters._emulator.bodies import MAX_JSON_DEPTH
+from balance_gateway.contracts._harness.fixture import Fixture, load_fixtures
+from balance_gateway.contracts._harness.runner import load_binding
 
 VENDORS = available_vendors()
 TOKEN = "T"

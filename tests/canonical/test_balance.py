@@ -8,7 +8,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from canonical import (
+from balance_gateway.canonical import (
     Balance,
     BalanceInconsistentError,
     CanonicalError,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from canonical import (
+from balance_gateway.canonical import (
     Balance,
     BalanceInconsistentError,
     EmployeeRef,

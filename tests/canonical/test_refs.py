@@ -2,7 +2,7 @@
 
 import pytest
 
-from canonical import CanonicalError, EmployeeRef, LeaveKind, LeaveTypeRef
+from balance_gateway.canonical import CanonicalError, EmployeeRef, LeaveKind, LeaveTypeRef
 
 
 def test_employee_ref_positional_and_printed_as_system_colon_id() -> None:

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from canonical import (
+from balance_gateway.canonical import (
     CanonicalError,
     InexactConversionError,
     MissingScheduleError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts._harness import (
+from balance_gateway.contracts._harness import (
     check_emulator,
     check_sdk,
     check_sdk_async,
@@ -13,7 +13,7 @@ from contracts._harness import (
     load_binding,
     load_fixtures,
 )
-from contracts._harness.fixture import Fixture
+from balance_gateway.contracts._harness.fixture import Fixture
 
 CASES = [fixture for vendor in fixture_vendors() for fixture in load_fixtures(vendor)]
 IDS = [f"{fixture.vendor}:{fixture.name}" for fixture in CASES]

@@ -6,11 +6,11 @@ import httpx
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from adapters._core.secrets import Secret
-from contracts._harness.fixture import Fixture
-from contracts._harness.matching import compare, shape_drift
-from contracts._harness.record import fixture_from_exchange
-from contracts._harness.runner import FixtureTransport, unknown_fields
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.contracts._harness.fixture import Fixture
+from balance_gateway.contracts._harness.matching import compare, shape_drift
+from balance_gateway.contracts._harness.record import fixture_from_exchange
+from balance_gateway.contracts._harness.runner import FixtureTransport, unknown_fields
 
 
 def _fixture(**overrides: object) -> Fixture:

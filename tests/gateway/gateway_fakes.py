@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     Capabilities,
     Confirmation,
     OperationKind,
@@ -30,9 +30,9 @@ from adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
-from adapters._core.errors import ServerError, WriteOutcomeUnknown
-from canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
-from gateway.config import Config, load_config
+from balance_gateway.adapters._core.errors import ServerError, WriteOutcomeUnknown
+from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
+from balance_gateway.gateway.config import Config, load_config
 
 TODAY = date(2025, 3, 31)
 

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from gateway.budget import BudgetedTransport, TokenBucket
+from balance_gateway.gateway.budget import BudgetedTransport, TokenBucket
 
 
 class Clock:

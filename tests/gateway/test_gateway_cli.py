@@ -10,9 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gateway import cli_sync
-from gateway.engine import Engine
-from gateway.journal import SqliteJournal
+from balance_gateway.gateway import cli_sync
+from balance_gateway.gateway.engine import Engine
+from balance_gateway.gateway.journal import SqliteJournal
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from canonical import Figure, LeaveKind, Quantity, RoundingMode, Unit
-from gateway.config import load_config, parse_quantity
-from gateway.errors import ConfigError, SetupError
-from gateway.systems import build_systems
+from balance_gateway.canonical import Figure, LeaveKind, Quantity, RoundingMode, Unit
+from balance_gateway.gateway.config import load_config, parse_quantity
+from balance_gateway.gateway.errors import ConfigError, SetupError
+from balance_gateway.gateway.systems import build_systems
 from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, ENV, write_config
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters._core.adapter import OperationKind, TargetUnit, WriteKind
-from canonical import Unit
-from gateway.config import Config
-from gateway.engine import Engine
-from gateway.journal import OpStatus, RunStatus, SqliteJournal
-from gateway.report import report_json
+from balance_gateway.adapters._core.adapter import OperationKind, TargetUnit, WriteKind
+from balance_gateway.canonical import Unit
+from balance_gateway.gateway.config import Config
+from balance_gateway.gateway.engine import Engine
+from balance_gateway.gateway.journal import OpStatus, RunStatus, SqliteJournal
+from balance_gateway.gateway.report import report_json
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
@@ -170,8 +170,10 @@ async def test_intent_not_applied_is_planned_again(config: Config) -> None:
     plans = await eng.plan(["hr-to-time"])
     row = next(r for r in plans[0].rows if r.target_employee == "U2")
     assert row.intent is not None
-    from gateway.engine import _record_for  # the same record the engine writes first
-    from gateway.journal import RunRecord, now_utc
+    from balance_gateway.gateway.engine import (
+        _record_for,  # the same record the engine writes first
+    )
+    from balance_gateway.gateway.journal import RunRecord, now_utc
 
     journal.start_run(RunRecord(eng.run_id, now_utc(), "x", ("hr-to-time",)))
     journal.record(_record_for(row, eng.run_id, row.intent.operation_id, OpStatus.INTENT))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from canonical import Figure, Quantity, RoundingMode, Unit
-from gateway.config import load_config
-from gateway.systems import build_systems, close_systems
+from balance_gateway.canonical import Figure, Quantity, RoundingMode, Unit
+from balance_gateway.gateway.config import load_config
+from balance_gateway.gateway.systems import build_systems, close_systems
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ENV = {

@@ -9,10 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from adapters._core.adapter import OperationKind
-from adapters._core.secrets import Secret
-from canonical import LeaveKind, Quantity, Unit
-from gateway.journal import OperationRecord, OpStatus, RunRecord, RunStatus, SqliteJournal
+from balance_gateway.adapters._core.adapter import OperationKind
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.canonical import LeaveKind, Quantity, Unit
+from balance_gateway.gateway.journal import (
+    OperationRecord,
+    OpStatus,
+    RunRecord,
+    RunStatus,
+    SqliteJournal,
+)
 
 
 def op(operation_id: str, *, run_id: str = "run-1", employee: str = "U1") -> OperationRecord:

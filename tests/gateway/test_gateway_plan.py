@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters._core.adapter import OperationKind, TargetUnit, WriteKind
-from canonical import (
+from balance_gateway.adapters._core.adapter import OperationKind, TargetUnit, WriteKind
+from balance_gateway.canonical import (
     Balance,
     EmployeeRef,
     Figure,
@@ -25,10 +25,10 @@ from canonical import (
     Unit,
     WorkSchedule,
 )
-from gateway.config import RoundingConfig
-from gateway.engine import Engine
-from gateway.journal import LastWritten, SqliteJournal
-from gateway.plan import (
+from balance_gateway.gateway.config import RoundingConfig
+from balance_gateway.gateway.engine import Engine
+from balance_gateway.gateway.journal import LastWritten, SqliteJournal
+from balance_gateway.gateway.plan import (
     NotPlannable,
     current_from_last_written,
     desired_value,

@@ -16,14 +16,14 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from adapters._core.adapter import OperationKind, WriteIntent, WriteOutcome
-from adapters._core.errors import ResponseParseError
-from gateway import cli_sync
-from gateway.config import Config
-from gateway.engine import Engine
-from gateway.journal import OpStatus, RunStatus, SqliteJournal
-from gateway.plan import SyncPlan
-from gateway.report import print_report, report_json
+from balance_gateway.adapters._core.adapter import OperationKind, WriteIntent, WriteOutcome
+from balance_gateway.adapters._core.errors import ResponseParseError
+from balance_gateway.gateway import cli_sync
+from balance_gateway.gateway.config import Config
+from balance_gateway.gateway.engine import Engine
+from balance_gateway.gateway.journal import OpStatus, RunStatus, SqliteJournal
+from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.report import print_report, report_json
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,

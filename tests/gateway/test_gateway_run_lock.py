@@ -13,18 +13,18 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-import gateway.runner
-import gateway.systems
-from adapters._core.adapter import AdapterConfig
-from gateway import cli_sync
-from gateway.config import Config
-from gateway.engine import RunReport
-from gateway.errors import SetupError
-from gateway.journal import RunStatus, SqliteJournal
-from gateway.lock import RunLock, RunLocked, lock_path
-from gateway.plan import SyncPlan
-from gateway.runner import run_plan, run_sync
-from gateway.systems import open_systems
+import balance_gateway.gateway.runner
+import balance_gateway.gateway.systems
+from balance_gateway.adapters._core.adapter import AdapterConfig
+from balance_gateway.gateway import cli_sync
+from balance_gateway.gateway.config import Config
+from balance_gateway.gateway.engine import RunReport
+from balance_gateway.gateway.errors import SetupError
+from balance_gateway.gateway.journal import RunStatus, SqliteJournal
+from balance_gateway.gateway.lock import RunLock, RunLocked, lock_path
+from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.systems import open_systems
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
@@ -59,7 +59,7 @@ class Built:
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> Built:
     built = Built()
-    monkeypatch.setattr(gateway.systems, "build_adapter", built)
+    monkeypatch.setattr(balance_gateway.gateway.systems, "build_adapter", built)
     return built
 
 
@@ -219,7 +219,7 @@ async def test_runner_closes_adapters_when_the_journal_cannot_open(
     def broken(path: Any) -> SqliteJournal:
         raise sqlite3.OperationalError("unable to open database file")
 
-    monkeypatch.setattr(gateway.runner, "SqliteJournal", broken)
+    monkeypatch.setattr(balance_gateway.gateway.runner, "SqliteJournal", broken)
     with pytest.raises(sqlite3.OperationalError):
         await _run(command, config)
     assert all(fakes.systems[name].closed for name in fakes.built)
@@ -237,7 +237,7 @@ async def test_journal_is_closed_after_a_run(config: Config, fakes: Built) -> No
         return journal
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(gateway.runner, "SqliteJournal", tracking)
+        patch.setattr(balance_gateway.gateway.runner, "SqliteJournal", tracking)
         report = await run_sync(config)
     assert report.exit_code == 0
     assert len(opened) == 1

@@ -12,9 +12,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from adapters._core.adapter import OperationKind
-from gateway import cli_sync
-from gateway.config import (
+from balance_gateway.adapters._core.adapter import OperationKind
+from balance_gateway.gateway import cli_sync
+from balance_gateway.gateway.config import (
     Config,
     ConfigFile,
     SyncConfig,
@@ -22,10 +22,10 @@ from gateway.config import (
     sync_dependencies,
     sync_waves,
 )
-from gateway.engine import Engine
-from gateway.errors import ConfigError
-from gateway.journal import RunStatus, SqliteJournal
-from gateway.plan import SyncPlan
+from balance_gateway.gateway.engine import Engine
+from balance_gateway.gateway.errors import ConfigError
+from balance_gateway.gateway.journal import RunStatus, SqliteJournal
+from balance_gateway.gateway.plan import SyncPlan
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,

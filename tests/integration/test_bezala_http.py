@@ -9,9 +9,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from adapters._core.errors import RequestValidationError
-from adapters._emulator import EmulatorOptions, ServerThread
-from adapters.bezala import Client, build_emulator
+from balance_gateway.adapters._core.errors import RequestValidationError
+from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread
+from balance_gateway.adapters.bezala import Client
+from balance_gateway.adapters.bezala.emulator import build_emulator
 
 TOKEN = "integration-token"
 LIST = "/api/users/819/time_balances"

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._core.errors import AuthenticationError, RequestValidationError
-from adapters._emulator import EmulatorOptions, ServerThread, build_emulator
-from adapters.companyflow import AsyncClient, Client
+from balance_gateway.adapters._core.errors import AuthenticationError, RequestValidationError
+from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread, build_emulator
+from balance_gateway.adapters.companyflow import AsyncClient, Client
 
 ANNUAL_LEAVE = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 SEED_FIXTURE = (

@@ -26,11 +26,11 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.demo import CF_ANNUAL, ENV, SETTINGS_TOML, DemoEnvironment
-from gateway.runner import run_sync
+from balance_gateway.gateway.demo import CF_ANNUAL, ENV, SETTINGS_TOML, DemoEnvironment
+from balance_gateway.gateway.runner import run_sync
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = (sys.executable, "-c", "from gateway.cli import main; main()")
+CLI = (sys.executable, "-c", "from balance_gateway.gateway.cli import main; main()")
 PEOPLE = 10
 SYNC = f"""\
 [[syncs]]

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from gateway.demo import CF_ANNUAL, ENV, SETTINGS_TOML, DemoEnvironment
+from balance_gateway.gateway.demo import CF_ANNUAL, ENV, SETTINGS_TOML, DemoEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 40
@@ -45,7 +45,7 @@ def _sync(config: Path) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-c",
-            "from gateway.cli import main; main()",
+            "from balance_gateway.gateway.cli import main; main()",
             "sync",
             "--config",
             str(config),

@@ -16,10 +16,10 @@ import structlog
 from typer import Typer
 from typer.testing import CliRunner
 
-from adapters._core.adapter import OperationKind
-from gateway import cli_sync
-from gateway.config import Config, load_config
-from gateway.demo import (
+from balance_gateway.adapters._core.adapter import OperationKind
+from balance_gateway.gateway import cli_sync
+from balance_gateway.gateway.config import Config, load_config
+from balance_gateway.gateway.demo import (
     CF_ANNUAL,
     CF_SICK,
     DEMO_SYNCS_TOML,
@@ -32,9 +32,9 @@ from gateway.demo import (
     DemoEnvironment,
     DemoPerson,
 )
-from gateway.engine import RunReport
-from gateway.journal import OpStatus
-from gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.engine import RunReport
+from balance_gateway.gateway.journal import OpStatus
+from balance_gateway.gateway.runner import run_plan, run_sync
 
 PEOPLE = 16  # 4 of them in Journyx, every one with a 7.5 h or an 8 h day
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from adapters._core.errors import ValidationError
-from adapters._emulator import EmulatorOptions, ServerThread
-from adapters.journyx import ACCRUAL_KEYS, AsyncClient, Client
-from adapters.journyx.emulator import build_emulator
-from contracts._harness.matching import compare
+from balance_gateway.adapters._core.errors import ValidationError
+from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread
+from balance_gateway.adapters.journyx import ACCRUAL_KEYS, AsyncClient, Client
+from balance_gateway.adapters.journyx.emulator import build_emulator
+from balance_gateway.contracts._harness.matching import compare
 
 TOKEN = "T-journyx-integration"
 SEED_ID = "64BBA147B9AC41D9978062300826C89F"

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from adapters._core.errors import NotFoundError, RequestValidationError
-from adapters._emulator import EmulatorOptions, ServerThread, build_emulator
-from adapters.kenjo import Client
-from adapters.kenjo.emulator import (
+from balance_gateway.adapters._core.errors import NotFoundError, RequestValidationError
+from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread, build_emulator
+from balance_gateway.adapters.kenjo import Client
+from balance_gateway.adapters.kenjo.emulator import (
     EMPLOYEE_PLANNED_ID,
     EMPLOYEE_TAKEN_ID,
     EMPLOYEE_UNASSIGNED_ID,

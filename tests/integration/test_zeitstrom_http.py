@@ -10,19 +10,24 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from adapters._core.adapter import AdapterConfig, Confirmation, OperationKind, WriteBlocked
-from adapters._core.adapter import WriteIntent as Intent
-from adapters._core.errors import (
+from balance_gateway.adapters._core.adapter import (
+    AdapterConfig,
+    Confirmation,
+    OperationKind,
+    WriteBlocked,
+)
+from balance_gateway.adapters._core.adapter import WriteIntent as Intent
+from balance_gateway.adapters._core.errors import (
     PermissionDeniedError,
     RequestValidationError,
     WriteOutcomeUnknown,
 )
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import Secret
-from adapters._emulator import EmulatorOptions, FaultConfig, ServerThread
-from adapters.zeitstrom import AsyncClient, Client, ZeitstromAdapter, build_adapter
-from adapters.zeitstrom.emulator import ZeitstromEmulator
-from canonical import EmployeeRef, LeaveTypeRef, Quantity, Unit
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.adapters._emulator import EmulatorOptions, FaultConfig, ServerThread
+from balance_gateway.adapters.zeitstrom import AsyncClient, Client, ZeitstromAdapter, build_adapter
+from balance_gateway.adapters.zeitstrom.emulator import ZeitstromEmulator
+from balance_gateway.canonical import EmployeeRef, LeaveTypeRef, Quantity, Unit
 
 TOKEN = "T"
 ANNA = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gateway.cli import app
-from gateway.config import load_config
+from balance_gateway.gateway.cli import app
+from balance_gateway.gateway.config import load_config
 
 CONFIG = """\
 [systems.hr]
@@ -340,7 +340,7 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path, name: str) ->
     entry = (
         [str(script)]
         if script.exists()
-        else [sys.executable, "-c", "from gateway.cli import main; main()"]
+        else [sys.executable, "-c", "from balance_gateway.gateway.cli import main; main()"]
     )
     done = subprocess.run(
         [*entry, "plan", "--config", str(config)],

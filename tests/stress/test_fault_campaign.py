@@ -65,9 +65,9 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._core.adapter import OperationKind
-from gateway.config import Config, load_config
-from gateway.demo import (
+from balance_gateway.adapters._core.adapter import OperationKind
+from balance_gateway.gateway.config import Config, load_config
+from balance_gateway.gateway.demo import (
     CF_ANNUAL,
     CF_SICK,
     ENV,
@@ -78,10 +78,10 @@ from gateway.demo import (
     DemoEnvironment,
     generate_dataset,
 )
-from gateway.engine import RunReport
-from gateway.journal import SqliteJournal
-from gateway.plan import WRITE_OPERATIONS, PlanRow
-from gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.engine import RunReport
+from balance_gateway.gateway.journal import SqliteJournal
+from balance_gateway.gateway.plan import WRITE_OPERATIONS, PlanRow
+from balance_gateway.gateway.runner import run_plan, run_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 BEZALA_OURS = 42  # the Bezala user the demo token acts as: the creator of our imports
@@ -433,7 +433,7 @@ def _cli() -> list[str]:
     script = Path(sys.executable).parent / "balance-gateway"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from gateway.cli import main; main()"]
+    return [sys.executable, "-c", "from balance_gateway.gateway.cli import main; main()"]
 
 
 def _journal_operations(path: Path) -> int:

@@ -38,14 +38,14 @@ import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 from structlog.testing import capture_logs
 
-from adapters._core.errors import GatewayError
-from adapters._emulator import EmulatorOptions, ServerThread, build_emulator
-from adapters._emulator.base import Emulator
-from adapters.journyx.emulator import SAMPLE_USERNAME
-from adapters.kenjo.client import AsyncClient as KenjoClient
-from adapters.zeitstrom.client import AsyncClient as ZeitstromClient
-from gateway.config import load_config
-from gateway.demo import (
+from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread, build_emulator
+from balance_gateway.adapters._emulator.base import Emulator
+from balance_gateway.adapters.journyx.emulator import SAMPLE_USERNAME
+from balance_gateway.adapters.kenjo.client import AsyncClient as KenjoClient
+from balance_gateway.adapters.zeitstrom.client import AsyncClient as ZeitstromClient
+from balance_gateway.gateway.config import load_config
+from balance_gateway.gateway.demo import (
     BEZALA_GATEWAY_USER,
     COMPANYFLOW_READER,
     DEMO_SYNCS_TOML,
@@ -56,7 +56,7 @@ from gateway.demo import (
     generate_dataset,
     mapping_csv,
 )
-from gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.runner import run_plan, run_sync
 
 MARK = "4f9c2a7e1b"
 BEZALA_EMAIL = "gateway@secrets.example"
@@ -315,7 +315,7 @@ def _entry_point() -> list[str]:
     script = Path(sys.executable).with_name("balance-gateway")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from gateway.cli import main; main()"]
+    return [sys.executable, "-c", "from balance_gateway.gateway.cli import main; main()"]
 
 
 def cli(folder: Path, *args: str, env: dict[str, str] | None = None) -> Ran:

@@ -31,16 +31,16 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from adapters._emulator import EmulatorOptions, available_vendors, build_emulator
-from adapters._emulator.base import DEFAULT_TENANT, Emulator
-from adapters.companyflow.emulator import (
+from balance_gateway.adapters._emulator import EmulatorOptions, available_vendors, build_emulator
+from balance_gateway.adapters._emulator.base import DEFAULT_TENANT, Emulator
+from balance_gateway.adapters.companyflow.emulator import (
     ANNUAL_LEAVE_ID,
     COMPANY_ID,
     SEED_EMPLOYEE_ID,
 )
-from adapters.journyx.client import ACCRUALS_PATH, SESSION_COOKIE
-from adapters.zeitstrom.client import AGGREGATE_PATH, TRANSACTIONS_PATH
-from adapters.zeitstrom.emulator import ANNA
+from balance_gateway.adapters.journyx.client import ACCRUALS_PATH, SESSION_COOKIE
+from balance_gateway.adapters.zeitstrom.client import AGGREGATE_PATH, TRANSACTIONS_PATH
+from balance_gateway.adapters.zeitstrom.emulator import ANNA
 
 A_TOKEN = "tenant-a-token"
 B_TOKEN = "tenant-b-token"

@@ -14,22 +14,22 @@ import pytest
 import respx
 from structlog.testing import capture_logs
 
-from adapters._core.auth import (
+from balance_gateway.adapters._core.auth import (
     BasicAPIKeyAuth,
     LoginAuth,
     LoginError,
     StaticTokenAuth,
     TokenGrant,
 )
-from adapters._core.client import AsyncAPIClient, SyncAPIClient
-from adapters._core.errors import (
+from balance_gateway.adapters._core.client import AsyncAPIClient, SyncAPIClient
+from balance_gateway.adapters._core.errors import (
     AuthenticationError,
     GatewayError,
     ServerError,
     TransportError,
     WriteOutcomeUnknown,
 )
-from adapters._core.secrets import Secret
+from balance_gateway.adapters._core.secrets import Secret
 
 BASE = "https://hr.example.test/api"
 LOGIN_URL = "https://hr.example.test/auth/login"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
-from pathlib import Path
+from importlib import metadata
 from typing import Any
 
 import httpx
@@ -13,12 +12,21 @@ import pytest
 import respx
 from structlog.testing import capture_logs
 
-from adapters._core.client import USER_AGENT, AsyncAPIClient, BaseClient, SyncAPIClient
-from adapters._core.errors import ResponseParseError, ServerError, WriteOutcomeUnknown
-from adapters._core.retry import RetryPolicy
+import balance_gateway
+from balance_gateway.adapters._core.client import (
+    USER_AGENT,
+    AsyncAPIClient,
+    BaseClient,
+    SyncAPIClient,
+)
+from balance_gateway.adapters._core.errors import (
+    ResponseParseError,
+    ServerError,
+    WriteOutcomeUnknown,
+)
+from balance_gateway.adapters._core.retry import RetryPolicy
 
 BASE = "https://api.example.test/v1"
-PYPROJECT = Path(__file__).resolve().parents[3] / "pyproject.toml"
 
 
 def no_sleep(seconds: float) -> None:
@@ -127,7 +135,8 @@ def test_the_timeout_travels_with_each_request() -> None:
 
 
 def test_user_agent_names_the_project_and_its_version() -> None:
-    version = tomllib.loads(PYPROJECT.read_text())["project"]["version"]
+    version = metadata.version("balance-gateway")  # what pip installed, from `__version__`
+    assert version == balance_gateway.__version__
     assert USER_AGENT.startswith(f"balance-gateway/{version} ")
     assert f"python-httpx/{httpx.__version__}" in USER_AGENT
 

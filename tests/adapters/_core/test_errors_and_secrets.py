@@ -15,9 +15,14 @@ import respx
 import structlog
 from structlog.testing import capture_logs
 
-from adapters._core.auth import BasicAPIKeyAuth, LoginAuth, StaticTokenAuth, TokenGrant
-from adapters._core.client import AsyncAPIClient, SyncAPIClient
-from adapters._core.errors import (
+from balance_gateway.adapters._core.auth import (
+    BasicAPIKeyAuth,
+    LoginAuth,
+    StaticTokenAuth,
+    TokenGrant,
+)
+from balance_gateway.adapters._core.client import AsyncAPIClient, SyncAPIClient
+from balance_gateway.adapters._core.errors import (
     APIStatusError,
     AuthenticationError,
     ConflictError,
@@ -35,9 +40,9 @@ from adapters._core.errors import (
     WriteOutcomeUnknown,
     status_error,
 )
-from adapters._core.logging import logger, redact_secrets
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import MASK, Secret, register_secret, scrub
+from balance_gateway.adapters._core.logging import logger, redact_secrets
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import MASK, Secret, register_secret, scrub
 
 BASE = "https://api.example.test/v1"
 # Distinctive values: the scrubber remembers every secret for the rest of the session.

@@ -15,10 +15,10 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters._core import pagination
-from adapters._core.client import AsyncAPIClient, SyncAPIClient
-from adapters._core.errors import PaginationError
-from adapters._core.pagination import (
+from balance_gateway.adapters._core import pagination
+from balance_gateway.adapters._core.client import AsyncAPIClient, SyncAPIClient
+from balance_gateway.adapters._core.errors import PaginationError
+from balance_gateway.adapters._core.pagination import (
     Page,
     aiterate_pages,
     iterate_pages,

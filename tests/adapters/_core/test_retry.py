@@ -18,15 +18,15 @@ import respx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters._core.client import AsyncAPIClient, SyncAPIClient
-from adapters._core.errors import (
+from balance_gateway.adapters._core.client import AsyncAPIClient, SyncAPIClient
+from balance_gateway.adapters._core.errors import (
     APIStatusError,
     RateLimitError,
     ServerError,
     TransportError,
     WriteOutcomeUnknown,
 )
-from adapters._core.retry import (
+from balance_gateway.adapters._core.retry import (
     RetryPolicy,
     backoff_seconds,
     is_idempotent,

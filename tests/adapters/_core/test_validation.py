@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters._core.errors import RequestValidationError
-from adapters._core.validation import (
+from balance_gateway.adapters._core.errors import RequestValidationError
+from balance_gateway.adapters._core.validation import (
     check_choice,
     check_date,
     check_date_range,

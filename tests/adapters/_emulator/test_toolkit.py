@@ -11,14 +11,14 @@ from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from adapters._emulator import (
+from balance_gateway.adapters._emulator import (
     Emulator,
     EmulatorOptions,
     FaultConfig,
     FaultInjector,
     ServerThread,
 )
-from adapters._emulator.faults import TokenBucket
+from balance_gateway.adapters._emulator.faults import TokenBucket
 
 
 class CounterState(BaseModel):

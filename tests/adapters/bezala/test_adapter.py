@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     BalanceAdapter,
     Confirmation,
@@ -18,12 +18,13 @@ from adapters._core.adapter import (
     WriteIntent,
     WriteKind,
 )
-from adapters._core.errors import WriteOutcomeUnknown
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import Secret
-from adapters._emulator import EmulatorOptions
-from adapters.bezala import BezalaAdapter, BezalaEmulator, build_adapter
-from canonical import EmployeeRef, LeaveTypeRef, Quantity, RoundingMode, Unit
+from balance_gateway.adapters._core.errors import WriteOutcomeUnknown
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.adapters._emulator import EmulatorOptions
+from balance_gateway.adapters.bezala import BezalaAdapter, build_adapter
+from balance_gateway.adapters.bezala.emulator import BezalaEmulator
+from balance_gateway.canonical import EmployeeRef, LeaveTypeRef, Quantity, RoundingMode, Unit
 
 TOKEN = "adapter-test-token"
 SYSTEM = "bezala-test"

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from adapters._core.auth import LoginError
-from adapters._core.errors import (
+from balance_gateway.adapters._core.auth import LoginError
+from balance_gateway.adapters._core.errors import (
     AuthenticationError,
     GatewayError,
     NotFoundError,
@@ -24,8 +24,8 @@ from adapters._core.errors import (
     UnprocessableError,
     WriteOutcomeUnknown,
 )
-from adapters._core.retry import RetryPolicy
-from adapters.bezala import AsyncClient, Client, TimeBalance, TimeBalancePage
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters.bezala import AsyncClient, Client, TimeBalance, TimeBalancePage
 
 BASE = "https://bezala.test"
 TOKEN = "static-token-0123456789"

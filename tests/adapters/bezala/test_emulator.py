@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters._emulator import EmulatorOptions, build_emulator
-from adapters.bezala import BezalaEmulator
+from balance_gateway.adapters._emulator import EmulatorOptions, build_emulator
+from balance_gateway.adapters.bezala.emulator import BezalaEmulator
 
 TOKEN = "emulator-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from adapters.bezala import AuthToken, BalanceType, TimeBalance, TimeBalancePage, TimeBalanceParams
+from balance_gateway.adapters.bezala import (
+    AuthToken,
+    BalanceType,
+    TimeBalance,
+    TimeBalancePage,
+    TimeBalanceParams,
+)
 
 SEED_LIST: dict[str, Any] = {
     "collection": [

@@ -11,13 +11,18 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._core.adapter import AdapterConfig, BalanceAdapter, WriteIntent, WriteKind
-from adapters._core.errors import AuthenticationError
-from adapters._core.registry import build_adapter as registry_build_adapter
-from adapters._core.secrets import Secret
-from adapters._emulator import EmulatorOptions
-from adapters.companyflow import CREDENTIAL_KEYS, CompanyFlowAdapter, build_adapter
-from adapters.companyflow.emulator import (
+from balance_gateway.adapters._core.adapter import (
+    AdapterConfig,
+    BalanceAdapter,
+    WriteIntent,
+    WriteKind,
+)
+from balance_gateway.adapters._core.errors import AuthenticationError
+from balance_gateway.adapters._core.registry import build_adapter as registry_build_adapter
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.adapters._emulator import EmulatorOptions
+from balance_gateway.adapters.companyflow import CREDENTIAL_KEYS, CompanyFlowAdapter, build_adapter
+from balance_gateway.adapters.companyflow.emulator import (
     ADMIN_ID,
     ANNUAL_LEAVE_ID,
     MANAGER_ID,
@@ -26,7 +31,7 @@ from adapters.companyflow.emulator import (
     SICK_LEAVE_ID,
     CompanyFlowEmulator,
 )
-from canonical import (
+from balance_gateway.canonical import (
     BalanceInconsistentError,
     EmployeeRef,
     LeaveTypeRef,

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from adapters._core.auth import LoginError
-from adapters._core.errors import (
+from balance_gateway.adapters._core.auth import LoginError
+from balance_gateway.adapters._core.errors import (
     AuthenticationError,
     GatewayError,
     NotFoundError,
@@ -23,10 +23,10 @@ from adapters._core.errors import (
     ServerError,
     ValidationError,
 )
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import scrub
-from adapters.companyflow import AsyncClient, Client, LeaveBalance, LeaveTypePage
-from adapters.companyflow.client import CompanyFlowLoginAuth
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import scrub
+from balance_gateway.adapters.companyflow import AsyncClient, Client, LeaveBalance, LeaveTypePage
+from balance_gateway.adapters.companyflow.client import CompanyFlowLoginAuth
 
 BASE = "https://api.companyflow.com"
 AL = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"

@@ -13,8 +13,13 @@ import httpx
 import jwt
 import pytest
 
-from adapters._emulator import DEFAULT_TENANT, EmulatorOptions, available_vendors, build_emulator
-from adapters.companyflow.emulator import (
+from balance_gateway.adapters._emulator import (
+    DEFAULT_TENANT,
+    EmulatorOptions,
+    available_vendors,
+    build_emulator,
+)
+from balance_gateway.adapters.companyflow.emulator import (
     ADMIN_ID,
     ANNUAL_LEAVE_ID,
     COMPANY_ID,

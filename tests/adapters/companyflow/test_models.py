@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from adapters.companyflow import (
+from balance_gateway.adapters.companyflow import (
     AvailableResponse,
     BalanceResponse,
     LeaveTypePage,

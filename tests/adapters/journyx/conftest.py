@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._emulator import EmulatorOptions
-from adapters.journyx.emulator import JournyxEmulator
+from balance_gateway.adapters._emulator import EmulatorOptions
+from balance_gateway.adapters.journyx.emulator import JournyxEmulator
 
 FIXTURES = Path(__file__).resolve().parents[3] / "contracts" / "journyx"
 TOKEN = "journyx-test-api-key"

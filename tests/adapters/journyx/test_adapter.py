@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     BalanceAdapter,
     Confirmation,
@@ -20,12 +20,19 @@ from adapters._core.adapter import (
     WriteIntent,
     WriteKind,
 )
-from adapters._core.errors import GatewayError
-from adapters._core.registry import build_adapter as registry_build_adapter
-from adapters._core.secrets import Secret
-from adapters.journyx import CREDENTIAL_KEYS, JournyxAdapter, build_adapter
-from adapters.journyx.emulator import JournyxEmulator
-from canonical import EmployeeRef, LeaveTypeRef, Quantity, Unit, WorkSchedule, convert
+from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.adapters._core.registry import build_adapter as registry_build_adapter
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.adapters.journyx import CREDENTIAL_KEYS, JournyxAdapter, build_adapter
+from balance_gateway.adapters.journyx.emulator import JournyxEmulator
+from balance_gateway.canonical import (
+    EmployeeRef,
+    LeaveTypeRef,
+    Quantity,
+    Unit,
+    WorkSchedule,
+    convert,
+)
 
 TOKEN = "journyx-test-api-key"
 SYSTEM = "journyx-prod"

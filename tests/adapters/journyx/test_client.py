@@ -12,8 +12,8 @@ import httpx
 import pytest
 import structlog
 
-from adapters._core.auth import LoginError
-from adapters._core.errors import (
+from balance_gateway.adapters._core.auth import LoginError
+from balance_gateway.adapters._core.errors import (
     AuthenticationError,
     NotFoundError,
     PaginationError,
@@ -21,8 +21,8 @@ from adapters._core.errors import (
     ValidationError,
     WriteOutcomeUnknown,
 )
-from adapters._core.retry import RetryPolicy
-from adapters.journyx import ACCRUAL_KEYS, Accrual, AccrualPage, AsyncClient, Client
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters.journyx import ACCRUAL_KEYS, Accrual, AccrualPage, AsyncClient, Client
 
 BASE = "https://acme.apps.journyx.com"
 API_KEY = "journyx-client-test-key"

@@ -7,10 +7,14 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._emulator import EmulatorOptions
-from adapters.journyx.emulator import JournyxEmulator, build_emulator
-from adapters.journyx.models import ACCRUAL_DEFAULT_KEYS, ACCRUAL_EXPANSIONS, ACCRUAL_KEYS
-from contracts._harness.matching import compare
+from balance_gateway.adapters._emulator import EmulatorOptions
+from balance_gateway.adapters.journyx.emulator import JournyxEmulator, build_emulator
+from balance_gateway.adapters.journyx.models import (
+    ACCRUAL_DEFAULT_KEYS,
+    ACCRUAL_EXPANSIONS,
+    ACCRUAL_KEYS,
+)
+from balance_gateway.contracts._harness.matching import compare
 
 TOKEN = "journyx-test-api-key"
 SEED_ID = "64BBA147B9AC41D9978062300826C89F"

@@ -8,7 +8,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from adapters.journyx import (
+from balance_gateway.adapters.journyx import (
     ACCRUAL_DEFAULT_KEYS,
     ACCRUAL_EXPANSIONS,
     ACCRUAL_KEYS,

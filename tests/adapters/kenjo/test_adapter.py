@@ -9,7 +9,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     BalanceAdapter,
     Confirmation,
@@ -18,18 +18,18 @@ from adapters._core.adapter import (
     WriteIntent,
     WriteKind,
 )
-from adapters._core.registry import build_adapter as build_any_adapter
-from adapters._core.secrets import Secret
-from adapters._emulator import EmulatorOptions
-from adapters.kenjo import CREDENTIAL_KEYS, KenjoAdapter, build_adapter
-from adapters.kenjo.emulator import (
+from balance_gateway.adapters._core.registry import build_adapter as build_any_adapter
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.adapters._emulator import EmulatorOptions
+from balance_gateway.adapters.kenjo import CREDENTIAL_KEYS, KenjoAdapter, build_adapter
+from balance_gateway.adapters.kenjo.emulator import (
     EMPLOYEE_TAKEN_ID,
     EMPLOYEE_UNASSIGNED_ID,
     OVERTIME_TYPE_ID,
     VACATION_TYPE_ID,
     KenjoEmulator,
 )
-from canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
+from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
 
 KEY = "adapter-test-key"
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from adapters._core.auth import LoginError
-from adapters._core.errors import (
+from balance_gateway.adapters._core.auth import LoginError
+from balance_gateway.adapters._core.errors import (
     AuthenticationError,
     NotFoundError,
     PaginationError,
@@ -25,8 +25,8 @@ from adapters._core.errors import (
     ServerError,
     ValidationError,
 )
-from adapters._core.retry import RetryPolicy
-from adapters.kenjo import AsyncClient, Client, LoginResponse, TimeOffBalance
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters.kenjo import AsyncClient, Client, LoginResponse, TimeOffBalance
 
 BASE = "https://kenjo.test"
 TYPE_ID = "65f1a0c0e4b0a1b2c3d4e501"

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._emulator import EmulatorOptions, available_vendors, build_emulator
-from adapters.kenjo.emulator import (
+from balance_gateway.adapters._emulator import EmulatorOptions, available_vendors, build_emulator
+from balance_gateway.adapters.kenjo.emulator import (
     EMPLOYEE_PLANNED_ID,
     EMPLOYEE_TAKEN_ID,
     EMPLOYEE_UNASSIGNED_ID,

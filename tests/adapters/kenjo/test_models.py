@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.kenjo import (
+from balance_gateway.adapters.kenjo import (
     Employee,
     LoginResponse,
     SetBalanceRequest,

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._core.adapter import (
+from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     BalanceAdapter,
     Confirmation,
@@ -20,14 +20,19 @@ from adapters._core.adapter import (
     WriteBlocked,
     WriteIntent,
 )
-from adapters._core.errors import WriteOutcomeUnknown
-from adapters._core.registry import adapter_module, build_adapter
-from adapters._core.retry import RetryPolicy
-from adapters._core.secrets import Secret
-from adapters._emulator import EmulatorOptions, FaultConfig
-from adapters.zeitstrom import LABEL_PREFIX, ZeitstromAdapter
-from adapters.zeitstrom.emulator import ANNA, JONAS, ZeitstromEmulator, ZeitstromState
-from canonical import EmployeeRef, LeaveTypeRef, Quantity, Unit
+from balance_gateway.adapters._core.errors import WriteOutcomeUnknown
+from balance_gateway.adapters._core.registry import adapter_module, build_adapter
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.adapters._emulator import EmulatorOptions, FaultConfig
+from balance_gateway.adapters.zeitstrom import LABEL_PREFIX, ZeitstromAdapter
+from balance_gateway.adapters.zeitstrom.emulator import (
+    ANNA,
+    JONAS,
+    ZeitstromEmulator,
+    ZeitstromState,
+)
+from balance_gateway.canonical import EmployeeRef, LeaveTypeRef, Quantity, Unit
 
 TOKEN = "adapter-test-token"
 SYSTEM = "zeitstrom-test"

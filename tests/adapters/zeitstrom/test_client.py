@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._core.errors import (
+from balance_gateway.adapters._core.errors import (
     AuthenticationError,
     NotFoundError,
     PaginationError,
@@ -20,8 +20,8 @@ from adapters._core.errors import (
     ValidationError,
     WriteOutcomeUnknown,
 )
-from adapters._core.retry import RetryPolicy
-from adapters.zeitstrom import AsyncClient, Client, QuoteMode, Source
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters.zeitstrom import AsyncClient, Client, QuoteMode, Source
 
 BASE = "https://api.zeitstrom.com"
 TOKEN = "zeitstrom-test-token"

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters._emulator import EmulatorOptions, available_vendors, build_emulator
-from adapters.zeitstrom.emulator import ZeitstromEmulator
+from balance_gateway.adapters._emulator import EmulatorOptions, available_vendors, build_emulator
+from balance_gateway.adapters.zeitstrom.emulator import ZeitstromEmulator
 
 TOKEN = "emulator-test-token"
 OTHER = "other-tenant-token"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.zeitstrom import (
+from balance_gateway.adapters.zeitstrom import (
     AbsenceTransaction,
     AbsenceTransactionPage,
     TotalsAggregateList,

@@ -1,0 +1,76 @@
+"""What every `balance-gateway` command shares: `-v` after the command name too, the
+`--config` option (with its environment variable) and the exit codes shown in `--help`."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from balance_gateway.adapters._core.secrets import scrub
+from balance_gateway.gateway.logs import configure_logging
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONFIG_ENV = "BALANCE_GATEWAY_CONFIG"
+DEFAULT_CONFIG = Path("balance-gateway.toml")
+VERBOSE_HELP = "Log one line per HTTP request (on stderr)."
+
+CONFIG_OPTION: Any = typer.Option(
+    DEFAULT_CONFIG,
+    "--config",
+    "-c",
+    envvar=CONFIG_ENV,
+    metavar="FILE",
+    help=f"The sync configuration (TOML); default ./{DEFAULT_CONFIG}.",
+    show_default=False,
+    dir_okay=False,
+)
+
+
+def print_error(message: str) -> None:
+    """`error: <message>` on stderr: secrets masked, the text as it is (no rich markup, so
+    `balance-gateway[emulators]` stays whole) and never wrapped (paths and commands copy)."""
+    text = Text.assemble(("error: ", "bold red"), scrub(message))
+    Console(stderr=True, soft_wrap=True).print(text, highlight=False)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print `message` as an error and exit with `code` (2: bad configuration or usage)."""
+    print_error(message)
+    raise typer.Exit(code)
+
+
+def exit_codes(*lines: str) -> str:
+    """A `--help` epilog listing exit codes, one per line (`\\b` keeps click from rewrapping)."""
+    return "\b\nExit codes:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def with_verbose(command: F) -> F:
+    """Let `command` take `-v/--verbose` itself, as well as before its name
+    (`balance-gateway plan -v` and `balance-gateway -v plan` both work)."""
+    signature = inspect.signature(command, eval_str=True)
+    verbose = inspect.Parameter(
+        "verbose",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
+        annotation=bool,
+    )
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, verbose: bool = False, **kwargs: Any) -> Any:
+        if verbose:
+            configure_logging(verbose=True)
+        return command(*args, **kwargs)
+
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), verbose]
+    )
+    wrapper.__annotations__ = {**command.__annotations__, "verbose": bool}
+    return wrapper  # type: ignore[return-value]
