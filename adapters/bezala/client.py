@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -64,7 +64,12 @@ from balance_gateway.adapters.bezala.models import (
     TimeBalance,
     TimeBalancePage,
     TimeBalanceParams,
+    User,
+    UserList,
 )
+
+T = TypeVar("T")
+USERS_PATH = "api/users"
 
 DEFAULT_BASE_URL = "https://app.bezala.com"
 LOGIN_PATH = "api/auth/token"
@@ -125,18 +130,31 @@ class _PageWalk:
         self._previous_ids: tuple[str, ...] | None = None
 
     def advance(self, page: TimeBalancePage, number: int) -> Page[TimeBalance]:
-        ids = tuple(record.id for record in page.collection)
-        if ids and ids == self._previous_ids:
+        following = None
+        if page.pagination is not None:
+            following = next_page_number(page.pagination.current_page, page.pagination.total_pages)
+        ids = [record.id for record in page.collection]
+        return self.advance_ids(ids, page.collection, number, following, page.pagination is None)
+
+    def advance_ids(
+        self,
+        ids: list[str],
+        items: list[T],
+        number: int,
+        following: int | None = None,
+        plain_array: bool = True,
+    ) -> Page[T]:
+        """The page of `items` (whose ids are `ids`), and the number of the next one."""
+        seen = tuple(ids)
+        if seen and seen == self._previous_ids:
             raise PaginationError(
                 f"page {number} repeats the records of the page before it; "
                 "the server ignores `page`, stopping instead of looping"
             )
-        self._previous_ids = ids
-        if page.pagination is not None:
-            following = next_page_number(page.pagination.current_page, page.pagination.total_pages)
-        else:
-            following = number + 1 if ids and len(ids) >= self.per_page else None
-        return Page(page.collection, following)
+        self._previous_ids = seen
+        if plain_array:
+            following = number + 1 if seen and len(seen) >= self.per_page else None
+        return Page(items, following)
 
 
 class _BezalaBase(BaseClient):
@@ -183,6 +201,14 @@ class _BezalaBase(BaseClient):
         if isinstance(body, list):  # other Bezala lists are plain arrays [docs]
             body = {"collection": body}
         return self.parse(response, TimeBalancePage, body)
+
+    @staticmethod
+    def _users_query(page: int, per_page: int | None) -> Query:
+        return {"page": page, "per_page": _optional_positive("per_page", per_page)}
+
+    def _parse_users(self, response: httpx.Response, walk: _PageWalk, number: int) -> Page[User]:
+        users = self.parse(response, UserList).root
+        return walk.advance_ids([u.id for u in users], users, number)
 
     def _parse_latest(self, response: httpx.Response) -> TimeBalance | None:
         body = response.json() if response.content else None
@@ -284,6 +310,18 @@ class Client(_BezalaBase, SyncAPIClient):
         `AuthenticationError`) when refused, `GatewayError` for a client built with `token=`.
         """
         return self.login_with(_login_auth(self.auth))
+
+    def iter_users(self, *, per_page: int | None = None) -> Iterator[User]:
+        """Every user of the organisation (`GET /api/users`, page after page), with name,
+        email and `external_id` (ASSUMED endpoint; see `User`)."""
+        walk = _PageWalk(_optional_positive("per_page", per_page))
+
+        def fetch(cursor: Hashable | None) -> Page[User]:
+            number = cursor if isinstance(cursor, int) else 1
+            params = self._users_query(number, per_page)
+            return self._parse_users(self.request("GET", USERS_PATH, params=params), walk, number)
+
+        return iterate_pages(fetch)
 
     def list_time_balances(
         self,
@@ -398,6 +436,18 @@ class AsyncClient(_BezalaBase, AsyncAPIClient):
     async def login(self) -> TokenGrant:
         """Log in now; see `Client.login`."""
         return await self.login_with(_login_auth(self.auth))
+
+    def iter_users(self, *, per_page: int | None = None) -> AsyncIterator[User]:
+        """Every user of the organisation; see `Client.iter_users`."""
+        walk = _PageWalk(_optional_positive("per_page", per_page))
+
+        async def fetch(cursor: Hashable | None) -> Page[User]:
+            number = cursor if isinstance(cursor, int) else 1
+            params = self._users_query(number, per_page)
+            response = await self.request("GET", USERS_PATH, params=params)
+            return self._parse_users(response, walk, number)
+
+        return aiterate_pages(fetch)
 
     async def list_time_balances(
         self,

@@ -53,12 +53,23 @@ _FORM_KEY = re.compile(r"^(\w+)\[(\w+)\]$")
 
 
 class EmulatedUser(BaseModel):
-    """A Bezala user. `email`/`password` make it a login user (placeholders, not secrets)."""
+    """A Bezala user. `email`/`password` make it a login user (placeholders, not secrets).
+    `external_id` is the organisation's own id for the person (its employee number)."""
 
     id: int
     name: str
     email: str | None = None
     password: str | None = None
+    external_id: str | None = None
+
+    def render(self) -> dict[str, Any]:
+        """The user as `GET /api/users` lists it (ASSUMED fields; never the password)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "external_id": self.external_id,
+        }
 
 
 class StoredTimeBalance(BaseModel):
@@ -124,7 +135,9 @@ def sample_state() -> BezalaState:
             EmulatedUser(
                 id=42, name="John Smith", email="admin@example.com", password="demo-password"
             ),
-            EmulatedUser(id=819, name="Aino Virtanen"),
+            EmulatedUser(
+                id=819, name="Aino Virtanen", email="aino.virtanen@example.com", external_id="1001"
+            ),
         ],
         time_balances=[
             StoredTimeBalance(
@@ -391,6 +404,19 @@ class BezalaEmulator(Emulator[BezalaState]):
             token = self.issue_session(tenant)
             self.session_users[token] = user_id
             return JSONResponse({"token": token, "expires_in": SESSION_SECONDS})
+
+        @app.get("/api/users", tags=["users"])
+        async def list_users(
+            caller: Caller = authenticated,
+            page: Annotated[int, Query(ge=1)] = 1,
+            per_page: Annotated[int, Query(ge=1, le=1000)] = 50,
+        ) -> JSONResponse:
+            """The organisation's users, by id. ASSUMED: Bezala's list conventions [docs]
+            (a plain JSON array, `page`/`per_page`, the last page is the short one); the fields
+            are id, name, email and external_id."""
+            users = sorted(self.state_for(caller.tenant).users, key=lambda u: u.id)
+            start = (page - 1) * per_page
+            return JSONResponse([u.render() for u in users[start : start + per_page]])
 
         @app.get("/api/users/{user_id}/time_balances", tags=["time_balances"])
         async def list_time_balances(

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, RootModel, field_validator
 
 
 class BalanceType(StrEnum):
@@ -70,6 +70,26 @@ class TimeBalance(WireModel):
     @classmethod
     def _value_through_text(cls, value: Any) -> Any:
         return _number_text(value)
+
+
+class User(WireModel):
+    """One entry of `GET /api/users`. ASSUMED: the seed documents no user list; Bezala's API
+    conventions [docs] say lists are plain arrays of objects with integer ids and an
+    `external_id`; name and email are what a user record holds."""
+
+    id: str
+    name: str | None = None
+    email: str | None = None
+    external_id: str | None = None
+
+    @field_validator("id", "external_id", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        return _id_text(value)
+
+
+class UserList(RootModel[list[User]]):
+    """`GET /api/users`: a plain JSON array [docs: Bezala's lists]."""
 
 
 class Pagination(WireModel):

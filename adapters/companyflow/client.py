@@ -52,6 +52,8 @@ from balance_gateway.adapters.companyflow.models import (
     AvailableResponse,
     BalanceListResponse,
     BalanceResponse,
+    EmployeePage,
+    EmployeeRecord,
     LeaveBalance,
     LeaveType,
     LeaveTypePage,
@@ -175,6 +177,19 @@ class _CompanyFlowBase(BaseClient):
         return f"employees/{check_uuid('employee_id', employee_id)}/leave-balances"
 
     @staticmethod
+    def _employees_request(company_id: str, page: int, page_size: int) -> tuple[str, Any]:
+        path = f"companies/{check_uuid('company_id', company_id)}/employees"
+        params = {
+            "page": check_int("page", page, minimum=1),
+            "page_size": check_int("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE),
+        }
+        return path, params
+
+    @staticmethod
+    def _employee_page(page: EmployeePage) -> Page[EmployeeRecord]:
+        return Page(page.data.employees, page.data.pagination.next_page())
+
+    @staticmethod
     def _leave_types_request(company_id: str, page: int, page_size: int) -> tuple[str, Any]:
         path = f"companies/{check_uuid('company_id', company_id)}/leave-types"
         params = {
@@ -293,6 +308,20 @@ class Client(_CompanyFlowBase, SyncAPIClient):
 
         return iterate_pages(fetch)
 
+    def iter_employees(
+        self, company_id: str, *, page_size: int = MAX_PAGE_SIZE
+    ) -> Iterator[EmployeeRecord]:
+        """Every employee of a company (`GET /companies/{company_id}/employees` [docs]; needs
+        an HR-manager or admin login), fetching pages lazily."""
+        self._employees_request(company_id, 1, page_size)  # check before the first fetch
+
+        def fetch(cursor: Hashable | None) -> Page[EmployeeRecord]:
+            path, params = self._employees_request(company_id, numeric_cursor(cursor), page_size)
+            response = self.request("GET", path, params=params)
+            return self._employee_page(self._parse_envelope(response, EmployeePage))
+
+        return iterate_pages(fetch)
+
 
 class AsyncClient(_CompanyFlowBase, AsyncAPIClient):
     """Asyncio CompanyFlow client: the async twin of `Client`, with the same methods."""
@@ -363,6 +392,19 @@ class AsyncClient(_CompanyFlowBase, AsyncAPIClient):
                 company_id, page=numeric_cursor(cursor), page_size=page_size
             )
             return self._leave_type_page(page)
+
+        return aiterate_pages(fetch)
+
+    def iter_employees(
+        self, company_id: str, *, page_size: int = MAX_PAGE_SIZE
+    ) -> AsyncIterator[EmployeeRecord]:
+        """See `Client.iter_employees`."""
+        self._employees_request(company_id, 1, page_size)
+
+        async def fetch(cursor: Hashable | None) -> Page[EmployeeRecord]:
+            path, params = self._employees_request(company_id, numeric_cursor(cursor), page_size)
+            response = await self.request("GET", path, params=params)
+            return self._employee_page(self._parse_envelope(response, EmployeePage))
 
         return aiterate_pages(fetch)
 

@@ -7,6 +7,7 @@ Routes (the vendor's own, documented in OpenAPI):
     GET  /leave-balance?leaveTypeId=&year=        the caller's own available days
     GET  /employees/{employee_id}/leave-balances?year=   every balance of one employee
     GET  /companies/{company_id}/leave-types?page=&pageSize=
+    GET  /companies/{company_id}/employees?page=&page_size=
 
 Auth: `POST /auth/login` checks the password against the emulator's credentials (the
 `--token` value is the shared password of every sample user of the default tenant; each extra
@@ -100,6 +101,8 @@ class Employee(_Record):
     first_name: str
     last_name: str
     role: Role
+    employee_code: str | None = None
+    status: str = "active"
 
 
 class LeaveTypeRecord(_Record):
@@ -167,6 +170,19 @@ def balance_figures(balance: BalanceRecord, leave_type: LeaveTypeRecord) -> dict
         "pending_days": balance.pending_days,
         "available_days": available,
         "carried_forward_days": balance.carried_forward_days,
+    }
+
+
+def render_employee(employee: Employee) -> dict[str, Any]:
+    """An employee as the employee list shows it [docs]: the fields this emulator keeps."""
+    return {
+        "id": employee.id,
+        "company_id": employee.company_id,
+        "email": employee.email,
+        "first_name": employee.first_name,
+        "last_name": employee.last_name,
+        "employee_code": employee.employee_code,
+        "status": employee.status,
     }
 
 
@@ -292,6 +308,7 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
                 Employee(
                     id=SEED_EMPLOYEE_ID,
                     company_id=COMPANY_ID,
+                    employee_code="EMP001",
                     email="jane.doe@example.com",
                     first_name="Jane",
                     last_name="Doe",
@@ -300,6 +317,7 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
                 Employee(
                     id=SECOND_EMPLOYEE_ID,
                     company_id=COMPANY_ID,
+                    employee_code="EMP002",
                     email="john.smith@example.com",
                     first_name="John",
                     last_name="Smith",
@@ -308,6 +326,7 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
                 Employee(
                     id=MANAGER_ID,
                     company_id=COMPANY_ID,
+                    employee_code="EMP003",
                     email="maria.manager@example.com",
                     first_name="Maria",
                     last_name="Manager",
@@ -316,6 +335,7 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
                 Employee(
                     id=ADMIN_ID,
                     company_id=COMPANY_ID,
+                    employee_code="EMP004",
                     email="admin@example.com",
                     first_name="Alex",
                     last_name="Admin",
@@ -545,6 +565,41 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
                 if b.employee_id == wanted and b.year == year_ and b.leave_type_id in types
             ]
             return JSONResponse({"success": True, "data": data})
+
+        @app.get("/companies/{company_id}/employees", tags=["employees"])
+        async def employees(
+            company_id: str,
+            credentials: BearerCredentials,
+            page: Annotated[str | None, Query(description="from 1")] = None,
+            page_size: Annotated[str | None, Query(description="1..100, default 10")] = None,
+        ) -> JSONResponse:
+            """One page of a company's employees [docs]. The docs name the roles super_admin
+            and hr_manager; ASSUMED: this emulator's manager and admin stand for them."""
+            tenant, caller = self._caller(credentials)
+            state = self.state_for(tenant)
+            wanted = _parse_uuid(company_id, "company ID")
+            page_ = _parse_positive(page, "page", 1, None)
+            size = _parse_positive(page_size, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+            if _find(state.companies, wanted) is None:
+                raise ApiError(404, "Company not found")
+            if wanted != caller.company_id or caller.role == "employee":
+                raise ApiError(401, "Insufficient permissions")
+            people = [e for e in state.employees if e.company_id == wanted]
+            start = (page_ - 1) * size
+            return JSONResponse(
+                {
+                    "success": True,
+                    "data": {
+                        "employees": [render_employee(e) for e in people[start : start + size]],
+                        "pagination": {
+                            "page": page_,
+                            "page_size": size,
+                            "total_items": len(people),
+                            "total_pages": math.ceil(len(people) / size),
+                        },
+                    },
+                }
+            )
 
         @app.get("/companies/{company_id}/leave-types", tags=["leave-types"])
         async def leave_types(

@@ -70,6 +70,45 @@ class Pagination(_Wire):
         return self.page + 1 if self.page < self.totalPages else None
 
 
+class EmployeeRecord(_Wire):
+    """One employee of `GET /companies/{company_id}/employees` [docs]; the fields a mapping
+    needs are declared, the rest (phone, department, dates...) are kept as extras."""
+
+    id: str
+    company_id: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    employee_code: str | None = None
+    status: str | None = None
+
+
+class EmployeePagination(_Wire):
+    """The employee list's pagination [docs]: `page`, `page_size`, `total_items`,
+    `total_pages` (unlike the leave types' `pageSize`/`totalPages`)."""
+
+    page: int
+    page_size: int
+    total_items: int
+    total_pages: int
+
+    def next_page(self) -> int | None:
+        return self.page + 1 if self.page < self.total_pages else None
+
+
+class EmployeeListData(_Wire):
+    employees: list[EmployeeRecord]
+    pagination: EmployeePagination
+
+
+class EmployeePage(_Wire):
+    """`GET /companies/{company_id}/employees?page=&page_size=` [docs]: roles super_admin and
+    hr_manager; `{"success": true, "data": {"employees": [...], "pagination": {...}}}`."""
+
+    success: bool
+    data: EmployeeListData
+
+
 class LoginUser(_Wire):
     """The user a login answers with. ASSUMED: the docs do not show this object."""
 

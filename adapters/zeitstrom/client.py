@@ -45,6 +45,8 @@ from balance_gateway.adapters.zeitstrom.models import (
     AbsenceTransaction,
     AbsenceTransactionPage,
     BalanceAggregateList,
+    Employee,
+    EmployeePage,
     QuoteMode,
     Source,
     TotalsAggregateList,
@@ -54,6 +56,7 @@ from balance_gateway.adapters.zeitstrom.models import (
 DEFAULT_BASE_URL = "https://api.zeitstrom.com"
 TRANSACTIONS_PATH = "/api/v2/timestamps/absence-transactions/"
 AGGREGATE_PATH = TRANSACTIONS_PATH + "aggregate/"
+EMPLOYEES_PATH = "/api/v2/employees/employees/"  # [docs]
 # [docs] limit/offset pagination: limit defaults to 100, at most 1000.
 MAX_LIMIT = 1000
 
@@ -131,7 +134,7 @@ def check_transaction_id(value: object) -> str:
     )
 
 
-def _next_cursor(page: AbsenceTransactionPage) -> Hashable | None:
+def _next_cursor(page: AbsenceTransactionPage | EmployeePage) -> Hashable | None:
     """The query of the next page, from the `next` link.
 
     Only the link's query is used; the request goes to this client's own base URL and list path,
@@ -183,6 +186,12 @@ class _ZeitstromBase:
             return first
         assert isinstance(cursor, tuple)
         return dict(cursor)
+
+    @staticmethod
+    def _employee_params(limit: int | None) -> dict[str, QueryValue]:
+        if limit is None:
+            return {}
+        return {"limit": check_int("limit", limit, minimum=1, maximum=MAX_LIMIT)}
 
     @staticmethod
     def _aggregate_params(
@@ -282,6 +291,18 @@ class Client(_ZeitstromBase, SyncAPIClient):
     def _get_page(self, params: dict[str, QueryValue]) -> AbsenceTransactionPage:
         response = self.request("GET", TRANSACTIONS_PATH, params=params)
         return self.parse(response, AbsenceTransactionPage)
+
+    def iter_employees(self, *, limit: int | None = None) -> Iterator[Employee]:
+        """Every employee (`GET /api/v2/employees/employees/` [docs]), archived ones included
+        (`archived_at` set), walking the `next` links lazily."""
+        first = self._employee_params(limit)
+
+        def fetch(cursor: Hashable | None) -> Page[Employee]:
+            params = self._page_params(first, cursor)
+            page = self.parse(self.request("GET", EMPLOYEES_PATH, params=params), EmployeePage)
+            return Page(page.results, _next_cursor(page))
+
+        return iterate_pages(fetch)
 
     def iter_transactions(
         self,
@@ -426,6 +447,18 @@ class AsyncClient(_ZeitstromBase, AsyncAPIClient):
     async def _get_page(self, params: dict[str, QueryValue]) -> AbsenceTransactionPage:
         response = await self.request("GET", TRANSACTIONS_PATH, params=params)
         return self.parse(response, AbsenceTransactionPage)
+
+    def iter_employees(self, *, limit: int | None = None) -> AsyncIterator[Employee]:
+        """Every employee; see `Client.iter_employees`."""
+        first = self._employee_params(limit)
+
+        async def fetch(cursor: Hashable | None) -> Page[Employee]:
+            params = self._page_params(first, cursor)
+            response = await self.request("GET", EMPLOYEES_PATH, params=params)
+            page = self.parse(response, EmployeePage)
+            return Page(page.results, _next_cursor(page))
+
+        return aiterate_pages(fetch)
 
     def iter_transactions(
         self,

@@ -37,7 +37,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from balance_gateway.adapters._emulator.base import Emulator, EmulatorOptions
 from balance_gateway.adapters._emulator.bodies import parse_json
-from balance_gateway.adapters.zeitstrom.client import AGGREGATE_PATH, MAX_LIMIT, TRANSACTIONS_PATH
+from balance_gateway.adapters.zeitstrom.client import (
+    AGGREGATE_PATH,
+    EMPLOYEES_PATH,
+    MAX_LIMIT,
+    TRANSACTIONS_PATH,
+)
 from balance_gateway.adapters.zeitstrom.models import DEBIT_SOURCES, Source
 
 # ASSUMED: the amount column, as a DRF DecimalField / Django DecimalField would declare it. The
@@ -63,8 +68,27 @@ NOT_MANUAL = 'Only transactions with source "manual" can be changed or deleted.'
 
 
 class Employee(BaseModel):
+    """An employee; `email` and `accounting_number` (the personnel number) as the employee
+    list shows them [docs]. `first_name`/`last_name` are `name` split at its first space
+    unless given."""
+
     id: str
     name: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    accounting_number: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        first, _, last = self.name.partition(" ")
+        return {
+            "id": self.id,
+            "first_name": self.first_name if self.first_name is not None else first,
+            "last_name": self.last_name if self.last_name is not None else last,
+            "email": self.email,
+            "accounting_number": self.accounting_number,
+            "archived_at": None,
+        }
 
 
 class AbsenceType(BaseModel):
@@ -181,7 +205,14 @@ def sample_dataset() -> ZeitstromState:
     """Two employees (the seed's, and one more), holiday and sickness, and the seed's
     transactions: Anna's holiday net is 30 - 5 - 3 = 22 days, Jonas's 25 + 2 - 7 = 20."""
     return ZeitstromState(
-        employees=[Employee(id=ANNA, name="Anna Becker"), Employee(id=JONAS, name="Jonas Weber")],
+        employees=[
+            Employee(
+                id=ANNA, name="Anna Becker", email="anna.becker@example.com", accounting_number="1"
+            ),
+            Employee(
+                id=JONAS, name="Jonas Weber", email="jonas.weber@example.com", accounting_number="2"
+            ),
+        ],
         absence_types=[
             AbsenceType(missing_type="holiday", name="Urlaub", has_quota=True),
             AbsenceType(missing_type="sickness", name="Krankheit", has_quota=False),
@@ -404,6 +435,33 @@ def _employee_filter(raw: str | None) -> set[str] | None:
     return ids or None
 
 
+def _drf_page(
+    request: Request, items: list[dict[str, Any]], limit: str | None, offset: str | None
+) -> dict[str, Any]:
+    """One page of `items` in DRF's limit/offset shape, with absolute `next`/`previous`."""
+    size = parse_positive(limit, DEFAULT_LIMIT, cutoff=MAX_LIMIT)
+    start = parse_offset(offset)
+    url = request.url
+    following = start + size
+    next_url = (
+        str(url.include_query_params(limit=size, offset=following))
+        if following < len(items)
+        else None
+    )
+    if start <= 0:
+        previous_url = None
+    elif start - size <= 0:
+        previous_url = str(url.include_query_params(limit=size).remove_query_params("offset"))
+    else:
+        previous_url = str(url.include_query_params(limit=size, offset=start - size))
+    return {
+        "count": len(items),
+        "next": next_url,
+        "previous": previous_url,
+        "results": items[start:following],
+    }
+
+
 class ZeitstromEmulator(Emulator[ZeitstromState]):
     """Zeitstrom's absence-transactions API over in-memory state, one state per tenant."""
 
@@ -516,31 +574,18 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
             ]
             # ASSUMED order: by date, then creation order (the seed's example is in date order).
             matches.sort(key=lambda tx: tx.date)
-            size = parse_positive(limit, DEFAULT_LIMIT, cutoff=MAX_LIMIT)
-            start = parse_offset(offset)
-            url = request.url
-            following = start + size
-            next_url = (
-                str(url.include_query_params(limit=size, offset=following))
-                if following < len(matches)
-                else None
-            )
-            if start <= 0:
-                previous_url = None
-            elif start - size <= 0:
-                previous_url = str(
-                    url.include_query_params(limit=size).remove_query_params("offset")
-                )
-            else:
-                previous_url = str(url.include_query_params(limit=size, offset=start - size))
-            return JSONResponse(
-                {
-                    "count": len(matches),
-                    "next": next_url,
-                    "previous": previous_url,
-                    "results": [tx.wire() for tx in matches[start:following]],
-                }
-            )
+            return JSONResponse(_drf_page(request, [tx.wire() for tx in matches], limit, offset))
+
+        @app.get(EMPLOYEES_PATH, summary="List all employees")
+        async def list_employees(
+            request: Request,
+            limit: str | None = Query(None, description=f"default 100, at most {MAX_LIMIT}"),
+            offset: str | None = Query(None),
+        ) -> JSONResponse:
+            """The organisation's employees [docs], in stored order (ASSUMED)."""
+            state = self._tenant(request)
+            people = [employee.wire() for employee in state.employees]
+            return JSONResponse(_drf_page(request, people, limit, offset))
 
         @app.post(TRANSACTIONS_PATH, status_code=201, summary="Create a transaction")
         async def create_transaction(request: Request) -> JSONResponse:

@@ -77,6 +77,28 @@ class AbsenceTransactionPage(_Wire):
     results: list[AbsenceTransaction]
 
 
+class Employee(_Wire):
+    """One employee of `GET /api/v2/employees/employees/` [docs]: the fields a mapping needs
+    are declared (`accounting_number` is the personnel number); the rest are kept as extras."""
+
+    id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    accounting_number: str | None = None
+    external_id: str | None = None
+    archived_at: str | None = None
+
+
+class EmployeePage(_Wire):
+    """One page of the employee list [docs]: DRF's `count`, `next`, `previous`, `results`."""
+
+    count: int
+    next: str | None = None
+    previous: str | None = None
+    results: list[Employee]
+
+
 class BalanceAggregate(_Wire):
     """One row of `aggregate/?balance=true`: the net balance of one employee and absence type.
 

@@ -33,3 +33,8 @@ class ContractBinding:
     ) = None
     # Extra emulator setup before each fixture (rarely needed).
     prepare_emulator: Callable[[Emulator[Any]], None] | None = field(default=None)
+    # Other sample logins of the emulator, by name, for fixtures whose `given.login` names
+    # one (e.g. a manager, where a route is refused to an employee).
+    emulator_logins: Mapping[
+        str, Callable[[Emulator[Any], httpx.AsyncClient], Awaitable[dict[str, str]]]
+    ] = field(default_factory=dict)

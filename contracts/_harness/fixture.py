@@ -10,6 +10,7 @@
         "state": {... vendor state ...} | null,    emulator state of the default tenant
                                                    (null: the emulator's sample dataset)
         "auth": "valid" | "none" | "invalid"       which credential the request carries
+        "login": null | "manager"                  (optional) whose valid credential
       },
       "request": {"method": "GET", "path": "/api/...", "query": {"k": "v"},
                   "json": {...} | null, "form": {...} | null},
@@ -50,6 +51,9 @@ class Given(BaseModel):
 
     state: dict[str, Any] | None = None
     auth: Literal["valid", "none", "invalid"] = "valid"
+    # Which of the emulator's sample logins a valid credential belongs to (a name the
+    # vendor's binding lists in `emulator_logins`); None: the binding's default login.
+    login: str | None = None
 
 
 class RecordedRequest(BaseModel):

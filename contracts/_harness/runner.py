@@ -261,7 +261,9 @@ async def check_emulator(binding: ContractBinding, fixture: Fixture) -> CheckRes
     transport = httpx.ASGITransport(app=emulator.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
         headers: Mapping[str, str] = {}
-        if fixture.given.auth == "valid":
+        if fixture.given.auth == "valid" and fixture.given.login is not None:
+            headers = await binding.emulator_logins[fixture.given.login](emulator, client)
+        elif fixture.given.auth == "valid":
             headers = await binding.emulator_auth(emulator, client)
         elif fixture.given.auth == "invalid":
             headers = binding.invalid_auth

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the toolkit needs the `emulators` extra; a type needs nothi
 
 # The emulator's sample employee of the seed's example; its password is the emulator's token.
 SEED_EMPLOYEE_EMAIL = "jane.doe@example.com"
+MANAGER_EMAIL = "maria.manager@example.com"
 # The SDK check answers from fixtures, so any string serves as the token there.
 FIXTURE_TOKEN = "fixture-token-placeholder"
 
@@ -41,6 +42,11 @@ async def emulator_auth(emulator: Emulator[Any], client: httpx.AsyncClient) -> d
     return await _login(client, SEED_EMPLOYEE_EMAIL, emulator.token)
 
 
+async def manager_auth(emulator: Emulator[Any], client: httpx.AsyncClient) -> dict[str, str]:
+    """Log in as the emulator's sample manager (who may list the company's employees)."""
+    return await _login(client, MANAGER_EMAIL, emulator.token)
+
+
 async def live_auth(env: Mapping[str, str], client: httpx.AsyncClient) -> dict[str, str]:
     """Log in to the live API with COMPANYFLOW_EMAIL / COMPANYFLOW_PASSWORD."""
     return await _login(client, env["COMPANYFLOW_EMAIL"], env["COMPANYFLOW_PASSWORD"])
@@ -54,4 +60,5 @@ BINDING = ContractBinding(
     invalid_auth={"Authorization": "Bearer not-a-valid-jwt"},
     live_env=("COMPANYFLOW_EMAIL", "COMPANYFLOW_PASSWORD"),
     live_auth=live_auth,
+    emulator_logins={"manager": manager_auth},
 )

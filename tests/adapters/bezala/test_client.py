@@ -446,3 +446,29 @@ async def test_the_token_never_reaches_a_log_line(mode: str) -> None:
     assert logs
     assert TOKEN not in repr(logs)
     assert TOKEN not in str(caught.value)
+
+
+def user(id: int, email: str | None = None) -> Any:
+    return {"id": id, "name": f"User {id}", "email": email, "external_id": str(1000 + id)}
+
+
+async def test_users_are_walked_page_by_page_until_a_short_page(mode: str) -> None:
+    pages = {"1": [user(1, "a@x"), user(2)], "2": [user(3)]}
+    api = Api(mode, lambda request: httpx.Response(200, json=pages[request.url.params["page"]]))
+
+    users = await api.call("iter_users", per_page=2)
+
+    assert [(u.id, u.email, u.external_id) for u in users] == [
+        ("1", "a@x", "1001"),
+        ("2", None, "1002"),
+        ("3", None, "1003"),
+    ]
+    assert [r.url.path for r in api.sent] == ["/api/users", "/api/users"]
+    assert [r.url.params["page"] for r in api.sent] == ["1", "2"]
+
+
+async def test_users_stop_when_a_server_ignores_page(mode: str) -> None:
+    api = Api(mode, answer(body=[user(1), user(2)]))
+
+    with pytest.raises(PaginationError, match="repeats"):
+        await api.call("iter_users", per_page=2)

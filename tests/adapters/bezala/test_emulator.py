@@ -454,6 +454,7 @@ async def test_openapi_documents_the_vendor_routes(api: httpx.AsyncClient) -> No
 
     assert set(paths) == {
         "/api/auth/token",
+        "/api/users",
         "/api/users/{user_id}/time_balances",
         "/api/users/{user_id}/time_balances/latest",
         "/api/users/{user_id}/time_balances/{id}",
@@ -467,3 +468,20 @@ def test_credentials_text_names_token_login_and_creator(emulator: BezalaEmulator
     assert "creator_id=42" in text
     assert "admin@example.com" in text
     assert "demo-password" in text
+
+
+async def test_users_are_listed_in_pages_without_passwords(api: httpx.AsyncClient) -> None:
+    first = await api.get("/api/users", params={"per_page": 1})
+    second = await api.get("/api/users", params={"per_page": 1, "page": 2})
+    past = await api.get("/api/users", params={"per_page": 1, "page": 3})
+
+    assert first.status_code == second.status_code == 200
+    assert [u["id"] for u in first.json() + second.json()] == [42, 819]
+    assert second.json()[0] == {
+        "id": 819,
+        "name": "Aino Virtanen",
+        "email": "aino.virtanen@example.com",
+        "external_id": "1001",
+    }
+    assert past.json() == []
+    assert "password" not in first.text

@@ -504,3 +504,27 @@ async def test_throttling_sends_retry_after(http: httpx.AsyncClient) -> None:
 
     assert_vendor_error(response, 429)
     assert response.headers["retry-after"] == "2"
+
+
+async def test_managers_and_admins_list_the_company_employees_in_pages(
+    http: httpx.AsyncClient,
+) -> None:
+    token = await login(http, MANAGER_ID)
+    path = f"/companies/{COMPANY_ID}/employees"
+    first = await http.get(path, params={"page_size": "3"}, headers=bearer(token))
+    second = await http.get(path, params={"page": "2", "page_size": "3"}, headers=bearer(token))
+
+    assert first.status_code == second.status_code == 200
+    data = first.json()["data"]
+    assert data["pagination"] == {"page": 1, "page_size": 3, "total_items": 4, "total_pages": 2}
+    employees = data["employees"] + second.json()["data"]["employees"]
+    assert [e["email"] for e in employees] == list(EMAILS.values())
+    assert {e["employee_code"] for e in employees} == {"EMP001", "EMP002", "EMP003", "EMP004"}
+    assert all("password" not in e for e in employees)
+
+
+async def test_an_employee_may_not_list_the_company_employees(http: httpx.AsyncClient) -> None:
+    token = await login(http, SEED_EMPLOYEE_ID)
+    response = await http.get(f"/companies/{COMPANY_ID}/employees", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json() == {"success": False, "error": "Insufficient permissions"}

@@ -339,3 +339,31 @@ def test_openapi_documents_the_vendor_routes(emulator: ZeitstromEmulator) -> Non
     assert set(paths[AGG]) == {"get"}
     assert set(paths[LIST + "{transaction_id}/"]) == {"put", "delete"}
     assert not any(p.startswith("/_emulator") for p in paths)
+
+
+async def test_employees_are_listed_with_drf_pagination(http: httpx.AsyncClient) -> None:
+    first = await http.get("/api/v2/employees/employees/", params={"limit": "1"})
+    body = first.json()
+    assert first.status_code == 200
+    assert body["count"] == 2
+    assert body["previous"] is None
+    assert body["results"] == [
+        {
+            "id": ANNA,
+            "first_name": "Anna",
+            "last_name": "Becker",
+            "email": "anna.becker@example.com",
+            "accounting_number": "1",
+            "archived_at": None,
+        }
+    ]
+    following = await http.get(httpx.URL(body["next"]).raw_path.decode())
+    assert [e["last_name"] for e in following.json()["results"]] == ["Weber"]
+    assert following.json()["next"] is None
+
+
+async def test_the_employee_list_needs_the_token(emulator: ZeitstromEmulator) -> None:
+    transport = httpx.ASGITransport(app=emulator.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as bare:
+        response = await bare.get("/api/v2/employees/employees/")
+    assert response.status_code == 401
