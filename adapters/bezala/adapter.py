@@ -48,6 +48,12 @@ from balance_gateway.adapters._core.adapter import (
     WriteOutcome,
 )
 from balance_gateway.adapters._core.concurrency import gather_limited
+from balance_gateway.adapters._core.discovery import (
+    ConnectionCheck,
+    DirectoryPerson,
+    LeaveTypeInfo,
+    Listing,
+)
 from balance_gateway.adapters._core.errors import NotFoundError
 from balance_gateway.adapters._core.validation import check_integer_id
 from balance_gateway.adapters.bezala.client import AsyncClient
@@ -267,6 +273,34 @@ class BezalaAdapter:
         effective = max(on_date, key=_record_order)
         applied = effective.value == intent.remaining.value
         return Confirmation.APPLIED if applied else Confirmation.NOT_APPLIED
+
+    # -- discovery ----------------------------------------------------------------------------
+
+    async def check_connection(self) -> ConnectionCheck:
+        """A login (with email and password), then the first page of `GET /api/users`."""
+        async for _user in self.client.iter_users(per_page=1):
+            break
+        return ConnectionCheck(True, "GET /api/users answered")
+
+    async def list_people(self) -> Listing[DirectoryPerson]:
+        """`GET /api/users` (ASSUMED endpoint): id, name, email, and `external_id` as the
+        employee number."""
+        people = [
+            DirectoryPerson(id=u.id, name=u.name, email=u.email, employee_number=u.external_id)
+            async for u in self.client.iter_users(per_page=100)
+        ]
+        return Listing(tuple(people), how="GET /api/users (ASSUMED: not in the seed)")
+
+    async def list_leave_types(self) -> Listing[LeaveTypeInfo]:
+        """Bezala's two balance types [seed]: they are fixed, so nothing is requested."""
+        types = tuple(
+            LeaveTypeInfo(kind.value, name, TARGET_UNITS[kind].unit)
+            for kind, name in (
+                (BalanceType.VACATION, "Vacation balance (days)"),
+                (BalanceType.WORK_TIME, "Work time balance (whole minutes)"),
+            )
+        )
+        return Listing(types, how="fixed by Bezala's time_balances API [seed]")
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -11,6 +11,8 @@ Two ways to read, chosen by the options:
 
 - default: one manager/admin login (credentials `email` + `password`, or a static `token`)
   reading `GET /employees/{id}/leave-balances?year=` per employee;
+- `options["company_id"]` (optional): the company whose employees and leave types `discover`
+  and `map` list; by default the company of the login (a static token must name it).
 - `options["employee_logins"]`: a mapping employee id -> {"email": <credential key>,
   "password": <credential key>} naming, for each employee, the credential keys of that
   employee's own login; balances are then read with `GET /leave-balance/{type}?year=` under
@@ -44,6 +46,12 @@ from balance_gateway.adapters._core.adapter import (
     WriteOutcome,
 )
 from balance_gateway.adapters._core.concurrency import gather_limited
+from balance_gateway.adapters._core.discovery import (
+    ConnectionCheck,
+    DirectoryPerson,
+    LeaveTypeInfo,
+    Listing,
+)
 from balance_gateway.adapters._core.errors import NotFoundError
 from balance_gateway.adapters.companyflow.client import AsyncClient
 from balance_gateway.adapters.companyflow.models import LeaveBalance
@@ -70,6 +78,8 @@ class CompanyFlowAdapter:
         self.config = config
         self.system = config.system
         self._employee_logins = _employee_logins(config.options)
+        company = config.options.get("company_id")
+        self._company_id: str | None = None if company is None else str(company)
         self._client: AsyncClient | None = None
         self._employee_clients: dict[str, AsyncClient] = {}
         if self._employee_logins is None:
@@ -197,6 +207,68 @@ class CompanyFlowAdapter:
     async def confirm_write(self, intent: WriteIntent) -> Confirmation:
         """Always raises `NotImplementedError`: CompanyFlow is read-only."""
         raise NotImplementedError(_READ_ONLY)
+
+    # -- discovery ----------------------------------------------------------------------------
+
+    async def _company(self) -> tuple[AsyncClient | None, str | None, str]:
+        """The shared client and the company to list, or why there is none."""
+        if self._client is None:
+            return (
+                None,
+                None,
+                (
+                    "with option employee_logins there is no HR login: listing needs one "
+                    "(credentials email + password of an HR manager or admin)"
+                ),
+            )
+        if self._company_id is None:
+            if "token" in self._shared_credentials() and "email" not in self.config.credentials:
+                return (
+                    None,
+                    None,
+                    (
+                        "a static token does not say its company: set the option company_id "
+                        "(the company's UUID) to list"
+                    ),
+                )
+            self._company_id = (await self._client.login()).user.company_id
+        return self._client, self._company_id, ""
+
+    async def check_connection(self) -> ConnectionCheck:
+        """A login (email and password), then the first page of the company's leave types."""
+        client, company, why = await self._company()
+        if client is None or company is None:
+            return ConnectionCheck(False, why)
+        async for _type in client.iter_leave_types(company, page_size=1):
+            break
+        return ConnectionCheck(True, f"logged in; company {company}'s leave types answered")
+
+    async def list_people(self) -> Listing[DirectoryPerson]:
+        """`GET /companies/{company_id}/employees` [docs] (an HR manager or admin login):
+        id, name, email and `employee_code` as the employee number."""
+        client, company, why = await self._company()
+        if client is None or company is None:
+            return Listing.unavailable(why)
+        people = [
+            DirectoryPerson(
+                id=e.id,
+                name=" ".join(p for p in (e.first_name, e.last_name) if p) or None,
+                email=e.email,
+                employee_number=e.employee_code,
+            )
+            async for e in client.iter_employees(company)
+        ]
+        return Listing(tuple(people), how=f"GET /companies/{company}/employees")
+
+    async def list_leave_types(self) -> Listing[LeaveTypeInfo]:
+        """`GET /companies/{company_id}/leave-types` [docs]: id and name, in days."""
+        client, company, why = await self._company()
+        if client is None or company is None:
+            return Listing.unavailable(why)
+        types = [
+            LeaveTypeInfo(t.id, t.name, Unit.DAYS) async for t in client.iter_leave_types(company)
+        ]
+        return Listing(tuple(types), how=f"GET /companies/{company}/leave-types")
 
     async def aclose(self) -> None:
         clients = [*self._employee_clients.values()]

@@ -36,6 +36,12 @@ from balance_gateway.adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
+from balance_gateway.adapters._core.discovery import (
+    ConnectionCheck,
+    DirectoryPerson,
+    LeaveTypeInfo,
+    Listing,
+)
 from balance_gateway.adapters._core.errors import GatewayError
 from balance_gateway.adapters.journyx.client import AsyncClient
 from balance_gateway.adapters.journyx.models import Accrual
@@ -101,6 +107,51 @@ class JournyxAdapter:
             if accrual.status_code != "h":
                 found.append(accrual)
         return found
+
+    # -- discovery ----------------------------------------------------------------------------
+
+    async def check_connection(self) -> ConnectionCheck:
+        """One accrual of `GET /api/v1/accruals?$top=1` (HTTP Basic, or the login cookie)."""
+        async for _accrual in self.client.iter_accruals(keys=("id",), page_size=1):
+            break
+        return ConnectionCheck(True, "GET /api/v1/accruals answered")
+
+    async def list_people(self) -> Listing[DirectoryPerson]:
+        """The users holding a visible accrual, from `$keys=id_user_properties` [seed]: name
+        and email (Journyx shows no employee number there). Users without an accrual have no
+        balance to sync and are not listed."""
+        people: dict[str, DirectoryPerson] = {}
+        async for accrual in self.client.iter_accruals(
+            keys=("id_user", "status_code", "id_user_properties"), page_size=self.page_size
+        ):
+            if accrual.status_code == "h" or accrual.id_user is None:
+                continue
+            user = accrual.id_user_properties
+            name = (
+                None
+                if user is None
+                else " ".join(p for p in (user.first_name, user.last_name) if p)
+            )
+            people.setdefault(
+                accrual.id_user,
+                DirectoryPerson(
+                    id=accrual.id_user,
+                    name=name or None,
+                    email=None if user is None else user.email,
+                ),
+            )
+        return Listing(
+            tuple(people.values()),
+            how="users holding an accrual (GET /api/v1/accruals with $keys=id_user_properties)",
+        )
+
+    async def list_leave_types(self) -> Listing[LeaveTypeInfo]:
+        """The accrual names (`pname`) in use: a balance's leave type id is its accrual name."""
+        names = sorted({a.pname for a in await self._accruals() if a.pname})
+        return Listing(
+            tuple(LeaveTypeInfo(name, name, Unit.HOURS) for name in names),
+            how="accrual names (pname) of the visible accruals",
+        )
 
     async def list_employee_ids(self) -> list[str]:
         """Every user with a visible accrual, in order."""

@@ -35,6 +35,12 @@ from balance_gateway.adapters._core.adapter import (
     WriteOutcome,
     provenance_note,
 )
+from balance_gateway.adapters._core.discovery import (
+    ConnectionCheck,
+    DirectoryPerson,
+    LeaveTypeInfo,
+    Listing,
+)
 from balance_gateway.adapters._core.errors import (
     NotFoundError,
     RequestValidationError,
@@ -139,8 +145,42 @@ class KenjoAdapter:
         """Kenjo cannot be read back: `UNKNOWN`. Re-applying a set is safe."""
         return Confirmation.UNKNOWN
 
+    # -- discovery ----------------------------------------------------------------------------
+
+    async def check_connection(self) -> ConnectionCheck:
+        """A login (when the client has an API key), then `GET /api/v1/employees`."""
+        employees = await self.client.list_employees()
+        return ConnectionCheck(True, f"GET /api/v1/employees: {len(employees.data)} employees")
+
+    async def list_people(self) -> Listing[DirectoryPerson]:
+        """`GET /api/v1/employees` [docs]: id, name and email; Kenjo shows no employee number."""
+        people = [
+            DirectoryPerson(
+                id=e.id,
+                name=e.displayName or _full_name(e.firstName, e.lastName),
+                email=e.email,
+            )
+            async for e in self.client.iter_employees()
+        ]
+        return Listing(tuple(people), how="GET /api/v1/employees")
+
+    async def list_leave_types(self) -> Listing[LeaveTypeInfo]:
+        """Kenjo documents no list of time-off types: unavailable, with how to find them."""
+        configured = ", ".join(f"{t} ({u.value})" for t, u in sorted(self._type_units.items()))
+        return Listing.unavailable(
+            "Kenjo's documented API has no list of time-off types: copy each type's id "
+            "(a 24-hex ObjectId) from Kenjo (Settings > Time off) into [[syncs]].types, and "
+            "give the types that count in hours in the option type_units"
+            + (f" (configured: {configured})" if configured else "")
+        )
+
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def _full_name(first: str | None, last: str | None) -> str | None:
+    name = " ".join(part for part in (first, last) if part)
+    return name or None
 
 
 def _remaining(current: Balance | None) -> Quantity | None:

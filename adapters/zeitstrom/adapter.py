@@ -43,6 +43,12 @@ from balance_gateway.adapters._core.adapter import (
     WriteOutcome,
 )
 from balance_gateway.adapters._core.concurrency import gather_limited
+from balance_gateway.adapters._core.discovery import (
+    ConnectionCheck,
+    DirectoryPerson,
+    LeaveTypeInfo,
+    Listing,
+)
 from balance_gateway.adapters._core.errors import NotFoundError
 from balance_gateway.adapters.zeitstrom.client import AsyncClient
 from balance_gateway.adapters.zeitstrom.models import AbsenceTransaction, BalanceAggregate, Source
@@ -129,6 +135,45 @@ class ZeitstromAdapter:
                 continue
             balances.append(self._balance(row, as_of, fetched_at))
         return balances
+
+    # -- discovery ----------------------------------------------------------------------------
+
+    async def check_connection(self) -> ConnectionCheck:
+        """The first page of `GET /api/v2/employees/employees/` (the token is checked there)."""
+        async for _employee in self._client.iter_employees(limit=1):
+            break
+        return ConnectionCheck(True, "GET /api/v2/employees/employees/ answered")
+
+    async def list_people(self) -> Listing[DirectoryPerson]:
+        """`GET /api/v2/employees/employees/` [docs]: id, name, email and `accounting_number`
+        (the personnel number) as the employee number; archived employees are left out."""
+        people = [
+            DirectoryPerson(
+                id=e.id,
+                name=" ".join(p for p in (e.first_name, e.last_name) if p) or None,
+                email=e.email,
+                employee_number=e.accounting_number,
+            )
+            async for e in self._client.iter_employees(limit=1000)
+            if e.archived_at is None
+        ]
+        return Listing(tuple(people), how="GET /api/v2/employees/employees/ [docs]")
+
+    async def list_leave_types(self) -> Listing[LeaveTypeInfo]:
+        """The absence types (`missing_type`) the ledger uses, from the aggregate: the API
+        documents no list of absence types, so a type without any transaction is not seen."""
+        result = await self._client.aggregate_balances()
+        seen = sorted({row.missing_type for row in result.results})
+        return Listing(
+            tuple(LeaveTypeInfo(t, None, Unit.DAYS) for t in seen),
+            how=(
+                "absence types seen in the ledger (the aggregate endpoint): Zeitstrom documents "
+                "no list of absence types, so a type nobody has a transaction for is missing; "
+                "find it under its missing_type id (e.g. holiday, sickday) in Zeitstrom's "
+                "absence settings"
+            ),
+            complete=False,
+        )
 
     async def list_employee_ids(self) -> list[str]:
         """Every employee with an absence transaction (the aggregate, unfiltered), in order."""
