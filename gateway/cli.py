@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from balance_gateway import __version__
-from balance_gateway.gateway import cli_contracts, cli_emulate, cli_sync
+from balance_gateway.gateway import cli_contracts, cli_discover, cli_emulate, cli_sync
 from balance_gateway.gateway.cli_common import VERBOSE_HELP
 from balance_gateway.gateway.logs import configure_logging
 
@@ -47,6 +47,7 @@ def _global_options(
 cli_emulate.register(app)
 cli_contracts.register(app)
 cli_sync.register(app)
+cli_discover.register(app)
 
 
 def main() -> None:

@@ -39,8 +39,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -484,3 +484,51 @@ def state_path_only(path: Path | str) -> Path:
     Raises ConfigError like `load_config`.
     """
     return load_config(path, with_credentials=False, with_mapping=False).state_path
+
+
+@dataclass(frozen=True)
+class CredentialStatus:
+    """One credential of a system: its key, the environment variable naming it, and whether
+    that variable is set (its value is never held here)."""
+
+    key: str
+    variable: str
+    is_set: bool
+
+
+def credential_status(
+    config: Config, env: Mapping[str, str] | None = None
+) -> dict[str, list[CredentialStatus]]:
+    """Per system, which credential variables are set (for `balance-gateway systems`)."""
+    environment = os.environ if env is None else env
+    return {
+        name: [
+            CredentialStatus(key, variable, bool(environment.get(variable)))
+            for key, variable in system.credentials.items()
+        ]
+        for name, system in config.file.systems.items()
+    }
+
+
+def with_credentials_for(
+    config: Config, names: Collection[str], env: Mapping[str, str] | None = None
+) -> Config:
+    """`config` with the credentials of the systems `names` read from the environment.
+    Raises ConfigError naming every variable that is not set, all at once."""
+    status = credential_status(config, env)
+    missing = [(name, c) for name in names for c in status.get(name, []) if not c.is_set]
+    if missing:
+        keys = ", ".join(f"systems.{n}.credentials.{c.key}" for n, c in missing)
+        variables = " ".join(c.variable for _n, c in missing)
+        raise ConfigError(
+            config.path, keys, f"environment variables not set (or empty): {variables}"
+        )
+    environment = os.environ if env is None else env
+    credentials = {
+        name: {
+            key: Secret(environment[variable])
+            for key, variable in config.file.systems[name].credentials.items()
+        }
+        for name in names
+    }
+    return replace(config, credentials={**config.credentials, **credentials})

@@ -63,7 +63,9 @@ from balance_gateway.adapters.zeitstrom.emulator import AbsenceType, Transaction
 from balance_gateway.adapters.zeitstrom.emulator import Employee as ZeitstromEmployee
 from balance_gateway.adapters.zeitstrom.models import Source
 from balance_gateway.gateway.config import Config, load_config
+from balance_gateway.gateway.discovery import list_people
 from balance_gateway.gateway.engine import RunReport
+from balance_gateway.gateway.matching import MatchResult, match_people
 from balance_gateway.gateway.plan import PlanRow
 from balance_gateway.gateway.runner import run_plan, run_sync
 
@@ -108,9 +110,12 @@ JOURNYX_TYPES = ("Vacation", "Time Bank", "Sick", "Floating Holiday")
 
 @dataclass(frozen=True)
 class DemoPerson:
-    """One generated person: their id in each system and their working day."""
+    """One generated person: their id in each system and their working day, and what the
+    systems know of them to match them by (`email`, `number`: the employee number)."""
 
     name: str
+    email: str
+    number: str
     companyflow: str
     kenjo: str | None  # a few people are missing from Kenjo: unmapped rows
     zeitstrom: str
@@ -152,10 +157,12 @@ def generate_dataset(people: int, seed: int, today: date) -> DemoDataset:
     last = ["Virtanen", "Schmidt", "Garcia", "Okafor", "Lindqvist", "Rossi", "Meyer", "Kowal"]
     persons = []
     for i in range(people):
-        name = f"{rng.choice(first)} {rng.choice(last)}"
+        given, family = rng.choice(first), rng.choice(last)
         persons.append(
             DemoPerson(
-                name=name,
+                name=f"{given} {family}",
+                email=f"{given}.{family}{i}@demo.example".lower(),
+                number=f"E{1000 + i}",
                 companyflow=_uuid(rng),
                 # Every 60th person has no Kenjo account: shown as `unmapped`.
                 kenjo=None if i % 60 == 59 else _hex(rng, 24),
@@ -180,12 +187,13 @@ def _companyflow(rng: random.Random, people: list[DemoPerson], today: date) -> C
         CompanyFlowEmployee(
             id=p.companyflow,
             company_id=CF_COMPANY,
-            email=f"person{i}@demo.example",
+            email=p.email,
             first_name=p.name.split()[0],
             last_name=p.name.split()[1],
             role="employee",
+            employee_code=p.number,
         )
-        for i, p in enumerate(people)
+        for p in people
     ]
     employees.append(
         CompanyFlowEmployee(
@@ -244,14 +252,12 @@ def _companyflow(rng: random.Random, people: list[DemoPerson], today: date) -> C
 
 def _kenjo(rng: random.Random, people: list[DemoPerson]) -> KenjoState:
     employees, assignments = [], []
-    for i, p in enumerate(people):
+    for p in people:
         if p.kenjo is None:
             continue
         first, last = p.name.split()
         employees.append(
-            EmployeeRecord(
-                id=p.kenjo, email=f"person{i}@demo.example", first_name=first, last_name=last
-            )
+            EmployeeRecord(id=p.kenjo, email=p.email, first_name=first, last_name=last)
         )
         assignments.append(
             Assignment(
@@ -314,7 +320,7 @@ def _journyx(rng: random.Random, people: list[DemoPerson]) -> JournyxState:
             username=f"person{i}",
             first_name=first,
             last_name=last,
-            email=f"person{i}@demo.example",
+            email=p.email,
         )
         for pname in JOURNYX_TYPES:
             accrual_id = _hex(rng, 32).upper()
@@ -378,7 +384,16 @@ def _zeitstrom(rng: random.Random, people: list[DemoPerson], today: date) -> Zei
                     start,
                 )
     return ZeitstromState(
-        employees=[ZeitstromEmployee(id=p.zeitstrom, name=p.name) for p in people],
+        employees=[
+            ZeitstromEmployee(
+                id=p.zeitstrom,
+                name=p.name,
+                # Some emails are written with capitals: matching ignores case.
+                email=p.email.title() if i % 7 == 3 else p.email,
+                accounting_number=p.number,
+            )
+            for i, p in enumerate(people)
+        ],
         absence_types=[
             AbsenceType(missing_type="holiday", name="Holiday", has_quota=True),
             AbsenceType(missing_type="overtime", name="Overtime", has_quota=False),
@@ -397,8 +412,12 @@ def _bezala(rng: random.Random, people: list[DemoPerson], today: date) -> Bezala
     records = []
     earlier = today - timedelta(days=40)
     next_id = 1
-    for p in people:
-        users.append(EmulatedUser(id=int(p.bezala), name=p.name))
+    for i, p in enumerate(people):
+        # Bezala is an expense tool: every 25th person has no email there, only the employee
+        # number as external_id; every 50th has neither (map lists them as unmatched).
+        email = None if i % 25 == 24 else p.email
+        number = None if i % 50 == 49 else p.number
+        users.append(EmulatedUser(id=int(p.bezala), name=p.name, email=email, external_id=number))
         for kind, value in (
             (BalanceType.VACATION, _steps(rng, 0, 25, "0.5")),
             (BalanceType.WORK_TIME, Decimal(rng.randint(-300, 1500))),
@@ -666,6 +685,47 @@ def _counts(report: RunReport) -> str:
     return ", ".join(parts) or "nothing"
 
 
+def _mapping_rows(people: list[DemoPerson]) -> set[frozenset[tuple[str, str]]]:
+    """The generated mapping's rows as sets of (system, id): what `map` should rebuild."""
+    rows = set()
+    for p in people:
+        ids = {
+            "companyflow": p.companyflow,
+            "kenjo": p.kenjo,
+            "zeitstrom": p.zeitstrom,
+            "bezala": p.bezala,
+            "journyx": p.journyx,
+        }
+        rows.add(frozenset((system, i) for system, i in ids.items() if i is not None))
+    return rows
+
+
+async def _map_step(console: Console, config: Config, env: DemoEnvironment) -> MatchResult:
+    """`balance-gateway map` on the demo's systems: match people by email and employee number,
+    and compare the proposal with the mapping the demo generated."""
+    names = list(config.file.systems)
+    found = await list_people(config, names)
+    directories = {
+        name: list(listing.items)
+        for name, listing in found.items()
+        if not isinstance(listing, str) and listing.available
+    }
+    result = match_people(directories)
+    truth = _mapping_rows(env.dataset.people)
+    agree = sum(1 for r in result.rows if frozenset(r.ids.items()) in truth)
+    by = Counter(" and ".join(r.matched_by) for r in result.rows if r.systems > 1)
+    share = 100 * result.matched / result.people if result.people else 100.0
+    how = ", ".join(f"{count} by {key}" for key, count in sorted(by.items()))
+    console.print(
+        f"[bold]map[/]: {result.matched} of {result.people} people matched across the five "
+        f"systems from the systems' own data ({share:.0f}%: {how}); {agree} of "
+        f"{len(env.dataset.people)} rows equal the demo's mapping; {len(result.unmatched)} "
+        "found in one system only (integration accounts, and people Bezala has no email or "
+        "employee number for)"
+    )
+    return result
+
+
 async def _pass(
     console: Console, config: Config, number: int, show_plans: bool
 ) -> tuple[int, int, bool]:
@@ -703,6 +763,7 @@ def run_demo(
         for vendor, url in sorted(env.base_urls.items()):
             console.print(f"  {vendor:<12} emulator at {url}")
         config = env.load_config()
+        asyncio.run(_map_step(console, config, env))
         console.print("[bold]pass 1[/]: the systems disagree; the syncs set them straight")
         _first_planned, first_applied, first_ok = asyncio.run(_pass(console, config, 1, True))
         console.print("[bold]pass 2[/]: the same syncs again; nothing should change")
