@@ -52,3 +52,7 @@ cli_discover.register(app)
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

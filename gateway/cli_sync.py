@@ -40,7 +40,7 @@ from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.gateway.cli_common import CONFIG_OPTION, exit_codes, fail, with_verbose
 from balance_gateway.gateway.config import Config, load_config
 from balance_gateway.gateway.errors import ConfigError, SetupError
-from balance_gateway.gateway.journal import SqliteJournal
+from balance_gateway.gateway.journal import RunRecord, SqliteJournal
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.report import (
     operation_json,
@@ -239,8 +239,31 @@ def runs(
             out.print(line)
 
 
+def _find_run(journal: SqliteJournal, wanted: str) -> RunRecord:
+    """The run `wanted` names: `last`, a whole run id, or a unique beginning of one."""
+    if wanted == "last":
+        newest = journal.runs(limit=1)
+        if not newest:
+            fail(f"no runs yet in {journal.path}")
+        return newest[0]
+    exact = journal.run(wanted)
+    if exact is not None:
+        return exact
+    matches = [r for r in journal.runs() if r.run_id.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        fail(f"no run {wanted!r} in {journal.path} (see `balance-gateway runs`)")
+    found = ", ".join(r.run_id for r in matches[:5]) + (", ..." if len(matches) > 5 else "")
+    fail(f"{wanted!r} begins {len(matches)} run ids ({found}): give more of the run id")
+
+
 def runs_show(
-    run_id: str = typer.Argument(..., metavar="RUN", help="The run id (see `runs`)."),
+    run_id: str = typer.Argument(
+        ...,
+        metavar="RUN",
+        help="A run id (see `runs`), a unique beginning of one, or `last` for the newest run.",
+    ),
     config: Path = CONFIG_OPTION,
     state: Path | None = STATE_OPTION,
     as_json: bool = JSON_OPTION,
@@ -248,10 +271,8 @@ def runs_show(
     """Every operation of one run: before/after values, outcome and verification."""
     journal = _journal(config, state)
     try:
-        run = journal.run(run_id)
-        if run is None:
-            fail(f"no run {run_id!r} in {journal.path}")
-        ops = journal.operations(run_id)
+        run = _find_run(journal, run_id)
+        ops = journal.operations(run.run_id)
     finally:
         journal.close()
     if as_json:

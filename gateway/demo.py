@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shlex
 import shutil
 import tempfile
 import time
@@ -750,6 +751,42 @@ async def _pass(
     return planned_writes, applied, ok
 
 
+def next_step_commands(config: Path) -> list[str]:
+    """The commands the demo prints for a user to paste (with its credentials exported)."""
+    c = shlex.quote(str(config))
+    proposal = shlex.quote(str(config.parent / "employees.proposed.csv"))
+    return [
+        f"balance-gateway systems --config {c}",
+        f"balance-gateway discover companyflow --employees --config {c}",
+        f"balance-gateway map --config {c} --out {proposal}",
+        f"balance-gateway plan --config {c}",
+        f"balance-gateway sync --config {c} --yes",
+        f"balance-gateway runs --config {c}",
+        f"balance-gateway runs show last --config {c}",
+    ]
+
+
+def _next_steps(console: Console, env: DemoEnvironment, keep: bool) -> None:
+    """The closing lines: how to go on from here. Printed unwrapped, so that they paste."""
+    if not keep:
+        console.print(
+            f"journal: balance-gateway runs --config {shlex.quote(str(env.config_path))}",
+            soft_wrap=True,
+        )
+        console.print(
+            "to run plan, sync and the rest on these emulators yourself, start the demo with "
+            "--keep (balance-gateway demo --keep): the emulators keep serving and it prints the "
+            "commands to paste",
+            soft_wrap=True,
+        )
+        return
+    console.print("the emulators keep serving (Ctrl-C to stop); in another shell, paste:")
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(ENV.items()))
+    console.print(f"  export {exports}", soft_wrap=True, highlight=False, markup=False)
+    for command in next_step_commands(env.config_path):
+        console.print(f"  {command}", soft_wrap=True, highlight=False, markup=False)
+
+
 def run_demo(
     *, employees: int = 200, seed: int = 8, keep: bool = False, folder: Path | None = None
 ) -> int:
@@ -776,13 +813,8 @@ def run_demo(
             f"{second_planned} and applied {second_applied}; {elapsed:.1f} s"
         )
         console.print(f"config: [cyan]{env.config_path}[/] (mapping: employees.csv beside it)")
-        console.print("journal: balance-gateway runs --config " + str(env.config_path))
+        _next_steps(console, env, keep)
         if keep:
-            console.print("emulators keep serving; in another shell, set the credentials:")
-            exports = " ".join(f"{k}={v}" for k, v in sorted(ENV.items()))
-            console.print(f"  export {exports}", soft_wrap=True)
-            console.print(f"  balance-gateway plan --config {env.config_path}", soft_wrap=True)
-            console.print("Ctrl-C to stop")
             try:
                 while True:
                     time.sleep(3600)

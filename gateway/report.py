@@ -311,8 +311,10 @@ def unresolved_lines(counts: Mapping[str, int], configured: Collection[str] | No
 
 def runs_table(runs: Sequence[RunRecord]) -> Table:
     table = Table(title="runs (newest first)", title_justify="left")
-    for column in ("run", "started", "finished", "status", "syncs", "summary"):
-        table.add_column(column)
+    # Run ids are copied into `runs show`: never wrapped or cut; the rest wraps to fit.
+    table.add_column("run", no_wrap=True, min_width=max((len(r.run_id) for r in runs), default=3))
+    for column in ("started", "finished", "status", "syncs", "summary"):
+        table.add_column(column, overflow="fold")
     for run in runs:
         table.add_row(
             run.run_id,

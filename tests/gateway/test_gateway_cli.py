@@ -133,3 +133,46 @@ def test_runs_show_unknown_run_exits_2(app: typer.Typer, runner: CliRunner, tmp_
     result = runner.invoke(app, ["runs", "show", "nope", "--state", str(config.state_path)])
     assert result.exit_code == 2
     assert "no run 'nope'" in result.output
+
+
+async def test_runs_show_takes_last_or_a_unique_beginning_of_a_run_id(
+    app: typer.Typer, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    journal = SqliteJournal(config.state_path)
+    ids = []
+    for suffix in ("aaa111", "aab222", "bbb333"):
+        run_id = f"20250131T101500Z-{suffix}"
+        await Engine(config, basic_systems(), journal, today=TODAY, run_id=run_id).sync()
+        ids.append(run_id)
+    journal.close()
+    state = ["--state", str(config.state_path), "--json"]
+
+    def shown(wanted: str) -> str:
+        result = runner.invoke(app, ["runs", "show", wanted, *state])
+        assert result.exit_code == 0, result.output
+        return str(json.loads(result.output)["run"]["run_id"])
+
+    assert shown("20250131T101500Z-b") == ids[2]
+    assert shown("20250131T101500Z-aab") == ids[1]
+    assert shown("last") == ids[2]
+    ambiguous = runner.invoke(app, ["runs", "show", "20250131T101500Z-aa", *state])
+    assert ambiguous.exit_code == 2
+    assert ids[0] in ambiguous.output
+    assert ids[1] in ambiguous.output
+    assert "more of the run id" in ambiguous.output
+
+
+async def test_run_ids_are_shown_whole_on_an_80_column_terminal(
+    app: typer.Typer, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    journal = SqliteJournal(config.state_path)
+    report = await Engine(config, basic_systems(), journal, today=TODAY).sync()
+    journal.close()
+    monkeypatch.setenv("COLUMNS", "80")
+    listed = runner.invoke(app, ["runs", "--state", str(config.state_path)])
+    assert listed.exit_code == 0
+    assert report.run_id is not None
+    assert report.run_id in listed.output
+    assert all(len(line) <= 80 for line in listed.output.splitlines())
