@@ -25,7 +25,7 @@ CREDENTIALS = {
     "zeitstrom": {"token": TOKEN},
 }
 # What each emulator's sample data holds, as the vendor documents it.
-EXPECTED_PEOPLE = {
+EXPECTED_PEOPLE: dict[str, set[tuple[str, str | None, str | None]]] = {
     "bezala": {("819", "aino.virtanen@example.com", "1001"), ("42", "admin@example.com", None)},
     "companyflow": {
         ("987e6543-e21b-12d3-a456-426614174000", "jane.doe@example.com", "EMP001"),
