@@ -9,7 +9,13 @@ from __future__ import annotations
 import typer
 
 from balance_gateway import __version__
-from balance_gateway.gateway import cli_contracts, cli_discover, cli_emulate, cli_sync
+from balance_gateway.gateway import (
+    cli_contracts,
+    cli_discover,
+    cli_emulate,
+    cli_service,
+    cli_sync,
+)
 from balance_gateway.gateway.cli_common import VERBOSE_HELP
 from balance_gateway.gateway.logs import configure_logging
 
@@ -48,6 +54,7 @@ cli_emulate.register(app)
 cli_contracts.register(app)
 cli_sync.register(app)
 cli_discover.register(app)
+cli_service.register(app)
 
 
 def main() -> None:

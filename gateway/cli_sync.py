@@ -4,7 +4,7 @@
     balance-gateway sync --config FILE [--sync NAME] [--dry-run] [--yes] [--json]
     balance-gateway runs [--config FILE | --state PATH] [--json]
     balance-gateway runs show RUN [--config FILE | --state PATH] [--json]
-    balance-gateway demo [--keep] [--employees N] [--json]
+    balance-gateway demo [--keep] [--employees N] [--serve [--port N]]
 
 Exit codes of `sync`: 0 everything applied (or nothing to do); 1 something failed, was blocked,
 not verified, left unresolved, or a guardrail (or the user at the prompt) stopped the run; 2 bad
@@ -287,17 +287,34 @@ def demo(
     ),
     employees: int = typer.Option(200, min=1, help="How many people to generate."),
     seed: int = typer.Option(8, help="Seed of the generated dataset."),
+    serve: bool = typer.Option(
+        False,
+        "--serve",
+        help="Sync the data once, then serve the dashboard and the API on it (Ctrl-C stops).",
+    ),
+    port: int = typer.Option(8080, "--port", min=0, max=65535, help="With --serve: the port."),
 ) -> None:
     """Sync four pairs of emulated systems twice, on generated data: changes, then none.
 
     Every emulator runs in-process on a free loopback port; the config and mapping are written
-    to a temporary folder, printed at the end so they can be copied as a starting point."""
-    from balance_gateway.adapters._core.extras import MissingExtraError, require_emulators
+    to a temporary folder, printed at the end so they can be copied as a starting point.
+    With --serve: every sync but one runs once, then `serve` shows it all on 127.0.0.1."""
+    from balance_gateway.adapters._core.extras import (
+        MissingExtraError,
+        require_emulators,
+        require_service,
+    )
 
     try:
         require_emulators("the demo's emulators")
+        if serve:
+            require_service("balance-gateway demo --serve")
     except MissingExtraError as exc:
         fail(str(exc))
+    if serve:
+        from balance_gateway.gateway.service.demo import serve_demo
+
+        raise typer.Exit(serve_demo(employees=employees, seed=seed, port=port))
     from balance_gateway.gateway.demo import run_demo
 
     raise typer.Exit(run_demo(employees=employees, seed=seed, keep=keep))
@@ -322,7 +339,9 @@ RUNS_EXIT_CODES = exit_codes(
 DEMO_EXIT_CODES = exit_codes(
     "0  both passes did what they should (changes, then none)",
     "1  a pass failed or the second pass was not a no-op",
-    "2  the emulators' server stack is not installed (pip install 'balance-gateway[emulators]')",
+    "2  the emulators' server stack is not installed (pip install 'balance-gateway[emulators]');",
+    "   with --serve: the service's is not (pip install 'balance-gateway[emulators,service]'),",
+    "   or the port cannot be used",
 )
 
 

@@ -16,6 +16,7 @@
     rounding = { step = "0.5", mode = "half_even" }   # default: what the target demands
     as_of = "today"                    # or "2025-03-31"
     allow_below_threshold = false
+    schedule = "0 2 * * *"             # when `serve` runs it (cron, [service] timezone)
 
     [mapping]
     file = "employees.csv"             # relative to this file
@@ -28,6 +29,10 @@
     max_in_flight = 16                 # requests in flight across all systems
     [state]
     path = "balance-gateway.sqlite3"   # relative to this file
+    [service]                          # `balance-gateway serve` (see gateway.service)
+    timezone = "UTC"                   # of the syncs' `schedule = "0 2 * * *"`
+    read_tokens = ["GATEWAY_READ_TOKEN"]          # ENVIRONMENT VARIABLE NAMES
+    operator_tokens = ["GATEWAY_OPERATOR_TOKEN"]  # may also apply plans
 
 Credentials are never written in the file: each value names an environment variable, read at
 load time. A value that does not look like a variable name is refused as a probable literal
@@ -45,6 +50,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -165,6 +171,10 @@ class SyncConfig(_Strict):
     rounding: RoundingConfig | None = None
     as_of: Literal["today"] | date = "today"
     allow_below_threshold: bool = False
+    # When `balance-gateway serve` runs this sync: a five-field cron expression ("0 2 * * *")
+    # in `[service] timezone`. Its syntax is checked when `serve` starts (the cron library is
+    # part of the service extra); `plan` and `sync` ignore it.
+    schedule: str | None = Field(default=None, min_length=1)
 
     @field_validator("as_of", mode="before")
     @classmethod
@@ -253,6 +263,30 @@ class StateConfig(_Strict):
     path: str = "balance-gateway.sqlite3"
 
 
+class ServiceConfig(_Strict):
+    """`balance-gateway serve`: the time zone of the syncs' schedules, and who may call it.
+
+    Tokens are ENVIRONMENT VARIABLE NAMES, like credentials, read when `serve` starts. A read
+    token sees everything (systems, balances, drift, runs, plans); an operator token may also
+    apply a plan.
+    """
+
+    timezone: str = "UTC"
+    read_tokens: list[EnvVarName] = Field(default_factory=list)
+    operator_tokens: list[EnvVarName] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as UTC or Europe/Helsinki"
+            ) from None
+        return value
+
+
 class ConfigFile(_Strict):
     """The TOML document, as written."""
 
@@ -263,6 +297,7 @@ class ConfigFile(_Strict):
     guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)
     concurrency: ConcurrencyConfig = Field(default_factory=ConcurrencyConfig)
     state: StateConfig = Field(default_factory=StateConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The SDKs and the sync engine need only the base install. The emulators (and everything built on
 them: `emulate`, `demo`, the contract suites' emulator checks, the pytest plugin's emulator
-fixtures) need the server stack of the `emulators` extra.
+fixtures) need the server stack of the `emulators` extra. The service (`serve`: HTTP API,
+dashboard, metrics, schedules) needs the `service` extra.
 """
 
 from __future__ import annotations
@@ -38,4 +39,26 @@ def require_emulators(what: str = "the emulators") -> None:
         raise MissingExtraError(
             f"{what} need the emulators' server stack ({', '.join(missing)} not installed): "
             f"{EMULATORS_INSTALL}"
+        )
+
+
+# `balance-gateway serve`: the HTTP service, its dashboard, metrics and cron schedules.
+SERVICE_STACK: dict[str, str] = {
+    "fastapi": "fastapi",
+    "uvicorn": "uvicorn",
+    "jinja2": "jinja2",
+    "multipart": "python-multipart",
+    "cronsim": "cronsim",
+    "prometheus_client": "prometheus-client",
+}
+SERVICE_INSTALL = "pip install 'balance-gateway[service]'"
+
+
+def require_service(what: str = "balance-gateway serve") -> None:
+    """Raise `MissingExtraError` (saying what to install) unless the service can run."""
+    missing = missing_modules(SERVICE_STACK)
+    if missing:
+        raise MissingExtraError(
+            f"{what} needs the service's server stack ({', '.join(missing)} not installed): "
+            f"{SERVICE_INSTALL}"
         )

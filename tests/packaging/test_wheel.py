@@ -6,7 +6,7 @@ installs both in a fresh venv (their dependencies from the package index) and ch
 - both import, neither overwrote the other, and the wheel installs nothing outside
   `balance_gateway/` but its metadata and the console script;
 - without the `emulators` extra every SDK imports (FastAPI is not there at all) and `demo`
-  says what to install;
+  says what to install (and `serve`, without the `service` extra);
 - with the extra, the README's SDK examples run unchanged against `balance-gateway emulate`.
 """
 
@@ -124,6 +124,9 @@ def test_the_wheel_installs_nothing_outside_its_namespace(venv: Path) -> None:
     assert not outside
     assert any(f.endswith("contracts/bezala/list/seed_example.json") for f in files)
     assert "balance_gateway/contracts/pytest_plugin.py" in files
+    # The dashboard's templates and static files ship with the service.
+    assert "balance_gateway/gateway/service/templates/index.html" in files
+    assert "balance_gateway/gateway/service/static/dashboard.js" in files
 
 
 def test_without_the_emulators_extra_every_sdk_imports_and_demo_says_what_to_install(
@@ -145,6 +148,10 @@ def test_without_the_emulators_extra_every_sdk_imports_and_demo_says_what_to_ins
         assert done.returncode == 2
         assert "pip install 'balance-gateway[emulators]'" in done.stderr
         assert "Traceback" not in done.stderr
+    done = subprocess.run([venv / "bin" / "balance-gateway", "serve"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "pip install 'balance-gateway[service]'" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def _free_port() -> int:
