@@ -148,7 +148,9 @@ def test_without_the_emulators_extra_every_sdk_imports_and_demo_says_what_to_ins
         assert done.returncode == 2
         assert "pip install 'balance-gateway[emulators]'" in done.stderr
         assert "Traceback" not in done.stderr
-    done = subprocess.run([venv / "bin" / "balance-gateway", "serve"], capture_output=True, text=True)
+    done = subprocess.run(
+        [venv / "bin" / "balance-gateway", "serve"], capture_output=True, text=True
+    )
     assert done.returncode == 2
     assert "pip install 'balance-gateway[service]'" in done.stderr
     assert "Traceback" not in done.stderr
