@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,39 +48,43 @@ class Session:
 
 
 class Sessions:
-    """Dashboard sessions in memory, by id."""
+    """Dashboard sessions in memory, by id (thread-safe: pages run on worker threads)."""
 
     def __init__(self, now: Callable[[], datetime]) -> None:
         self._now = now
         self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
 
     def create(self, role: Role) -> Session:
         now = self._now()
-        for key in [k for k, s in self._sessions.items() if s.expires_at <= now]:
-            del self._sessions[key]
-        if len(self._sessions) >= MAX_SESSIONS:  # drop the oldest: a flood cannot grow memory
-            oldest = min(self._sessions.values(), key=lambda s: s.expires_at)
-            del self._sessions[oldest.session_id]
         session = Session(
             session_id=secrets.token_urlsafe(32),
             role=role,
             csrf=secrets.token_urlsafe(24),
             expires_at=now + SESSION_TTL,
         )
-        self._sessions[session.session_id] = session
+        with self._lock:
+            for key in [k for k, s in self._sessions.items() if s.expires_at <= now]:
+                del self._sessions[key]
+            if len(self._sessions) >= MAX_SESSIONS:  # drop the oldest: a flood cannot grow
+                oldest = min(self._sessions.values(), key=lambda s: s.expires_at)
+                del self._sessions[oldest.session_id]
+            self._sessions[session.session_id] = session
         return session
 
     def get(self, session_id: str | None) -> Session | None:
         if not session_id:
             return None
-        session = self._sessions.get(session_id)
+        with self._lock:
+            session = self._sessions.get(session_id)
         if session is None or session.expires_at <= self._now():
             return None
         return session
 
     def end(self, session_id: str | None) -> None:
         if session_id:
-            self._sessions.pop(session_id, None)
+            with self._lock:
+                self._sessions.pop(session_id, None)
 
 
 @dataclass(frozen=True)

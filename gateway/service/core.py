@@ -624,7 +624,9 @@ class GatewayService:
             outcome = outcome_of(report)
             self.metrics.count_report(sync, "schedule", report, outcome)
             self.attempts[sync] = Attempt(self.clock.now(), "schedule", outcome, report.run_id)
-            log.info("service.run.finished", run_id=report.run_id, outcome=outcome)
+            # A run that did not fully succeed is worth a line where operators look (stderr).
+            level = log.info if outcome == RunStatus.SUCCEEDED.value else log.warning
+            level("service.run.finished", run_id=report.run_id, outcome=outcome)
             return
 
     def _attempted(self, sync: str, outcome: str, run_id: str | None, message: str) -> None:

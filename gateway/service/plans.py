@@ -14,6 +14,7 @@ what the systems hold), at most `MAX_PLANS` at once; a restart forgets them.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -57,7 +58,8 @@ def new_plan_id() -> str:
 
 
 class PlanStore:
-    """Stored plans by id; expired ones are dropped on access, the oldest beyond `limit`."""
+    """Stored plans by id; expired ones are dropped on access, the oldest beyond `limit`.
+    Thread-safe: the dashboard's pages read it from the server's worker threads."""
 
     def __init__(
         self, now: Callable[[], datetime], ttl: timedelta = PLAN_TTL, limit: int = MAX_PLANS
@@ -66,6 +68,7 @@ class PlanStore:
         self._ttl = ttl
         self._limit = limit
         self._plans: OrderedDict[str, StoredPlan] = OrderedDict()
+        self._lock = threading.Lock()
 
     def add(self, sync: str, report: RunReport, violations: Sequence[str]) -> StoredPlan:
         created = self._now()
@@ -77,19 +80,22 @@ class PlanStore:
             report=report,
             violations=tuple(violations),
         )
-        self._drop_expired()
-        self._plans[stored.plan_id] = stored
-        while len(self._plans) > self._limit:
-            self._plans.popitem(last=False)
+        with self._lock:
+            self._drop_expired()
+            self._plans[stored.plan_id] = stored
+            while len(self._plans) > self._limit:
+                self._plans.popitem(last=False)
         return stored
 
     def get(self, plan_id: str) -> StoredPlan | None:
         """The plan, or None when unknown, expired or already used."""
-        self._drop_expired()
-        return self._plans.get(plan_id)
+        with self._lock:
+            self._drop_expired()
+            return self._plans.get(plan_id)
 
     def discard(self, plan_id: str) -> None:
-        self._plans.pop(plan_id, None)
+        with self._lock:
+            self._plans.pop(plan_id, None)
 
     def _drop_expired(self) -> None:
         now = self._now()

@@ -20,7 +20,7 @@ from balance_gateway.adapters.zeitstrom import Client as ZeitstromClient
 from balance_gateway.gateway.demo import TOKENS
 from balance_gateway.gateway.lock import RunLock
 from balance_gateway.gateway.service.app import create_app
-from balance_gateway.gateway.service.core import GatewayService
+from balance_gateway.gateway.service.core import GatewayService, RunningNow
 from balance_gateway.gateway.service.demo import (
     LEFT_FOR_THE_OPERATOR,
     OPERATOR_TOKEN,
@@ -424,6 +424,36 @@ async def test_a_run_holding_the_state_store_makes_apply_wait_for_nothing(
         f"/api/syncs/{SYNC}/apply", json={"plan_id": plan["plan_id"]}, headers=OPERATOR
     )
     assert answer.status_code == 200, answer.text
+
+
+async def test_apply_during_a_scheduled_run_is_refused_at_once(
+    service: GatewayService, client: httpx.AsyncClient
+) -> None:
+    plan = (await client.post(f"/api/syncs/{SYNC}/plan", headers=OPERATOR)).json()
+    started = asyncio.Event()
+    finish = asyncio.Event()
+
+    async def a_long_scheduled_run(sync: str) -> None:  # holds the service's lock
+        async with service._lock:
+            service.running = RunningNow(sync, "schedule", service.clock.now())
+            started.set()
+            await finish.wait()
+            service.running = None
+
+    night = asyncio.ensure_future(a_long_scheduled_run("zeitstrom-to-bezala"))
+    await started.wait()
+    try:
+        answer = await client.post(
+            f"/api/syncs/{SYNC}/apply", json={"plan_id": plan["plan_id"]}, headers=OPERATOR
+        )
+        health = (await client.get("/healthz")).json()
+    finally:
+        finish.set()
+        await night
+    assert answer.status_code == 409
+    assert "a schedule run of zeitstrom-to-bezala" in answer.json()["detail"]
+    assert health["running"]["sync"] == "zeitstrom-to-bezala"
+    assert service.stored_plan(plan["plan_id"])  # still there, to apply once the run is over
 
 
 async def test_a_plan_over_a_guardrail_cannot_be_applied(
