@@ -10,13 +10,19 @@ require_emulators()
 
 # The toolkit's modules import FastAPI: they come after the check on purpose.
 
-from balance_gateway.adapters._emulator.base import DEFAULT_TENANT, Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator.base import (
+    DEFAULT_TENANT,
+    EmulatedBalance,
+    Emulator,
+    EmulatorOptions,
+)
 from balance_gateway.adapters._emulator.faults import FaultConfig, FaultInjector, FaultPlan
 from balance_gateway.adapters._emulator.registry import available_vendors, build_emulator
 from balance_gateway.adapters._emulator.server import ServerThread, serve
 
 __all__ = [
     "DEFAULT_TENANT",
+    "EmulatedBalance",
     "Emulator",
     "EmulatorOptions",
     "FaultConfig",

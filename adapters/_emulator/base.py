@@ -12,6 +12,8 @@ Admin API (not part of any vendor API, so it lives under `/_emulator/` and is ne
     PUT  /_emulator/state            load that shape (or one bare state, for ?tenant=, default
                                      `default`)
     POST /_emulator/reset            every tenant back to the sample dataset, faults cleared
+    GET  /_emulator/balances         each employee's balances in canonical terms (`balances`),
+                                     ?tenant= (default `default`), ?as_of= (default today, UTC)
     GET  /_emulator/faults           {"config": FaultConfig, "counts": {...}}
     PUT  /_emulator/faults           a FaultConfig
 Admin errors (a body that is not JSON, a state or fault config that does not validate) answer
@@ -32,6 +34,8 @@ import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -45,6 +49,37 @@ from balance_gateway.adapters._emulator.faults import FaultConfig, FaultInjector
 S = TypeVar("S", bound=BaseModel)
 
 DEFAULT_TENANT = "default"
+
+
+@dataclass(frozen=True)
+class EmulatedBalance:
+    """One employee's balance of one leave type as the emulator holds it, in canonical terms:
+    what tests and benchmarks compare a sync's end state with (the project's own admin read,
+    never part of a vendor API). Figures the vendor does not keep are None."""
+
+    employee: str
+    leave_type: str
+    unit: str  # "days" | "hours" | "minutes"
+    remaining: Decimal
+    entitled: Decimal | None = None
+    used: Decimal | None = None
+    pending: Decimal | None = None
+    as_of: date | None = None  # the date the figures hold for, where the vendor dates them
+
+    def to_json(self) -> dict[str, Any]:
+        def text(value: Decimal | None) -> str | None:
+            return None if value is None else str(value)
+
+        return {
+            "employee": self.employee,
+            "leave_type": self.leave_type,
+            "unit": self.unit,
+            "remaining": str(self.remaining),
+            "entitled": text(self.entitled),
+            "used": text(self.used),
+            "pending": text(self.pending),
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+        }
 
 
 class InvalidState(ValueError):
@@ -109,6 +144,11 @@ class Emulator(ABC, Generic[S]):
     @abstractmethod
     def add_routes(self, app: FastAPI) -> None:
         """Register the vendor's routes and exception handlers on `app`."""
+
+    @abstractmethod
+    def balances(self, state: S, as_of: date) -> list[EmulatedBalance]:
+        """Every balance in `state` as of `as_of`, in canonical terms (`GET
+        /_emulator/balances`), by the vendor's own arithmetic."""
 
     def unreadable_body_message(self, reason: str) -> str:
         """The message of the 400 a vendor route answers to a body that is not readable JSON
@@ -206,6 +246,28 @@ class Emulator(ABC, Generic[S]):
             except InvalidState as exc:
                 return JSONResponse({"error": f"invalid state: {exc}"}, status_code=400)
             return JSONResponse(self.dump_state())
+
+        @app.get("/_emulator/balances", include_in_schema=False)
+        async def get_balances(
+            tenant: str = DEFAULT_TENANT, as_of: str | None = None
+        ) -> JSONResponse:
+            state = self.tenants.get(tenant)
+            if state is None:
+                return JSONResponse({"error": f"no tenant {tenant!r}"}, status_code=404)
+            try:
+                day = datetime.now(UTC).date() if as_of is None else date.fromisoformat(as_of)
+            except ValueError:
+                return JSONResponse(
+                    {"error": f"as_of: {as_of!r} is not a date (YYYY-MM-DD)"}, status_code=400
+                )
+            found = sorted(self.balances(state, day), key=lambda b: (b.employee, b.leave_type))
+            return JSONResponse(
+                {
+                    "tenant": tenant,
+                    "as_of": day.isoformat(),
+                    "balances": [b.to_json() for b in found],
+                }
+            )
 
         @app.post("/_emulator/reset", include_in_schema=False)
         async def reset() -> dict[str, str]:

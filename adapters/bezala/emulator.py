@@ -33,7 +33,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from balance_gateway.adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator import (
+    DEFAULT_TENANT,
+    EmulatedBalance,
+    Emulator,
+    EmulatorOptions,
+)
 from balance_gateway.adapters._emulator.bodies import parse_json
 from balance_gateway.adapters.bezala.models import BalanceType, SortOrder
 
@@ -374,6 +379,28 @@ class BezalaEmulator(Emulator[BezalaState]):
         return None
 
     # -- routes -----------------------------------------------------------------------------
+
+    def balances(self, state: BezalaState, as_of: dt.date) -> list[EmulatedBalance]:
+        """Per user and balance type, the latest import dated on or before `as_of` (its value
+        holds as of the end of its date [seed]); a later import is not in effect yet."""
+        latest: dict[tuple[int, BalanceType], StoredTimeBalance] = {}
+        for record in state.time_balances:
+            if record.date > as_of:
+                continue
+            key = (record.user_id, record.balance_type)
+            current = latest.get(key)
+            if current is None or (record.date, record.id) > (current.date, current.id):
+                latest[key] = record
+        return [
+            EmulatedBalance(
+                employee=str(r.user_id),
+                leave_type=r.balance_type.value,
+                unit=r.units,
+                remaining=r.value,
+                as_of=r.date,
+            )
+            for r in latest.values()
+        ]
 
     def add_routes(self, app: FastAPI) -> None:
         self._add_error_handlers(app)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -42,7 +42,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from balance_gateway.adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator import (
+    DEFAULT_TENANT,
+    EmulatedBalance,
+    Emulator,
+    EmulatorOptions,
+)
 from balance_gateway.adapters._emulator.fields import UtcDatetime
 
 TOKEN_LIFETIME = timedelta(hours=24)  # [docs] a JWT is valid 24 h
@@ -456,6 +461,29 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
         return tenant, employee
 
     # -- routes -------------------------------------------------------------------------------
+
+    def balances(self, state: CompanyFlowState, as_of: date) -> list[EmulatedBalance]:
+        """The balances of `as_of`'s year [seed: per year]: entitled = total, remaining =
+        total - used, pending as kept."""
+        types = {t.id: t for t in state.leave_types}
+        found = []
+        for record in state.balances:
+            leave_type = types.get(record.leave_type_id)
+            if record.year != as_of.year or leave_type is None:
+                continue
+            figures = balance_figures(record, leave_type)
+            found.append(
+                EmulatedBalance(
+                    employee=record.employee_id,
+                    leave_type=record.leave_type_id,
+                    unit="days",
+                    remaining=figures["total_days"] - figures["used_days"],
+                    entitled=figures["total_days"],
+                    used=figures["used_days"],
+                    pending=figures["pending_days"],
+                )
+            )
+        return found
 
     def add_routes(self, app: FastAPI) -> None:
         async def api_error(request: Request, exc: Exception) -> JSONResponse:

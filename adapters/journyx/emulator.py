@@ -22,7 +22,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode
@@ -34,7 +34,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from balance_gateway.adapters._emulator.base import Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator.base import (
+    EmulatedBalance,
+    Emulator,
+    EmulatorOptions,
+)
 from balance_gateway.adapters._emulator.bodies import parse_json, read_json
 from balance_gateway.adapters.journyx.client import (
     ACCRUALS_PATH,
@@ -695,6 +699,17 @@ class JournyxEmulator(Emulator[JournyxState]):
         raise JournyxError(401, "authentication required")
 
     # -- routes -------------------------------------------------------------------------------
+
+    def balances(self, state: JournyxState, as_of: date) -> list[EmulatedBalance]:
+        """Each visible accrual's `hours_left` [seed]; an accrual has no date, so `as_of`
+        does not change it."""
+        return [
+            EmulatedBalance(
+                employee=a.id_user, leave_type=a.pname, unit="hours", remaining=a.hours_left
+            )
+            for a in state.accruals.values()
+            if a.status_code != "h"
+        ]
 
     def add_routes(self, app: FastAPI) -> None:
         async def vendor_error(request: Request, exc: Exception) -> JSONResponse:

@@ -37,7 +37,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from balance_gateway.adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator import (
+    DEFAULT_TENANT,
+    EmulatedBalance,
+    Emulator,
+    EmulatorOptions,
+)
 from balance_gateway.adapters._emulator.bodies import parse_json
 from balance_gateway.adapters._emulator.fields import UtcDatetime
 
@@ -444,6 +449,23 @@ class KenjoEmulator(Emulator[KenjoState]):
         return self._error(
             401, "Unauthorized: the Authorization header is missing, wrong or expired"
         )
+
+    def balances(self, state: KenjoState, as_of: date) -> list[EmulatedBalance]:
+        """Each assignment: remaining = totalAllowance - taken [seed], pending = planned.
+        Kenjo keeps only the current figures: `as_of` does not change them."""
+        units = {t.id: t.unit for t in state.time_off_types}
+        return [
+            EmulatedBalance(
+                employee=a.employee_id,
+                leave_type=a.time_off_type_id,
+                unit=units.get(a.time_off_type_id, "days"),
+                remaining=a.balance,
+                entitled=a.total_allowance,
+                used=a.taken,
+                pending=a.planned,
+            )
+            for a in state.assignments
+        ]
 
     def add_routes(self, app: FastAPI) -> None:
         @app.exception_handler(RequestValidationError)

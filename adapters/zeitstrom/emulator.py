@@ -35,7 +35,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from balance_gateway.adapters._emulator.base import Emulator, EmulatorOptions
+from balance_gateway.adapters._emulator.base import (
+    EmulatedBalance,
+    Emulator,
+    EmulatorOptions,
+)
 from balance_gateway.adapters._emulator.bodies import parse_json
 from balance_gateway.adapters.zeitstrom.client import (
     AGGREGATE_PATH,
@@ -521,6 +525,34 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
             raise DRFError(403, {"detail": NOT_MANUAL})
 
     # -- routes ---------------------------------------------------------------------------------
+
+    def balances(self, state: ZeitstromState, as_of: dt.date) -> list[EmulatedBalance]:
+        """Per employee and absence type, the ledger as of `as_of` [seed: `date` is the
+        effective date]: credits dated on or before it are entitled, absences on or before it
+        used, later absences pending (planned time off); later credits are not in effect yet.
+        ASSUMED sign rule: `absence` debits, every other source credits."""
+        sums: dict[tuple[str, str], dict[str, Decimal]] = {}
+        for tx in state.transactions:
+            figures = sums.setdefault(
+                (tx.employee_id, tx.missing_type),
+                {"entitled": Decimal(0), "used": Decimal(0), "pending": Decimal(0)},
+            )
+            if tx.source.value in DEBIT_SOURCES:
+                figures["used" if tx.date <= as_of else "pending"] += tx.amount
+            elif tx.date <= as_of:
+                figures["entitled"] += tx.amount
+        return [
+            EmulatedBalance(
+                employee=employee,
+                leave_type=kind,
+                unit="days",
+                remaining=f["entitled"] - f["used"],
+                entitled=f["entitled"],
+                used=f["used"],
+                pending=f["pending"],
+            )
+            for (employee, kind), f in sums.items()
+        ]
 
     def add_routes(self, app: FastAPI) -> None:
         @app.exception_handler(DRFError)

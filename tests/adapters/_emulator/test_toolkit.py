@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -12,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from balance_gateway.adapters._emulator import (
+    EmulatedBalance,
     Emulator,
     EmulatorOptions,
     FaultConfig,
@@ -38,6 +41,9 @@ class CounterEmulator(Emulator[CounterState]):
 
     def error_body(self, status: int, message: str) -> Any:
         return {"error": message}
+
+    def balances(self, state: CounterState, as_of: date) -> list[EmulatedBalance]:
+        return [EmulatedBalance("counter", "count", "days", Decimal(state.count))]
 
     def add_routes(self, app: FastAPI) -> None:
         @app.get("/count")
