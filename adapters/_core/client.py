@@ -9,9 +9,10 @@ fixtures and in-process emulators (`httpx.ASGITransport`) plug in.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -30,6 +31,15 @@ from balance_gateway.adapters._core.errors import (
     status_error,
 )
 from balance_gateway.adapters._core.logging import log_event
+from balance_gateway.adapters._core.operations import (
+    Call,
+    Done,
+    Login,
+    Pager,
+    QueryParams,
+    Request,
+)
+from balance_gateway.adapters._core.pagination import Page, aiterate_pages, iterate_pages
 from balance_gateway.adapters._core.retry import (
     RetryPolicy,
     is_idempotent,
@@ -42,10 +52,9 @@ from balance_gateway.adapters._core.retry import (
 from balance_gateway.adapters._core.secrets import scrub
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
-QueryParams = Mapping[str, str | int | float | bool | None]
 
 
 USER_AGENT = f"balance-gateway/{__version__} python-httpx/{httpx.__version__}"
@@ -66,7 +75,14 @@ class BaseClient:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Any] | None = None,
     ) -> None:
+        """The one constructor of every client, sync or async (a vendor's own `__init__` adds
+        only its credentials). `http_client` / `transport` route requests elsewhere (tests,
+        emulators); they must suit the client (`httpx.Client` / a sync transport for a sync
+        client, their async kinds for an async one), or `TypeError` says which to use."""
         self.base_url = httpx.URL(str(base_url).rstrip("/") + "/")
         self.auth = auth
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
@@ -74,6 +90,17 @@ class BaseClient:
         self._clock = clock
         self._rng = rng or random.Random()
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
+        self._owns_client = http_client is None
+        self._open(http_client, transport, sleep)
+
+    def _open(
+        self,
+        http_client: httpx.Client | httpx.AsyncClient | None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
+        sleep: Callable[[float], Any] | None,
+    ) -> None:
+        """Set up the I/O side (the HTTP client and how to wait): `SyncAPIClient` and
+        `AsyncAPIClient` each do it their way; the pure `BaseClient` sends nothing."""
 
     # -- pure logic ---------------------------------------------------------------------------
 
@@ -172,6 +199,10 @@ class BaseClient:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         raise status_error(response, retry_after=retry_after)
 
+    def expect(self, model: type[M]) -> Callable[[httpx.Response], M]:
+        """The parser of a `Call` whose successful body is one `model`."""
+        return functools.partial(self.parse, model=model)
+
     def parse(self, response: httpx.Response, model: type[M], data: Any = None) -> M:
         """Strictly parse a successful body (or `data` taken from it) into a wire model."""
         payload = parse_body(response) if data is None else data
@@ -192,23 +223,50 @@ def _query_value(value: str | int | float | bool) -> str | int | float:
     return ("true" if value else "false") if isinstance(value, bool) else value
 
 
+def _request_args(call: Call[Any]) -> dict[str, Any]:
+    """The `request()` arguments of a described `Call`."""
+    return {
+        "method": call.method,
+        "path": call.path,
+        "params": call.params,
+        "json": call.json,
+        "data": call.data,
+        "idempotent": call.idempotent,
+    }
+
+
+def _check_io(
+    client: BaseClient,
+    http_client: object,
+    transport: object,
+    wanted: tuple[type[object], type[object]],
+    other: str,
+) -> None:
+    """Refuse an HTTP client or transport of the other kind (sync vs async), saying which
+    client takes it."""
+    for given, kind in ((http_client, wanted[0]), (transport, wanted[1])):
+        if given is not None and not isinstance(given, kind):
+            raise TypeError(
+                f"{type(client).__name__} needs {kind.__module__}.{kind.__qualname__}, not "
+                f"{type(given).__name__} (use the {other} for that)"
+            )
+
+
 class SyncAPIClient(BaseClient):
     """Blocking client; pass `http_client` or `transport` to route requests elsewhere."""
 
-    def __init__(
+    def _open(
         self,
-        *,
-        base_url: str | httpx.URL,
-        auth: httpx.Auth | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        **kwargs: Any,
+        http_client: httpx.Client | httpx.AsyncClient | None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
+        sleep: Callable[[float], Any] | None,
     ) -> None:
-        super().__init__(base_url=base_url, auth=auth, **kwargs)
-        self._owns_client = http_client is None
+        _check_io(self, http_client, transport, (httpx.Client, httpx.BaseTransport), "AsyncClient")
+        # Narrowing for the type checker: `_check_io` has refused anything else.
+        assert http_client is None or isinstance(http_client, httpx.Client)
+        assert transport is None or isinstance(transport, httpx.BaseTransport)
         self._http = http_client or httpx.Client(transport=transport, timeout=self.timeout)
-        self._sleep = sleep
+        self._sleep: Callable[[float], None] = sleep or time.sleep
 
     def request(
         self,
@@ -246,6 +304,18 @@ class SyncAPIClient(BaseClient):
         except httpx.TransportError as exc:
             raise self._transport_failure(request, exc, safe) from None
         return self.handle_response(response, idempotent=safe)
+
+    def run(self, request: Request[T]) -> T:
+        """Send one described operation (see `operations`) and parse its answer."""
+        if isinstance(request, Done):
+            return request.value
+        if isinstance(request, Login):
+            return request.parse(self.send_login(request.auth))
+        return request.parse(self.request(**_request_args(request)))
+
+    def iterate(self, pager: Pager[T]) -> Iterator[T]:
+        """Every item of a paginated list, each page fetched when the loop reaches it."""
+        return iterate_pages(lambda cursor: self.run(pager.call(cursor)))
 
     def send_login(self, auth: LoginAuth) -> httpx.Response:
         """Send the vendor's login request once and answer its response, whatever the status.
@@ -298,20 +368,20 @@ async def _asyncio_sleep(seconds: float) -> None:
 class AsyncAPIClient(BaseClient):
     """Asyncio client; the async twin of `SyncAPIClient`."""
 
-    def __init__(
+    def _open(
         self,
-        *,
-        base_url: str | httpx.URL,
-        auth: httpx.Auth | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = _asyncio_sleep,
-        **kwargs: Any,
+        http_client: httpx.Client | httpx.AsyncClient | None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
+        sleep: Callable[[float], Any] | None,
     ) -> None:
-        super().__init__(base_url=base_url, auth=auth, **kwargs)
-        self._owns_client = http_client is None
+        _check_io(
+            self, http_client, transport, (httpx.AsyncClient, httpx.AsyncBaseTransport), "Client"
+        )
+        # Narrowing for the type checker: `_check_io` has refused anything else.
+        assert http_client is None or isinstance(http_client, httpx.AsyncClient)
+        assert transport is None or isinstance(transport, httpx.AsyncBaseTransport)
         self._http = http_client or httpx.AsyncClient(transport=transport, timeout=self.timeout)
-        self._sleep = sleep
+        self._sleep: Callable[[float], Awaitable[None]] = sleep or _asyncio_sleep
 
     async def request(
         self,
@@ -351,6 +421,22 @@ class AsyncAPIClient(BaseClient):
         except httpx.TransportError as exc:
             raise self._transport_failure(request, exc, safe) from None
         return self.handle_response(response, idempotent=safe)
+
+    async def run(self, request: Request[T]) -> T:
+        """Send one described operation (see `operations`) and parse its answer."""
+        if isinstance(request, Done):
+            return request.value
+        if isinstance(request, Login):
+            return request.parse(await self.send_login(request.auth))
+        return request.parse(await self.request(**_request_args(request)))
+
+    def iterate(self, pager: Pager[T]) -> AsyncIterator[T]:
+        """Every item of a paginated list, each page fetched when the loop reaches it."""
+
+        async def fetch(cursor: Hashable | None) -> Page[T]:
+            return await self.run(pager.call(cursor))
+
+        return aiterate_pages(fetch)
 
     async def send_login(self, auth: LoginAuth) -> httpx.Response:
         """Send the vendor's login request once; see `SyncAPIClient.send_login`."""

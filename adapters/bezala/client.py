@@ -20,7 +20,7 @@ Auth: a static token (`token=`) or a login with `email=` and `password=` through
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -38,10 +38,9 @@ from balance_gateway.adapters._core.errors import (
     PaginationError,
     RequestValidationError,
 )
+from balance_gateway.adapters._core.operations import Call, Login, Pages, operation, paginated
 from balance_gateway.adapters._core.pagination import (
     Page,
-    aiterate_pages,
-    iterate_pages,
     next_page_number,
 )
 from balance_gateway.adapters._core.retry import RetryPolicy
@@ -272,8 +271,9 @@ def _login_auth(auth: httpx.Auth | None) -> BezalaLoginAuth:
     return auth
 
 
-class Client(_BezalaBase, SyncAPIClient):
-    """Blocking Bezala client.
+class _BezalaOperations(_BezalaBase):
+    """Every Bezala operation, described once (`operations`): `Client` sends them blocking,
+    `AsyncClient` awaits them.
 
     Pass `token=` (a token obtained elsewhere) or `email=` and `password=` (logs in on first
     use). `http_client` / `transport` route requests elsewhere (tests, emulators); `retry` sets
@@ -287,11 +287,11 @@ class Client(_BezalaBase, SyncAPIClient):
         token: str | Secret | None = None,
         email: str | None = None,
         password: str | Secret | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **kwargs: Any,
+        **options: Any,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -300,29 +300,35 @@ class Client(_BezalaBase, SyncAPIClient):
             transport=transport,
             retry=retry,
             timeout=timeout,
-            **kwargs,
+            **options,
         )
 
-    def login(self) -> TokenGrant:
-        """Log in now (`POST /api/auth/token`) and use the token from here on.
+    @operation
+    def login(self) -> Login[TokenGrant]:
+        """Log in now (`POST /api/auth/token`) instead of on the first request, and use the
+        token from here on. Raises `LoginError` when refused, `GatewayError` for a client
+        built with a static token."""
+        auth = _login_auth(self.auth)
+        return Login(auth, parse=auth.accept_login_response)
 
-        Returns the grant (its `header_value` is a `Secret`). Raises `LoginError` (a 401
-        `AuthenticationError`) when refused, `GatewayError` for a client built with `token=`.
-        """
-        return self.login_with(_login_auth(self.auth))
-
-    def iter_users(self, *, per_page: int | None = None) -> Iterator[User]:
+    @paginated
+    def iter_users(self, *, per_page: int | None = None) -> Pages[User]:
         """Every user of the organisation (`GET /api/users`, page after page), with name,
         email and `external_id` (ASSUMED endpoint; see `User`)."""
         walk = _PageWalk(_optional_positive("per_page", per_page))
 
-        def fetch(cursor: Hashable | None) -> Page[User]:
+        def page(cursor: Hashable | None) -> Call[Page[User]]:
             number = cursor if isinstance(cursor, int) else 1
-            params = self._users_query(number, per_page)
-            return self._parse_users(self.request("GET", USERS_PATH, params=params), walk, number)
+            return Call(
+                "GET",
+                USERS_PATH,
+                params=self._users_query(number, per_page),
+                parse=lambda response: self._parse_users(response, walk, number),
+            )
 
-        return iterate_pages(fetch)
+        return Pages(page)
 
+    @operation
     def list_time_balances(
         self,
         user_id: int | str,
@@ -332,7 +338,7 @@ class Client(_BezalaBase, SyncAPIClient):
         per_page: int | None = None,
         sort_by: str | None = None,
         order: str | None = None,
-    ) -> TimeBalancePage:
+    ) -> Call[TimeBalancePage]:
         """One page of the user's imported balances (`GET /api/users/:user_id/time_balances`).
 
         Bezala's defaults: page 1, 50 per page, sorted by `date`, `desc`. Values are minutes
@@ -341,8 +347,9 @@ class Client(_BezalaBase, SyncAPIClient):
         """
         path = self._collection_path(user_id)
         query = self._list_query(balance_type, page, per_page, sort_by, order)
-        return self._parse_page(self.request("GET", path, params=query))
+        return Call("GET", path, params=query, parse=self._parse_page)
 
+    @paginated
     def iter_time_balances(
         self,
         user_id: int | str,
@@ -351,7 +358,7 @@ class Client(_BezalaBase, SyncAPIClient):
         per_page: int | None = None,
         sort_by: str | None = None,
         order: str | None = None,
-    ) -> Iterator[TimeBalance]:
+    ) -> Pages[TimeBalance]:
         """Every imported balance of the user, page after page, fetched as the loop reaches it.
 
         Arguments are checked now, before anything is sent. Raises `PaginationError` if the
@@ -361,25 +368,31 @@ class Client(_BezalaBase, SyncAPIClient):
         query = self._list_query(balance_type, None, per_page, sort_by, order)
         walk = _PageWalk(query["per_page"] if isinstance(query["per_page"], int) else None)
 
-        def fetch(cursor: Hashable | None) -> Page[TimeBalance]:
+        def page(cursor: Hashable | None) -> Call[Page[TimeBalance]]:
             number = cursor if isinstance(cursor, int) else 1
             params = {**query, "page": cursor if isinstance(cursor, int) else None}
-            return walk.advance(self._parse_page(self.request("GET", path, params=params)), number)
+            return Call(
+                "GET",
+                path,
+                params=params,
+                parse=lambda response: walk.advance(self._parse_page(response), number),
+            )
 
-        return iterate_pages(fetch)
+        return Pages(page)
 
+    @operation
     def latest_time_balance(
         self, user_id: int | str, *, balance_type: str | None = None
-    ) -> TimeBalance | None:
+    ) -> Call[TimeBalance | None]:
         """The latest import (of `balance_type`, if given), or None when there is none.
 
         `GET /api/users/:user_id/time_balances/latest`. Raises `NotFoundError` for an unknown
         user.
         """
         path = self._collection_path(user_id) + "/latest"
-        response = self.request("GET", path, params=self._latest_query(balance_type))
-        return self._parse_latest(response)
+        return Call("GET", path, params=self._latest_query(balance_type), parse=self._parse_latest)
 
+    @operation
     def import_time_balance(
         self,
         user_id: int | str,
@@ -387,7 +400,7 @@ class Client(_BezalaBase, SyncAPIClient):
         balance_type: str,
         date: dt.date | str,
         value: Decimal | int | float | str,
-    ) -> TimeBalance:
+    ) -> Call[TimeBalance]:
         """Import a balance as of the END of `date` (`POST /api/users/:user_id/time_balances`).
 
         `value` is whole minutes for work_time, days (fractions allowed) for vacation; it may
@@ -397,119 +410,20 @@ class Client(_BezalaBase, SyncAPIClient):
         """
         path = self._collection_path(user_id)
         body = self._import_body(balance_type, date, value)
-        return self.parse(self.request("POST", path, json=body), TimeBalance)
+        return Call("POST", path, json=body, parse=self.expect(TimeBalance))
 
-    def delete_time_balance(self, user_id: int | str, id: int | str) -> None:
+    @operation
+    def delete_time_balance(self, user_id: int | str, id: int | str) -> Call[None]:
         """Delete one imported balance (`DELETE /api/users/:user_id/time_balances/:id`).
 
         Raises `NotFoundError` when the user or the record does not exist.
         """
-        self.request("DELETE", self._delete_path(user_id, id))
+        return Call("DELETE", self._delete_path(user_id, id), parse=lambda _response: None)
 
 
-class AsyncClient(_BezalaBase, AsyncAPIClient):
-    """Asyncio Bezala client; the async twin of `Client`, with the same arguments."""
+class Client(_BezalaOperations, SyncAPIClient):
+    """Blocking Bezala client (every operation: see `_BezalaOperations`)."""
 
-    def __init__(
-        self,
-        base_url: str | httpx.URL = DEFAULT_BASE_URL,
-        *,
-        token: str | Secret | None = None,
-        email: str | None = None,
-        password: str | Secret | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            auth=_auth(base_url, token, email, password),
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            **kwargs,
-        )
 
-    async def login(self) -> TokenGrant:
-        """Log in now; see `Client.login`."""
-        return await self.login_with(_login_auth(self.auth))
-
-    def iter_users(self, *, per_page: int | None = None) -> AsyncIterator[User]:
-        """Every user of the organisation; see `Client.iter_users`."""
-        walk = _PageWalk(_optional_positive("per_page", per_page))
-
-        async def fetch(cursor: Hashable | None) -> Page[User]:
-            number = cursor if isinstance(cursor, int) else 1
-            params = self._users_query(number, per_page)
-            response = await self.request("GET", USERS_PATH, params=params)
-            return self._parse_users(response, walk, number)
-
-        return aiterate_pages(fetch)
-
-    async def list_time_balances(
-        self,
-        user_id: int | str,
-        *,
-        balance_type: str | None = None,
-        page: int | None = None,
-        per_page: int | None = None,
-        sort_by: str | None = None,
-        order: str | None = None,
-    ) -> TimeBalancePage:
-        """One page of the user's imported balances; see `Client.list_time_balances`."""
-        path = self._collection_path(user_id)
-        query = self._list_query(balance_type, page, per_page, sort_by, order)
-        return self._parse_page(await self.request("GET", path, params=query))
-
-    def iter_time_balances(
-        self,
-        user_id: int | str,
-        *,
-        balance_type: str | None = None,
-        per_page: int | None = None,
-        sort_by: str | None = None,
-        order: str | None = None,
-    ) -> AsyncIterator[TimeBalance]:
-        """Every imported balance of the user; see `Client.iter_time_balances`.
-
-        Use with `async for`; arguments are checked now, before anything is sent.
-        """
-        path = self._collection_path(user_id)
-        query = self._list_query(balance_type, None, per_page, sort_by, order)
-        walk = _PageWalk(query["per_page"] if isinstance(query["per_page"], int) else None)
-
-        async def fetch(cursor: Hashable | None) -> Page[TimeBalance]:
-            number = cursor if isinstance(cursor, int) else 1
-            params = {**query, "page": cursor if isinstance(cursor, int) else None}
-            response = await self.request("GET", path, params=params)
-            return walk.advance(self._parse_page(response), number)
-
-        return aiterate_pages(fetch)
-
-    async def latest_time_balance(
-        self, user_id: int | str, *, balance_type: str | None = None
-    ) -> TimeBalance | None:
-        """The latest import, or None; see `Client.latest_time_balance`."""
-        path = self._collection_path(user_id) + "/latest"
-        response = await self.request("GET", path, params=self._latest_query(balance_type))
-        return self._parse_latest(response)
-
-    async def import_time_balance(
-        self,
-        user_id: int | str,
-        *,
-        balance_type: str,
-        date: dt.date | str,
-        value: Decimal | int | float | str,
-    ) -> TimeBalance:
-        """Import a balance as of the end of `date`; see `Client.import_time_balance`."""
-        path = self._collection_path(user_id)
-        body = self._import_body(balance_type, date, value)
-        return self.parse(await self.request("POST", path, json=body), TimeBalance)
-
-    async def delete_time_balance(self, user_id: int | str, id: int | str) -> None:
-        """Delete one imported balance; see `Client.delete_time_balance`."""
-        await self.request("DELETE", self._delete_path(user_id, id))
+class AsyncClient(_BezalaOperations, AsyncAPIClient):
+    """Asyncio Bezala client: the same operations, awaited; the iterators are async."""

@@ -19,7 +19,7 @@ naming the field.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -39,11 +39,16 @@ from balance_gateway.adapters._core.errors import (
     ResponseParseError,
     parse_body,
 )
+from balance_gateway.adapters._core.operations import (
+    Call,
+    Login,
+    Pages,
+    numbered_pages,
+    operation,
+    paginated,
+)
 from balance_gateway.adapters._core.pagination import (
     Page,
-    aiterate_pages,
-    iterate_pages,
-    numeric_cursor,
 )
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
@@ -54,6 +59,7 @@ from balance_gateway.adapters.companyflow.models import (
     BalanceResponse,
     EmployeePage,
     EmployeeRecord,
+    Envelope,
     LeaveBalance,
     LeaveType,
     LeaveTypePage,
@@ -69,6 +75,8 @@ MAX_PAGE_SIZE = 100  # [docs]
 LOGIN_PATH = "auth/login"
 
 M = TypeVar("M", bound=BaseModel)
+D = TypeVar("D")
+R = TypeVar("R")
 
 
 class CompanyFlowLoginAuth(LoginAuth):
@@ -216,8 +224,9 @@ class _CompanyFlowBase(BaseClient):
         return Page(page.data, page.next_page())
 
 
-class Client(_CompanyFlowBase, SyncAPIClient):
-    """Blocking CompanyFlow client.
+class _CompanyFlowOperations(_CompanyFlowBase):
+    """Every CompanyFlow operation, described once (`operations`): `Client` sends them
+    blocking, `AsyncClient` awaits them.
 
     Authenticate with a static `token=` (a JWT obtained elsewhere) or with `email=` and
     `password=` (logs in on first use and again when the token expires or a request answers
@@ -231,11 +240,11 @@ class Client(_CompanyFlowBase, SyncAPIClient):
         token: str | Secret | None = None,
         email: str | Secret | None = None,
         password: str | Secret | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **kwargs: Any,
+        **options: Any,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -243,20 +252,22 @@ class Client(_CompanyFlowBase, SyncAPIClient):
             transport=transport,
             retry=retry,
             timeout=timeout,
-            **kwargs,
+            **options,
         )
         self.auth = self._make_auth(token, email, password)
 
-    def login(self) -> LoginData:
+    @operation
+    def login(self) -> Login[LoginData]:
         """Log in now with the client's email and password and use the new token from here on.
 
         Returns the grant (the token is a `SecretStr`, `expires_in` in seconds, the user).
         Raises `LoginError` (a 401 `AuthenticationError`) when the credentials are refused and
         `RequestValidationError` when the client has no email/password.
         """
-        return self._accept_login(self.send_login(self._login_auth()))
+        return Login(self._login_auth(), parse=self._accept_login)
 
-    def get_balance(self, leave_type_id: str, year: int) -> LeaveBalance:
+    @operation
+    def get_balance(self, leave_type_id: str, year: int) -> Call[LeaveBalance]:
         """The token's own employee's balance breakdown for one leave type and year, in days
         (`total_days`, `used_days`, `pending_days`, `available_days`, `carried_forward_days`).
 
@@ -265,18 +276,19 @@ class Client(_CompanyFlowBase, SyncAPIClient):
         """
         path = self._balance_path(leave_type_id)
         params = {"year": check_year(year)}
-        return self._parse_envelope(self.request("GET", path, params=params), BalanceResponse).data
+        return Call("GET", path, params=params, parse=self._data(BalanceResponse))
 
-    def check_balance(self, leave_type_id: str, year: int) -> Decimal:
+    @operation
+    def check_balance(self, leave_type_id: str, year: int) -> Call[Decimal]:
         """The token's own employee's *available* days for one leave type and year.
 
         Raises as `get_balance`.
         """
         params = self._check_params(leave_type_id, year)
-        response = self.request("GET", "leave-balance", params=params)
-        return self._parse_envelope(response, AvailableResponse).data
+        return Call("GET", "leave-balance", params=params, parse=self._data(AvailableResponse))
 
-    def employee_balances(self, employee_id: str, year: int) -> list[LeaveBalance]:
+    @operation
+    def employee_balances(self, employee_id: str, year: int) -> Call[list[LeaveBalance]]:
         """Every balance of one employee for `year` (all leave types; days).
 
         Needs a manager or admin token for another employee: otherwise `AuthenticationError`
@@ -284,129 +296,67 @@ class Client(_CompanyFlowBase, SyncAPIClient):
         """
         path = self._employee_path(employee_id)
         params = {"year": check_year(year)}
-        response = self.request("GET", path, params=params)
-        return self._parse_envelope(response, BalanceListResponse).data
+        return Call("GET", path, params=params, parse=self._data(BalanceListResponse))
 
+    @operation
     def list_leave_types(
         self, company_id: str, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
-    ) -> LeaveTypePage:
+    ) -> Call[LeaveTypePage]:
         """One page of a company's leave types (`page` from 1, `page_size` 1..100)."""
         path, params = self._leave_types_request(company_id, page, page_size)
-        return self._parse_envelope(self.request("GET", path, params=params), LeaveTypePage)
+        return Call(
+            "GET",
+            path,
+            params=params,
+            parse=lambda response: self._parse_envelope(response, LeaveTypePage),
+        )
 
+    @paginated
     def iter_leave_types(
         self, company_id: str, *, page_size: int = MAX_PAGE_SIZE
-    ) -> Iterator[LeaveType]:
+    ) -> Pages[LeaveType]:
         """Every leave type of a company, fetching pages lazily as they are reached."""
-        self._leave_types_request(company_id, 1, page_size)  # check before the first fetch
-
-        def fetch(cursor: Hashable | None) -> Page[LeaveType]:
-            page = self.list_leave_types(
-                company_id, page=numeric_cursor(cursor), page_size=page_size
+        return numbered_pages(
+            lambda number: self._page_call(
+                self._leave_types_request(company_id, number, page_size),
+                LeaveTypePage,
+                self._leave_type_page,
             )
-            return self._leave_type_page(page)
+        )
 
-        return iterate_pages(fetch)
-
+    @paginated
     def iter_employees(
         self, company_id: str, *, page_size: int = MAX_PAGE_SIZE
-    ) -> Iterator[EmployeeRecord]:
+    ) -> Pages[EmployeeRecord]:
         """Every employee of a company (`GET /companies/{company_id}/employees` [docs]; needs
         an HR-manager or admin login), fetching pages lazily."""
-        self._employees_request(company_id, 1, page_size)  # check before the first fetch
-
-        def fetch(cursor: Hashable | None) -> Page[EmployeeRecord]:
-            path, params = self._employees_request(company_id, numeric_cursor(cursor), page_size)
-            response = self.request("GET", path, params=params)
-            return self._employee_page(self._parse_envelope(response, EmployeePage))
-
-        return iterate_pages(fetch)
-
-
-class AsyncClient(_CompanyFlowBase, AsyncAPIClient):
-    """Asyncio CompanyFlow client: the async twin of `Client`, with the same methods."""
-
-    def __init__(
-        self,
-        base_url: str | httpx.URL = DEFAULT_BASE_URL,
-        *,
-        token: str | Secret | None = None,
-        email: str | Secret | None = None,
-        password: str | Secret | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            **kwargs,
-        )
-        self.auth = self._make_auth(token, email, password)
-
-    async def login(self) -> LoginData:
-        """See `Client.login`."""
-        return self._accept_login(await self.send_login(self._login_auth()))
-
-    async def get_balance(self, leave_type_id: str, year: int) -> LeaveBalance:
-        """See `Client.get_balance`."""
-        path = self._balance_path(leave_type_id)
-        params = {"year": check_year(year)}
-        response = await self.request("GET", path, params=params)
-        return self._parse_envelope(response, BalanceResponse).data
-
-    async def check_balance(self, leave_type_id: str, year: int) -> Decimal:
-        """See `Client.check_balance`."""
-        params = self._check_params(leave_type_id, year)
-        response = await self.request("GET", "leave-balance", params=params)
-        return self._parse_envelope(response, AvailableResponse).data
-
-    async def employee_balances(self, employee_id: str, year: int) -> list[LeaveBalance]:
-        """See `Client.employee_balances`."""
-        path = self._employee_path(employee_id)
-        params = {"year": check_year(year)}
-        response = await self.request("GET", path, params=params)
-        return self._parse_envelope(response, BalanceListResponse).data
-
-    async def list_leave_types(
-        self, company_id: str, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
-    ) -> LeaveTypePage:
-        """See `Client.list_leave_types`."""
-        path, params = self._leave_types_request(company_id, page, page_size)
-        response = await self.request("GET", path, params=params)
-        return self._parse_envelope(response, LeaveTypePage)
-
-    def iter_leave_types(
-        self, company_id: str, *, page_size: int = MAX_PAGE_SIZE
-    ) -> AsyncIterator[LeaveType]:
-        """See `Client.iter_leave_types`."""
-        self._leave_types_request(company_id, 1, page_size)
-
-        async def fetch(cursor: Hashable | None) -> Page[LeaveType]:
-            page = await self.list_leave_types(
-                company_id, page=numeric_cursor(cursor), page_size=page_size
+        return numbered_pages(
+            lambda number: self._page_call(
+                self._employees_request(company_id, number, page_size),
+                EmployeePage,
+                self._employee_page,
             )
-            return self._leave_type_page(page)
+        )
 
-        return aiterate_pages(fetch)
+    def _page_call(
+        self, request: tuple[str, Any], model: type[M], to_page: Callable[[M], Page[R]]
+    ) -> Call[Page[R]]:
+        path, params = request
+        return Call(
+            "GET", path, params=params, parse=lambda r: to_page(self._parse_envelope(r, model))
+        )
 
-    def iter_employees(
-        self, company_id: str, *, page_size: int = MAX_PAGE_SIZE
-    ) -> AsyncIterator[EmployeeRecord]:
-        """See `Client.iter_employees`."""
-        self._employees_request(company_id, 1, page_size)
+    def _data(self, model: type[Envelope[D]]) -> Callable[[httpx.Response], D]:
+        """The parser of an operation answering `{"success": true, "data": ...}`: its data."""
+        return lambda response: self._parse_envelope(response, model).data
 
-        async def fetch(cursor: Hashable | None) -> Page[EmployeeRecord]:
-            path, params = self._employees_request(company_id, numeric_cursor(cursor), page_size)
-            response = await self.request("GET", path, params=params)
-            return self._employee_page(self._parse_envelope(response, EmployeePage))
 
-        return aiterate_pages(fetch)
+class Client(_CompanyFlowOperations, SyncAPIClient):
+    """Blocking CompanyFlow client (every operation: see `_CompanyFlowOperations`)."""
+
+
+class AsyncClient(_CompanyFlowOperations, AsyncAPIClient):
+    """Asyncio CompanyFlow client: the same operations, awaited; the iterators are async."""
 
 
 __all__ = [

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
+
+D = TypeVar("D")
 
 
 class _Wire(BaseModel):
@@ -135,25 +138,23 @@ class LoginData(_Wire):
 # -- envelopes --------------------------------------------------------------------------------
 
 
-class BalanceResponse(_Wire):
+class Envelope(_Wire, Generic[D]):
+    """CompanyFlow's answer envelope [seed/docs]: `{"success": true, "data": ...}`."""
+
+    success: bool
+    data: D
+
+
+class BalanceResponse(Envelope[LeaveBalance]):
     """`GET /leave-balance/{leave_type_id}?year=` [seed]."""
 
-    success: bool
-    data: LeaveBalance
 
-
-class BalanceListResponse(_Wire):
+class BalanceListResponse(Envelope[list[LeaveBalance]]):
     """`GET /employees/{employee_id}/leave-balances?year=` [docs: an unpaginated array]."""
 
-    success: bool
-    data: list[LeaveBalance]
 
-
-class AvailableResponse(_Wire):
+class AvailableResponse(Envelope[Decimal]):
     """`GET /leave-balance?leaveTypeId=&year=` [docs]: the available days only."""
-
-    success: bool
-    data: Decimal
 
 
 class LeaveTypePage(_Wire):

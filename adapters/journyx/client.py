@@ -13,22 +13,22 @@ Paths [ASSUMED: not in the public docs]: `GET/POST /api/v1/accruals`,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator, Hashable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
 import httpx
 
 from balance_gateway.adapters._core.auth import BasicAPIKeyAuth, LoginAuth, TokenGrant
-from balance_gateway.adapters._core.client import DEFAULT_TIMEOUT, AsyncAPIClient, SyncAPIClient
-from balance_gateway.adapters._core.errors import GatewayError, RequestValidationError
-from balance_gateway.adapters._core.pagination import (
-    Page,
-    aiterate_pages,
-    iterate_pages,
-    next_offset,
+from balance_gateway.adapters._core.client import (
+    DEFAULT_TIMEOUT,
+    AsyncAPIClient,
+    BaseClient,
+    SyncAPIClient,
 )
+from balance_gateway.adapters._core.errors import GatewayError, RequestValidationError
+from balance_gateway.adapters._core.operations import Call, Login, Pages, operation, paginated
+from balance_gateway.adapters._core.pagination import Page, next_offset
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret
 from balance_gateway.adapters._core.validation import (
@@ -86,17 +86,6 @@ class AccrualOptions(TypedDict, total=False):
     status: str
     status_code: str
     is_hidden: bool
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request, built and checked, not yet sent."""
-
-    method: str
-    path: str
-    params: Mapping[str, str | int] | None = None
-    json: Any = None
-    idempotent: bool | None = None
 
 
 # -- pure helpers -------------------------------------------------------------------------------
@@ -290,45 +279,19 @@ def _make_auth(
     )
 
 
-class _JournyxBase:
-    """The pure part shared by `Client` and `AsyncClient`."""
-
-    vendor = "journyx"
-
-    def _list_call(self, params: Mapping[str, str | int]) -> Call:
-        return Call("GET", ACCRUALS_PATH, params=params)
-
-    def _get_call(self, accrual_id: str, keys: Sequence[str] | None) -> Call:
-        joined = _check_keys(keys)
-        params = {"$keys": joined} if joined is not None else None
-        return Call("GET", accrual_path(accrual_id), params=params)
-
-    def _create_call(self, fields: Mapping[str, Any]) -> Call:
-        return Call("POST", ACCRUALS_PATH, json=accrual_body(fields, full=True))
-
-    def _replace_call(self, accrual_id: str, fields: Mapping[str, Any]) -> Call:
-        path = accrual_path(accrual_id)
-        return Call("PUT", path, json=accrual_body(fields, full=True))
-
-    def _update_call(self, accrual_id: str, fields: Mapping[str, Any]) -> Call:
-        path = accrual_path(accrual_id)
-        # Every field a PATCH sends is an absolute value: sending it twice changes nothing.
-        return Call("PATCH", path, json=accrual_body(fields, full=False), idempotent=True)
-
-    def _delete_call(self, accrual_id: str) -> Call:
-        return Call("DELETE", accrual_path(accrual_id))
-
-
 def _login_auth(auth: httpx.Auth | None) -> JournyxLoginAuth:
     if not isinstance(auth, JournyxLoginAuth):
         raise GatewayError("login() needs a client built with username= and password=")
     return auth
 
 
-class Client(_JournyxBase, SyncAPIClient):
-    """Blocking Journyx client. Raises the `adapters._core.errors` tree: `RequestValidationError`
+class _JournyxBase(BaseClient):
+    """Every Journyx operation, described once (`operations`): `Client` sends them blocking,
+    `AsyncClient` awaits them. Raises the `GatewayError` tree: `RequestValidationError`
     (before sending), `AuthenticationError` (401), `NotFoundError` (404), `ValidationError`
     (400), and so on."""
+
+    vendor = "journyx"
 
     def __init__(
         self,
@@ -338,11 +301,11 @@ class Client(_JournyxBase, SyncAPIClient):
         username: str | None = None,
         api_key: str | Secret | None = None,
         password: str | Secret | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **kwargs: Any,
+        **options: Any,
     ) -> None:
         url = httpx.URL(str(base_url).rstrip("/") + "/")
         super().__init__(
@@ -352,18 +315,20 @@ class Client(_JournyxBase, SyncAPIClient):
             transport=transport,
             retry=retry,
             timeout=timeout,
-            **kwargs,
+            **options,
         )
 
-    def _send(self, call: Call) -> httpx.Response:
-        return self.request(
-            call.method, call.path, params=call.params, json=call.json, idempotent=call.idempotent
-        )
-
-    def login(self) -> None:
+    @operation
+    def login(self) -> Login[None]:
         """Log in now (`POST /login`) instead of on the first request; raises `LoginError`."""
-        self.login_with(_login_auth(self.auth))
+        auth = _login_auth(self.auth)
 
+        def accept(response: httpx.Response) -> None:
+            auth.accept_login_response(response)
+
+        return Login(auth, parse=accept)
+
+    @operation
     def list_accruals(
         self,
         *,
@@ -372,13 +337,14 @@ class Client(_JournyxBase, SyncAPIClient):
         skip: int | None = None,
         top: int | None = None,
         keys: Sequence[str] | None = None,
-    ) -> AccrualPage:
+    ) -> Call[AccrualPage]:
         """One page of accruals. `filter` is an OData-like `$filter` (e.g.
         `"id_user eq '64BB...'"`), `order_by` a field with an optional ` desc`, `keys` the
         fields to answer (request `id_user_properties` etc. to expand them)."""
         params = list_params(filter=filter, order_by=order_by, skip=skip, top=top, keys=keys)
-        return self.parse(self._send(self._list_call(params)), AccrualPage)
+        return Call("GET", ACCRUALS_PATH, params=params, parse=self.expect(AccrualPage))
 
+    @paginated
     def iter_accruals(
         self,
         *,
@@ -386,30 +352,38 @@ class Client(_JournyxBase, SyncAPIClient):
         order_by: str | None = None,
         keys: Sequence[str] | None = None,
         page_size: int | None = None,
-    ) -> Iterator[Accrual]:
+    ) -> Pages[Accrual]:
         """Every matching accrual, page by page (following `@nextLink`), fetched lazily."""
         first = list_params(filter=filter, order_by=order_by, skip=None, top=page_size, keys=keys)
 
-        def fetch(cursor: Hashable | None) -> Page[Accrual]:
+        def page(cursor: Hashable | None) -> Call[Page[Accrual]]:
             params = cursor_params(cursor, first)
-            page = self.parse(self._send(self._list_call(params)), AccrualPage)
-            return Page(page.results, next_cursor(page, params))
 
-        return iterate_pages(fetch)
+            def parse(response: httpx.Response) -> Page[Accrual]:
+                found = self.parse(response, AccrualPage)
+                return Page(found.results, next_cursor(found, params))
 
-    def get_accrual(self, accrual_id: str, *, keys: Sequence[str] | None = None) -> Accrual:
+            return Call("GET", ACCRUALS_PATH, params=params, parse=parse)
+
+        return Pages(page)
+
+    @operation
+    def get_accrual(self, accrual_id: str, *, keys: Sequence[str] | None = None) -> Call[Accrual]:
         """One accrual (`hours_left` in hours); `NotFoundError` when there is none."""
-        response = self._send(self._get_call(accrual_id, keys))
-        return self.parse(response, AccrualEnvelope).results
+        joined = _check_keys(keys)
+        params = {"$keys": joined} if joined is not None else None
+        return Call("GET", accrual_path(accrual_id), params=params, parse=self._accrual)
 
+    @operation
     def create_accrual(
         self, *, pname: str, pay_type_ids: Sequence[str], **fields: Unpack[AccrualOptions]
-    ) -> Accrual:
+    ) -> Call[Accrual]:
         """Create an accrual (POST: not retried once sent; `WriteOutcomeUnknown` when its fate
         is unknown). `id_user` defaults to the authenticated user [ASSUMED]."""
-        call = self._create_call({"pname": pname, "pay_type_ids": pay_type_ids, **fields})
-        return self.parse(self._send(call), AccrualEnvelope).results
+        body = accrual_body({"pname": pname, "pay_type_ids": pay_type_ids, **fields}, full=True)
+        return Call("POST", ACCRUALS_PATH, json=body, parse=self._accrual)
 
+    @operation
     def replace_accrual(
         self,
         accrual_id: str,
@@ -417,127 +391,41 @@ class Client(_JournyxBase, SyncAPIClient):
         pname: str,
         pay_type_ids: Sequence[str],
         **fields: Unpack[AccrualOptions],
-    ) -> Accrual:
+    ) -> Call[Accrual]:
         """Replace an accrual's writable fields (PUT); omitted ones take their defaults
         [ASSUMED]. `id_user` cannot change (`ValidationError`)."""
-        call = self._replace_call(
-            accrual_id, {"pname": pname, "pay_type_ids": pay_type_ids, **fields}
-        )
-        return self.parse(self._send(call), AccrualEnvelope).results
+        body = accrual_body({"pname": pname, "pay_type_ids": pay_type_ids, **fields}, full=True)
+        return Call("PUT", accrual_path(accrual_id), json=body, parse=self._accrual)
 
-    def update_accrual(self, accrual_id: str, **fields: Unpack[AccrualUpdate]) -> Accrual:
+    @operation
+    def update_accrual(self, accrual_id: str, **fields: Unpack[AccrualUpdate]) -> Call[Accrual]:
         """Change the given fields (PATCH), e.g. `hours_left=32.5` sets the balance in hours.
         Retried like a PUT (every value is absolute). `id_user` cannot change."""
-        call = self._update_call(accrual_id, dict(fields))
-        return self.parse(self._send(call), AccrualEnvelope).results
+        body = accrual_body(dict(fields), full=False)
+        # Every field a PATCH sends is an absolute value: sending it twice changes nothing.
+        path = accrual_path(accrual_id)
+        return Call("PATCH", path, json=body, idempotent=True, parse=self._accrual)
 
-    def delete_accrual(self, accrual_id: str) -> None:
+    @operation
+    def delete_accrual(self, accrual_id: str) -> Call[None]:
         """Delete an accrual; `NotFoundError` when there is none."""
-        self.parse(self._send(self._delete_call(accrual_id)), DeleteResult)
+
+        def parse(response: httpx.Response) -> None:
+            self.parse(response, DeleteResult)
+
+        return Call("DELETE", accrual_path(accrual_id), parse=parse)
+
+    def _accrual(self, response: httpx.Response) -> Accrual:
+        return self.parse(response, AccrualEnvelope).results
+
+
+class Client(_JournyxBase, SyncAPIClient):
+    """Blocking Journyx client (every operation: see `_JournyxBase`)."""
 
 
 class AsyncClient(_JournyxBase, AsyncAPIClient):
-    """Asyncio twin of `Client`: same methods, awaited; `iter_accruals` is an async iterator."""
-
-    def __init__(
-        self,
-        base_url: str | httpx.URL = DEFAULT_BASE_URL,
-        *,
-        token: str | Secret | None = None,
-        username: str | None = None,
-        api_key: str | Secret | None = None,
-        password: str | Secret | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **kwargs: Any,
-    ) -> None:
-        url = httpx.URL(str(base_url).rstrip("/") + "/")
-        super().__init__(
-            base_url=base_url,
-            auth=_make_auth(url, token, username, api_key, password),
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            **kwargs,
-        )
-
-    async def _send(self, call: Call) -> httpx.Response:
-        return await self.request(
-            call.method, call.path, params=call.params, json=call.json, idempotent=call.idempotent
-        )
-
-    async def login(self) -> None:
-        """Log in now (`POST /login`) instead of on the first request; raises `LoginError`."""
-        await self.login_with(_login_auth(self.auth))
-
-    async def list_accruals(
-        self,
-        *,
-        filter: str | None = None,
-        order_by: str | None = None,
-        skip: int | None = None,
-        top: int | None = None,
-        keys: Sequence[str] | None = None,
-    ) -> AccrualPage:
-        """One page of accruals; see `Client.list_accruals`."""
-        params = list_params(filter=filter, order_by=order_by, skip=skip, top=top, keys=keys)
-        return self.parse(await self._send(self._list_call(params)), AccrualPage)
-
-    def iter_accruals(
-        self,
-        *,
-        filter: str | None = None,
-        order_by: str | None = None,
-        keys: Sequence[str] | None = None,
-        page_size: int | None = None,
-    ) -> AsyncIterator[Accrual]:
-        """Every matching accrual, page by page (following `@nextLink`), fetched lazily."""
-        first = list_params(filter=filter, order_by=order_by, skip=None, top=page_size, keys=keys)
-
-        async def fetch(cursor: Hashable | None) -> Page[Accrual]:
-            params = cursor_params(cursor, first)
-            page = self.parse(await self._send(self._list_call(params)), AccrualPage)
-            return Page(page.results, next_cursor(page, params))
-
-        return aiterate_pages(fetch)
-
-    async def get_accrual(self, accrual_id: str, *, keys: Sequence[str] | None = None) -> Accrual:
-        """One accrual; see `Client.get_accrual`."""
-        response = await self._send(self._get_call(accrual_id, keys))
-        return self.parse(response, AccrualEnvelope).results
-
-    async def create_accrual(
-        self, *, pname: str, pay_type_ids: Sequence[str], **fields: Unpack[AccrualOptions]
-    ) -> Accrual:
-        """Create an accrual; see `Client.create_accrual`."""
-        call = self._create_call({"pname": pname, "pay_type_ids": pay_type_ids, **fields})
-        return self.parse(await self._send(call), AccrualEnvelope).results
-
-    async def replace_accrual(
-        self,
-        accrual_id: str,
-        *,
-        pname: str,
-        pay_type_ids: Sequence[str],
-        **fields: Unpack[AccrualOptions],
-    ) -> Accrual:
-        """Replace an accrual's writable fields; see `Client.replace_accrual`."""
-        call = self._replace_call(
-            accrual_id, {"pname": pname, "pay_type_ids": pay_type_ids, **fields}
-        )
-        return self.parse(await self._send(call), AccrualEnvelope).results
-
-    async def update_accrual(self, accrual_id: str, **fields: Unpack[AccrualUpdate]) -> Accrual:
-        """Change the given fields; see `Client.update_accrual`."""
-        call = self._update_call(accrual_id, dict(fields))
-        return self.parse(await self._send(call), AccrualEnvelope).results
-
-    async def delete_accrual(self, accrual_id: str) -> None:
-        """Delete an accrual; see `Client.delete_accrual`."""
-        self.parse(await self._send(self._delete_call(accrual_id)), DeleteResult)
+    """Asyncio Journyx client: the same operations, awaited; `iter_accruals` is an async
+    iterator."""
 
 
 __all__ = [

@@ -18,7 +18,8 @@ argument) and raises the typed errors of `adapters._core.errors` for error statu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+import functools
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -34,12 +35,16 @@ from balance_gateway.adapters._core.client import (
     SyncAPIClient,
 )
 from balance_gateway.adapters._core.errors import RequestValidationError
-from balance_gateway.adapters._core.pagination import (
-    Page,
-    aiterate_pages,
-    iterate_pages,
-    numeric_cursor,
+from balance_gateway.adapters._core.operations import (
+    Call,
+    Done,
+    Login,
+    Pages,
+    numbered_pages,
+    operation,
+    paginated,
 )
+from balance_gateway.adapters._core.pagination import Page
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
 from balance_gateway.adapters._core.validation import (
@@ -158,18 +163,146 @@ def _build_auth(
 
 
 class _KenjoBase(BaseClient):
-    """The pure part of the Kenjo SDK: argument checks, paths, bodies, page cursors."""
+    """Every Kenjo operation, described once (`operations`): `Client` sends them blocking,
+    `AsyncClient` awaits them.
+
+    `Client(base_url, api_key="...")` logs in on first use; `Client(base_url, token="...")`
+    uses a session token as it is. Pass `http_client` or `transport` to route requests
+    elsewhere (tests, the emulator), `retry` to change the retry budget, and `now` to give
+    token expiry a different clock.
+    """
 
     vendor = "kenjo"
 
-    def _setup_auth(
+    def __init__(
         self,
-        token: str | Secret | None,
-        api_key: str | Secret | None,
-        now: Callable[[], datetime] | None,
+        base_url: str | httpx.URL = DEFAULT_BASE_URL,
+        *,
+        token: str | Secret | None = None,
+        api_key: str | Secret | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        now: Callable[[], datetime] | None = None,
+        **options: Any,
     ) -> None:
+        super().__init__(
+            base_url=base_url,
+            http_client=http_client,
+            transport=transport,
+            retry=retry,
+            timeout=timeout,
+            **options,
+        )
         self._now = now
         self.auth = _build_auth(self.base_url, token, api_key, self.timeout, now)
+
+    @operation
+    def login(self, api_key: str | Secret | None = None) -> Login[LoginResponse]:
+        """Log in with `api_key` (default: the client's own) and use the session from now on.
+
+        Returns Kenjo's answer (the token and when it expires). Raises `LoginError` (a 401
+        `AuthenticationError`) when Kenjo refuses the key, `RequestValidationError` when the
+        client has no API key.
+        """
+        auth = self._login_auth(api_key)
+        return Login(auth, parse=functools.partial(self._accept_login, auth))
+
+    @operation
+    def logout(self) -> Done[None] | Call[None]:
+        """End the session (`POST /api/v1/auth/logout`); the next request logs in again when
+        the client has an API key. Does nothing when no session was opened yet."""
+        if not self._has_session():
+            return Done(None)
+        return Call("POST", LOGOUT_PATH, idempotent=True, parse=lambda _: self._forget_session())
+
+    @operation
+    def set_balance(
+        self,
+        time_off_type_id: str,
+        employee_id: str,
+        balance: Decimal | int | float | str,
+        description: str | None = None,
+    ) -> Call[TimeOffBalance]:
+        """Set the *remaining* balance of one employee for one time-off type.
+
+        `balance` is in the type's unit (days or hours) and may be negative. Kenjo then sets
+        `totalAllowance = balance + taken`, and shows `available = balance - planned`; the
+        change is written to the time-off history with `description` (at most 1000
+        characters). Setting the same value twice is harmless but adds a history entry.
+
+        Raises `RequestValidationError` (nothing sent) for ids that are not ObjectIds, a
+        balance that is not a finite number, a description over 1000 characters;
+        `NotFoundError` when the type or employee is unknown or the employee is not assigned
+        to the type; `PermissionDeniedError` when the key may not adjust balances.
+        """
+        path, body = self._set_balance_call(time_off_type_id, employee_id, balance, description)
+        return Call("PUT", path, json=body, parse=self._parse_balance)
+
+    @operation
+    def list_employees(self) -> Call[EmployeeList]:
+        """Every employee (`GET /api/v1/employees`, one unpaginated list)."""
+        return Call("GET", EMPLOYEES_PATH, parse=self.expect(EmployeeList))
+
+    @paginated
+    def iter_employees(self) -> Pages[Employee]:
+        """Every employee, one at a time (one request: the list is not paginated)."""
+        return Pages(
+            lambda _cursor: Call(
+                "GET",
+                EMPLOYEES_PATH,
+                parse=lambda response: Page(self.parse(response, EmployeeList).data, None),
+            )
+        )
+
+    @operation
+    def list_time_off_requests(
+        self,
+        from_date: date | str,
+        to_date: date | str,
+        *,
+        user_id: str | None = None,
+        time_off_type_id: str | None = None,
+        status: str | None = None,
+        offset: int | None = None,
+        limit: int | None = None,
+    ) -> Call[TimeOffRequestPage]:
+        """One page of time-off requests between `from_date` and `to_date` (both included, at
+        most 92 days). `offset` is the page number (Kenjo's default 1), `limit` the page size:
+        25, 50 (Kenjo's default) or 100. Raises `RequestValidationError` before sending when
+        an argument breaks these rules."""
+        params = self._requests_params(
+            from_date, to_date, user_id, time_off_type_id, status, offset, limit
+        )
+        return Call(
+            "GET", TIME_OFF_REQUESTS_PATH, params=params, parse=self.expect(TimeOffRequestPage)
+        )
+
+    @paginated
+    def iter_time_off_requests(
+        self,
+        from_date: date | str,
+        to_date: date | str,
+        *,
+        user_id: str | None = None,
+        time_off_type_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> Pages[TimeOffRequest]:
+        """Every matching time-off request, walking the pages lazily from page 1."""
+        first = self._requests_params(
+            from_date, to_date, user_id, time_off_type_id, status, 1, limit
+        )
+
+        return numbered_pages(
+            lambda number: Call(
+                "GET",
+                TIME_OFF_REQUESTS_PATH,
+                params={**first, "offset": number},
+                parse=lambda response: self._page(self.parse(response, TimeOffRequestPage)),
+            )
+        )
 
     def _login_auth(self, api_key: str | Secret | None) -> KenjoLoginAuth:
         """The login flow an explicit `login()` uses: a new one for `api_key`, else the
@@ -258,235 +391,8 @@ class _KenjoBase(BaseClient):
 
 
 class Client(_KenjoBase, SyncAPIClient):
-    """Blocking Kenjo client.
-
-    `Client(base_url, api_key="...")` logs in on first use; `Client(base_url, token="...")`
-    uses a session token as it is. Pass `http_client` or `transport` to route requests
-    elsewhere (tests, the emulator), `retry` to change the retry budget, and `now` to give
-    token expiry a different clock.
-    """
-
-    def __init__(
-        self,
-        base_url: str | httpx.URL = DEFAULT_BASE_URL,
-        *,
-        token: str | Secret | None = None,
-        api_key: str | Secret | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        now: Callable[[], datetime] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            **kwargs,
-        )
-        self._setup_auth(token, api_key, now)
-
-    def login(self, api_key: str | Secret | None = None) -> LoginResponse:
-        """Log in with `api_key` (default: the client's own) and use the session from now on.
-
-        Returns Kenjo's answer (the token and when it expires). Raises `LoginError` (a 401
-        `AuthenticationError`) when Kenjo refuses the key, `RequestValidationError` when the
-        client has no API key.
-        """
-        auth = self._login_auth(api_key)
-        return self._accept_login(auth, self.send_login(auth))
-
-    def logout(self) -> None:
-        """End the session (`POST /api/v1/auth/logout`); the next request logs in again when
-        the client has an API key. Does nothing when no session was opened yet."""
-        if not self._has_session():
-            return
-        self.request("POST", LOGOUT_PATH, idempotent=True)
-        self._forget_session()
-
-    def set_balance(
-        self,
-        time_off_type_id: str,
-        employee_id: str,
-        balance: Decimal | int | float | str,
-        description: str | None = None,
-    ) -> TimeOffBalance:
-        """Set the *remaining* balance of one employee for one time-off type.
-
-        `balance` is in the type's unit (days or hours) and may be negative. Kenjo then sets
-        `totalAllowance = balance + taken`, and shows `available = balance - planned`; the
-        change is written to the time-off history with `description` (at most 1000
-        characters). Setting the same value twice is harmless but adds a history entry.
-
-        Raises `RequestValidationError` (nothing sent) for ids that are not ObjectIds, a
-        balance that is not a finite number, a description over 1000 characters;
-        `NotFoundError` when the type or employee is unknown or the employee is not assigned
-        to the type; `PermissionDeniedError` when the key may not adjust balances.
-        """
-        path, body = self._set_balance_call(time_off_type_id, employee_id, balance, description)
-        response = self.request("PUT", path, json=body)
-        return self._parse_balance(response)
-
-    def list_employees(self) -> EmployeeList:
-        """Every employee (`GET /api/v1/employees`, one unpaginated list)."""
-        return self.parse(self.request("GET", EMPLOYEES_PATH), EmployeeList)
-
-    def iter_employees(self) -> Iterator[Employee]:
-        """Every employee, one at a time."""
-        yield from self.list_employees().data
-
-    def list_time_off_requests(
-        self,
-        from_date: date | str,
-        to_date: date | str,
-        *,
-        user_id: str | None = None,
-        time_off_type_id: str | None = None,
-        status: str | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-    ) -> TimeOffRequestPage:
-        """One page of time-off requests between `from_date` and `to_date` (both included, at
-        most 92 days). `offset` is the page number (Kenjo's default 1), `limit` the page size:
-        25, 50 (Kenjo's default) or 100. Raises `RequestValidationError` before sending when
-        an argument breaks these rules."""
-        params = self._requests_params(
-            from_date, to_date, user_id, time_off_type_id, status, offset, limit
-        )
-        response = self.request("GET", TIME_OFF_REQUESTS_PATH, params=params)
-        return self.parse(response, TimeOffRequestPage)
-
-    def iter_time_off_requests(
-        self,
-        from_date: date | str,
-        to_date: date | str,
-        *,
-        user_id: str | None = None,
-        time_off_type_id: str | None = None,
-        status: str | None = None,
-        limit: int | None = None,
-    ) -> Iterator[TimeOffRequest]:
-        """Every matching time-off request, walking the pages lazily from page 1."""
-        self._requests_params(from_date, to_date, user_id, time_off_type_id, status, 1, limit)
-
-        def fetch(cursor: Hashable | None) -> Page[TimeOffRequest]:
-            page = self.list_time_off_requests(
-                from_date,
-                to_date,
-                user_id=user_id,
-                time_off_type_id=time_off_type_id,
-                status=status,
-                offset=numeric_cursor(cursor),
-                limit=limit,
-            )
-            return self._page(page)
-
-        return iterate_pages(fetch)
+    """Blocking Kenjo client (every operation: see `_KenjoBase`)."""
 
 
 class AsyncClient(_KenjoBase, AsyncAPIClient):
-    """Asyncio Kenjo client: the same methods as `Client`, awaited."""
-
-    def __init__(
-        self,
-        base_url: str | httpx.URL = DEFAULT_BASE_URL,
-        *,
-        token: str | Secret | None = None,
-        api_key: str | Secret | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        now: Callable[[], datetime] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            **kwargs,
-        )
-        self._setup_auth(token, api_key, now)
-
-    async def login(self, api_key: str | Secret | None = None) -> LoginResponse:
-        """See `Client.login`."""
-        auth = self._login_auth(api_key)
-        return self._accept_login(auth, await self.send_login(auth))
-
-    async def logout(self) -> None:
-        """See `Client.logout`."""
-        if not self._has_session():
-            return
-        await self.request("POST", LOGOUT_PATH, idempotent=True)
-        self._forget_session()
-
-    async def set_balance(
-        self,
-        time_off_type_id: str,
-        employee_id: str,
-        balance: Decimal | int | float | str,
-        description: str | None = None,
-    ) -> TimeOffBalance:
-        """See `Client.set_balance`."""
-        path, body = self._set_balance_call(time_off_type_id, employee_id, balance, description)
-        response = await self.request("PUT", path, json=body)
-        return self._parse_balance(response)
-
-    async def list_employees(self) -> EmployeeList:
-        """See `Client.list_employees`."""
-        return self.parse(await self.request("GET", EMPLOYEES_PATH), EmployeeList)
-
-    async def iter_employees(self) -> AsyncIterator[Employee]:
-        """See `Client.iter_employees`."""
-        for employee in (await self.list_employees()).data:
-            yield employee
-
-    async def list_time_off_requests(
-        self,
-        from_date: date | str,
-        to_date: date | str,
-        *,
-        user_id: str | None = None,
-        time_off_type_id: str | None = None,
-        status: str | None = None,
-        offset: int | None = None,
-        limit: int | None = None,
-    ) -> TimeOffRequestPage:
-        """See `Client.list_time_off_requests`."""
-        params = self._requests_params(
-            from_date, to_date, user_id, time_off_type_id, status, offset, limit
-        )
-        response = await self.request("GET", TIME_OFF_REQUESTS_PATH, params=params)
-        return self.parse(response, TimeOffRequestPage)
-
-    def iter_time_off_requests(
-        self,
-        from_date: date | str,
-        to_date: date | str,
-        *,
-        user_id: str | None = None,
-        time_off_type_id: str | None = None,
-        status: str | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[TimeOffRequest]:
-        """See `Client.iter_time_off_requests`."""
-        self._requests_params(from_date, to_date, user_id, time_off_type_id, status, 1, limit)
-
-        async def fetch(cursor: Hashable | None) -> Page[TimeOffRequest]:
-            page = await self.list_time_off_requests(
-                from_date,
-                to_date,
-                user_id=user_id,
-                time_off_type_id=time_off_type_id,
-                status=status,
-                offset=numeric_cursor(cursor),
-                limit=limit,
-            )
-            return self._page(page)
-
-        return aiterate_pages(fetch)
+    """Asyncio Kenjo client: the same operations, awaited; the iterators are async."""

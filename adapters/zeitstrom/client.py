@@ -19,17 +19,23 @@ a POST whose fate is unknown; it raises `WriteOutcomeUnknown`, and the caller mu
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Hashable, Iterator, Sequence
+from collections.abc import Hashable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from balance_gateway.adapters._core.auth import StaticTokenAuth
-from balance_gateway.adapters._core.client import DEFAULT_TIMEOUT, AsyncAPIClient, SyncAPIClient
+from balance_gateway.adapters._core.client import (
+    DEFAULT_TIMEOUT,
+    AsyncAPIClient,
+    BaseClient,
+    SyncAPIClient,
+)
 from balance_gateway.adapters._core.errors import RequestValidationError
-from balance_gateway.adapters._core.pagination import Page, aiterate_pages, iterate_pages
+from balance_gateway.adapters._core.operations import Call, Pages, operation, paginated
+from balance_gateway.adapters._core.pagination import Page
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters._core.validation import (
@@ -45,6 +51,7 @@ from balance_gateway.adapters.zeitstrom.models import (
     AbsenceTransaction,
     AbsenceTransactionPage,
     BalanceAggregateList,
+    DRFPage,
     Employee,
     EmployeePage,
     QuoteMode,
@@ -53,6 +60,7 @@ from balance_gateway.adapters.zeitstrom.models import (
     TransactionWrite,
 )
 
+T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.zeitstrom.com"
 TRANSACTIONS_PATH = "/api/v2/timestamps/absence-transactions/"
 AGGREGATE_PATH = TRANSACTIONS_PATH + "aggregate/"
@@ -134,7 +142,7 @@ def check_transaction_id(value: object) -> str:
     )
 
 
-def _next_cursor(page: AbsenceTransactionPage | EmployeePage) -> Hashable | None:
+def _next_cursor(page: DRFPage[Any]) -> Hashable | None:
     """The query of the next page, from the `next` link.
 
     Only the link's query is used; the request goes to this client's own base URL and list path,
@@ -235,8 +243,9 @@ def _auth(token: str | Secret | None) -> StaticTokenAuth:
     return StaticTokenAuth(token, scheme="Token")
 
 
-class Client(_ZeitstromBase, SyncAPIClient):
-    """Blocking Zeitstrom client. Amounts are days as `Decimal`.
+class _ZeitstromOperations(_ZeitstromBase, BaseClient):
+    """Every Zeitstrom operation, described once (`operations`): `Client` sends them
+    blocking, `AsyncClient` awaits them. Amounts are days as `Decimal`.
 
     Raises `RequestValidationError` (nothing sent) for a broken documented constraint, the
     `APIStatusError` subclasses for error answers (`AuthenticationError` 401,
@@ -249,11 +258,11 @@ class Client(_ZeitstromBase, SyncAPIClient):
         base_url: str | httpx.URL = DEFAULT_BASE_URL,
         *,
         token: str | Secret | None = None,
-        http_client: httpx.Client | None = None,
-        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **kwargs: Any,
+        **options: Any,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -262,9 +271,10 @@ class Client(_ZeitstromBase, SyncAPIClient):
             transport=transport,
             retry=retry,
             timeout=timeout,
-            **kwargs,
+            **options,
         )
 
+    @operation
     def list_transactions(
         self,
         *,
@@ -274,7 +284,7 @@ class Client(_ZeitstromBase, SyncAPIClient):
         quote_mode: QuoteMode | str | None = None,
         limit: int | None = None,
         offset: int | None = None,
-    ) -> AbsenceTransactionPage:
+    ) -> Call[AbsenceTransactionPage]:
         """One page of absence transactions. `employee_ids` is a list (sent pipe-joined),
         `daterange` a (start, end) pair of dates, both inclusive and start <= end, `sources`
         a list of `Source`s, `quote_mode` all|quota|no-quota, `limit` 1..1000, `offset` >= 0."""
@@ -286,24 +296,11 @@ class Client(_ZeitstromBase, SyncAPIClient):
             limit=limit,
             offset=offset,
         )
-        return self._get_page(params)
+        return Call(
+            "GET", TRANSACTIONS_PATH, params=params, parse=self.expect(AbsenceTransactionPage)
+        )
 
-    def _get_page(self, params: dict[str, QueryValue]) -> AbsenceTransactionPage:
-        response = self.request("GET", TRANSACTIONS_PATH, params=params)
-        return self.parse(response, AbsenceTransactionPage)
-
-    def iter_employees(self, *, limit: int | None = None) -> Iterator[Employee]:
-        """Every employee (`GET /api/v2/employees/employees/` [docs]), archived ones included
-        (`archived_at` set), walking the `next` links lazily."""
-        first = self._employee_params(limit)
-
-        def fetch(cursor: Hashable | None) -> Page[Employee]:
-            params = self._page_params(first, cursor)
-            page = self.parse(self.request("GET", EMPLOYEES_PATH, params=params), EmployeePage)
-            return Page(page.results, _next_cursor(page))
-
-        return iterate_pages(fetch)
-
+    @paginated
     def iter_transactions(
         self,
         *,
@@ -312,7 +309,7 @@ class Client(_ZeitstromBase, SyncAPIClient):
         sources: Sequence[Source | str] | Source | str | None = None,
         quote_mode: QuoteMode | str | None = None,
         limit: int | None = None,
-    ) -> Iterator[AbsenceTransaction]:
+    ) -> Pages[AbsenceTransaction]:
         """Every matching transaction, walking the `next` links lazily (same filters as
         `list_transactions`). Raises `PaginationError` if the server links a page twice."""
         first = self._list_params(
@@ -322,13 +319,15 @@ class Client(_ZeitstromBase, SyncAPIClient):
             quote_mode=quote_mode,
             limit=limit,
         )
+        return self._drf_pages(TRANSACTIONS_PATH, first, AbsenceTransactionPage)
 
-        def fetch(cursor: Hashable | None) -> Page[AbsenceTransaction]:
-            page = self._get_page(self._page_params(first, cursor))
-            return Page(page.results, _next_cursor(page))
+    @paginated
+    def iter_employees(self, *, limit: int | None = None) -> Pages[Employee]:
+        """Every employee (`GET /api/v2/employees/employees/` [docs]), archived ones included
+        (`archived_at` set), walking the `next` links lazily."""
+        return self._drf_pages(EMPLOYEES_PATH, self._employee_params(limit), EmployeePage)
 
-        return iterate_pages(fetch)
-
+    @operation
     def create_transaction(
         self,
         *,
@@ -337,7 +336,7 @@ class Client(_ZeitstromBase, SyncAPIClient):
         date: DateLike,
         amount: Amount,
         label: str | None = None,
-    ) -> AbsenceTransaction:
+    ) -> Call[AbsenceTransaction]:
         """Credit `amount` days (>= 0) as a `manual` transaction; returns it as created.
 
         Not idempotent: raises `WriteOutcomeUnknown` when the request was sent but no answer
@@ -349,9 +348,9 @@ class Client(_ZeitstromBase, SyncAPIClient):
             amount=amount,
             label=label,
         )
-        response = self.request("POST", TRANSACTIONS_PATH, json=body)
-        return self.parse(response, AbsenceTransaction)
+        return Call("POST", TRANSACTIONS_PATH, json=body, parse=self.expect(AbsenceTransaction))
 
+    @operation
     def update_transaction(
         self,
         transaction_id: str,
@@ -361,7 +360,7 @@ class Client(_ZeitstromBase, SyncAPIClient):
         date: DateLike,
         amount: Amount,
         label: str | None = None,
-    ) -> AbsenceTransaction:
+    ) -> Call[AbsenceTransaction]:
         """Replace a transaction (PUT, full body). Only `manual` transactions can be changed:
         others answer `PermissionDeniedError` (403, ASSUMED)."""
         body = self._write_body(
@@ -371,177 +370,52 @@ class Client(_ZeitstromBase, SyncAPIClient):
             amount=amount,
             label=label,
         )
-        response = self.request("PUT", self._transaction_path(transaction_id), json=body)
-        return self.parse(response, AbsenceTransaction)
+        path = self._transaction_path(transaction_id)
+        return Call("PUT", path, json=body, parse=self.expect(AbsenceTransaction))
 
-    def delete_transaction(self, transaction_id: str) -> None:
+    @operation
+    def delete_transaction(self, transaction_id: str) -> Call[None]:
         """Delete a `manual` transaction (204). Others answer `PermissionDeniedError` (403,
         ASSUMED); an unknown id `NotFoundError`."""
-        self.request("DELETE", self._transaction_path(transaction_id))
+        return Call("DELETE", self._transaction_path(transaction_id), parse=lambda _response: None)
 
+    @operation
     def aggregate_balances(
         self, *, employee_ids: Sequence[str] | str | None = None
-    ) -> BalanceAggregateList:
+    ) -> Call[BalanceAggregateList]:
         """Net balance in days per employee and absence type (`aggregate/?balance=true`):
         credited (manual and rule transactions) - debited (absences). ASSUMED body shape."""
         params = self._aggregate_params(employee_ids, balance=True)
-        response = self.request("GET", AGGREGATE_PATH, params=params)
-        return self.parse(response, BalanceAggregateList)
+        return Call("GET", AGGREGATE_PATH, params=params, parse=self.expect(BalanceAggregateList))
 
+    @operation
     def aggregate_totals(
         self, *, employee_ids: Sequence[str] | str | None = None
-    ) -> TotalsAggregateList:
+    ) -> Call[TotalsAggregateList]:
         """Gross days per source, per employee and absence type (`aggregate/?balance=false`).
         ASSUMED body shape."""
         params = self._aggregate_params(employee_ids, balance=False)
-        response = self.request("GET", AGGREGATE_PATH, params=params)
-        return self.parse(response, TotalsAggregateList)
+        return Call("GET", AGGREGATE_PATH, params=params, parse=self.expect(TotalsAggregateList))
+
+    def _drf_pages(
+        self, path: str, first: dict[str, QueryValue], model: type[DRFPage[T]]
+    ) -> Pages[T]:
+        """A DRF list walked by its `next` links (only their query is used: see
+        `_next_cursor`)."""
+
+        def page(cursor: Hashable | None) -> Call[Page[T]]:
+            def parse(response: httpx.Response) -> Page[T]:
+                found = self.parse(response, model)
+                return Page(found.results, _next_cursor(found))
+
+            return Call("GET", path, params=self._page_params(first, cursor), parse=parse)
+
+        return Pages(page)
 
 
-class AsyncClient(_ZeitstromBase, AsyncAPIClient):
-    """Asyncio twin of `Client`: the same methods, awaited; `iter_transactions` is an async
-    iterator."""
+class Client(_ZeitstromOperations, SyncAPIClient):
+    """Blocking Zeitstrom client (every operation: see `_ZeitstromOperations`)."""
 
-    def __init__(
-        self,
-        base_url: str | httpx.URL = DEFAULT_BASE_URL,
-        *,
-        token: str | Secret | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            base_url=base_url,
-            auth=_auth(token),
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
-            **kwargs,
-        )
 
-    async def list_transactions(
-        self,
-        *,
-        employee_ids: Sequence[str] | str | None = None,
-        daterange: Sequence[DateLike] | None = None,
-        sources: Sequence[Source | str] | Source | str | None = None,
-        quote_mode: QuoteMode | str | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
-    ) -> AbsenceTransactionPage:
-        """One page of absence transactions; see `Client.list_transactions`."""
-        params = self._list_params(
-            employee_ids=employee_ids,
-            daterange=daterange,
-            sources=sources,
-            quote_mode=quote_mode,
-            limit=limit,
-            offset=offset,
-        )
-        return await self._get_page(params)
-
-    async def _get_page(self, params: dict[str, QueryValue]) -> AbsenceTransactionPage:
-        response = await self.request("GET", TRANSACTIONS_PATH, params=params)
-        return self.parse(response, AbsenceTransactionPage)
-
-    def iter_employees(self, *, limit: int | None = None) -> AsyncIterator[Employee]:
-        """Every employee; see `Client.iter_employees`."""
-        first = self._employee_params(limit)
-
-        async def fetch(cursor: Hashable | None) -> Page[Employee]:
-            params = self._page_params(first, cursor)
-            response = await self.request("GET", EMPLOYEES_PATH, params=params)
-            page = self.parse(response, EmployeePage)
-            return Page(page.results, _next_cursor(page))
-
-        return aiterate_pages(fetch)
-
-    def iter_transactions(
-        self,
-        *,
-        employee_ids: Sequence[str] | str | None = None,
-        daterange: Sequence[DateLike] | None = None,
-        sources: Sequence[Source | str] | Source | str | None = None,
-        quote_mode: QuoteMode | str | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[AbsenceTransaction]:
-        """Every matching transaction across pages; see `Client.iter_transactions`. The
-        filters are checked at the call, before the first page is fetched."""
-        first = self._list_params(
-            employee_ids=employee_ids,
-            daterange=daterange,
-            sources=sources,
-            quote_mode=quote_mode,
-            limit=limit,
-        )
-
-        async def fetch(cursor: Hashable | None) -> Page[AbsenceTransaction]:
-            page = await self._get_page(self._page_params(first, cursor))
-            return Page(page.results, _next_cursor(page))
-
-        return aiterate_pages(fetch)
-
-    async def create_transaction(
-        self,
-        *,
-        employee_id: str,
-        missing_type: str,
-        date: DateLike,
-        amount: Amount,
-        label: str | None = None,
-    ) -> AbsenceTransaction:
-        """Credit `amount` days as a `manual` transaction; see `Client.create_transaction`."""
-        body = self._write_body(
-            employee_id=employee_id,
-            missing_type=missing_type,
-            date=date,
-            amount=amount,
-            label=label,
-        )
-        response = await self.request("POST", TRANSACTIONS_PATH, json=body)
-        return self.parse(response, AbsenceTransaction)
-
-    async def update_transaction(
-        self,
-        transaction_id: str,
-        *,
-        employee_id: str,
-        missing_type: str,
-        date: DateLike,
-        amount: Amount,
-        label: str | None = None,
-    ) -> AbsenceTransaction:
-        """Replace a manual transaction (PUT); see `Client.update_transaction`."""
-        body = self._write_body(
-            employee_id=employee_id,
-            missing_type=missing_type,
-            date=date,
-            amount=amount,
-            label=label,
-        )
-        response = await self.request("PUT", self._transaction_path(transaction_id), json=body)
-        return self.parse(response, AbsenceTransaction)
-
-    async def delete_transaction(self, transaction_id: str) -> None:
-        """Delete a manual transaction; see `Client.delete_transaction`."""
-        await self.request("DELETE", self._transaction_path(transaction_id))
-
-    async def aggregate_balances(
-        self, *, employee_ids: Sequence[str] | str | None = None
-    ) -> BalanceAggregateList:
-        """Net balance per employee and absence type; see `Client.aggregate_balances`."""
-        params = self._aggregate_params(employee_ids, balance=True)
-        response = await self.request("GET", AGGREGATE_PATH, params=params)
-        return self.parse(response, BalanceAggregateList)
-
-    async def aggregate_totals(
-        self, *, employee_ids: Sequence[str] | str | None = None
-    ) -> TotalsAggregateList:
-        """Gross totals per source; see `Client.aggregate_totals`."""
-        params = self._aggregate_params(employee_ids, balance=False)
-        response = await self.request("GET", AGGREGATE_PATH, params=params)
-        return self.parse(response, TotalsAggregateList)
+class AsyncClient(_ZeitstromOperations, AsyncAPIClient):
+    """Asyncio Zeitstrom client: the same operations, awaited; the iterators are async."""

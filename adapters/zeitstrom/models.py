@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+R = TypeVar("R")
 
 
 class Source(StrEnum):
@@ -67,14 +69,19 @@ class AbsenceTransaction(_Wire):
         return -self.amount if self.is_debit else self.amount
 
 
-class AbsenceTransactionPage(_Wire):
-    """One page of the list [seed/docs]: `count` is the total over all pages; `next` and
-    `previous` are absolute URLs or null (the seed example shows only count and results)."""
+class DRFPage(_Wire, Generic[R]):
+    """One page of a Django REST Framework list [docs]: `count` is the total over all pages;
+    `next` and `previous` are absolute URLs or null."""
 
     count: int
     next: str | None = None
     previous: str | None = None
-    results: list[AbsenceTransaction]
+    results: list[R]
+
+
+class AbsenceTransactionPage(DRFPage[AbsenceTransaction]):
+    """One page of the transaction list [seed/docs] (the seed example shows only count and
+    results)."""
 
 
 class Employee(_Wire):
@@ -90,13 +97,8 @@ class Employee(_Wire):
     archived_at: str | None = None
 
 
-class EmployeePage(_Wire):
-    """One page of the employee list [docs]: DRF's `count`, `next`, `previous`, `results`."""
-
-    count: int
-    next: str | None = None
-    previous: str | None = None
-    results: list[Employee]
+class EmployeePage(DRFPage[Employee]):
+    """One page of the employee list [docs]."""
 
 
 class BalanceAggregate(_Wire):
