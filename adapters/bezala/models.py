@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, RootModel, field_validator
 
+from balance_gateway.adapters._core.models import WireModel
+
 
 class BalanceType(StrEnum):
     """The two balance types Bezala imports, and the unit each is counted in."""
@@ -40,12 +42,6 @@ def _id_text(value: Any) -> Any:
 def _number_text(value: Any) -> Any:
     # Through the text, so 0.1 stays 0.1 and never becomes its binary neighbour.
     return str(value) if isinstance(value, float) else value
-
-
-class WireModel(BaseModel):
-    """Base of every Bezala wire model: undocumented fields are kept, and visible."""
-
-    model_config = ConfigDict(extra="allow")
 
 
 class TimeBalance(WireModel):

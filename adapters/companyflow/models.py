@@ -14,18 +14,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import SecretStr
+
+from balance_gateway.adapters._core.models import WireModel
 
 D = TypeVar("D")
 
 
-class _Wire(BaseModel):
-    """Unknown fields are kept (`model_extra`): a vendor adding one breaks nothing."""
-
-    model_config = ConfigDict(extra="allow")
-
-
-class LeaveType(_Wire):
+class LeaveType(WireModel):
     """A leave type as embedded in a balance [seed] and listed per company [docs].
 
     `days_allowed` is the base yearly allocation in days.
@@ -39,7 +35,7 @@ class LeaveType(_Wire):
     color_code: str
 
 
-class LeaveBalance(_Wire):
+class LeaveBalance(WireModel):
     """One employee's balance for one leave type and year [seed]. All figures are days.
 
     `total_days` = `days_allowed` + `carried_forward_days`;
@@ -60,7 +56,7 @@ class LeaveBalance(_Wire):
     updated_at: datetime
 
 
-class Pagination(_Wire):
+class Pagination(WireModel):
     """Page-number pagination of a list [docs: page, pageSize; ASSUMED: this object's shape]."""
 
     page: int
@@ -73,7 +69,7 @@ class Pagination(_Wire):
         return self.page + 1 if self.page < self.totalPages else None
 
 
-class EmployeeRecord(_Wire):
+class EmployeeRecord(WireModel):
     """One employee of `GET /companies/{company_id}/employees` [docs]; the fields a mapping
     needs are declared, the rest (phone, department, dates...) are kept as extras."""
 
@@ -86,7 +82,7 @@ class EmployeeRecord(_Wire):
     status: str | None = None
 
 
-class EmployeePagination(_Wire):
+class EmployeePagination(WireModel):
     """The employee list's pagination [docs]: `page`, `page_size`, `total_items`,
     `total_pages` (unlike the leave types' `pageSize`/`totalPages`)."""
 
@@ -99,12 +95,12 @@ class EmployeePagination(_Wire):
         return self.page + 1 if self.page < self.total_pages else None
 
 
-class EmployeeListData(_Wire):
+class EmployeeListData(WireModel):
     employees: list[EmployeeRecord]
     pagination: EmployeePagination
 
 
-class EmployeePage(_Wire):
+class EmployeePage(WireModel):
     """`GET /companies/{company_id}/employees?page=&page_size=` [docs]: roles super_admin and
     hr_manager; `{"success": true, "data": {"employees": [...], "pagination": {...}}}`."""
 
@@ -112,7 +108,7 @@ class EmployeePage(_Wire):
     data: EmployeeListData
 
 
-class LoginUser(_Wire):
+class LoginUser(WireModel):
     """The user a login answers with. ASSUMED: the docs do not show this object."""
 
     id: str
@@ -123,7 +119,7 @@ class LoginUser(_Wire):
     company_id: str
 
 
-class LoginData(_Wire):
+class LoginData(WireModel):
     """A login grant: a JWT valid `expires_in` seconds (24 h [docs]). ASSUMED: this shape.
 
     `token` is a `SecretStr`: it never shows in a repr or a log; `token.get_secret_value()`
@@ -138,7 +134,7 @@ class LoginData(_Wire):
 # -- envelopes --------------------------------------------------------------------------------
 
 
-class Envelope(_Wire, Generic[D]):
+class Envelope(WireModel, Generic[D]):
     """CompanyFlow's answer envelope [seed/docs]: `{"success": true, "data": ...}`."""
 
     success: bool
@@ -157,7 +153,7 @@ class AvailableResponse(Envelope[Decimal]):
     """`GET /leave-balance?leaveTypeId=&year=` [docs]: the available days only."""
 
 
-class LeaveTypePage(_Wire):
+class LeaveTypePage(WireModel):
     """`GET /companies/{company_id}/leave-types?page=&pageSize=`: one page of leave types.
 
     ASSUMED: `pagination` beside `data` in the envelope.
@@ -176,14 +172,14 @@ class LeaveTypePage(_Wire):
         return self.pagination.next_page()
 
 
-class LoginResponse(_Wire):
+class LoginResponse(WireModel):
     """`POST /auth/login` [docs]; ASSUMED: the body shape."""
 
     success: bool
     data: LoginData
 
 
-class ErrorResponse(_Wire):
+class ErrorResponse(WireModel):
     """Every error body [docs]: `{"success": false, "error": "..."}`."""
 
     success: bool

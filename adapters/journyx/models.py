@@ -12,7 +12,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from balance_gateway.adapters._core.models import WireModel
 
 
 class StatusCode(StrEnum):
@@ -82,18 +84,14 @@ ACCRUAL_DEFAULT_KEYS: tuple[str, ...] = tuple(
 )
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class MemorizedSheetChoice(_Wire):
+class MemorizedSheetChoice(WireModel):
     """One memorized timesheet a user may choose as default."""
 
     value: str | None = None  # the memorized timesheet's internal id
     text: str | None = None  # its name
 
 
-class UserProperties(_Wire):
+class UserProperties(WireModel):
     """A user's properties, as expanded into `id_user_properties`, `creator_properties` and
     `modifier_properties` when `$keys` requests them."""
 
@@ -115,7 +113,7 @@ class UserProperties(_Wire):
     expense_gui_properties: dict[str, Any] | None = None
 
 
-class Accrual(_Wire):
+class Accrual(WireModel):
     """An accrual (time bank): `hours_left` is the balance in hours.
 
     `hard_threshold` is the minimum balance, enforced when `use_hard_threshold`;
@@ -183,11 +181,9 @@ class Accrual(_Wire):
         return bool(self.use_hard_threshold) and self.hard_threshold is not None
 
 
-class AccrualPage(_Wire):
+class AccrualPage(WireModel):
     """One page of a collection: `results` plus the paging figures. `@nextLink` is the relative
     URI of the next page, None on the last page; `$count` is the number of matching objects."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     response_code: int | None = None
     success: bool | None = None
@@ -199,7 +195,7 @@ class AccrualPage(_Wire):
     results: list[Accrual] = Field(default_factory=list)
 
 
-class AccrualEnvelope(_Wire):
+class AccrualEnvelope(WireModel):
     """A single object's answer. ASSUMED: the collection envelope without the paging keys,
     `results` holding the object itself."""
 
@@ -209,7 +205,7 @@ class AccrualEnvelope(_Wire):
     results: Accrual
 
 
-class DeleteResult(_Wire):
+class DeleteResult(WireModel):
     """ASSUMED: the answer to a delete, the envelope without results."""
 
     response_code: int | None = None
@@ -217,7 +213,7 @@ class DeleteResult(_Wire):
     uri: str | None = None
 
 
-class LoginResult(_Wire):
+class LoginResult(WireModel):
     """ASSUMED: the body of a successful `POST /login` (the session itself is the
     `wtsession` cookie)."""
 
@@ -227,7 +223,7 @@ class LoginResult(_Wire):
     id_user: str | None = None
 
 
-class ErrorBody(_Wire):
+class ErrorBody(WireModel):
     """ASSUMED error body: `{"response_code": 4xx, "success": false, "error": "..."}`."""
 
     response_code: int | None = None

@@ -14,7 +14,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from balance_gateway.adapters._core.models import WireModel
 
 __all__ = [
     "Employee",
@@ -29,27 +31,21 @@ __all__ = [
 ]
 
 
-class KenjoModel(BaseModel):
-    """Base of every Kenjo wire model."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class LoginResponse(KenjoModel):
+class LoginResponse(WireModel):
     """`POST /api/v1/auth/login`: `token` already carries the `Bearer ` prefix [docs]."""
 
     token: str
     expires_after: datetime = Field(alias="X-Expires-After")
 
 
-class ErrorBody(KenjoModel):
+class ErrorBody(WireModel):
     """Kenjo's error body [docs for 400; ASSUMED the same for 401/403/404]."""
 
     code: int
     message: str
 
 
-class Employee(KenjoModel):
+class Employee(WireModel):
     """One entry of `GET /api/v1/employees` [docs: `_id`; the other fields ASSUMED]."""
 
     id: str = Field(alias="_id")
@@ -60,13 +56,13 @@ class Employee(KenjoModel):
     isActive: bool | None = None
 
 
-class EmployeeList(KenjoModel):
+class EmployeeList(WireModel):
     """`GET /api/v1/employees`: `{"data": [...]}` [docs], not paginated."""
 
     data: list[Employee]
 
 
-class TimeOffRequest(KenjoModel):
+class TimeOffRequest(WireModel):
     """One time-off request; field names as in Kenjo's create-request body [docs], plus `_id`
     and `status` (ASSUMED for the list)."""
 
@@ -90,7 +86,7 @@ class TimeOffRequest(KenjoModel):
         return value
 
 
-class PageMetadata(KenjoModel):
+class PageMetadata(WireModel):
     """`metadata` of a paged list [docs]: `offset` is the page number (1-based), `limit` the
     page size, `count` the items on this page and `total` all matching items (ASSUMED)."""
 
@@ -100,7 +96,7 @@ class PageMetadata(KenjoModel):
     total: int
 
 
-class TimeOffRequestPage(KenjoModel):
+class TimeOffRequestPage(WireModel):
     """One page of `GET /api/v1/time-off/requests`."""
 
     data: list[TimeOffRequest]
@@ -114,7 +110,7 @@ class TimeOffRequestPage(KenjoModel):
         return meta.offset + 1 if meta.offset * meta.limit < meta.total else None
 
 
-class SetBalanceRequest(KenjoModel):
+class SetBalanceRequest(WireModel):
     """Body of `PUT /api/v1/time-off/set-balance/{timeOffTypeId}/{employeeId}` [seed]:
     `balance` (required, the remaining days or hours, may be negative) and an optional
     `description` (at most 1000 characters)."""
@@ -133,7 +129,7 @@ class SetBalanceRequest(KenjoModel):
         return body
 
 
-class TimeOffBalance(KenjoModel):
+class TimeOffBalance(WireModel):
     """The answer to a set-balance.
 
     ASSUMED: Kenjo documents no response body. We expect the new state of the balance; every

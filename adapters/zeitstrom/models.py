@@ -14,6 +14,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from balance_gateway.adapters._core.models import WireModel
+
 R = TypeVar("R")
 
 
@@ -42,11 +44,7 @@ class QuoteMode(StrEnum):
 DEBIT_SOURCES = frozenset({Source.ABSENCE.value})
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class AbsenceTransaction(_Wire):
+class AbsenceTransaction(WireModel):
     """One ledger entry [seed]. `amount` is days, always >= 0; whether it credits or debits the
     balance follows from `source` (ASSUMED: `absence` debits, the other sources credit)."""
 
@@ -69,7 +67,7 @@ class AbsenceTransaction(_Wire):
         return -self.amount if self.is_debit else self.amount
 
 
-class DRFPage(_Wire, Generic[R]):
+class DRFPage(WireModel, Generic[R]):
     """One page of a Django REST Framework list [docs]: `count` is the total over all pages;
     `next` and `previous` are absolute URLs or null."""
 
@@ -84,7 +82,7 @@ class AbsenceTransactionPage(DRFPage[AbsenceTransaction]):
     results)."""
 
 
-class Employee(_Wire):
+class Employee(WireModel):
     """One employee of `GET /api/v2/employees/employees/` [docs]: the fields a mapping needs
     are declared (`accounting_number` is the personnel number); the rest are kept as extras."""
 
@@ -101,7 +99,7 @@ class EmployeePage(DRFPage[Employee]):
     """One page of the employee list [docs]."""
 
 
-class BalanceAggregate(_Wire):
+class BalanceAggregate(WireModel):
     """One row of `aggregate/?balance=true`: the net balance of one employee and absence type.
 
     ASSUMED shape (the aggregate body is undocumented): `credited` is the sum of the crediting
@@ -116,11 +114,9 @@ class BalanceAggregate(_Wire):
     balance: Decimal
 
 
-class SourceTotals(_Wire):
+class SourceTotals(WireModel):
     """Gross days per source (ASSUMED shape, see `TotalsAggregate`). Two source names are not
     Python identifiers, hence the aliases."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     manual: Decimal
     absence: Decimal
@@ -128,7 +124,7 @@ class SourceTotals(_Wire):
     repeating_rule: Decimal = Field(alias="repeating-rule")
 
 
-class TotalsAggregate(_Wire):
+class TotalsAggregate(WireModel):
     """One row of `aggregate/?balance=false`: gross totals of one employee and absence type.
 
     ASSUMED shape: `{"employee_id", "missing_type", "totals": {"manual", "absence",
@@ -140,7 +136,7 @@ class TotalsAggregate(_Wire):
     totals: SourceTotals
 
 
-class BalanceAggregateList(_Wire):
+class BalanceAggregateList(WireModel):
     """`aggregate/?balance=true` (ASSUMED shape): `{"count", "results": [BalanceAggregate]}`,
     one row per employee and absence type that has transactions; not paginated."""
 
@@ -148,7 +144,7 @@ class BalanceAggregateList(_Wire):
     results: list[BalanceAggregate]
 
 
-class TotalsAggregateList(_Wire):
+class TotalsAggregateList(WireModel):
     """`aggregate/?balance=false` (ASSUMED shape): `{"count", "results": [TotalsAggregate]}`."""
 
     count: int
