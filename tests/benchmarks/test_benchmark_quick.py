@@ -50,11 +50,11 @@ def test_second_sync_sends_no_write(quick: Any) -> None:
     assert run.second_requests > 0
 
 
-def test_engine_beats_the_sequential_loop(quick: Any) -> None:
+def test_the_sequential_loop_reaches_the_same_end_state(quick: Any) -> None:
+    # How much faster the engine is, is the benchmark's to report (BENCHMARKS.md): a timed
+    # assertion here failed on a busy machine without anything being wrong.
     assert quick.loop_people == QUICK_N  # the whole N, nothing extrapolated
     assert quick.loop_matches_engine
-    # ~4x at this size (fixed start-up costs weigh most at small N); 2x is a clear margin.
-    assert quick.loop_wall >= 2 * quick.engine.wall
 
 
 def test_request_counts_add_up(bench: ModuleType, quick: Any) -> None:
