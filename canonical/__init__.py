@@ -1,6 +1,6 @@
 """The canonical balance model: units, quantities, references and balances. No I/O."""
 
-from balance_gateway.canonical.balance import Balance, Figure, Period, Provenance
+from balance_gateway.canonical.balance import AsOfBasis, Balance, Figure, Period, Provenance
 from balance_gateway.canonical.errors import (
     BalanceInconsistentError,
     CanonicalError,
@@ -22,6 +22,7 @@ from balance_gateway.canonical.units import (
 )
 
 __all__ = [
+    "AsOfBasis",
     "Balance",
     "BalanceInconsistentError",
     "CanonicalError",

@@ -28,7 +28,7 @@ from balance_gateway.canonical.errors import BalanceInconsistentError, Canonical
 from balance_gateway.canonical.refs import EmployeeRef, LeaveTypeRef
 from balance_gateway.canonical.units import Quantity, Unit, WorkSchedule, convert, to_decimal
 
-__all__ = ["Balance", "Figure", "Period", "Provenance"]
+__all__ = ["AsOfBasis", "Balance", "Figure", "Period", "Provenance"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,23 @@ class Provenance:
             )
 
 
+class AsOfBasis(StrEnum):
+    """What a balance's ``as_of`` date means, i.e. how far a system can answer for a date.
+
+    - ``DATE``: the figures are the balance at the end of ``as_of`` (a ledger netted up to that
+      date, an import dated that day). ``as_of`` may be earlier than the date asked for (the
+      latest import on or before it), never later.
+    - ``PERIOD``: the figures are those of ``period`` as the system holds them, answered per
+      period rather than per date; ``as_of`` is the date asked for, which lies in the period.
+    - ``CURRENT``: the system keeps no date on the figure and can only say what it is now;
+      ``as_of`` is the day it was read.
+    """
+
+    DATE = "date"
+    PERIOD = "period"
+    CURRENT = "current"
+
+
 class Figure(StrEnum):
     """The figures a balance may carry; the values are the field names on :class:`Balance`."""
 
@@ -137,6 +154,9 @@ class Balance(BaseModel):
     ``entitled - used`` and ``available`` is ``remaining - pending``. Unknown figures are None;
     those that follow from the identities are derived on construction.
 
+    ``as_of`` is the date the figures are valid for and ``as_of_basis`` what that date means
+    (:class:`AsOfBasis`: the balance on that date by default).
+
     Figures accept Decimal, int or numeric str. Construction raises TypeError for a float figure
     and pydantic's ValidationError wrapping a CanonicalError (BalanceInconsistentError for
     contradicting figures) otherwise; :meth:`build` raises the CanonicalError itself.
@@ -154,6 +174,7 @@ class Balance(BaseModel):
     remaining: Decimal | None = None
     available: Decimal | None = None
     as_of: date
+    as_of_basis: AsOfBasis = AsOfBasis.DATE
     period: Period | None = None
     provenance: Provenance
 

@@ -4,9 +4,12 @@ Leave type ids are Bezala's balance types:
     vacation    days, fractions allowed (no rounding step)
     work_time   minutes, whole minutes only (`target_unit` asks for step 1)
 
-Reading gives, per employee (a Bezala user id) and balance type, the latest import as a
-`Balance` whose `remaining` is the imported value and `as_of` the import's date (the value
-holds at the END of that date).
+Reading as of a date gives, per employee (a Bezala user id) and balance type, the latest import
+dated on or before that date as a `Balance` whose `remaining` is the imported value and `as_of`
+the import's date (the value holds at the END of that date [seed]); imports dated after it are
+ignored. The `latest` endpoint answers when its import is dated on or before `as_of` (one
+request); otherwise the imports are listed newest date first (paged) down to the first one on
+or before `as_of`. Among imports on one date, the one with the highest id counts.
 
 Writing is `WriteKind.IMPORT`: the intended remaining balance is imported dated `intent.as_of`.
 An import for the same user, type and date that already holds the value makes the write a
@@ -174,20 +177,38 @@ class BezalaAdapter:
     async def read_balances(
         self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: dt.date
     ) -> list[Balance]:
-        """The latest import per employee and balance type (its own date as `as_of`); types
-        never imported are absent; an empty `leave_type_ids` means both types. Raises
-        `NotFoundError` for an unknown user."""
+        """Per employee and balance type, the latest import dated on or before `as_of` (its
+        own date as the balance's `as_of`); pairs with no such import are absent; an empty
+        `leave_type_ids` means both types. Raises `NotFoundError` for an unknown user."""
         kinds = [self.balance_type(t) for t in leave_type_ids] or list(BalanceType)
         pairs = [(check_integer_id("employee id", e), kind) for e in employee_ids for kind in kinds]
-        # One request per pair, independent of each other: read concurrently (bounded).
-        records = await gather_limited(
-            [partial(self.client.latest_time_balance, u, balance_type=k) for u, k in pairs]
-        )
+        # One read per pair, independent of each other: read concurrently (bounded).
+        records = await gather_limited([partial(self._latest_until, u, k, as_of) for u, k in pairs])
         return [
             self._balance(record, kind)
             for record, (_, kind) in zip(records, pairs, strict=True)
             if record is not None
         ]
+
+    async def _latest_until(
+        self, user_id: int, kind: BalanceType, as_of: dt.date
+    ) -> TimeBalance | None:
+        """The import that holds on `as_of`: the latest one dated on or before it."""
+        latest = await self.client.latest_time_balance(user_id, balance_type=kind)
+        if latest is None or latest.date <= as_of:
+            return latest
+        # The latest import is dated after `as_of`: walk back through the list, newest first.
+        on_day: list[TimeBalance] = []
+        records = self.client.iter_time_balances(
+            user_id, balance_type=kind, sort_by="date", order=SortOrder.DESC
+        )
+        async for record in records:
+            if record.date > as_of:
+                continue
+            if on_day and record.date < on_day[0].date:
+                break  # past the newest date on or before `as_of`: nothing more can count
+            on_day.append(record)
+        return max(on_day, key=_record_order) if on_day else None
 
     async def _imports_on(self, intent: WriteIntent) -> list[TimeBalance]:
         """The user's imports of the intent's type dated `intent.as_of`."""

@@ -7,6 +7,10 @@ available = `available_days` (a vendor figure that contradicts total - used - pe
 rejected by `Balance` with `BalanceInconsistentError`). Period = the calendar year; provenance
 record id = the balance's `id`.
 
+As of a date: CompanyFlow answers per `year` [seed], not per date, so a balance is the year of
+`as_of` as CompanyFlow holds it when read: `as_of` is the date asked for, with basis `period`
+(the plan says so on the row).
+
 Two ways to read, chosen by the options:
 
 - default: one manager/admin login (credentials `email` + `password`, or a static `token`)
@@ -55,7 +59,15 @@ from balance_gateway.adapters._core.discovery import (
 from balance_gateway.adapters._core.errors import NotFoundError
 from balance_gateway.adapters.companyflow.client import AsyncClient
 from balance_gateway.adapters.companyflow.models import LeaveBalance
-from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Period, Provenance, Unit
+from balance_gateway.canonical import (
+    AsOfBasis,
+    Balance,
+    EmployeeRef,
+    LeaveTypeRef,
+    Period,
+    Provenance,
+    Unit,
+)
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("email", "password"), ("token",))
 
@@ -190,6 +202,7 @@ class CompanyFlowAdapter:
             remaining=record.total_days - record.used_days,
             available=record.available_days,
             as_of=as_of,
+            as_of_basis=AsOfBasis.PERIOD,
             period=Period.calendar_year(record.year),
             provenance=Provenance(self.system, record.id, fetched_at),
         )

@@ -3,8 +3,10 @@
 - Employee id: the accrual's `id_user`. Leave type id: the accrual's `pname` (e.g. "Vacation").
   Hidden accruals (`status_code` "h") are not read. Two visible accruals with the same user
   and `pname` are ambiguous and raise `GatewayError`.
-- Read: `remaining` = `hours_left`. An accrual has no as-of date, so `as_of` is the date of
-  the read (UTC) and `provenance.fetched_at` its time.
+- Read: `remaining` = `hours_left`. An accrual has no as-of date [seed]: Journyx can only say
+  what the balance is now, whatever `as_of` is asked for. So `as_of` is the date of the read
+  (UTC), with basis `current`, and `provenance.fetched_at` its time; the plan says on the row
+  when that is not the date asked for.
 - Write (`WriteKind.SET`): PATCH `hours_left` to the intended remaining balance (an absolute
   value, so retried like a PUT). A value below the accrual's enforced hard threshold
   (`use_hard_threshold` and value < `hard_threshold`) is blocked unless
@@ -45,7 +47,15 @@ from balance_gateway.adapters._core.discovery import (
 from balance_gateway.adapters._core.errors import GatewayError
 from balance_gateway.adapters.journyx.client import AsyncClient
 from balance_gateway.adapters.journyx.models import Accrual
-from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
+from balance_gateway.canonical import (
+    AsOfBasis,
+    Balance,
+    EmployeeRef,
+    LeaveTypeRef,
+    Provenance,
+    Quantity,
+    Unit,
+)
 
 VENDOR = "journyx"
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("username", "api_key"), ("username", "password"))
@@ -201,6 +211,7 @@ class JournyxAdapter:
                     unit=Unit.HOURS,
                     remaining=accrual.hours_left,
                     as_of=fetched_at.date(),
+                    as_of_basis=AsOfBasis.CURRENT,
                     provenance=Provenance(self.system, accrual.id, fetched_at),
                 )
             )

@@ -1,10 +1,22 @@
 """Zeitstrom <-> canonical balances: a ledger written as deltas, exactly once.
 
-Reading: the net balance per employee and absence type (the aggregate with `balance=true`)
-becomes a canonical `Balance` in days: `entitled` = credited (manual and rule transactions),
-`used` = debited (absences), `remaining` = the net. The leave type id is the `missing_type`
-(e.g. "holiday"). The aggregate counts every transaction whatever its date (ASSUMED: it takes no
-date filter), so `as_of` is the date the balance is stamped with.
+Reading, as of a date: a transaction's `date` is its effective date [seed], so the balance as
+of `as_of` nets only the transactions dated on or before it. Per employee and absence type (the
+`missing_type`, e.g. "holiday") a canonical `Balance` in days: `entitled` = credited (manual and
+rule transactions) on or before `as_of`, `used` = debited (absences) on or before it,
+`remaining` = the net, `pending` = absences dated after `as_of` (planned time off, not taken
+yet: our reading, so that a target subtracting planned time itself, Kenjo, does not subtract
+it twice). Credits dated after `as_of` (next year's entitlement) are not in effect yet and
+count nowhere. `as_of` is the date asked for (basis `date`).
+
+Which endpoint answers (the aggregate takes no date filter, ASSUMED, so it nets every date):
+1. the aggregate (`balance=true`), and the ledger dated after `as_of` (`daterange`, paged), for
+   every employee asked for;
+2. a pair with no transaction after `as_of`: the aggregate is its balance as of `as_of`
+   (pending 0);
+3. a pair with transactions after `as_of`: the aggregate cannot answer, and its employee's
+   ledger up to `as_of` (`daterange`, paged) is summed instead.
+Writes net the pair's ledger the same way (all its transactions, split by date).
 
 Writing (`WriteKind.LEDGER`): the target remaining balance is reached by a delta.
 - Higher: one `manual` transaction crediting the difference, labelled
@@ -16,6 +28,8 @@ Writing (`WriteKind.LEDGER`): the target remaining balance is reached by a delta
   Nobody else's transaction is ever touched. When those are not enough, the write is
   `blocked` and nothing is written (`WriteBlocked` from `apply_write`).
 - Nothing is trusted from the plan: `apply_write` reads the net again before acting.
+- Everything is as of `intent.as_of`: the credit is dated `intent.as_of`, and only our own
+  credits dated on or before it are lowered (a later one does not change that balance).
 
 Options (`AdapterConfig.options`):
 - `step`: a rounding step for amounts in days (e.g. "0.5"); default none (exact days).
@@ -25,8 +39,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
@@ -60,6 +75,41 @@ CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("token",),)
 LABEL_PREFIX = "balance-gateway "
 # Employees per aggregate request: keeps the pipe-joined query well under URL length limits.
 _EMPLOYEE_CHUNK = 50
+# ASSUMED ends of an open-ended `daterange` (the filter takes both ends): before and after any
+# real ledger entry, and ISO dates with four-digit years as the filter's format demands.
+LEDGER_START = date(1900, 1, 1)
+LEDGER_END = date(9999, 12, 31)
+
+
+@dataclass
+class _Sums:
+    """Days of one employee and absence type: credited and debited on or before `as_of`, and
+    debited after it (planned)."""
+
+    credited: Decimal = Decimal(0)
+    debited: Decimal = Decimal(0)
+    planned: Decimal = Decimal(0)
+
+    def add(self, tx: AbsenceTransaction, as_of: date) -> None:
+        if tx.date > as_of:
+            if tx.is_debit:
+                self.planned += tx.amount
+        elif tx.is_debit:
+            self.debited += tx.amount
+        else:
+            self.credited += tx.amount
+
+    @property
+    def net(self) -> Decimal:
+        return self.credited - self.debited
+
+
+def net_as_of(transactions: Iterable[AbsenceTransaction], as_of: date) -> Decimal:
+    """The net balance in days of `transactions` (one pair) as of the end of `as_of`."""
+    sums = _Sums()
+    for tx in transactions:
+        sums.add(tx, as_of)
+    return sums.net
 
 
 def label_for(operation_id: str) -> str:
@@ -106,34 +156,79 @@ class ZeitstromAdapter:
 
     # -- reading --------------------------------------------------------------------------------
 
-    async def _aggregate(self, employee_ids: Sequence[str]) -> list[BalanceAggregate]:
-        chunks = [
+    def _chunks(self, employee_ids: Sequence[str]) -> list[list[str]]:
+        return [
             list(employee_ids[start : start + _EMPLOYEE_CHUNK])
             for start in range(0, len(employee_ids), _EMPLOYEE_CHUNK)
         ]
+
+    async def _aggregate(self, employee_ids: Sequence[str]) -> list[BalanceAggregate]:
         # Independent reads: concurrently (bounded), rows kept in chunk order.
         results = await gather_limited(
-            [partial(self._client.aggregate_balances, employee_ids=chunk) for chunk in chunks]
+            [
+                partial(self._client.aggregate_balances, employee_ids=chunk)
+                for chunk in self._chunks(employee_ids)
+            ]
         )
         return [row for result in results for row in result.results]
+
+    async def _ledger(
+        self, employee_ids: Sequence[str], start: date, end: date
+    ) -> list[AbsenceTransaction]:
+        """Every transaction of `employee_ids` dated `start` to `end` (inclusive), all pages."""
+
+        async def one(chunk: list[str]) -> list[AbsenceTransaction]:
+            pages = self._client.iter_transactions(employee_ids=chunk, daterange=(start, end))
+            return [tx async for tx in pages]
+
+        found = await gather_limited([partial(one, chunk) for chunk in self._chunks(employee_ids)])
+        return [tx for chunk in found for tx in chunk]
+
+    async def _later(self, employee_ids: Sequence[str], as_of: date) -> list[AbsenceTransaction]:
+        if as_of >= LEDGER_END:
+            return []
+        return await self._ledger(employee_ids, as_of + timedelta(days=1), LEDGER_END)
 
     async def read_balances(
         self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
     ) -> list[Balance]:
-        """Net balances (days) of the given employees and absence types (`missing_type`s); an
-        empty `leave_type_ids` means every type. Pairs without transactions are absent."""
+        """Balances (days) as of the end of `as_of` of the given employees and absence types
+        (`missing_type`s); an empty `leave_type_ids` means every type. See the module docstring
+        for the figures and for when the aggregate answers and when the ledger does. Pairs
+        without any transaction are absent."""
         if not employee_ids:
             return []
-        wanted_employees = set(employee_ids)
+        ids = list(dict.fromkeys(employee_ids))
+        wanted_employees = set(ids)
         wanted_types = set(leave_type_ids)
+
+        def wanted(employee: str, kind: str) -> bool:
+            return employee in wanted_employees and (not wanted_types or kind in wanted_types)
+
         fetched_at = datetime.now(UTC)
+        aggregate, later = await asyncio.gather(self._aggregate(ids), self._later(ids, as_of))
+        # Pairs with a transaction after `as_of`: the aggregate (every date) cannot answer.
+        dated: dict[tuple[str, str], _Sums] = {}
+        for tx in later:
+            if wanted(tx.employee_id, tx.missing_type):
+                dated.setdefault((tx.employee_id, tx.missing_type), _Sums()).add(tx, as_of)
+        if dated:
+            earlier = await self._ledger(sorted({e for e, _ in dated}), LEDGER_START, as_of)
+            for tx in earlier:
+                if (tx.employee_id, tx.missing_type) in dated:
+                    dated[(tx.employee_id, tx.missing_type)].add(tx, as_of)
         balances = []
-        for row in await self._aggregate(list(dict.fromkeys(employee_ids))):
-            if row.employee_id not in wanted_employees:
+        for row in aggregate:
+            key = (row.employee_id, row.missing_type)
+            if not wanted(*key) or key in dated:
                 continue
-            if wanted_types and row.missing_type not in wanted_types:
-                continue
-            balances.append(self._balance(row, as_of, fetched_at))
+            balances.append(
+                self._balance(key, row.credited, row.debited, Decimal(0), as_of, fetched_at)
+            )
+        for key, sums in sorted(dated.items()):
+            balances.append(
+                self._balance(key, sums.credited, sums.debited, sums.planned, as_of, fetched_at)
+            )
         return balances
 
     # -- discovery ----------------------------------------------------------------------------
@@ -180,40 +275,46 @@ class ZeitstromAdapter:
         result = await self._client.aggregate_balances()
         return sorted({row.employee_id for row in result.results})
 
-    def _balance(self, row: BalanceAggregate, as_of: date, fetched_at: datetime) -> Balance:
+    def _balance(
+        self,
+        key: tuple[str, str],
+        credited: Decimal,
+        debited: Decimal,
+        planned: Decimal,
+        as_of: date,
+        fetched_at: datetime,
+    ) -> Balance:
+        employee_id, missing_type = key
         return Balance.build(
-            employee=EmployeeRef(self.system, row.employee_id),
-            leave_type=LeaveTypeRef(self.system, row.missing_type),
+            employee=EmployeeRef(self.system, employee_id),
+            leave_type=LeaveTypeRef(self.system, missing_type),
             unit=Unit.DAYS,
-            entitled=row.credited,
-            used=row.debited,
-            remaining=row.balance,
+            entitled=credited,
+            used=debited,
+            remaining=credited - debited,
+            pending=planned,
             as_of=as_of,
             provenance=Provenance(
                 system=self.system,
-                record_id=f"{row.employee_id}/{row.missing_type}",
+                record_id=f"{employee_id}/{missing_type}",
                 fetched_at=fetched_at,
             ),
         )
 
-    async def _net(self, employee_id: str, missing_type: str) -> Decimal:
-        """The current net balance in days; 0 when the pair has no transactions."""
-        result = await self._client.aggregate_balances(employee_ids=[employee_id])
-        for row in result.results:
-            if row.employee_id == employee_id and row.missing_type == missing_type:
-                return row.balance
-        return Decimal(0)
-
-    async def _manual(self, employee_id: str, missing_type: str) -> list[AbsenceTransaction]:
-        """Every manual transaction of the pair, oldest first (by date, then as listed)."""
+    async def _pair_ledger(self, employee_id: str, missing_type: str) -> list[AbsenceTransaction]:
+        """Every transaction of the pair, any date and source, oldest first (by date, then as
+        listed): what the net as of any date and our own manual credits are taken from."""
         found = [
             tx
-            async for tx in self._client.iter_transactions(
-                employee_ids=[employee_id], sources=[Source.MANUAL]
-            )
+            async for tx in self._client.iter_transactions(employee_ids=[employee_id])
             if tx.missing_type == missing_type and tx.employee_id == employee_id
         ]
         return sorted(found, key=lambda tx: tx.date)
+
+    @staticmethod
+    def _own_until(ledger: Iterable[AbsenceTransaction], as_of: date) -> list[AbsenceTransaction]:
+        """Our own manual credits in effect on `as_of` (the only ones lowering can use)."""
+        return [tx for tx in ledger if is_own(tx) and tx.date <= as_of]
 
     @staticmethod
     def _target(intent: WriteIntent) -> Decimal:
@@ -238,10 +339,12 @@ class ZeitstromAdapter:
         credits cover the difference) or blocked (below, and they do not). Writes nothing."""
         target = self._target(intent)
         employee, kind = intent.employee.id, intent.leave_type.id
+        ledger: list[AbsenceTransaction] | None = None
         if current is not None and current.remaining is not None and current.unit is Unit.DAYS:
             net = current.remaining
         else:
-            net = await self._net(employee, kind)
+            ledger = await self._pair_ledger(employee, kind)
+            net = net_as_of(ledger, intent.as_of)
         delta = target - net
         before, after = _days(net), _days(target)
         if delta > 0:
@@ -250,9 +353,9 @@ class ZeitstromAdapter:
             return PlannedWrite(OperationKind.CREDIT, before, after, note)
         if delta == 0:
             return PlannedWrite(OperationKind.SKIP, before, after, "already at the target")
-        own = sum(
-            (tx.amount for tx in await self._manual(employee, kind) if is_own(tx)), Decimal(0)
-        )
+        if ledger is None:
+            ledger = await self._pair_ledger(employee, kind)
+        own = sum((tx.amount for tx in self._own_until(ledger, intent.as_of)), Decimal(0))
         if own >= -delta:
             note = f"lower our own manual credits by {_fmt(-delta)} days (of {_fmt(own)})"
             return PlannedWrite(OperationKind.REDUCE, before, after, note)
@@ -261,24 +364,17 @@ class ZeitstromAdapter:
     async def apply_write(self, intent: WriteIntent) -> WriteOutcome:
         """Bring the net balance to `intent.remaining` (days).
 
-        Looks for this operation's own transaction first (label) and reports `skip` if it
-        exists; then reads the net afresh. Raises `WriteBlocked` (nothing written) when our own
-        manual credits cannot cover a reduction, and `WriteOutcomeUnknown` when a create was
-        sent without an answer: resolve that with `confirm_write`, never by creating again."""
+        Reads the pair's ledger afresh (one listing): reports `skip` if this operation's own
+        transaction (label) exists, else nets the ledger as of `intent.as_of`. Raises
+        `WriteBlocked` (nothing written) when our own manual credits cannot cover a reduction,
+        and `WriteOutcomeUnknown` when a create was sent without an answer: resolve that with
+        `confirm_write`, never by creating again."""
         target = self._target(intent)
         employee, kind = intent.employee.id, intent.leave_type.id
         label = label_for(intent.operation_id)
-        # Both reads are needed whatever the first one shows: send them together (one round
-        # trip instead of two). A failed listing is raised first, as when they were in turn.
-        net_read = asyncio.ensure_future(self._net(employee, kind))
-        try:
-            manual = await self._manual(employee, kind)
-        except BaseException:
-            net_read.cancel()
-            await asyncio.gather(net_read, return_exceptions=True)
-            raise
-        net = await net_read
-        mine = [tx for tx in manual if tx.label == label]
+        ledger = await self._pair_ledger(employee, kind)
+        net = net_as_of(ledger, intent.as_of)
+        mine = [tx for tx in ledger if tx.source == Source.MANUAL.value and tx.label == label]
         if mine:
             return WriteOutcome(
                 OperationKind.SKIP,
@@ -303,7 +399,7 @@ class ZeitstromAdapter:
                 f"credited {_fmt(delta)} days",
                 (created.id,),
             )
-        return await self._reduce(intent, [tx for tx in manual if is_own(tx)], -delta, target)
+        return await self._reduce(intent, self._own_until(ledger, intent.as_of), -delta, target)
 
     async def _reduce(
         self, intent: WriteIntent, own: list[AbsenceTransaction], need: Decimal, target: Decimal
@@ -342,13 +438,15 @@ class ZeitstromAdapter:
 
     async def confirm_write(self, intent: WriteIntent) -> Confirmation:
         """APPLIED when this operation's labelled transaction exists (a credit) or the net
-        balance equals the target (a reduce or skip); NOT_APPLIED otherwise. Never writes."""
+        balance as of `intent.as_of` equals the target (a reduce or skip); NOT_APPLIED
+        otherwise. Never writes."""
         target = self._target(intent)
         employee, kind = intent.employee.id, intent.leave_type.id
         label = label_for(intent.operation_id)
-        if any(tx.label == label for tx in await self._manual(employee, kind)):
+        ledger = await self._pair_ledger(employee, kind)
+        if any(tx.source == Source.MANUAL.value and tx.label == label for tx in ledger):
             return Confirmation.APPLIED
-        if await self._net(employee, kind) == target:
+        if net_as_of(ledger, intent.as_of) == target:
             return Confirmation.APPLIED
         return Confirmation.NOT_APPLIED
 

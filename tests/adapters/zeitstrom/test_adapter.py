@@ -251,7 +251,7 @@ async def test_reduce_takes_from_our_newest_credits_and_never_a_humans(
             LIST,
             headers={"Authorization": f"Token {TOKEN}"},
             json={"employee_id": JONAS, "label": "HR correction", "missing_type": "holiday",
-                  "date": "2024-12-24", "amount": 4},
+                  "date": "2024-11-24", "amount": 4},
         )  # fmt: skip
     assert human.status_code == 201
     await adapter.apply_write(intent(27, "op-a"))  # 24 -> 27: +3
