@@ -41,7 +41,9 @@ from balance_gateway.adapters._core.operations import (
 )
 from balance_gateway.adapters._core.pagination import Page, aiterate_pages, iterate_pages
 from balance_gateway.adapters._core.retry import (
+    ATTEMPT_EXTENSION,
     RetryPolicy,
+    budget_spent,
     is_idempotent,
     never_sent,
     parse_retry_after,
@@ -131,6 +133,7 @@ class BaseClient:
 
     def _retrying_kwargs(self, idempotent: bool, started: float) -> dict[str, Any]:
         policy = self.retry_policy
+        failed = {"rate_limited": 0, "other": 0}  # retriable attempts so far, by kind
 
         def retry(state: tenacity.RetryCallState) -> bool:
             outcome = state.outcome
@@ -147,10 +150,20 @@ class BaseClient:
             return wait_seconds(policy, state.attempt_number, response, self._rng)
 
         def stop(state: tenacity.RetryCallState) -> bool:
-            if state.attempt_number >= policy.max_attempts:
-                return True
-            upcoming = getattr(state, "upcoming_sleep", 0.0) or 0.0
-            return (self._clock() - started) + upcoming > policy.max_total_seconds
+            # Asked once per retriable failed attempt, after its wait was computed.
+            outcome = state.outcome
+            limited = (
+                outcome is not None and not outcome.failed and outcome.result().status_code == 429
+            )
+            failed["rate_limited" if limited else "other"] += 1
+            return budget_spent(
+                policy,
+                rate_limited=failed["rate_limited"],
+                other=failed["other"],
+                last_rate_limited=limited,
+                elapsed=self._clock() - started,
+                upcoming=getattr(state, "upcoming_sleep", 0.0) or 0.0,
+            )
 
         def give_up(state: tenacity.RetryCallState) -> Any:
             assert state.outcome is not None
@@ -286,6 +299,7 @@ class SyncAPIClient(BaseClient):
         def send_once() -> httpx.Response:
             nonlocal attempts
             attempts += 1
+            request.extensions[ATTEMPT_EXTENSION] = attempts
             started = time.perf_counter()
             try:
                 response = self._http.send(request, auth=self.auth or httpx.USE_CLIENT_DEFAULT)
@@ -401,6 +415,7 @@ class AsyncAPIClient(BaseClient):
         async def send_once() -> httpx.Response:
             nonlocal attempts
             attempts += 1
+            request.extensions[ATTEMPT_EXTENSION] = attempts
             started = time.perf_counter()
             try:
                 response = await self._http.send(

@@ -8,7 +8,14 @@ Pure decisions, shared by the sync and async clients; tenacity runs the loop.
   did not reach the server (connect error, pool timeout) or the server said it did nothing
   (429, or 503 with Retry-After). Any other failure after sending means the outcome is unknown.
 - `Retry-After` (seconds or an HTTP date) is honoured up to `retry_after_cap`; otherwise the wait
-  is exponential with jitter. The whole loop stays within `max_attempts` and `max_total_seconds`.
+  is exponential with jitter (also for a 429 whose `Retry-After` is 0: never a tight loop).
+- Budgets: the whole loop stays within `max_total_seconds` (waits included). `max_attempts`
+  bounds the attempts that failed for other reasons than a rate limit; a 429 says the vendor
+  did nothing and when to come back, so it is retried for as long as the time budget lasts
+  (or `rate_limit_attempts`, when set). Slowing the whole system down is the engine's part
+  (`gateway.budget`).
+- Each attempt is numbered in the request's extensions (`ATTEMPT_EXTENSION`, 1 for the first),
+  so that a transport below the client can tell a retry from a new request.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from datetime import UTC, datetime
 
 import httpx
 
+# `request.extensions[ATTEMPT_EXTENSION]`: the attempt number (1-based) the client is sending.
+ATTEMPT_EXTENSION = "balance_gateway.attempt"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
@@ -33,7 +42,12 @@ _CONNECT_TIMEOUT: tuple[type[Exception], ...] = (httpx.ConnectTimeout,)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Budgets for retrying one request. The defaults suit an interactive sync."""
+    """Budgets for retrying one request. The defaults suit an interactive sync.
+
+    `max_attempts` counts attempts that failed for any retriable reason but a rate limit;
+    `rate_limit_attempts` those answered 429 (None: as many as `max_total_seconds` allows);
+    `max_total_seconds` bounds the whole request, waits included.
+    """
 
     max_attempts: int = 4
     max_total_seconds: float = 60.0
@@ -42,11 +56,32 @@ class RetryPolicy:
     jitter: float = 0.5
     retry_after_cap: float = 30.0
     retry_statuses: frozenset[int] = field(default=RETRY_STATUSES)
+    rate_limit_attempts: int | None = None
 
     @classmethod
     def none(cls) -> RetryPolicy:
-        """Send once, never retry."""
-        return cls(max_attempts=1)
+        """Send once, never retry (not even a 429)."""
+        return cls(max_attempts=1, rate_limit_attempts=1)
+
+
+def budget_spent(
+    policy: RetryPolicy,
+    *,
+    rate_limited: int,
+    other: int,
+    last_rate_limited: bool,
+    elapsed: float,
+    upcoming: float,
+) -> bool:
+    """Whether to give up rather than wait `upcoming` seconds and try again, after `elapsed`
+    seconds, `rate_limited` attempts answered 429 and `other` attempts that failed otherwise
+    (the last one counted in its kind, `last_rate_limited`)."""
+    if elapsed + upcoming > policy.max_total_seconds:
+        return True
+    if last_rate_limited:
+        limit = policy.rate_limit_attempts
+        return limit is not None and rate_limited >= limit
+    return other >= policy.max_attempts
 
 
 def is_idempotent(method: str, override: bool | None = None) -> bool:
@@ -120,10 +155,11 @@ def wait_seconds(
     response: httpx.Response | None,
     rng: random.Random | None = None,
 ) -> float:
-    """How long to wait before the next attempt: the vendor's Retry-After, capped, else backoff."""
+    """How long to wait before the next attempt: the vendor's Retry-After, capped, else backoff
+    (also for a 429 that says to come back at once: retried at once, it would storm)."""
     if response is not None:
         hinted = parse_retry_after(response.headers.get("retry-after"))
-        if hinted is not None:
+        if hinted is not None and (hinted > 0 or response.status_code != 429):
             return min(hinted, policy.retry_after_cap)
     return backoff_seconds(policy, attempt, rng)
 

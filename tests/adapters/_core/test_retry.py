@@ -27,6 +27,7 @@ from balance_gateway.adapters._core.errors import (
     WriteOutcomeUnknown,
 )
 from balance_gateway.adapters._core.retry import (
+    ATTEMPT_EXTENSION,
     RetryPolicy,
     backoff_seconds,
     is_idempotent,
@@ -415,12 +416,90 @@ async def test_post_rate_limited_to_the_end_raises_rate_limit_error(
     route = api.post("/credits").mock(
         return_value=httpx.Response(429, headers={"Retry-After": "4"}, json={"error": "slow"})
     )
-    harness = Harness(mode, retry=RetryPolicy(max_attempts=2))
+    harness = Harness(mode, retry=RetryPolicy(rate_limit_attempts=2))
     with pytest.raises(RateLimitError) as caught:
         await harness.request("POST", "credits")
     assert caught.value.retry_after == 4.0
     assert caught.value.retriable
     assert route.call_count == 2
+
+
+async def test_a_429_is_retried_past_max_attempts_while_the_time_budget_lasts(
+    mode: str, api: respx.MockRouter
+) -> None:
+    route = api.get("/items").mock(
+        return_value=httpx.Response(429, headers={"Retry-After": "4"}, json={"error": "slow"})
+    )
+    harness = Harness(mode, retry=RetryPolicy(max_attempts=2, max_total_seconds=30.0))
+    with pytest.raises(RateLimitError):
+        await harness.request("GET", "items")
+    # Attempts at t = 0, 4, ..., 28: the wait after the one at 28 would end past 30 s.
+    assert route.call_count == 8
+    assert harness.waits == [4.0] * 7
+
+
+async def test_a_long_rate_limit_is_ridden_out_then_succeeds(
+    mode: str, api: respx.MockRouter
+) -> None:
+    limited = httpx.Response(429, headers={"Retry-After": "2"})
+    route = api.get("/items").mock(side_effect=[limited] * 10 + [httpx.Response(200, json=[1])])
+    harness = Harness(mode, retry=RetryPolicy(max_attempts=2))
+    assert (await harness.request("GET", "items")).json() == [1]
+    assert route.call_count == 11
+
+
+async def test_429s_do_not_spend_the_attempts_other_failures_have(
+    mode: str, api: respx.MockRouter
+) -> None:
+    limited = httpx.Response(429, headers={"Retry-After": "1"})
+    route = api.get("/items").mock(
+        side_effect=[limited, httpx.Response(503), limited, httpx.Response(503), limited]
+        + [httpx.Response(503)] * 3
+    )
+    harness = Harness(mode, retry=RetryPolicy(max_attempts=3, backoff_initial=0, jitter=0))
+    with pytest.raises(ServerError):
+        await harness.request("GET", "items")
+    # Three 503s end it (max_attempts), whatever the 429s between them.
+    assert route.call_count == 6
+
+
+async def test_a_429_saying_retry_at_once_still_backs_off(
+    mode: str, api: respx.MockRouter
+) -> None:
+    api.get("/items").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "0"}),
+            httpx.Response(429),
+            httpx.Response(200, json=[1]),
+        ]
+    )
+    policy = RetryPolicy(backoff_initial=1.0, jitter=0.0)
+    harness = Harness(mode, retry=policy)
+    await harness.request("GET", "items")
+    assert harness.waits == [1.0, 2.0]
+
+
+async def test_no_retry_policy_sends_a_rate_limited_request_once(
+    mode: str, api: respx.MockRouter
+) -> None:
+    route = api.get("/items").mock(return_value=httpx.Response(429, headers={"Retry-After": "1"}))
+    with pytest.raises(RateLimitError):
+        await Harness(mode, retry=RetryPolicy.none()).request("GET", "items")
+    assert route.call_count == 1
+
+
+async def test_every_attempt_is_numbered_for_the_transport(
+    mode: str, api: respx.MockRouter
+) -> None:
+    seen: list[object] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions.get(ATTEMPT_EXTENSION))
+        return httpx.Response(503) if len(seen) < 3 else httpx.Response(200, json=[1])
+
+    api.get("/items").mock(side_effect=answer)
+    await Harness(mode).request("GET", "items")
+    assert seen == [1, 2, 3]
 
 
 async def test_a_write_declared_idempotent_is_retried_after_a_timeout(
