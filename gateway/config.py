@@ -6,6 +6,7 @@
     credentials = { email = "HR_EMAIL", password = "HR_PASSWORD" }   # ENVIRONMENT VARIABLE NAMES
     options = { company_id = "1" }     # vendor-specific, passed to the adapter
     requests_per_second = 20           # this system's request budget (token bucket)
+    retry = { max_attempts = 4, max_total_seconds = 60 }   # one request's retry budget
 
     [[syncs]]
     name = "hr-to-time"
@@ -15,6 +16,7 @@
     figure = "remaining"               # the canonical figure carried (default remaining)
     rounding = { step = "0.5", mode = "half_even" }   # default: what the target demands
     as_of = "today"                    # or "2025-03-31"
+    max_source_age = "45 days"         # a source figure older than this is blocked
     allow_below_threshold = false
     schedule = "0 2 * * *"             # when `serve` runs it (cron, [service] timezone)
 
@@ -46,7 +48,7 @@ import re
 import tomllib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -55,6 +57,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from balance_gateway.adapters._core.registry import ADAPTER_MODULES
+from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.canonical import (
     CanonicalError,
@@ -72,6 +75,7 @@ ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # A system name becomes part of "system:id" references and a CSV column: keep it plain.
 SYSTEM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _QUANTITY = re.compile(r"^\s*(?P<value>[-+]?[0-9]*\.?[0-9]+)\s*(?P<unit>[a-z]+)\s*$")
+_AGE = re.compile(r"^\s*(?P<count>[0-9]+)\s*(?P<unit>days?|weeks?)\s*$")
 _UNIT_WORDS = {
     "day": Unit.DAYS,
     "days": Unit.DAYS,
@@ -117,6 +121,40 @@ class RoundingConfig(_Strict):
     _step = field_validator("step", mode="before")(_decimal)
 
 
+def parse_age(value: object) -> timedelta:
+    """`"45 days"` or `"6 weeks"` as a timedelta; ValueError with an example otherwise."""
+    match = _AGE.match(value) if isinstance(value, str) else None
+    if match is None:
+        shown = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+        raise ValueError(
+            f'must be a whole number of days or weeks written as text, e.g. "45 days" or '
+            f'"6 weeks", got {shown}'
+        )
+    count = int(match["count"])
+    return timedelta(weeks=count) if match["unit"].startswith("week") else timedelta(days=count)
+
+
+class RetryConfig(_Strict):
+    """One request's retry budget on a system; unset keys keep the SDK's defaults.
+
+    `max_attempts` counts attempts that failed for a reason other than a rate limit (5xx,
+    timeouts, dropped connections); a 429 is retried, after its `Retry-After`, for as long as
+    `max_total_seconds` (the request's whole time, waits included) lasts.
+    """
+
+    max_attempts: int | None = Field(default=None, ge=1, le=100)
+    max_total_seconds: float | None = Field(default=None, gt=0, le=86_400)
+
+    def policy(self, base: RetryPolicy | None = None) -> RetryPolicy:
+        """`base` (default: the SDK's `RetryPolicy()`) with the keys set here."""
+        policy = base or RetryPolicy()
+        if self.max_attempts is not None:
+            policy = replace(policy, max_attempts=self.max_attempts)
+        if self.max_total_seconds is not None:
+            policy = replace(policy, max_total_seconds=self.max_total_seconds)
+        return policy
+
+
 class TypePair(_Strict):
     """One leave type of the source carried to one leave type of the target (vendor ids)."""
 
@@ -142,6 +180,7 @@ class SystemConfig(_Strict):
     options: dict[str, Any] = Field(default_factory=dict)
     requests_per_second: float | None = Field(default=20.0, gt=0)
     timeout_seconds: float = Field(default=30.0, gt=0)
+    retry: RetryConfig | None = None
 
     @field_validator("vendor")
     @classmethod
@@ -170,11 +209,17 @@ class SyncConfig(_Strict):
     figure: Figure = Figure.REMAINING
     rounding: RoundingConfig | None = None
     as_of: Literal["today"] | date = "today"
+    max_source_age: timedelta | None = None
     allow_below_threshold: bool = False
     # When `balance-gateway serve` runs this sync: a five-field cron expression ("0 2 * * *")
     # in `[service] timezone`. Its syntax is checked when `serve` starts (the cron library is
     # part of the service extra); `plan` and `sync` ignore it.
     schedule: str | None = Field(default=None, min_length=1)
+
+    @field_validator("max_source_age", mode="before")
+    @classmethod
+    def _age(cls, value: object) -> object:
+        return None if value is None else parse_age(value)
 
     @field_validator("as_of", mode="before")
     @classmethod

@@ -62,6 +62,7 @@ from balance_gateway.adapters._core.errors import (
 )
 from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.canonical import CanonicalError, Quantity, convert
+from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
 from balance_gateway.gateway.errors import SetupError
 from balance_gateway.gateway.guardrails import check_guardrails
@@ -142,6 +143,8 @@ class RunReport:
     # Operations still unresolved on systems the configuration no longer has: system -> count.
     # Nothing can resolve them from here; the report warns, the exit code is unchanged.
     unresolved_elsewhere: dict[str, int] = field(default_factory=dict)
+    # Requests per system, 429s and retries (filled by `gateway.runner`; empty otherwise).
+    traffic: dict[str, Traffic] = field(default_factory=dict)
 
     @property
     def resolution_summary(self) -> dict[str, int]:

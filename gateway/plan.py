@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ from balance_gateway.adapters._core.adapter import (
 from balance_gateway.adapters._core.errors import GatewayError
 from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.canonical import (
+    AsOfBasis,
     Balance,
     CanonicalError,
     EmployeeRef,
@@ -75,6 +76,11 @@ class PlanRow:
     value now (read, or last written for a write-only target) and after the operation, in the
     target's unit. `intent` is what `apply_write` would be given (None for rows that write
     nothing and have no value, e.g. unmapped ones).
+
+    `source_as_of` is the date the source figure is valid for and `source_as_of_basis` what
+    that date means (`AsOfBasis`); `source_age_days` is the plan's as-of date minus
+    `source_as_of` (negative for a current figure read after the date asked for). All three are
+    None when the source gave no balance.
     """
 
     sync: str
@@ -92,6 +98,9 @@ class PlanRow:
     note: str = ""
     intent: WriteIntent | None = None
     schedule: WorkSchedule = field(default_factory=WorkSchedule.default)
+    source_as_of: date | None = None
+    source_as_of_basis: AsOfBasis | None = None
+    source_age_days: int | None = None
 
     @property
     def writes(self) -> bool:
@@ -189,6 +198,84 @@ def desired_value(
             f"{target.unit.value}"
         )
     return source_value, rounded.value, note
+
+
+@dataclass(frozen=True)
+class SourceDating:
+    """How the date a source figure is valid for relates to the date asked for."""
+
+    age_days: int  # asked as-of minus the figure's as-of; negative: read after the date asked
+    note: str  # for the plan row; empty when the figure is simply the balance on that date
+    blocked: str | None = None  # why the figure cannot be carried, if it cannot
+
+
+def _days_text(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def _period_text(balance: Balance) -> str:
+    period = balance.period
+    if period is None:
+        return f"the period holding {balance.as_of}"
+    whole_year = (period.start.month, period.start.day, period.end.month, period.end.day)
+    if whole_year == (1, 1, 12, 31) and period.start.year == period.end.year:
+        return f"year {period.start.year}"
+    return f"{period.start}..{period.end}"
+
+
+def source_dating(
+    balance: Balance, as_of: date, system: str, max_age: timedelta | None = None
+) -> SourceDating:
+    """What the plan row says about the date of `balance` (read from `system`) for a sync as
+    of `as_of`, and whether `max_age` (the sync's `max_source_age`) blocks it.
+
+    A figure dated before `as_of` says how old it is, and is blocked when older than `max_age`;
+    one dated after `as_of` on a `date` basis is always blocked (the balance on a date never
+    counts what came after it). A `period` figure says which period it is; a `current` one says
+    that it is not as of the date asked for, when it was read on another day."""
+    age = (as_of - balance.as_of).days
+    basis = balance.as_of_basis
+    if basis is AsOfBasis.DATE and age < 0:
+        return SourceDating(
+            age,
+            "",
+            f"{system} answered with a figure dated {balance.as_of}, after the as-of date "
+            f"{as_of}; a balance as of a date never counts what came after it",
+        )
+    if basis is AsOfBasis.PERIOD:
+        note = (
+            f"{system} answers per period, not per date: the figures of "
+            f"{_period_text(balance)} as {system} holds them"
+        )
+    elif basis is AsOfBasis.CURRENT and age != 0:
+        note = (
+            f"{system} keeps no date on this figure: it is the current one (read "
+            f"{balance.as_of}), not as of {as_of}"
+        )
+    elif age > 0:
+        note = f"{system}'s figure is dated {balance.as_of}, {_days_text(age)} before {as_of}"
+    else:
+        note = ""
+    if max_age is not None and age > max_age.days:
+        blocked = (
+            f"the {system} figure is dated {balance.as_of}, {_days_text(age)} before {as_of}: "
+            f"older than max_source_age ({_days_text(max_age.days)}); bring {system} up to "
+            "date, or raise max_source_age for this sync"
+        )
+        return SourceDating(age, note, blocked)
+    return SourceDating(age, note)
+
+
+def _dated(row: PlanRow, balance: Balance | None, dating: SourceDating | None) -> PlanRow:
+    """`row` with the source figure's date (nothing when there is no source balance)."""
+    if balance is None or dating is None:
+        return row
+    return replace(
+        row,
+        source_as_of=balance.as_of,
+        source_as_of_basis=balance.as_of_basis,
+        source_age_days=dating.age_days,
+    )
 
 
 def current_from_last_written(
@@ -373,7 +460,12 @@ async def plan_sync(
             )
             balance = source_index.get((source_id, pair.source))
             source_value = None if balance is None else _figure_or_none(balance, sync.figure)
-            base = _with(base, source_value=source_value)
+            dating = (
+                None
+                if balance is None
+                else source_dating(balance, as_of, sync.source, sync.max_source_age)
+            )
+            base = _dated(_with(base, source_value=source_value), balance, dating)
             if target_id is None:
                 rows.append(
                     _with(
@@ -388,6 +480,7 @@ async def plan_sync(
                         base,
                         sync=sync,
                         balance=balance,
+                        dating=dating,
                         target=target,
                         current_read=target_index.get((target_id, pair.target)),
                         journal=journal,
@@ -405,20 +498,31 @@ async def plan_sync(
     for extra in sorted(extra_ids):
         for pair in sync.types:
             balance = source_index.get((extra, pair.source))
+            dating = (
+                None
+                if balance is None
+                else source_dating(balance, as_of, sync.source, sync.max_source_age)
+            )
             planned.append(
-                PlanRow(
-                    sync=sync.name,
-                    source_system=sync.source,
-                    target_system=sync.target,
-                    source_employee=extra,
-                    target_employee=None,
-                    source_type=pair.source,
-                    target_type=pair.target,
-                    leave_kind=pair.kind,
-                    operation=OperationKind.UNMAPPED,
-                    source_value=None if balance is None else _figure_or_none(balance, sync.figure),
-                    note=f"{sync.source} employee {extra} is not in the mapping",
-                    schedule=default_schedule,
+                _dated(
+                    PlanRow(
+                        sync=sync.name,
+                        source_system=sync.source,
+                        target_system=sync.target,
+                        source_employee=extra,
+                        target_employee=None,
+                        source_type=pair.source,
+                        target_type=pair.target,
+                        leave_kind=pair.kind,
+                        operation=OperationKind.UNMAPPED,
+                        source_value=None
+                        if balance is None
+                        else _figure_or_none(balance, sync.figure),
+                        note=f"{sync.source} employee {extra} is not in the mapping",
+                        schedule=default_schedule,
+                    ),
+                    balance,
+                    dating,
                 )
             )
     planned.extend(_unpaired_rows(sync, source_balances, default_schedule))
@@ -445,6 +549,7 @@ async def _plan_pair(
     *,
     sync: SyncConfig,
     balance: Balance | None,
+    dating: SourceDating | None,
     target: BalanceAdapter,
     current_read: Balance | None,
     journal: Journal | None,
@@ -462,6 +567,9 @@ async def _plan_pair(
             operation=OperationKind.SKIP,
             note=f"{sync.source} has no balance of type {base.source_type} for this employee",
         )
+    dating_note = "" if dating is None else dating.note
+    if dating is not None and dating.blocked is not None:
+        return _with(base, operation=OperationKind.BLOCKED, note=dating.blocked)
     try:
         target_unit = target.target_unit(base.target_type)
         _, value, rounding_note = desired_value(
@@ -530,7 +638,7 @@ async def _plan_pair(
         before=planned.before if planned.before is not None else _remaining(current),
         after=planned.after if planned.after is not None else value,
         intent=intent,
-        note=_join(rounding_note, planned.note, pending_note),
+        note=_join(dating_note, rounding_note, planned.note, pending_note),
     )
 
 

@@ -11,7 +11,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from balance_gateway.canonical import Quantity
+from balance_gateway.canonical import AsOfBasis, Quantity
+from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.engine import (
     Resolution,
     RowResult,
@@ -61,6 +62,13 @@ def row_json(row: PlanRow) -> dict[str, Any]:
         "target_type": row.target_type,
         "leave_kind": None if row.leave_kind is None else row.leave_kind.value,
         "source_value": quantity_json(row.source_value),
+        # The date the source figure is valid for, what that date means, and how many days
+        # before the sync's as-of date it lies (negative: a current figure read after it).
+        "source_as_of": None if row.source_as_of is None else row.source_as_of.isoformat(),
+        "source_as_of_basis": (
+            None if row.source_as_of_basis is None else row.source_as_of_basis.value
+        ),
+        "source_age_days": row.source_age_days,
         "target_now": quantity_json(row.before),
         "target_after": quantity_json(row.after),
         "operation": row.operation.value,
@@ -94,6 +102,25 @@ def resolution_json(resolution: Resolution) -> dict[str, Any]:
         "was": op.status.value,
         "now": resolution.status.value,
         "note": resolution.note,
+    }
+
+
+def _rate_json(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def traffic_json(system: str, traffic: Traffic) -> dict[str, Any]:
+    """One system's requests, 429s and retries, and its request rate (configured, adapted)."""
+    return {
+        "system": system,
+        "requests": traffic.requests,
+        "rate_limited": traffic.rate_limited,
+        "retries": traffic.retries,
+        "requests_per_second": {
+            "configured": _rate_json(traffic.configured_rate),
+            "final": _rate_json(traffic.rate),
+            "lowest": _rate_json(traffic.lowest_rate),
+        },
     }
 
 
@@ -131,6 +158,7 @@ def report_json(report: RunReport) -> dict[str, Any]:
             for system, count in report.unresolved_elsewhere.items()
         ],
         "syncs": syncs,
+        "systems": [traffic_json(name, t) for name, t in sorted(report.traffic.items())],
         "summary": report.summary,
         "exit_code": report.exit_code,
     }
@@ -140,13 +168,23 @@ def _style(text: str, styles: dict[str, str]) -> Text:
     return Text(text, style=styles.get(text, ""))
 
 
+def _source_as_of(row: PlanRow) -> str:
+    """The date the source figure is valid for, with its basis unless it is a plain date."""
+    if row.source_as_of is None:
+        return "-"
+    text = row.source_as_of.isoformat()
+    basis = row.source_as_of_basis
+    return text if basis in (None, AsOfBasis.DATE) else f"{text} ({basis.value})"
+
+
 def plan_table(plan: SyncPlan) -> Table:
     """One sync's plan: a row per employee and leave-type pair."""
     table = Table(
         title=f"{plan.sync}: {plan.source} -> {plan.target} (as of {plan.as_of.isoformat()})",
         title_justify="left",
     )
-    for column in ("employee", "type", "source", "target now", "target after", "operation"):
+    columns = ("employee", "type", "source", "source as of", "target now", "target after")
+    for column in (*columns, "operation"):
         table.add_column(column, no_wrap=column != "employee")
     table.add_column("note", overflow="fold")
     for row in plan.rows:
@@ -154,6 +192,7 @@ def plan_table(plan: SyncPlan) -> Table:
             row.employee_label,
             row.type_label,
             _q(row.source_value),
+            _source_as_of(row),
             _q(row.before),
             _q(row.after),
             _style(row.operation.value, _OPERATION_STYLE),
@@ -168,7 +207,8 @@ def results_table(plan: SyncPlan, results: Sequence[RowResult]) -> Table:
         title=f"{plan.sync}: {plan.source} -> {plan.target} (as of {plan.as_of.isoformat()})",
         title_justify="left",
     )
-    for column in ("employee", "type", "source", "before", "after", "operation", "outcome"):
+    columns = ("employee", "type", "source", "source as of", "before", "after", "operation")
+    for column in (*columns, "outcome"):
         table.add_column(column, no_wrap=column != "employee")
     table.add_column("verified")
     table.add_column("note", overflow="fold")
@@ -179,12 +219,35 @@ def results_table(plan: SyncPlan, results: Sequence[RowResult]) -> Table:
             row.employee_label,
             row.type_label,
             _q(row.source_value),
+            _source_as_of(row),
             _q(row.before),
             _q(result.after),
             _style(result.kind.value, _OPERATION_STYLE),
             _style(result.status.value, _STATUS_STYLE),
             verified[result.verified],
             result.note,
+        )
+    return table
+
+
+def _rate_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def traffic_table(traffic: Mapping[str, Traffic]) -> Table:
+    """Requests per system: how many, answered 429, sent again, and the request rate."""
+    table = Table(title="requests per system", title_justify="left")
+    for column in ("system", "requests", "429s", "retries", "rate/s configured", "now", "lowest"):
+        table.add_column(column, justify="left" if column == "system" else "right")
+    for name, t in sorted(traffic.items()):
+        table.add_row(
+            name,
+            str(t.requests),
+            Text(str(t.rate_limited), style="bold yellow" if t.rate_limited else ""),
+            str(t.retries),
+            _rate_text(t.configured_rate),
+            _rate_text(t.rate),
+            _rate_text(t.lowest_rate),
         )
     return table
 
@@ -231,6 +294,10 @@ def print_report(console: Console, report: RunReport) -> None:
         console.print(Text(f"stopped: {report.stopped}", style="bold red"))
     for system, count in report.unresolved_elsewhere.items():
         console.print(Text(unresolved_elsewhere_warning(system, count), style="bold yellow"))
+    # Shown when a vendor limited the rate or requests were sent again: a user sees a limit
+    # was hit (ridden out, or not) instead of only a slower run. Always in the JSON.
+    if any(t.eventful for t in report.traffic.values()):
+        console.print(traffic_table(report.traffic))
     console.print(summary_text(report))
 
 

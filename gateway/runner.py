@@ -10,6 +10,7 @@ from datetime import date
 import httpx
 
 from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Engine, ProgressSink, RunReport
 from balance_gateway.gateway.journal import SqliteJournal
@@ -36,12 +37,19 @@ async def run_plan(
     another selected sync shows its values before that one is applied (`sync` plans it again
     after; see `gateway.engine`, "Waves")."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
+    traffic: dict[str, Traffic] = {}
     async with AsyncExitStack() as stack:
         journal = SqliteJournal(config.state_path) if config.state_path.exists() else None
         if journal is not None:
             stack.callback(journal.close)
         adapters = await stack.enter_async_context(
-            open_systems(config, systems_of(config, selected), transports=transports, retry=retry)
+            open_systems(
+                config,
+                systems_of(config, selected),
+                transports=transports,
+                retry=retry,
+                traffic=traffic,
+            )
         )
         engine = Engine(config, adapters, journal, today=today)
         plans = await engine.plan(selected)
@@ -50,6 +58,7 @@ async def run_plan(
             dry_run=False,
             plans=plans,
             unresolved_elsewhere=engine.unresolved_elsewhere(),
+            traffic=traffic,
         )
 
 
@@ -70,13 +79,21 @@ async def run_sync(
     A run (not a dry run) first takes the state store's run lock (`gateway.lock`) and holds it
     to the end: a second run on the same state store raises `RunLocked` (a SetupError naming
     the state file; CLI exit code 2) before building anything. Everything opened here (the
-    lock, the adapters, the journal) is closed however the run ends."""
+    lock, the adapters, the journal) is closed however the run ends. The report's `traffic`
+    counts each system's requests, 429s and retries."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
+    traffic: dict[str, Traffic] = {}
     async with AsyncExitStack() as stack:
         if not dry_run:
             stack.enter_context(RunLock(config.state_path))
         adapters = await stack.enter_async_context(
-            open_systems(config, systems_of(config, selected), transports=transports, retry=retry)
+            open_systems(
+                config,
+                systems_of(config, selected),
+                transports=transports,
+                retry=retry,
+                traffic=traffic,
+            )
         )
         # A dry run records nothing: it reads an existing state store, never creates one.
         journal = (
@@ -85,4 +102,6 @@ async def run_sync(
         if journal is not None:
             stack.callback(journal.close)
         engine = Engine(config, adapters, journal, today=today)
-        return await engine.sync(selected, dry_run=dry_run, confirm=confirm, progress=progress)
+        report = await engine.sync(selected, dry_run=dry_run, confirm=confirm, progress=progress)
+        report.traffic = traffic
+        return report

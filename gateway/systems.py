@@ -12,7 +12,7 @@ from balance_gateway.adapters._core.adapter import AdapterConfig, BalanceAdapter
 from balance_gateway.adapters._core.registry import build_adapter, known_vendors
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import scrub
-from balance_gateway.gateway.budget import BudgetedTransport, TokenBucket
+from balance_gateway.gateway.budget import BudgetedTransport, TokenBucket, Traffic
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.errors import SetupError
 
@@ -30,17 +30,21 @@ def build_systems(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
     built: dict[str, BalanceAdapter] | None = None,
+    traffic: dict[str, Traffic] | None = None,
 ) -> dict[str, BalanceAdapter]:
     """One adapter per system in `names`, each behind its request budget.
 
     Every adapter's requests go through a `BudgetedTransport`: the system's token bucket
-    (`requests_per_second`) and one semaphore shared by all systems (`max_in_flight`).
-    `transports` replaces the network for named systems (tests, the demo's in-process
-    emulators). Raises SetupError when a vendor package is not installed or the adapter refuses
-    its configuration (a missing credential key: named, never its value).
+    (`requests_per_second`, adapting to the vendor's 429s) and one semaphore shared by all
+    systems (`max_in_flight`). `transports` replaces the network for named systems (tests, the
+    demo's in-process emulators). `retry` is the retry policy of every system (default: the
+    SDK's), with the keys of a system's own `retry` table on top. Raises SetupError when a
+    vendor package is not installed or the adapter refuses its configuration (a missing
+    credential key: named, never its value).
 
     Each adapter goes into `built` (when given) as soon as it exists, so that a caller can close
-    the ones built before a later one failed; `open_systems` does exactly that.
+    the ones built before a later one failed; `open_systems` does exactly that. `traffic`
+    (when given) receives each system's live request counts (`Traffic`).
     """
     in_flight = asyncio.Semaphore(config.file.concurrency.max_in_flight)
     installed = known_vendors()
@@ -57,13 +61,15 @@ def build_systems(
         transport = BudgetedTransport(
             inner, bucket=None if rate is None else TokenBucket(rate), in_flight=in_flight
         )
+        if traffic is not None:
+            traffic[name] = transport.traffic
         adapter_config = AdapterConfig(
             system=name,
             base_url=system.base_url,
             credentials=dict(config.credentials.get(name, {})),
             options=dict(system.options),
             transport=transport,
-            retry=retry,
+            retry=retry if system.retry is None else system.retry.policy(retry),
             timeout=system.timeout_seconds,
         )
         try:
@@ -81,12 +87,15 @@ async def open_systems(
     *,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
+    traffic: dict[str, Traffic] | None = None,
 ) -> AsyncIterator[dict[str, BalanceAdapter]]:
     """`build_systems` as an async context: every adapter built is closed on the way out,
     including those built before another one failed to build (the SetupError propagates)."""
     adapters: dict[str, BalanceAdapter] = {}
     try:
-        build_systems(config, names, transports=transports, retry=retry, built=adapters)
+        build_systems(
+            config, names, transports=transports, retry=retry, built=adapters, traffic=traffic
+        )
         yield adapters
     finally:
         await close_systems(adapters)

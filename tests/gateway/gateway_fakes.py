@@ -31,7 +31,15 @@ from balance_gateway.adapters._core.adapter import (
     WriteOutcome,
 )
 from balance_gateway.adapters._core.errors import ServerError, WriteOutcomeUnknown
-from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
+from balance_gateway.canonical import (
+    AsOfBasis,
+    Balance,
+    EmployeeRef,
+    LeaveTypeRef,
+    Provenance,
+    Quantity,
+    Unit,
+)
 from balance_gateway.gateway.config import Config, load_config
 
 TODAY = date(2025, 3, 31)
@@ -63,6 +71,9 @@ class FakeAdapter:
     lie_on_read: set[str] = field(default_factory=set)  # read back shows value + 1
     hide_zero: bool = False  # a ledger with nothing left shows no balance at all
     all_types_when_empty: bool = False  # read_balances(ids, []) reads every type
+    # The date a balance is valid for, when not the date asked (an import dated earlier).
+    dates: dict[tuple[str, str], date] = field(default_factory=dict)
+    as_of_basis: AsOfBasis = AsOfBasis.DATE
     reads: int = 0
     closed: bool = False
     capabilities: Capabilities = field(init=False)
@@ -98,7 +109,8 @@ class FakeAdapter:
                         leave_type=LeaveTypeRef(self.system, leave_type),
                         unit=self.target_unit(leave_type).unit,
                         remaining=shown,
-                        as_of=as_of,
+                        as_of=self.dates.get((employee, leave_type), as_of),
+                        as_of_basis=self.as_of_basis,
                         provenance=Provenance(self.system, None, datetime.now(UTC)),
                         **figures,
                     )

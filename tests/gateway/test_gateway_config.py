@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.adapters.journyx import JournyxAdapter
 from balance_gateway.canonical import Figure, LeaveKind, Quantity, RoundingMode, Unit
 from balance_gateway.gateway.config import load_config, parse_quantity
 from balance_gateway.gateway.errors import ConfigError, SetupError
-from balance_gateway.gateway.systems import build_systems
+from balance_gateway.gateway.systems import build_systems, close_systems
 from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, ENV, write_config
 
 
@@ -207,3 +209,91 @@ def test_missing_mapping_file(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(BASIC_TOML)
     with pytest.raises(ConfigError, match="cannot read the employee mapping"):
         load_config(tmp_path / "config.toml", env=ENV)
+
+
+# -- how old a source figure may be, and each system's retry budget -------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "days"), [('"45 days"', 45), ('"1 day"', 1), ('"6 weeks"', 42), ('" 0 days "', 0)]
+)
+def test_max_source_age_is_read_in_days_or_weeks(tmp_path: Path, text: str, days: int) -> None:
+    toml = BASIC_TOML.replace(
+        'as_of = "2025-03-31"\n', f'as_of = "2025-03-31"\nmax_source_age = {text}\n', 1
+    )
+    config = write_config(tmp_path, toml, BASIC_CSV)
+    assert config.sync("hr-to-time").max_source_age == timedelta(days=days)
+    assert config.sync("hr-to-bank").max_source_age is None  # unset: never blocked for age
+
+
+@pytest.mark.parametrize("text", ["45", '"45"', '"45 hours"', '"-3 days"', '"1.5 days"'])
+def test_a_max_source_age_without_days_or_weeks_names_the_key(tmp_path: Path, text: str) -> None:
+    toml = BASIC_TOML.replace(
+        'as_of = "2025-03-31"\n', f'as_of = "2025-03-31"\nmax_source_age = {text}\n', 1
+    )
+    error = _error(tmp_path, toml)
+    assert error.key == "syncs[0].max_source_age"
+    assert '"45 days"' in str(error)
+
+
+def test_a_systems_retry_table_sets_its_retry_budget(tmp_path: Path) -> None:
+    toml = BASIC_TOML.replace(
+        'credentials = { token = "BANK_TOKEN" }\n',
+        'credentials = { token = "BANK_TOKEN" }\n'
+        "retry = { max_attempts = 6, max_total_seconds = 300 }\n",
+        1,
+    ).replace(
+        'credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }\n',
+        'credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }\n'
+        "retry = { max_total_seconds = 5 }\n",
+        1,
+    )
+    config = write_config(tmp_path, toml, BASIC_CSV)
+    bank = config.file.systems["bank"].retry
+    time = config.file.systems["time"].retry
+    assert bank is not None
+    assert time is not None
+    assert bank.policy() == RetryPolicy(max_attempts=6, max_total_seconds=300)
+    # Keys left out keep the policy underneath (the SDK's defaults, or the caller's).
+    assert time.policy() == RetryPolicy(max_total_seconds=5)
+    base = RetryPolicy(max_attempts=2, backoff_initial=0)
+    assert time.policy(base) == RetryPolicy(max_attempts=2, backoff_initial=0, max_total_seconds=5)
+    assert config.file.systems["hr"].retry is None
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [
+        ("{ max_attempts = 0 }", "greater than or equal to 1"),
+        ("{ max_total_seconds = -1 }", "greater than 0"),
+        ("{ max_atempts = 3 }", "Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_retry_table_names_the_key(tmp_path: Path, table: str, words: str) -> None:
+    toml = BASIC_TOML.replace(
+        'credentials = { token = "BANK_TOKEN" }\n',
+        f'credentials = {{ token = "BANK_TOKEN" }}\nretry = {table}\n',
+        1,
+    )
+    error = _error(tmp_path, toml)
+    assert error.key is not None
+    assert error.key.startswith("systems.bank.retry.")
+    assert words in str(error)
+
+
+async def test_each_adapter_is_built_with_its_systems_retry_budget(tmp_path: Path) -> None:
+    toml = BASIC_TOML.replace(
+        'credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }\n',
+        'credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }\n'
+        "retry = { max_attempts = 7 }\n",
+        1,
+    )
+    config = write_config(tmp_path, toml, BASIC_CSV)
+    fast = RetryPolicy(backoff_initial=0)
+    adapters = build_systems(config, ["time"], retry=fast)
+    try:
+        adapter = adapters["time"]
+        assert isinstance(adapter, JournyxAdapter)
+        assert adapter.client.retry_policy == RetryPolicy(backoff_initial=0, max_attempts=7)
+    finally:
+        await close_systems(adapters)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,10 +15,12 @@ from hypothesis import strategies as st
 
 from balance_gateway.adapters._core.adapter import OperationKind, TargetUnit, WriteKind
 from balance_gateway.canonical import (
+    AsOfBasis,
     Balance,
     EmployeeRef,
     Figure,
     LeaveTypeRef,
+    Period,
     Provenance,
     Quantity,
     RoundingMode,
@@ -33,6 +35,7 @@ from balance_gateway.gateway.plan import (
     current_from_last_written,
     desired_value,
     plan_sync,
+    source_dating,
 )
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
@@ -313,3 +316,90 @@ async def test_applying_a_plan_then_planning_again_writes_nothing(
     assert second.exit_code == 0
     assert len(target.writes) == writes
     assert {r.row.operation for r in second.results} == {OperationKind.SKIP}
+
+
+# -- the date of each source figure ---------------------------------------------------------
+
+
+def dated(as_of: date, basis: AsOfBasis = AsOfBasis.DATE, period: Period | None = None) -> Balance:
+    return Balance.build(
+        employee=EmployeeRef("hr", "e1"),
+        leave_type=LeaveTypeRef("hr", "1"),
+        unit=Unit.DAYS,
+        remaining=Decimal(5),
+        as_of=as_of,
+        as_of_basis=basis,
+        period=period,
+        provenance=Provenance("hr", None, datetime.now(UTC)),
+    )
+
+
+def test_a_figure_dated_on_the_day_asked_says_nothing() -> None:
+    dating = source_dating(dated(TODAY), TODAY, "hr", timedelta(days=0))
+    assert (dating.age_days, dating.note, dating.blocked) == (0, "", None)
+
+
+def test_an_older_figure_says_how_old_and_max_source_age_blocks_it() -> None:
+    import_date = date(2024, 12, 31)  # 90 days before TODAY (2025-03-31)
+    young_enough = source_dating(dated(import_date), TODAY, "bezala", timedelta(days=90))
+    assert young_enough.age_days == 90
+    assert young_enough.note == "bezala's figure is dated 2024-12-31, 90 days before 2025-03-31"
+    assert young_enough.blocked is None
+    too_old = source_dating(dated(import_date), TODAY, "bezala", timedelta(days=45))
+    assert too_old.blocked is not None
+    assert "dated 2024-12-31, 90 days before 2025-03-31" in too_old.blocked
+    assert "older than max_source_age (45 days)" in too_old.blocked
+    assert source_dating(dated(import_date), TODAY, "bezala").blocked is None  # no limit set
+
+
+def test_a_figure_dated_after_the_date_asked_is_never_carried() -> None:
+    dating = source_dating(dated(date(2025, 4, 1)), TODAY, "bezala")
+    assert dating.age_days == -1
+    assert dating.blocked is not None
+    assert "dated 2025-04-01, after the as-of date 2025-03-31" in dating.blocked
+
+
+def test_a_current_figure_read_after_the_date_asked_says_so_and_is_not_blocked() -> None:
+    read_on = date(2025, 6, 1)
+    dating = source_dating(dated(read_on, AsOfBasis.CURRENT), TODAY, "projects", timedelta(0))
+    assert dating.age_days == -62
+    assert dating.blocked is None
+    assert dating.note == (
+        "projects keeps no date on this figure: it is the current one (read 2025-06-01), "
+        "not as of 2025-03-31"
+    )
+    assert source_dating(dated(TODAY, AsOfBasis.CURRENT), TODAY, "projects").note == ""
+
+
+def test_a_period_figure_names_its_period() -> None:
+    year = dated(TODAY, AsOfBasis.PERIOD, Period.calendar_year(2025))
+    assert source_dating(year, TODAY, "hr").note == (
+        "hr answers per period, not per date: the figures of year 2025 as hr holds them"
+    )
+    span = Period(date(2024, 4, 1), date(2025, 3, 31))
+    assert (
+        "2024-04-01..2025-03-31"
+        in source_dating(dated(TODAY, AsOfBasis.PERIOD, span), TODAY, "hr").note
+    )
+
+
+async def test_plan_rows_carry_the_source_date_and_stale_ones_are_blocked(tmp_path: Path) -> None:
+    toml = BASIC_TOML.replace(
+        'as_of = "2025-03-31"\n', 'as_of = "2025-03-31"\nmax_source_age = "45 days"\n', 1
+    )
+    config = write_config(tmp_path, toml, BASIC_CSV)
+    systems = basic_systems()
+    systems["hr"].dates = {("e1", "1"): date(2025, 3, 1), ("e2", "1"): date(2024, 12, 31)}
+    plans = await Engine(config, systems, None, today=TODAY).plan(["hr-to-time"])
+    rows = {r.source_employee: r for r in plans[0].rows}
+    recent, stale, today = rows["e1"], rows["e2"], rows["e3"]
+    assert (recent.source_as_of, recent.source_age_days) == (date(2025, 3, 1), 30)
+    assert recent.source_as_of_basis is AsOfBasis.DATE
+    assert recent.operation is OperationKind.SET
+    assert recent.note.startswith("hr's figure is dated 2025-03-01, 30 days before 2025-03-31")
+    assert stale.operation is OperationKind.BLOCKED
+    assert stale.intent is None  # nothing would be written
+    assert "older than max_source_age (45 days)" in stale.note
+    assert stale.source_value == Quantity.of(10, Unit.DAYS)  # still shown
+    assert (today.source_as_of, today.source_age_days) == (TODAY, 0)
+    assert not any(s.writes for s in systems.values())

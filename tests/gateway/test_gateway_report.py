@@ -1,0 +1,88 @@
+"""Reports: each source figure's date in the plan (table and JSON), and what each system's
+requests met (429s, retries, the adapted rate)."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+
+from balance_gateway.canonical import AsOfBasis
+from balance_gateway.gateway.budget import Traffic
+from balance_gateway.gateway.engine import Engine, RunReport
+from balance_gateway.gateway.report import print_report, report_json
+from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, TODAY, basic_systems, write_config
+
+
+def _text(report: RunReport) -> str:
+    console = Console(width=250, record=True, color_system=None, file=io.StringIO())
+    print_report(console, report)
+    return console.export_text()
+
+
+async def _plan(tmp_path: Path) -> RunReport:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    systems = basic_systems()
+    systems["hr"].dates = {("e1", "1"): date(2025, 3, 1)}
+    plans = await Engine(config, systems, None, today=TODAY).plan(["hr-to-time"])
+    return RunReport(run_id=None, dry_run=False, plans=plans)
+
+
+async def test_plan_json_rows_carry_the_date_of_each_source_figure(tmp_path: Path) -> None:
+    data = json.loads(json.dumps(report_json(await _plan(tmp_path))))
+    rows = {r["source_employee"]: r for r in data["syncs"][0]["rows"]}
+    assert rows["e1"]["source_as_of"] == "2025-03-01"
+    assert rows["e1"]["source_as_of_basis"] == "date"
+    assert rows["e1"]["source_age_days"] == 30
+    assert rows["e2"]["source_as_of"] == "2025-03-31"
+    assert rows["e2"]["source_age_days"] == 0
+    assert data["systems"] == []  # nothing measured in a plan built without the runner
+
+
+async def test_plan_table_shows_the_source_date_and_its_basis(tmp_path: Path) -> None:
+    report = await _plan(tmp_path)
+    text = _text(report)
+    assert "source as of" in text
+    assert "2025-03-01" in text
+    assert "30 days before 2025-03-31" in text
+    plan = report.plans[0]
+    rows = tuple(replace(row, source_as_of_basis=AsOfBasis.CURRENT) for row in plan.rows)
+    report.plans[0] = replace(plan, rows=rows)
+    assert "2025-03-01 (current)" in _text(report)
+
+
+def test_requests_per_system_are_in_the_json_and_a_table_when_a_limit_was_hit() -> None:
+    calm = Traffic(requests=12, configured_rate=20.0, rate=20.0, lowest_rate=20.0)
+    limited = Traffic(
+        requests=140, rate_limited=37, retries=39, configured_rate=100.0, rate=17.5,
+        lowest_rate=12.5,
+    )  # fmt: skip
+    report = RunReport(run_id=None, dry_run=False, traffic={"hr": calm, "time": limited})
+    data = report_json(report)
+    assert data["systems"] == [
+        {
+            "system": "hr",
+            "requests": 12,
+            "rate_limited": 0,
+            "retries": 0,
+            "requests_per_second": {"configured": 20.0, "final": 20.0, "lowest": 20.0},
+        },
+        {
+            "system": "time",
+            "requests": 140,
+            "rate_limited": 37,
+            "retries": 39,
+            "requests_per_second": {"configured": 100.0, "final": 17.5, "lowest": 12.5},
+        },
+    ]
+    text = _text(report)
+    assert "requests per system" in text
+    cells = [line.replace("│", " ").split() for line in text.splitlines()]
+    assert ["time", "140", "37", "39", "100", "17.5", "12.5"] in cells
+    # Nothing limited, nothing retried: no table (the JSON still has the counts).
+    quiet = RunReport(run_id=None, dry_run=False, traffic={"hr": calm})
+    assert "requests per system" not in _text(quiet)
