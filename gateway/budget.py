@@ -123,7 +123,7 @@ class TokenBucket:
         """Wait until a token is free, then take it. Waiters are served in order."""
         async with self._lock:
             # Waiting for time to pass, not for another task: there is no event to wait on.
-            while (wait := self.try_acquire()) > 0:  # noqa: ASYNC110
+            while (wait := self.try_acquire()) > 0:
                 await self._sleep(wait)
 
     def rate_limited(self, retry_after: float | None, sent_at: float) -> None:

@@ -231,7 +231,10 @@ def results_table(plan: SyncPlan, results: Sequence[RowResult]) -> Table:
 
 
 def _rate_text(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g}"
+    if value is None:
+        return "-"
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return text or "0"
 
 
 def traffic_table(traffic: Mapping[str, Traffic]) -> Table:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.canonical import Figure, Quantity, RoundingMode, Unit
 from balance_gateway.gateway.config import load_config
 from balance_gateway.gateway.systems import build_systems, close_systems
@@ -26,8 +28,15 @@ def test_example_config_and_mapping_load() -> None:
     assert [s.name for s in config.file.syncs] == [
         "hr-to-kenjo",
         "time-to-expenses",
+        "expenses-to-projects",
         "projects-to-time",
     ]
+    assert config.sync("expenses-to-projects").max_source_age == timedelta(days=45)
+    assert config.sync("hr-to-kenjo").max_source_age is None
+    retry = config.file.systems["time"].retry
+    assert retry is not None
+    assert retry.policy() == RetryPolicy(max_attempts=4, max_total_seconds=60)
+    assert retry.policy() == RetryPolicy()  # the example shows the defaults
     assert config.sync("hr-to-kenjo").figure is Figure.REMAINING
     rounding = config.sync("projects-to-time").rounding
     assert rounding is not None

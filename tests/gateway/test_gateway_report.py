@@ -83,6 +83,7 @@ def test_requests_per_system_are_in_the_json_and_a_table_when_a_limit_was_hit() 
     assert "requests per system" in text
     cells = [line.replace("│", " ").split() for line in text.splitlines()]
     assert ["time", "140", "37", "39", "100", "17.5", "12.5"] in cells
+    assert ["hr", "12", "0", "0", "20", "20", "20"] in cells
     # Nothing limited, nothing retried: no table (the JSON still has the counts).
     quiet = RunReport(run_id=None, dry_run=False, traffic={"hr": calm})
     assert "requests per system" not in _text(quiet)

@@ -463,9 +463,7 @@ async def test_429s_do_not_spend_the_attempts_other_failures_have(
     assert route.call_count == 6
 
 
-async def test_a_429_saying_retry_at_once_still_backs_off(
-    mode: str, api: respx.MockRouter
-) -> None:
+async def test_a_429_saying_retry_at_once_still_backs_off(mode: str, api: respx.MockRouter) -> None:
     api.get("/items").mock(
         side_effect=[
             httpx.Response(429, headers={"Retry-After": "0"}),
