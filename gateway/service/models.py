@@ -13,7 +13,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from balance_gateway.adapters._core.adapter import OperationKind, WriteKind
-from balance_gateway.canonical import CanonicalError, LeaveKind, Quantity, Unit, convert
+from balance_gateway.canonical import (
+    AsOfBasis,
+    CanonicalError,
+    LeaveKind,
+    Quantity,
+    Unit,
+    convert,
+)
 from balance_gateway.gateway.journal import OperationRecord, OpStatus, RunRecord, RunStatus
 from balance_gateway.gateway.mapping import EmployeeMapping, Person
 from balance_gateway.gateway.plan import PlanRow, SyncPlan
@@ -142,6 +149,10 @@ class BalanceOut(_Out):
     remaining: Decimal | None
     available: Decimal | None
     as_of: date = Field(description="The date the figures are valid for.")
+    as_of_basis: AsOfBasis = Field(
+        description="What as_of means: date (the balance on that date), period (the figures "
+        "of `period`, as the system holds them) or current (no date kept: read on as_of)."
+    )
     period: PeriodOut | None
     provenance: ProvenanceOut
     live: bool = Field(
@@ -167,6 +178,7 @@ def balance_out(read: ReadBalance) -> BalanceOut:
         remaining=b.remaining,
         available=b.available,
         as_of=b.as_of,
+        as_of_basis=b.as_of_basis,
         period=None if b.period is None else PeriodOut(start=b.period.start, end=b.period.end),
         provenance=ProvenanceOut(
             system=b.provenance.system,
@@ -216,6 +228,14 @@ class PlanRowOut(_Out):
     target_type: str | None
     leave_kind: LeaveKind | None
     source_value: Amount | None = Field(description="The carried figure, source's unit.")
+    source_as_of: date | None = Field(description="The date the source figure is valid for.")
+    source_as_of_basis: AsOfBasis | None = Field(
+        description="What that date means: date, period (the figures of a period, e.g. "
+        "CompanyFlow's year) or current (no date kept, e.g. Journyx: read that day)."
+    )
+    source_age_days: int | None = Field(
+        description="Days from source_as_of to the sync's as_of (negative: read after it)."
+    )
     target_now: Amount | None = Field(description="The target now (None: not known).")
     target_after: Amount | None = Field(description="What the target should hold.")
     difference: Amount | None = Field(
@@ -251,6 +271,9 @@ def row_out(row: PlanRow, mapping: EmployeeMapping) -> PlanRowOut:
         target_type=row.target_type,
         leave_kind=row.leave_kind,
         source_value=amount(row.source_value),
+        source_as_of=row.source_as_of,
+        source_as_of_basis=row.source_as_of_basis,
+        source_age_days=row.source_age_days,
         target_now=amount(row.before),
         target_after=amount(row.after),
         difference=amount(difference(row)),

@@ -181,6 +181,8 @@ async def test_balances_are_the_vendors_figures_in_the_canonical_model(
     expected = zeitstrom_balances(demo, [employee])[(employee, "holiday")]
     assert Decimal(balance["remaining"]) == expected
     assert balance["provenance"]["system"] == "zeitstrom"
+    # A ledger answers for the date asked (today, by default).
+    assert (balance["as_of"], balance["as_of_basis"]) == (body["as_of"], "date")
 
 
 async def test_every_mapped_person_of_one_system(
@@ -236,7 +238,10 @@ def _plan_json(demo: ServiceDemo, sync: str) -> dict[str, Any]:
 
 
 def _comparable(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    keys = ("source_employee", "target_employee", "source_type", "target_type", "operation")
+    keys = (
+        *("source_employee", "target_employee", "source_type", "target_type", "operation"),
+        *("source_as_of", "source_as_of_basis", "source_age_days"),
+    )
     values = ("source_value", "target_now", "target_after")
 
     def amount(q: dict[str, str] | None) -> tuple[Decimal, str] | None:
