@@ -457,6 +457,12 @@ class Engine:
         record_ids = outcome.record_ids if outcome is not None else ()
         # A skip reported by the target (the value was already there) is still what it holds.
         remember = status is OpStatus.APPLIED or (status is OpStatus.SKIPPED and after is not None)
+        # A write-only target that may or may not hold the new value no longer holds a known
+        # one: forget the value remembered, so that no plan skips a balance on its word.
+        forget = (
+            status is OpStatus.UNKNOWN
+            and self._adapter(row.target_system).capabilities.remembers_writes
+        )
         self.journal.record_outcome(
             operation_id,
             status,
@@ -464,7 +470,8 @@ class Engine:
             note=_join(row.note, note),
             record_ids=record_ids,
             kind=kind,
-            remember=remember,
+            remember=remember and not forget,
+            forget=forget,
         )
         return RowResult(row, operation_id, status, kind, after, note=_join(row.note, note))
 
