@@ -162,7 +162,8 @@ class RunReport:
     @property
     def exit_code(self) -> int:
         """0: everything applied (or nothing to do); 1: something failed, was blocked, not
-        verified, left unresolved, or a guardrail/the user stopped the run."""
+        verified, left unresolved, or a guardrail/the user stopped the run. A plan exits 1
+        only when a sync, or one employee's rows, could not be read or planned."""
         if self.stopped or self.violations:
             return 1
         if any(p.error for p in self.plans):
@@ -171,8 +172,8 @@ class RunReport:
             return 1
         if self.applied:
             return 0 if all(r.ok for r in self.results) else 1
-        if not self.dry_run:  # a plan: only unplannable syncs fail it
-            return 0
+        if not self.dry_run:  # a plan: only unplannable syncs and rows fail it
+            return 1 if any(row.failed for p in self.plans for row in p.rows) else 0
         return (
             1
             if any(row.operation is OperationKind.BLOCKED for p in self.plans for row in p.rows)
@@ -452,6 +453,8 @@ class Engine:
         # The intent is on disk before the write leaves: a crash from here on is resolvable.
         self.journal.record(_record_for(row, self.run_id, operation_id, OpStatus.INTENT))
         status, note, outcome = await self._write(row.intent)
+        if status is OpStatus.FAILED and row.mapping_line is not None:
+            note = f"{note} (mapping {self.mapping.file}, line {row.mapping_line})"
         kind = outcome.kind if outcome is not None else row.operation
         after = outcome.after if outcome is not None and outcome.after is not None else row.after
         record_ids = outcome.record_ids if outcome is not None else ()

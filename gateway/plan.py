@@ -48,6 +48,7 @@ from balance_gateway.canonical import (
     convert_rounded,
 )
 from balance_gateway.gateway.config import RoundingConfig, SyncConfig
+from balance_gateway.gateway.isolation import IsolatingReads, failure_note
 from balance_gateway.gateway.journal import Journal, LastWritten, OperationRecord
 from balance_gateway.gateway.mapping import EmployeeMapping
 
@@ -92,6 +93,10 @@ class PlanRow:
     note: str = ""
     intent: WriteIntent | None = None
     schedule: WorkSchedule = field(default_factory=WorkSchedule.default)
+    # The employee's line in the mapping CSV (None for rows of no one mapping line).
+    mapping_line: int | None = None
+    # A vendor error made this row unplannable (its note says which): the plan exits 1.
+    failed: bool = False
 
     @property
     def writes(self) -> bool:
@@ -324,14 +329,18 @@ async def plan_sync(
     source_ids = [p.ids[sync.source] for p in people]
     target_ids = [p.ids[sync.target] for p in people if p.id_in(sync.target) is not None]
     can_read_target = target.capabilities.can_read
+    # One employee's failed read fails that employee's rows only (gateway.isolation).
+    source_reads, target_reads = IsolatingReads(source), IsolatingReads(target)
     try:
         source_read = _naming(
-            "source", sync.source, _read_source(source, source_ids, source_types, as_of)
+            "source", sync.source, _read_source(source_reads, source_ids, source_types, as_of)
         )
         if can_read_target:
             source_balances, target_balances = await asyncio.gather(
                 source_read,
-                _naming("target", sync.target, _read(target, target_ids, target_types, as_of)),
+                _naming(
+                    "target", sync.target, _read(target_reads, target_ids, target_types, as_of)
+                ),
             )
         else:
             source_balances, target_balances = await source_read, []
@@ -358,6 +367,14 @@ async def plan_sync(
         rows = []
         source_id = person_ids[sync.source]
         target_id = person_ids.get(sync.target)
+        where = f"{mapping.file}, line {line}"
+        read_failure = None
+        if source_id in source_reads.failures:
+            exc = source_reads.failures[source_id]
+            read_failure = failure_note("source", sync.source, exc, where)
+        elif target_id is not None and target_id in target_reads.failures:
+            exc = target_reads.failures[target_id]
+            read_failure = failure_note("target", sync.target, exc, where)
         for pair in sync.types:
             base = PlanRow(
                 sync=sync.name,
@@ -370,7 +387,13 @@ async def plan_sync(
                 leave_kind=pair.kind,
                 operation=OperationKind.UNMAPPED,
                 schedule=schedule,
+                mapping_line=line,
             )
+            if read_failure is not None:
+                rows.append(
+                    _with(base, operation=OperationKind.BLOCKED, note=read_failure, failed=True)
+                )
+                continue
             balance = source_index.get((source_id, pair.source))
             source_value = None if balance is None else _figure_or_none(balance, sync.figure)
             base = _with(base, source_value=source_value)
@@ -516,13 +539,15 @@ async def _plan_pair(
     try:
         planned: PlannedWrite = await target.plan_write(intent, current)
     except GatewayError as exc:
+        where = "" if base.mapping_line is None else f" (mapping line {base.mapping_line})"
         return _with(
             base,
             operation=OperationKind.BLOCKED,
             before=_remaining(current),
             after=value,
             intent=intent,
-            note=f"could not plan the write: {exc}",
+            note=f"could not plan the write{where}: {exc}",
+            failed=True,
         )
     return _with(
         base,

@@ -66,6 +66,8 @@ def row_json(row: PlanRow) -> dict[str, Any]:
         "operation": row.operation.value,
         "operation_id": None if row.intent is None else row.intent.operation_id,
         "note": row.note,
+        "mapping_line": row.mapping_line,
+        "failed": row.failed,
     }
 
 
