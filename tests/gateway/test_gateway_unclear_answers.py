@@ -13,7 +13,7 @@ import pytest
 from balance_gateway.adapters._core.adapter import AdapterConfig
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
-from balance_gateway.adapters.kenjo.adapter import build_adapter
+from balance_gateway.adapters.kenjo.adapter import KenjoAdapter, build_adapter
 from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.journal import OpStatus, SqliteJournal
 from tests.gateway.gateway_fakes import TODAY, FakeAdapter, write_config
@@ -68,7 +68,7 @@ class Kenjo:
         return self.answer
 
 
-def kenjo_adapter(handler: Kenjo) -> object:
+def kenjo_adapter(handler: Kenjo) -> KenjoAdapter:
     return build_adapter(
         AdapterConfig(
             system="bank",
@@ -94,7 +94,7 @@ async def test_an_unclear_answer_to_kenjo_is_unknown_and_the_value_is_sent_again
         config,
         {"hr": hr, "bank": kenjo_adapter(good)},
         journal,
-        today=TODAY,  # type: ignore[dict-item]
+        today=TODAY,
     ).sync()
     assert report.exit_code == 0
     assert journal.last_written("bank", EMPLOYEE_ID, TYPE_ID) is not None
@@ -106,7 +106,7 @@ async def test_an_unclear_answer_to_kenjo_is_unknown_and_the_value_is_sent_again
         config,
         {"hr": hr, "bank": kenjo_adapter(bad)},
         journal,
-        today=TODAY,  # type: ignore[dict-item]
+        today=TODAY,
     ).sync()
     assert report.exit_code == 1
     (result,) = [r for r in report.results if r.row.target_employee == EMPLOYEE_ID]
@@ -120,7 +120,7 @@ async def test_an_unclear_answer_to_kenjo_is_unknown_and_the_value_is_sent_again
         config,
         {"hr": hr, "bank": kenjo_adapter(again)},
         journal,
-        today=TODAY,  # type: ignore[dict-item]
+        today=TODAY,
     ).sync()
     assert len(again.writes) == 1
     assert report.exit_code == 0
