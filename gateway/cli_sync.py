@@ -30,7 +30,7 @@ import sys
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -68,11 +68,30 @@ def _err() -> Console:
     return Console(stderr=True)
 
 
-def _load(path: Path, **kwargs: Any) -> Config:
+def _load(path: Path, as_json: bool = False, **kwargs: Any) -> Config:
     try:
         return load_config(path, **kwargs)
     except ConfigError as exc:
-        fail(str(exc))
+        _fail(exc, as_json)
+
+
+def error_json(exc: Exception, code: int = 2) -> dict[str, Any]:
+    """A run that could not start, for `--json`: what went wrong and where."""
+    error: dict[str, Any] = {
+        "kind": "configuration" if isinstance(exc, ConfigError) else "setup",
+        "message": scrub(str(exc)),
+    }
+    if isinstance(exc, ConfigError):
+        error.update(file=exc.file, key=exc.key, line=exc.line, problem=scrub(exc.problem))
+    return {"error": error, "exit_code": code}
+
+
+def _fail(exc: Exception, as_json: bool, code: int = 2) -> NoReturn:
+    """The error on stderr and, with `--json`, as a JSON object on stdout too (a machine
+    reading stdout must not mistake an empty answer for a run with nothing to do)."""
+    if as_json:
+        _print_json(error_json(exc, code))
+    fail(str(exc), code)
 
 
 def _print_json(data: Any) -> None:
@@ -89,11 +108,11 @@ def plan(
 
     Every sync is shown as the systems stand now: a sync reading what another selected sync
     writes shows its values before that one is applied (`sync` applies them in order)."""
-    loaded = _load(config)
+    loaded = _load(config, as_json)
     try:
         report = asyncio.run(run_plan(loaded, sync))
     except (ConfigError, SetupError) as exc:
-        fail(str(exc))
+        _fail(exc, as_json)
     if as_json:
         _print_json(report_json(report))
     else:
@@ -160,7 +179,7 @@ def sync(
 
     One run at a time per state store: a second run exits 2 at once, naming the state file.
     Syncs feeding each other are planned and applied in dependency order (one prompt each)."""
-    loaded = _load(config)
+    loaded = _load(config, as_json)
     if not dry_run and not yes and not sys.stdin.isatty():
         fail(
             "standard input is not a terminal, so there is no one to confirm the writes: pass "
@@ -173,7 +192,7 @@ def sync(
             run_sync(loaded, sync, dry_run=dry_run, confirm=confirm, progress=progress)
         )
     except (ConfigError, SetupError) as exc:
-        fail(str(exc))
+        _fail(exc, as_json)
     if as_json:
         _print_json(report_json(report))
     else:
@@ -193,19 +212,19 @@ STATE_OPTION = typer.Option(
 )
 
 
-def _journal(config: Path, state: Path | None) -> SqliteJournal:
-    return _journal_and_systems(config, state)[0]
+def _journal(config: Path, state: Path | None, as_json: bool = False) -> SqliteJournal:
+    return _journal_and_systems(config, state, as_json)[0]
 
 
 def _journal_and_systems(
-    config: Path, state: Path | None
+    config: Path, state: Path | None, as_json: bool = False
 ) -> tuple[SqliteJournal, frozenset[str] | None]:
     """The state store to read, and the configured system names (None with `--state`)."""
     systems: frozenset[str] | None = None
     if state is not None:
         path = state
     else:
-        loaded = _load(config, with_credentials=False, with_mapping=False)
+        loaded = _load(config, as_json, with_credentials=False, with_mapping=False)
         path, systems = loaded.state_path, frozenset(loaded.file.systems)
     if not path.exists():
         fail(f"no state store at {path}: nothing has been synced with this configuration yet")
@@ -222,7 +241,7 @@ def runs(
     on a system the configuration no longer has are flagged: nothing resolves them)."""
     if ctx.invoked_subcommand is not None:
         return
-    journal, systems = _journal_and_systems(config, state)
+    journal, systems = _journal_and_systems(config, state, as_json)
     try:
         found = journal.runs()
         pending = Counter(op.system for op in journal.unresolved())
@@ -246,7 +265,7 @@ def runs_show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Every operation of one run: before/after values, outcome and verification."""
-    journal = _journal(config, state)
+    journal = _journal(config, state, as_json)
     try:
         run = journal.run(run_id)
         if run is None:

@@ -492,7 +492,7 @@ async def _plan_pair(
         )
     except NotPlannable as exc:
         return _with(base, operation=OperationKind.BLOCKED, note=exc.reason)
-    except (GatewayError, CanonicalError, KeyError) as exc:
+    except (GatewayError, CanonicalError, KeyError, ValueError) as exc:
         return _with(base, operation=OperationKind.BLOCKED, note=scrub(str(exc)))
     employee = EmployeeRef(sync.target, base.target_employee)
     leave_type = LeaveTypeRef(sync.target, base.target_type, base.leave_kind)

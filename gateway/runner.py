@@ -10,6 +10,7 @@ from datetime import date
 import httpx
 
 from balance_gateway.adapters._core.retry import RetryPolicy
+from balance_gateway.gateway.checks import check_leave_types
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Engine, ProgressSink, RunReport
 from balance_gateway.gateway.journal import SqliteJournal
@@ -43,6 +44,7 @@ async def run_plan(
         adapters = await stack.enter_async_context(
             open_systems(config, systems_of(config, selected), transports=transports, retry=retry)
         )
+        await check_leave_types(config, adapters, selected)
         engine = Engine(config, adapters, journal, today=today)
         plans = await engine.plan(selected)
         return RunReport(
@@ -78,6 +80,7 @@ async def run_sync(
         adapters = await stack.enter_async_context(
             open_systems(config, systems_of(config, selected), transports=transports, retry=retry)
         )
+        await check_leave_types(config, adapters, selected)
         # A dry run records nothing: it reads an existing state store, never creates one.
         journal = (
             None if dry_run and not config.state_path.exists() else SqliteJournal(config.state_path)

@@ -160,6 +160,16 @@ class EmployeeDirectory(Protocol):
     async def list_employee_ids(self) -> list[str]: ...
 
 
+@runtime_checkable
+class LeaveTypeDirectory(Protocol):
+    """Optional adapter capability: every leave-type id the system has, where its API lists
+    them, so that a configured type it does not have is a configuration error before anything
+    is planned (None: the system cannot tell, e.g. it was configured with a token that has no
+    company to list)."""
+
+    async def list_leave_type_ids(self) -> list[str] | None: ...
+
+
 class WriteBlocked(Exception):
     """The dialect cannot reach the intended value; nothing was written. `reason` says why."""
 

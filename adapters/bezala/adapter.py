@@ -64,6 +64,7 @@ from balance_gateway.canonical import (
 )
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("token",), ("email", "password"))
+OPTION_KEYS: tuple[str, ...] = ("creator_id",)
 
 TARGET_UNITS: dict[BalanceType, TargetUnit] = {
     BalanceType.VACATION: TargetUnit(Unit.DAYS),
@@ -148,6 +149,10 @@ class BezalaAdapter:
             raise ValueError(
                 f"bezala has no balance type {leave_type_id!r}; leave type ids are: {known}"
             ) from None
+
+    async def list_leave_type_ids(self) -> list[str]:
+        """Bezala's two balance types [seed]; no request is sent."""
+        return [t.value for t in BalanceType]
 
     def target_unit(self, leave_type_id: str) -> TargetUnit:
         """Days for vacation; whole minutes (step 1) for work_time."""

@@ -50,6 +50,7 @@ from balance_gateway.adapters.companyflow.models import LeaveBalance
 from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Period, Provenance, Unit
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("email", "password"), ("token",))
+OPTION_KEYS: tuple[str, ...] = ("employee_logins",)
 
 # [docs] DECIMAL(6,1): CompanyFlow keeps days with one decimal place.
 DAY_STEP = Decimal("0.1")
@@ -116,6 +117,15 @@ class CompanyFlowAdapter:
         return self._employee_clients[employee_id]
 
     # -- reading ------------------------------------------------------------------------------
+
+    async def list_leave_type_ids(self) -> list[str] | None:
+        """The leave types of the company of the shared login's user; None when that is not
+        known (a static token, or `employee_logins`)."""
+        client = self._client
+        if client is None or "email" not in self.config.credentials:
+            return None
+        user = (await client.login()).user
+        return [t.id async for t in client.iter_leave_types(user.company_id)]
 
     def target_unit(self, leave_type_id: str) -> TargetUnit:
         """Days with one decimal place, for every leave type."""
@@ -231,4 +241,4 @@ def build_adapter(config: AdapterConfig) -> CompanyFlowAdapter:
     return CompanyFlowAdapter(config)
 
 
-__all__ = ["CREDENTIAL_KEYS", "CompanyFlowAdapter", "build_adapter"]
+__all__ = ["CREDENTIAL_KEYS", "OPTION_KEYS", "CompanyFlowAdapter", "build_adapter"]

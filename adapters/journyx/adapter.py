@@ -43,6 +43,7 @@ from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Proven
 
 VENDOR = "journyx"
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("username", "api_key"), ("username", "password"))
+OPTION_KEYS: tuple[str, ...] = ("page_size", "step")
 
 # The fields a balance needs; asking only for them keeps list pages small.
 _READ_KEYS = (
@@ -101,6 +102,10 @@ class JournyxAdapter:
             if accrual.status_code != "h":
                 found.append(accrual)
         return found
+
+    async def list_leave_type_ids(self) -> list[str]:
+        """The name (`pname`) of every visible accrual, each once, in order."""
+        return sorted({a.pname for a in await self._accruals() if a.pname is not None})
 
     async def list_employee_ids(self) -> list[str]:
         """Every user with a visible accrual, in order."""
@@ -261,4 +266,4 @@ def build_adapter(config: AdapterConfig) -> JournyxAdapter:
     )
 
 
-__all__ = ["CREDENTIAL_KEYS", "JournyxAdapter", "build_adapter"]
+__all__ = ["CREDENTIAL_KEYS", "OPTION_KEYS", "JournyxAdapter", "build_adapter"]

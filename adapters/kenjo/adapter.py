@@ -43,9 +43,10 @@ from balance_gateway.adapters.kenjo.client import MAX_DESCRIPTION_LENGTH, AsyncC
 from balance_gateway.adapters.kenjo.models import TimeOffBalance
 from balance_gateway.canonical import Balance, Quantity, Unit
 
-__all__ = ["CREDENTIAL_KEYS", "KenjoAdapter", "build_adapter"]
+__all__ = ["CREDENTIAL_KEYS", "OPTION_KEYS", "KenjoAdapter", "build_adapter"]
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("api_key",), ("token",))
+OPTION_KEYS: tuple[str, ...] = ("type_units",)
 
 _TYPE_UNITS = {"days": Unit.DAYS, "hours": Unit.HOURS}
 
