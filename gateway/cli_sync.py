@@ -37,7 +37,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from balance_gateway.adapters._core.secrets import scrub
-from balance_gateway.gateway.cli_common import CONFIG_OPTION, exit_codes, fail, with_verbose
+from balance_gateway.gateway.cli_common import (
+    CONFIG_OPTION,
+    exit_codes,
+    fail,
+    print_error,
+    with_verbose,
+)
 from balance_gateway.gateway.config import Config, load_config
 from balance_gateway.gateway.errors import ConfigError, SetupError
 from balance_gateway.gateway.journal import SqliteJournal
@@ -45,6 +51,7 @@ from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.report import (
     operation_json,
     operations_view,
+    plan_errors,
     print_report,
     report_json,
     run_json,
@@ -115,8 +122,10 @@ def plan(
         _fail(exc, as_json)
     if as_json:
         _print_json(report_json(report))
+        for line in plan_errors(report):
+            print_error(line)
     else:
-        print_report(_out(), report)
+        print_report(_out(), report, errors=Console(stderr=True, soft_wrap=True))
     raise typer.Exit(report.exit_code)
 
 
@@ -195,8 +204,10 @@ def sync(
         _fail(exc, as_json)
     if as_json:
         _print_json(report_json(report))
+        for line in plan_errors(report):
+            print_error(line)
     else:
-        print_report(_out(), report)
+        print_report(_out(), report, errors=Console(stderr=True, soft_wrap=True))
     raise typer.Exit(report.exit_code)
 
 

@@ -53,6 +53,7 @@ from balance_gateway.adapters._core.adapter import (
     WriteOutcome,
 )
 from balance_gateway.adapters._core.errors import (
+    AuthenticationError,
     GatewayError,
     RateLimitError,
     ResponseParseError,
@@ -314,7 +315,26 @@ class Engine:
                 for sync in syncs
             )
         )
-        return _block_double_writes(list(plans), writers)
+        return _block_double_writes([self._with_credential_hint(p) for p in plans], writers)
+
+    def credential_hint(self, system: str) -> str:
+        """Where `system`'s credentials came from, for a 401: the environment variables (their
+        names, never their values)."""
+        configured = self.config.file.systems.get(system)
+        if configured is None or not configured.credentials:
+            return f"system {system!r} has no credentials configured"
+        names = ", ".join(
+            f"{variable} ({key})" for key, variable in sorted(configured.credentials.items())
+        )
+        return (
+            f"system {system!r} refused its credentials, read from the environment variables "
+            f"{names}: check that they hold valid credentials for {configured.base_url}"
+        )
+
+    def _with_credential_hint(self, plan: SyncPlan) -> SyncPlan:
+        if plan.error is None or plan.refused_system is None:
+            return plan
+        return replace(plan, error=f"{plan.error}; {self.credential_hint(plan.refused_system)}")
 
     def _check_writable(self, syncs: Sequence[SyncConfig]) -> None:
         for sync in syncs:
@@ -434,7 +454,10 @@ class Engine:
                 note = "the target may have applied it and cannot be read back"
                 return OpStatus.UNKNOWN, f"{intent.employee.system}: {exc.message}; {note}", None
             # Named: "401" alone does not say whose credential was refused (`runs show`).
-            return OpStatus.FAILED, f"{intent.employee.system}: {exc.message}", None
+            note = f"{intent.employee.system}: {exc.message}"
+            if isinstance(exc, AuthenticationError):
+                note += f"; {self.credential_hint(intent.employee.system)}"
+            return OpStatus.FAILED, note, None
         except (ValueError, KeyError, CanonicalError) as exc:
             return OpStatus.FAILED, scrub(f"{type(exc).__name__}: {exc}"), None
         return _status_of(outcome), outcome.note, outcome

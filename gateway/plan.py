@@ -30,7 +30,7 @@ from balance_gateway.adapters._core.adapter import (
     TargetUnit,
     WriteIntent,
 )
-from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.adapters._core.errors import AuthenticationError, GatewayError
 from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.canonical import (
     Balance,
@@ -127,6 +127,8 @@ class SyncPlan:
     as_of: date
     rows: tuple[PlanRow, ...] = ()
     error: str | None = None
+    # The system whose credentials were refused (401) when that made the sync unplannable.
+    refused_system: str | None = None
 
 
 def _format_amount(value: Decimal) -> str:
@@ -242,6 +244,11 @@ async def _read(
 class _ReadFailed(GatewayError):
     """Reading one system failed; the message names that system and its role in the sync."""
 
+    def __init__(self, message: str, system: str, cause: BaseException) -> None:
+        super().__init__(message)
+        self.system = system
+        self.refused = isinstance(cause, AuthenticationError)
+
 
 async def _naming(role: str, system: str, read: Awaitable[_T]) -> _T:
     """`read`, with a read error re-raised naming the system it came from: a sync has two
@@ -249,7 +256,7 @@ async def _naming(role: str, system: str, read: Awaitable[_T]) -> _T:
     try:
         return await read
     except (GatewayError, NotImplementedError, CanonicalError) as exc:
-        raise _ReadFailed(f"{role} system {system!r}: {exc}") from exc
+        raise _ReadFailed(f"{role} system {system!r}: {exc}", system, exc) from exc
 
 
 async def _read_source(
@@ -356,6 +363,7 @@ async def plan_sync(
             target=plan.target,
             as_of=as_of,
             error=scrub(f"could not read balances: {exc}"),
+            refused_system=exc.system if isinstance(exc, _ReadFailed) and exc.refused else None,
         )
     source_index = _index(source_balances)
     target_index = _index(target_balances)

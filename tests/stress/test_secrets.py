@@ -451,9 +451,10 @@ def test_a_refused_credential_names_the_system_never_the_value(
     fresh.gates[VENDOR_OF[system]].mode = "all"
     table = cli(tmp_path, "plan", env={WRONG[system]: wrong})
     assert table.code == 1
-    assert f"system {system!r}" in table.stdout
-    assert "refused credentials" in table.stdout
-    assert "***" in table.stdout
+    # Read and auth failures go to stderr, where people look (issue 14, item 7).
+    assert f"system {system!r}" in table.stderr
+    assert "refused credentials" in table.stderr
+    assert "***" in table.stderr
     forbidden = fresh.forbidden() | {wrong}
     assert_outputs_clean([ran, table], forbidden)
 
