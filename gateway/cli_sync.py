@@ -24,11 +24,14 @@ before the run. A cycle of syncs is refused as bad configuration (2).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -46,7 +49,8 @@ from balance_gateway.gateway.cli_common import (
 )
 from balance_gateway.gateway.config import Config, load_config
 from balance_gateway.gateway.errors import ConfigError, SetupError
-from balance_gateway.gateway.journal import SqliteJournal
+from balance_gateway.gateway.journal import RunRecord, RunStatus, SqliteJournal, StateStoreError
+from balance_gateway.gateway.lock import nobody_holds
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.report import (
     operation_json,
@@ -175,6 +179,31 @@ def _ask(plans: list[SyncPlan]) -> bool:
             signal.signal(signal.SIGINT, restore)
 
 
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """While a sync runs, SIGTERM (a service manager, `kill`, a CI timeout) stops it the way
+    Ctrl-C does: the run is cancelled, recorded as interrupted, the writes in flight are left as
+    intents that the next run resolves, and the lock is released. Killed outright, the run
+    would stay `running` and its last outcomes unrecorded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        # asyncio.run answers SIGINT by cancelling the run; at a prompt, Python's own handler
+        # raises KeyboardInterrupt. Either way the same path as Ctrl-C, unless SIGINT is
+        # ignored (a background job): then stop here.
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def sync(
     config: Path = CONFIG_OPTION,
     sync: str | None = SYNC_OPTION,
@@ -197,11 +226,18 @@ def sync(
     confirm = None if (yes or dry_run) else _ask
     progress = _ProgressBar(enabled=not as_json)
     try:
-        report = asyncio.run(
-            run_sync(loaded, sync, dry_run=dry_run, confirm=confirm, progress=progress)
-        )
+        with _sigterm_as_ctrl_c():
+            report = asyncio.run(
+                run_sync(loaded, sync, dry_run=dry_run, confirm=confirm, progress=progress)
+            )
     except (ConfigError, SetupError) as exc:
         _fail(exc, as_json)
+    except KeyboardInterrupt:
+        print_error(
+            "interrupted (Ctrl-C or SIGTERM): the run is recorded as interrupted, and the next "
+            "sync resolves the writes that were in flight"
+        )
+        raise typer.Exit(130) from None
     if as_json:
         _print_json(report_json(report))
         for line in plan_errors(report):
@@ -237,9 +273,22 @@ def _journal_and_systems(
     else:
         loaded = _load(config, as_json, with_credentials=False, with_mapping=False)
         path, systems = loaded.state_path, frozenset(loaded.file.systems)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         fail(f"no state store at {path}: nothing has been synced with this configuration yet")
-    return SqliteJournal(path), systems
+    try:
+        return SqliteJournal(path, writable=False), systems
+    except StateStoreError as exc:
+        _fail(exc, as_json)
+
+
+def _interrupted(run: RunRecord) -> RunRecord:
+    return replace(
+        run,
+        status=RunStatus.INTERRUPTED,
+        message=run.message
+        or "interrupted: the process ended before the run did (killed?); the next sync "
+        "resolves its writes in flight",
+    )
 
 
 def runs(
@@ -258,6 +307,9 @@ def runs(
         pending = Counter(op.system for op in journal.unresolved())
     finally:
         journal.close()
+    if any(r.status is RunStatus.RUNNING for r in found) and nobody_holds(Path(journal.path)):
+        # Nobody holds the run lock, so no run is going on: one still `running` was killed.
+        found = [_interrupted(r) if r.status is RunStatus.RUNNING else r for r in found]
     if as_json:
         _print_json(
             {"runs": [run_json(r) for r in found], "unresolved": unresolved_json(pending, systems)}

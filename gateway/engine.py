@@ -672,11 +672,20 @@ class Engine:
                 results = await self.apply(plans, progress)
                 report.results.extend(await self.verify(results))
                 report.applied = True
-        except BaseException:
+        except BaseException as exc:
             if not finished:
-                journal.finish_run(
-                    self.run_id, RunStatus.PARTIAL, {}, "the run ended with an error"
-                )
+                if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+                    journal.finish_run(
+                        self.run_id,
+                        RunStatus.INTERRUPTED,
+                        {},
+                        "interrupted (Ctrl-C or SIGTERM); the writes in flight are resolved by "
+                        "the next run",
+                    )
+                else:
+                    journal.finish_run(
+                        self.run_id, RunStatus.PARTIAL, {}, "the run ended with an error"
+                    )
             raise
         report.plans = _in_config_order(report.plans, selected)
         if report.stopped:

@@ -38,7 +38,9 @@ async def run_plan(
     after; see `gateway.engine`, "Waves")."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
     async with AsyncExitStack() as stack:
-        journal = SqliteJournal(config.state_path) if config.state_path.exists() else None
+        journal = (
+            SqliteJournal(config.state_path, writable=False) if config.state_path.exists() else None
+        )
         if journal is not None:
             stack.callback(journal.close)
         adapters = await stack.enter_async_context(
@@ -77,15 +79,23 @@ async def run_sync(
     async with AsyncExitStack() as stack:
         if not dry_run:
             stack.enter_context(RunLock(config.state_path))
+        # Opened (and checked: StateStoreError) before any vendor is contacted. A dry run
+        # records nothing: it reads an existing state store, never creates one. Closed before
+        # the lock is released (the exit stack unwinds in reverse).
+        journal = (
+            None
+            if dry_run and not config.state_path.exists()
+            else SqliteJournal(config.state_path, writable=not dry_run)
+        )
+        if journal is not None:
+            stack.callback(journal.close)
+            if not dry_run:
+                # This run holds the lock: no other run is going on, so a run still `running`
+                # was killed.
+                journal.close_abandoned_runs()
         adapters = await stack.enter_async_context(
             open_systems(config, systems_of(config, selected), transports=transports, retry=retry)
         )
         await check_leave_types(config, adapters, selected)
-        # A dry run records nothing: it reads an existing state store, never creates one.
-        journal = (
-            None if dry_run and not config.state_path.exists() else SqliteJournal(config.state_path)
-        )
-        if journal is not None:
-            stack.callback(journal.close)
         engine = Engine(config, adapters, journal, today=today)
         return await engine.sync(selected, dry_run=dry_run, confirm=confirm, progress=progress)
