@@ -65,7 +65,7 @@ from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.canonical import CanonicalError, Quantity, convert
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
 from balance_gateway.gateway.errors import SetupError
-from balance_gateway.gateway.guardrails import check_guardrails
+from balance_gateway.gateway.guardrails import check_guardrails, recheck_row
 from balance_gateway.gateway.journal import (
     Journal,
     OperationRecord,
@@ -526,6 +526,65 @@ class Engine:
             if progress is not None:
                 progress.finish()
 
+    # -- recheck after the confirmation -------------------------------------------------------
+
+    async def _recheck(self, plans: list[SyncPlan]) -> list[SyncPlan]:
+        """Read every readable target again (one bulk read per target, system and date) and
+        block each write whose target changed beyond what was confirmed or the guardrails
+        (`gateway.guardrails.recheck_row`). A target that cannot be read again blocks its
+        writes: what they would do now is not known."""
+        groups: dict[tuple[str, date], list[PlanRow]] = {}
+        for plan in plans:
+            for row in plan.rows:
+                if not row.writes or row.intent is None:
+                    continue
+                if not self._adapter(row.target_system).capabilities.can_read:
+                    continue
+                groups.setdefault((row.target_system, row.intent.as_of), []).append(row)
+        if not groups:
+            return plans
+        now: dict[tuple[str, str, str], Quantity | None] = {}
+        failed: dict[str, str] = {}
+
+        async def read(system: str, as_of: date, rows: list[PlanRow]) -> None:
+            employees = sorted({r.target_employee or "" for r in rows})
+            types = sorted({r.target_type or "" for r in rows})
+            try:
+                balances = await self._adapter(system).read_balances(employees, types, as_of)
+            except (GatewayError, CanonicalError) as exc:
+                failed[system] = getattr(exc, "message", str(exc))
+                return
+            for balance in balances:
+                shown = (
+                    None if balance.remaining is None else Quantity(balance.remaining, balance.unit)
+                )
+                now[(system, balance.employee.id, balance.leave_type.id)] = shown
+
+        await asyncio.gather(*(read(s, d, rows) for (s, d), rows in groups.items()))
+        limits = self.config.file.guardrails
+        checked = {id(row) for rows in groups.values() for row in rows}
+        fixed = []
+        for plan in plans:
+            rows = []
+            for row in plan.rows:
+                if id(row) in checked:
+                    system = row.target_system
+                    if system in failed:
+                        reason: str | None = (
+                            f"could not read {system} again after the confirmation "
+                            f"({failed[system]}); not written: run again"
+                        )
+                    else:
+                        key = (system, row.target_employee or "", row.target_type or "")
+                        reason = recheck_row(row, now.get(key), limits)
+                    if reason is not None:
+                        row = replace(
+                            row, operation=OperationKind.BLOCKED, note=_join(row.note, reason)
+                        )
+                rows.append(row)
+            fixed.append(replace(plan, rows=tuple(rows)))
+        return fixed
+
     # -- verify -------------------------------------------------------------------------------
 
     async def verify(self, results: list[RowResult]) -> list[RowResult]:
@@ -669,6 +728,10 @@ class Engine:
                         )
                         finish_stopped(f"not confirmed; {nothing}")
                         break
+                    # The prompt may have waited long: what was confirmed holds only while the
+                    # targets still hold what the plan showed.
+                    plans = await self._recheck(plans)
+                    report.plans[-len(plans) :] = plans
                 results = await self.apply(plans, progress)
                 report.results.extend(await self.verify(results))
                 report.applied = True
