@@ -35,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from balance_gateway.adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
 from balance_gateway.adapters._emulator.bodies import parse_json
+from balance_gateway.adapters._emulator.fields import exceeds
 from balance_gateway.adapters.bezala.models import BalanceType, SortOrder
 
 # ASSUMED: the login answer's lifetime; the docs name no figure. Sessions are not expired.
@@ -257,7 +258,7 @@ def _check_value(
     if value is None or not value.is_finite():
         errors["value"] = ["must be a Numeric"]
         return None
-    if abs(value) > MAX_ABS_VALUE:
+    if exceeds(value, MAX_ABS_VALUE):
         errors["value"] = [f"must be between -{MAX_ABS_VALUE} and {MAX_ABS_VALUE}"]
         return None
     if kind is BalanceType.WORK_TIME:
@@ -342,7 +343,11 @@ class BezalaEmulator(Emulator[BezalaState]):
         """The caller of a vendor route; 401 without a valid `Authorization: Bearer` token."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
-        tenant = self.tenant_for(token) if scheme.lower() == "bearer" and token else None
+        tenant = (
+            (self.tenant_for(token) or self.session_tenant(token))
+            if scheme.lower() == "bearer" and token
+            else None
+        )
         if tenant is None:
             raise BezalaAPIError(
                 401, "Invalid or missing access token", headers={"WWW-Authenticate": "Bearer"}

@@ -408,7 +408,7 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
             "jti": secrets.token_hex(8),
         }
         token = jwt.encode(claims, self._jwt_key, algorithm=JWT_ALGORITHM)
-        self.credentials[token] = tenant
+        self.session_tenants[token] = tenant  # a session, never a password
         return token
 
     def _caller(self, credentials: HTTPAuthorizationCredentials | None) -> tuple[str, Employee]:
@@ -427,7 +427,7 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
             raise ApiError(401, "Token expired") from None
         except jwt.PyJWTError:
             raise ApiError(401, "Invalid token") from None
-        tenant = self.tenant_for(token)
+        tenant = self.session_tenant(token)
         employee = (
             None if tenant is None else _find(self.state_for(tenant).employees, claims["sub"])
         )

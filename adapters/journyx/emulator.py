@@ -36,6 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from balance_gateway.adapters._emulator.base import Emulator, EmulatorOptions
 from balance_gateway.adapters._emulator.bodies import parse_json, read_json
+from balance_gateway.adapters._emulator.fields import exceeds
 from balance_gateway.adapters.journyx.client import (
     ACCRUALS_PATH,
     LOGIN_PATH,
@@ -280,9 +281,13 @@ def _literal(text: str) -> Any:
     if text == "null":
         return None
     try:
-        return Decimal(text)
+        number = Decimal(text)
     except InvalidOperation:
         raise JournyxError(400, f"$filter: {text!r} is not a value") from None
+    # A number a stored figure can equal: finite, and within what the emulator stores.
+    if not number.is_finite() or exceeds(number, Decimal(10) ** 12):
+        raise JournyxError(400, f"$filter: {text!r} is not a number an accrual can hold")
+    return number
 
 
 def parse_filter(text: str) -> list[tuple[str, Any]]:
@@ -686,7 +691,7 @@ class JournyxEmulator(Emulator[JournyxState]):
             return self.state_for(tenant), user
         session = request.cookies.get(SESSION_COOKIE)
         if session is not None:
-            tenant = self.tenant_for(session)
+            tenant = self.session_tenant(session)
             user_id = self.sessions.get(session)
             if tenant is not None and user_id is not None:
                 state = self.state_for(tenant)

@@ -39,7 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from balance_gateway.adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
 from balance_gateway.adapters._emulator.bodies import parse_json
-from balance_gateway.adapters._emulator.fields import UtcDatetime
+from balance_gateway.adapters._emulator.fields import UtcDatetime, exceeds
 
 __all__ = [
     "Assignment",
@@ -676,7 +676,7 @@ def _set_balance_body(body: Any) -> tuple[Decimal, str | None]:
     number = Decimal(balance)
     if not number.is_finite():
         raise _BadRequest("balance must be a finite number")
-    if abs(number) > MAX_ABS_FIGURE:
+    if exceeds(number, MAX_ABS_FIGURE):
         raise _BadRequest(f"balance must be between -{MAX_ABS_FIGURE} and {MAX_ABS_FIGURE}")
     description = body.get("description")
     if description is not None:
