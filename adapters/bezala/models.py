@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class BalanceType(StrEnum):
@@ -42,6 +42,12 @@ def _number_text(value: Any) -> Any:
     return str(value) if isinstance(value, float) else value
 
 
+_WIRE_ID: dict[str, Any] = {"type": ["integer", "string"]}
+_WIRE_OPTIONAL_ID: dict[str, Any] = {
+    "anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]
+}
+
+
 class WireModel(BaseModel):
     """Base of every Bezala wire model: undocumented fields are kept, and visible."""
 
@@ -52,13 +58,15 @@ class TimeBalance(WireModel):
     """One imported balance: `value` in `units` (minutes for work_time, days for vacation),
     valid as of the END of `date`."""
 
-    id: str
-    user_id: str
+    # Bezala sends integer ids [seed]; they are kept as text (opaque ids). The JSON schema says
+    # what the wire carries (the emulators' OpenAPI document is built from it).
+    id: str = Field(json_schema_extra=_WIRE_ID)
+    user_id: str = Field(json_schema_extra=_WIRE_ID)
     balance_type: str
     date: dt.date
     value: Decimal
     units: str
-    creator_id: str | None = None
+    creator_id: str | None = Field(default=None, json_schema_extra=_WIRE_OPTIONAL_ID)
     creator_name: str | None = None
 
     @field_validator("id", "user_id", "creator_id", mode="before")

@@ -43,6 +43,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from balance_gateway.adapters._emulator import DEFAULT_TENANT, Emulator, EmulatorOptions
 from balance_gateway.adapters._emulator.fields import UtcDatetime
+from balance_gateway.adapters._emulator.openapi import Operation, declare
+from balance_gateway.adapters.companyflow.models import (
+    AvailableResponse,
+    BalanceListResponse,
+    BalanceResponse,
+    LeaveTypePage,
+    LoginResponse,
+)
 
 TOKEN_LIFETIME = timedelta(hours=24)  # [docs] a JWT is valid 24 h
 JWT_ALGORITHM = "HS256"
@@ -438,6 +446,8 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
     # -- routes -------------------------------------------------------------------------------
 
     def add_routes(self, app: FastAPI) -> None:
+        declare(app, OPENAPI)
+
         async def api_error(request: Request, exc: Exception) -> JSONResponse:
             assert isinstance(exc, ApiError)
             return JSONResponse(self.error_body(exc.status, exc.message), status_code=exc.status)
@@ -613,6 +623,25 @@ R = TypeVar("R", Company, Employee, LeaveTypeRecord)
 
 def _find(records: list[R], id_: str) -> R | None:
     return next((r for r in records if r.id == id_), None)
+
+
+# The answers as the SDK parses them (adapters/companyflow/models.py); the login body is
+# declared by its route.
+OPENAPI = {
+    ("POST", "/auth/login"): Operation({200: LoginResponse}),
+    ("GET", "/leave-balance/{leave_type_id}"): Operation(
+        {200: BalanceResponse}, examples={"leave_type_id": ANNUAL_LEAVE_ID, "year": 2025}
+    ),
+    ("GET", "/leave-balance"): Operation(
+        {200: AvailableResponse}, examples={"leaveTypeId": ANNUAL_LEAVE_ID, "year": 2025}
+    ),
+    ("GET", "/employees/{employee_id}/leave-balances"): Operation(
+        {200: BalanceListResponse}, examples={"employee_id": SEED_EMPLOYEE_ID, "year": 2025}
+    ),
+    ("GET", "/companies/{company_id}/leave-types"): Operation(
+        {200: LeaveTypePage}, examples={"company_id": COMPANY_ID}
+    ),
+}
 
 
 def build_emulator(options: EmulatorOptions) -> CompanyFlowEmulator:
