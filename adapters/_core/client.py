@@ -406,12 +406,15 @@ class SyncAPIClient(BaseClient):
             raise self._transport_failure(request, exc, safe) from None
         return self.handle_response(response, idempotent=safe)
 
-    def _read(self, request: httpx.Request, deadline_at: float | None) -> httpx.Response:
+    def _read(
+        self, request: httpx.Request, deadline_at: float | None, *, login: bool = False
+    ) -> httpx.Response:
         """Send once and read the body, within the size cap and the deadline (checked between
-        chunks; no single read waits past it either). Redirects are never followed."""
+        chunks; no single read waits past it either). Redirects are never followed. A `login`
+        request goes out without the client's auth."""
         response = self._http.send(
             request,
-            auth=self.auth or httpx.USE_CLIENT_DEFAULT,
+            auth=None if login else (self.auth or httpx.USE_CLIENT_DEFAULT),
             stream=True,
             follow_redirects=False,
         )
@@ -436,10 +439,11 @@ class SyncAPIClient(BaseClient):
         """
         request = auth.build_login_request(self.base_url)
         started = time.perf_counter()
+        deadline_at = self._deadline_at()
         try:
-            response = self._http.send(request, auth=None)
-            response.read()
-        except httpx.TransportError as exc:
+            self._attempt_timeouts(request, self._remaining(request, deadline_at))
+            response = self._read(request, deadline_at, login=True)
+        except (httpx.TransportError, _TooLarge) as exc:
             self._log(request, 1, started, error=exc)
             raise self._transport_failure(request, exc, idempotent=True) from None
         self._log(request, 1, started, response=response)
@@ -535,12 +539,12 @@ class AsyncAPIClient(BaseClient):
             raise self._transport_failure(request, exc, safe) from None
         return self.handle_response(response, idempotent=safe)
 
-    async def _read(self, request: httpx.Request) -> httpx.Response:
+    async def _read(self, request: httpx.Request, *, login: bool = False) -> httpx.Response:
         """Send once and read the body within the size cap (the caller bounds the time).
-        Redirects are never followed."""
+        Redirects are never followed. A `login` request goes out without the client's auth."""
         response = await self._http.send(
             request,
-            auth=self.auth or httpx.USE_CLIENT_DEFAULT,
+            auth=None if login else (self.auth or httpx.USE_CLIENT_DEFAULT),
             stream=True,
             follow_redirects=False,
         )
@@ -558,10 +562,16 @@ class AsyncAPIClient(BaseClient):
         """Send the vendor's login request once; see `SyncAPIClient.send_login`."""
         request = auth.build_login_request(self.base_url)
         started = time.perf_counter()
+        deadline_at = self._deadline_at()
         try:
-            response = await self._http.send(request, auth=None)
-            await response.aread()
-        except httpx.TransportError as exc:
+            left = self._remaining(request, deadline_at)
+            self._attempt_timeouts(request, left)
+            try:
+                async with asyncio.timeout(left):
+                    response = await self._read(request, login=True)
+            except TimeoutError:
+                raise _PastDeadline(self.deadline or 0.0, request=request) from None
+        except (httpx.TransportError, _TooLarge) as exc:
             self._log(request, 1, started, error=exc)
             raise self._transport_failure(request, exc, idempotent=True) from None
         self._log(request, 1, started, response=response)
