@@ -154,14 +154,10 @@ class BaseClient:
             raise _TooLarge(self.max_response_bytes)
 
     def _finished(self, response: httpx.Response, body: bytes) -> httpx.Response:
-        """A fully read copy of a streamed `response` (the stream itself is closed)."""
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=body,
-            request=response.request,
-            extensions={k: v for k, v in response.extensions.items() if k != "network_stream"},
-        )
+        """`response` (its stream read and closed) holding `body`, as `Response.read()` would
+        leave it: `.content`, `.text` and `.json()` work as on any read response."""
+        response._content = body
+        return response
 
     def _retrying_kwargs(
         self, idempotent: bool, started: float, deadline_at: float | None = None

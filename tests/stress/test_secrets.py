@@ -184,9 +184,14 @@ class World:
 
     def issued(self, vendor: str) -> set[str]:
         """Every credential `vendor`'s emulator knows that was not configured: the session
-        tokens its login route handed out (Kenjo keeps them apart, in `sessions`)."""
+        tokens its login route handed out (in `session_tenants`; Kenjo keeps its own apart, in
+        `sessions`)."""
         emulator = self.emulators[vendor]
-        known = set(emulator.credentials) | set(getattr(emulator, "sessions", {}))
+        known = (
+            set(emulator.credentials)
+            | set(emulator.session_tenants)
+            | set(getattr(emulator, "sessions", {}))
+        )
         return {c for c in known if MARK not in c}
 
     def forbidden(self) -> set[str]:
