@@ -24,27 +24,38 @@ before the run. A cycle of syncs is refused as bad configuration (2).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from balance_gateway.adapters._core.secrets import scrub
-from balance_gateway.gateway.cli_common import CONFIG_OPTION, exit_codes, fail, with_verbose
+from balance_gateway.gateway.cli_common import (
+    CONFIG_OPTION,
+    exit_codes,
+    fail,
+    print_error,
+    with_verbose,
+)
 from balance_gateway.gateway.config import Config, load_config
 from balance_gateway.gateway.errors import ConfigError, SetupError
-from balance_gateway.gateway.journal import RunRecord, SqliteJournal
+from balance_gateway.gateway.journal import RunRecord, RunStatus, SqliteJournal, StateStoreError
+from balance_gateway.gateway.lock import nobody_holds
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.report import (
     operation_json,
     operations_view,
+    plan_errors,
     print_report,
     report_json,
     run_json,
@@ -68,11 +79,30 @@ def _err() -> Console:
     return Console(stderr=True)
 
 
-def _load(path: Path, **kwargs: Any) -> Config:
+def _load(path: Path, as_json: bool = False, **kwargs: Any) -> Config:
     try:
         return load_config(path, **kwargs)
     except ConfigError as exc:
-        fail(str(exc))
+        _fail(exc, as_json)
+
+
+def error_json(exc: Exception, code: int = 2) -> dict[str, Any]:
+    """A run that could not start, for `--json`: what went wrong and where."""
+    error: dict[str, Any] = {
+        "kind": "configuration" if isinstance(exc, ConfigError) else "setup",
+        "message": scrub(str(exc)),
+    }
+    if isinstance(exc, ConfigError):
+        error.update(file=exc.file, key=exc.key, line=exc.line, problem=scrub(exc.problem))
+    return {"error": error, "exit_code": code}
+
+
+def _fail(exc: Exception, as_json: bool, code: int = 2) -> NoReturn:
+    """The error on stderr and, with `--json`, as a JSON object on stdout too (a machine
+    reading stdout must not mistake an empty answer for a run with nothing to do)."""
+    if as_json:
+        _print_json(error_json(exc, code))
+    fail(str(exc), code)
 
 
 def _print_json(data: Any) -> None:
@@ -89,15 +119,17 @@ def plan(
 
     Every sync is shown as the systems stand now: a sync reading what another selected sync
     writes shows its values before that one is applied (`sync` applies them in order)."""
-    loaded = _load(config)
+    loaded = _load(config, as_json)
     try:
         report = asyncio.run(run_plan(loaded, sync))
     except (ConfigError, SetupError) as exc:
-        fail(str(exc))
+        _fail(exc, as_json)
     if as_json:
         _print_json(report_json(report))
+        for line in plan_errors(report):
+            print_error(line)
     else:
-        print_report(_out(), report)
+        print_report(_out(), report, errors=Console(stderr=True, soft_wrap=True))
     raise typer.Exit(report.exit_code)
 
 
@@ -147,6 +179,31 @@ def _ask(plans: list[SyncPlan]) -> bool:
             signal.signal(signal.SIGINT, restore)
 
 
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """While a sync runs, SIGTERM (a service manager, `kill`, a CI timeout) stops it the way
+    Ctrl-C does: the run is cancelled, recorded as interrupted, the writes in flight are left as
+    intents that the next run resolves, and the lock is released. Killed outright, the run
+    would stay `running` and its last outcomes unrecorded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        # asyncio.run answers SIGINT by cancelling the run; at a prompt, Python's own handler
+        # raises KeyboardInterrupt. Either way the same path as Ctrl-C, unless SIGINT is
+        # ignored (a background job): then stop here.
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def sync(
     config: Path = CONFIG_OPTION,
     sync: str | None = SYNC_OPTION,
@@ -160,7 +217,7 @@ def sync(
 
     One run at a time per state store: a second run exits 2 at once, naming the state file.
     Syncs feeding each other are planned and applied in dependency order (one prompt each)."""
-    loaded = _load(config)
+    loaded = _load(config, as_json)
     if not dry_run and not yes and not sys.stdin.isatty():
         fail(
             "standard input is not a terminal, so there is no one to confirm the writes: pass "
@@ -169,15 +226,24 @@ def sync(
     confirm = None if (yes or dry_run) else _ask
     progress = _ProgressBar(enabled=not as_json)
     try:
-        report = asyncio.run(
-            run_sync(loaded, sync, dry_run=dry_run, confirm=confirm, progress=progress)
-        )
+        with _sigterm_as_ctrl_c():
+            report = asyncio.run(
+                run_sync(loaded, sync, dry_run=dry_run, confirm=confirm, progress=progress)
+            )
     except (ConfigError, SetupError) as exc:
-        fail(str(exc))
+        _fail(exc, as_json)
+    except KeyboardInterrupt:
+        print_error(
+            "interrupted (Ctrl-C or SIGTERM): the run is recorded as interrupted, and the next "
+            "sync resolves the writes that were in flight"
+        )
+        raise typer.Exit(130) from None
     if as_json:
         _print_json(report_json(report))
+        for line in plan_errors(report):
+            print_error(line)
     else:
-        print_report(_out(), report)
+        print_report(_out(), report, errors=Console(stderr=True, soft_wrap=True))
     raise typer.Exit(report.exit_code)
 
 
@@ -193,23 +259,36 @@ STATE_OPTION = typer.Option(
 )
 
 
-def _journal(config: Path, state: Path | None) -> SqliteJournal:
-    return _journal_and_systems(config, state)[0]
+def _journal(config: Path, state: Path | None, as_json: bool = False) -> SqliteJournal:
+    return _journal_and_systems(config, state, as_json)[0]
 
 
 def _journal_and_systems(
-    config: Path, state: Path | None
+    config: Path, state: Path | None, as_json: bool = False
 ) -> tuple[SqliteJournal, frozenset[str] | None]:
     """The state store to read, and the configured system names (None with `--state`)."""
     systems: frozenset[str] | None = None
     if state is not None:
         path = state
     else:
-        loaded = _load(config, with_credentials=False, with_mapping=False)
+        loaded = _load(config, as_json, with_credentials=False, with_mapping=False)
         path, systems = loaded.state_path, frozenset(loaded.file.systems)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         fail(f"no state store at {path}: nothing has been synced with this configuration yet")
-    return SqliteJournal(path), systems
+    try:
+        return SqliteJournal(path, writable=False), systems
+    except StateStoreError as exc:
+        _fail(exc, as_json)
+
+
+def _interrupted(run: RunRecord) -> RunRecord:
+    return replace(
+        run,
+        status=RunStatus.INTERRUPTED,
+        message=run.message
+        or "interrupted: the process ended before the run did (killed?); the next sync "
+        "resolves its writes in flight",
+    )
 
 
 def runs(
@@ -222,12 +301,15 @@ def runs(
     on a system the configuration no longer has are flagged: nothing resolves them)."""
     if ctx.invoked_subcommand is not None:
         return
-    journal, systems = _journal_and_systems(config, state)
+    journal, systems = _journal_and_systems(config, state, as_json)
     try:
         found = journal.runs()
         pending = Counter(op.system for op in journal.unresolved())
     finally:
         journal.close()
+    if any(r.status is RunStatus.RUNNING for r in found) and nobody_holds(Path(journal.path)):
+        # Nobody holds the run lock, so no run is going on: one still `running` was killed.
+        found = [_interrupted(r) if r.status is RunStatus.RUNNING else r for r in found]
     if as_json:
         _print_json(
             {"runs": [run_json(r) for r in found], "unresolved": unresolved_json(pending, systems)}
@@ -269,7 +351,7 @@ def runs_show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Every operation of one run: before/after values, outcome and verification."""
-    journal = _journal(config, state)
+    journal = _journal(config, state, as_json)
     try:
         run = _find_run(journal, run_id)
         ops = journal.operations(run.run_id)

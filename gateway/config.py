@@ -43,6 +43,7 @@ secret, and the message never repeats it. Every error (`ConfigError`) names the 
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -56,7 +57,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from balance_gateway.adapters._core.registry import ADAPTER_MODULES
+from balance_gateway.adapters._core.registry import ADAPTER_MODULES, adapter_module, known_vendors
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.canonical import (
@@ -383,11 +384,65 @@ def _key(loc: tuple[int | str, ...]) -> str:
     return text or "(top level)"
 
 
+def _inner_model(annotation: Any, keyed: bool) -> Any:
+    """The model inside `dict[str, M]`, `list[M]`, `M | None` or `M` (as the type to descend
+    into next: a dict or list is entered through its key or index in the same step)."""
+    args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if args:
+        inner = args[-1]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return _Collection(inner) if keyed and len(args) <= 2 else inner
+    return None
+
+
+@dataclass(frozen=True)
+class _Collection:
+    """A dict or list of models: the next key (a name or an index) selects one."""
+
+    model: type[BaseModel]
+
+
+def _did_you_mean(word: str, valid: Sequence[str]) -> str:
+    """`; did you mean 'x'? valid keys: a, b, c` for an unknown key `word`."""
+    close = difflib.get_close_matches(word, valid, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ";"
+    return f"{hint} valid keys: {', '.join(valid)}"
+
+
+def _unknown_key(loc: Sequence[int | str]) -> str:
+    """The extra text for pydantic's "extra inputs are not permitted" at `loc`."""
+    parent = _model_at_collection(loc[:-1])
+    if parent is None or not isinstance(loc[-1], str):
+        return ""
+    return _did_you_mean(loc[-1], list(parent.model_fields))
+
+
+def _model_at_collection(loc: Sequence[int | str]) -> type[BaseModel] | None:
+    model: Any = ConfigFile
+    for part in loc:
+        if isinstance(model, _Collection):
+            model = model.model
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or isinstance(part, int):
+            return None
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        model = _inner_model(field.annotation, keyed=True)
+    if isinstance(model, _Collection):
+        return None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
 def _pydantic_errors(path: Path, exc: ValidationError) -> ConfigError:
     # Only loc and msg are used: pydantic's own rendering repeats the input, which may be a secret.
     problems = []
     for error in exc.errors():
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message += " (an unknown key" + _unknown_key(error["loc"]) + ")"
         problems.append((_key(error["loc"]), message))
     key, message = problems[0]
     if len(problems) > 1:
@@ -492,23 +547,51 @@ def _check_sync_cycles(path: Path, doc: ConfigFile) -> None:
         raise ConfigError(path, "syncs", str(exc)) from None
 
 
+def _check_options(path: Path, doc: ConfigFile) -> None:
+    """Refuse `options` keys the vendor's adapter does not take (its `OPTION_KEYS`): a typo
+    there would otherwise be ignored, and the option silently not applied."""
+    installed = set(known_vendors())
+    for name, system in doc.systems.items():
+        if system.vendor not in installed:
+            continue  # said when the adapters are built (SetupError)
+        valid = list(adapter_module(system.vendor).OPTION_KEYS)
+        for key in system.options:
+            if key not in valid:
+                hint = _did_you_mean(key, valid) if valid else f"; {system.vendor} takes none"
+                raise ConfigError(
+                    path,
+                    f"systems.{name}.options.{key}",
+                    f"unknown option for {system.vendor}{hint}",
+                )
+
+
 def _read_credentials(
     path: Path, doc: ConfigFile, env: Mapping[str, str]
 ) -> dict[str, dict[str, Secret]]:
+    """Every credential from its environment variable; one ConfigError naming every variable
+    that is not set, so that they can all be exported at once."""
     resolved: dict[str, dict[str, Secret]] = {}
+    missing: list[tuple[str, str]] = []
     for name, system in doc.systems.items():
         secrets: dict[str, Secret] = {}
         for key, variable in system.credentials.items():
             value = env.get(variable)
             if not value:
-                raise ConfigError(
-                    path,
-                    f"systems.{name}.credentials.{key}",
-                    f"environment variable {variable} is not set (or empty); export it "
-                    "before running",
-                )
+                missing.append((f"systems.{name}.credentials.{key}", variable))
+                continue
             secrets[key] = Secret(value)
         resolved[name] = secrets
+    if missing:
+        (key, variable), rest = missing[0], missing[1:]
+        message = f"environment variable {variable} is not set (or empty)"
+        if rest:
+            message += "; and " + "; ".join(
+                f"{k}: environment variable {v} is not set (or empty)" for k, v in rest
+            )
+            message += f"; export all {len(missing)} before running"
+        else:
+            message += "; export it before running"
+        raise ConfigError(path, key, message)
     return resolved
 
 
@@ -540,6 +623,7 @@ def load_config(
     except ValidationError as exc:
         raise _pydantic_errors(path, exc) from None
     _check_references(path, doc)
+    _check_options(path, doc)
     _check_sync_cycles(path, doc)
     base = path.parent
     credentials = (

@@ -53,6 +53,7 @@ from balance_gateway.adapters._core.adapter import (
     WriteOutcome,
 )
 from balance_gateway.adapters._core.errors import (
+    AuthenticationError,
     GatewayError,
     RateLimitError,
     ResponseParseError,
@@ -65,7 +66,7 @@ from balance_gateway.canonical import CanonicalError, Quantity, convert
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
 from balance_gateway.gateway.errors import SetupError
-from balance_gateway.gateway.guardrails import check_guardrails
+from balance_gateway.gateway.guardrails import check_guardrails, recheck_row
 from balance_gateway.gateway.journal import (
     Journal,
     OperationRecord,
@@ -165,7 +166,8 @@ class RunReport:
     @property
     def exit_code(self) -> int:
         """0: everything applied (or nothing to do); 1: something failed, was blocked, not
-        verified, left unresolved, or a guardrail/the user stopped the run."""
+        verified, left unresolved, or a guardrail/the user stopped the run. A plan exits 1
+        only when a sync, or one employee's rows, could not be read or planned."""
         if self.stopped or self.violations:
             return 1
         if any(p.error for p in self.plans):
@@ -174,8 +176,8 @@ class RunReport:
             return 1
         if self.applied:
             return 0 if all(r.ok for r in self.results) else 1
-        if not self.dry_run:  # a plan: only unplannable syncs fail it
-            return 0
+        if not self.dry_run:  # a plan: only unplannable syncs and rows fail it
+            return 1 if any(row.failed for p in self.plans for row in p.rows) else 0
         return (
             1
             if any(row.operation is OperationKind.BLOCKED for p in self.plans for row in p.rows)
@@ -316,7 +318,26 @@ class Engine:
                 for sync in syncs
             )
         )
-        return _block_double_writes(list(plans), writers)
+        return _block_double_writes([self._with_credential_hint(p) for p in plans], writers)
+
+    def credential_hint(self, system: str) -> str:
+        """Where `system`'s credentials came from, for a 401: the environment variables (their
+        names, never their values)."""
+        configured = self.config.file.systems.get(system)
+        if configured is None or not configured.credentials:
+            return f"system {system!r} has no credentials configured"
+        names = ", ".join(
+            f"{variable} ({key})" for key, variable in sorted(configured.credentials.items())
+        )
+        return (
+            f"system {system!r} refused its credentials, read from the environment variables "
+            f"{names}: check that they hold valid credentials for {configured.base_url}"
+        )
+
+    def _with_credential_hint(self, plan: SyncPlan) -> SyncPlan:
+        if plan.error is None or plan.refused_system is None:
+            return plan
+        return replace(plan, error=f"{plan.error}; {self.credential_hint(plan.refused_system)}")
 
     def _check_writable(self, syncs: Sequence[SyncConfig]) -> None:
         for sync in syncs:
@@ -436,7 +457,10 @@ class Engine:
                 note = "the target may have applied it and cannot be read back"
                 return OpStatus.UNKNOWN, f"{intent.employee.system}: {exc.message}; {note}", None
             # Named: "401" alone does not say whose credential was refused (`runs show`).
-            return OpStatus.FAILED, f"{intent.employee.system}: {exc.message}", None
+            note = f"{intent.employee.system}: {exc.message}"
+            if isinstance(exc, AuthenticationError):
+                note += f"; {self.credential_hint(intent.employee.system)}"
+            return OpStatus.FAILED, note, None
         except (ValueError, KeyError, CanonicalError) as exc:
             return OpStatus.FAILED, scrub(f"{type(exc).__name__}: {exc}"), None
         return _status_of(outcome), outcome.note, outcome
@@ -455,11 +479,19 @@ class Engine:
         # The intent is on disk before the write leaves: a crash from here on is resolvable.
         self.journal.record(_record_for(row, self.run_id, operation_id, OpStatus.INTENT))
         status, note, outcome = await self._write(row.intent)
+        if status is OpStatus.FAILED and row.mapping_line is not None:
+            note = f"{note} (mapping {self.mapping.file}, line {row.mapping_line})"
         kind = outcome.kind if outcome is not None else row.operation
         after = outcome.after if outcome is not None and outcome.after is not None else row.after
         record_ids = outcome.record_ids if outcome is not None else ()
         # A skip reported by the target (the value was already there) is still what it holds.
         remember = status is OpStatus.APPLIED or (status is OpStatus.SKIPPED and after is not None)
+        # A write-only target that may or may not hold the new value no longer holds a known
+        # one: forget the value remembered, so that no plan skips a balance on its word.
+        forget = (
+            status is OpStatus.UNKNOWN
+            and self._adapter(row.target_system).capabilities.remembers_writes
+        )
         self.journal.record_outcome(
             operation_id,
             status,
@@ -467,7 +499,8 @@ class Engine:
             note=_join(row.note, note),
             record_ids=record_ids,
             kind=kind,
-            remember=remember,
+            remember=remember and not forget,
+            forget=forget,
         )
         return RowResult(row, operation_id, status, kind, after, note=_join(row.note, note))
 
@@ -495,6 +528,65 @@ class Engine:
         finally:
             if progress is not None:
                 progress.finish()
+
+    # -- recheck after the confirmation -------------------------------------------------------
+
+    async def _recheck(self, plans: list[SyncPlan]) -> list[SyncPlan]:
+        """Read every readable target again (one bulk read per target, system and date) and
+        block each write whose target changed beyond what was confirmed or the guardrails
+        (`gateway.guardrails.recheck_row`). A target that cannot be read again blocks its
+        writes: what they would do now is not known."""
+        groups: dict[tuple[str, date], list[PlanRow]] = {}
+        for plan in plans:
+            for row in plan.rows:
+                if not row.writes or row.intent is None:
+                    continue
+                if not self._adapter(row.target_system).capabilities.can_read:
+                    continue
+                groups.setdefault((row.target_system, row.intent.as_of), []).append(row)
+        if not groups:
+            return plans
+        now: dict[tuple[str, str, str], Quantity | None] = {}
+        failed: dict[str, str] = {}
+
+        async def read(system: str, as_of: date, rows: list[PlanRow]) -> None:
+            employees = sorted({r.target_employee or "" for r in rows})
+            types = sorted({r.target_type or "" for r in rows})
+            try:
+                balances = await self._adapter(system).read_balances(employees, types, as_of)
+            except (GatewayError, CanonicalError) as exc:
+                failed[system] = getattr(exc, "message", str(exc))
+                return
+            for balance in balances:
+                shown = (
+                    None if balance.remaining is None else Quantity(balance.remaining, balance.unit)
+                )
+                now[(system, balance.employee.id, balance.leave_type.id)] = shown
+
+        await asyncio.gather(*(read(s, d, rows) for (s, d), rows in groups.items()))
+        limits = self.config.file.guardrails
+        checked = {id(row) for rows in groups.values() for row in rows}
+        fixed = []
+        for plan in plans:
+            rows = []
+            for row in plan.rows:
+                if id(row) in checked:
+                    system = row.target_system
+                    if system in failed:
+                        reason: str | None = (
+                            f"could not read {system} again after the confirmation "
+                            f"({failed[system]}); not written: run again"
+                        )
+                    else:
+                        key = (system, row.target_employee or "", row.target_type or "")
+                        reason = recheck_row(row, now.get(key), limits)
+                    if reason is not None:
+                        row = replace(
+                            row, operation=OperationKind.BLOCKED, note=_join(row.note, reason)
+                        )
+                rows.append(row)
+            fixed.append(replace(plan, rows=tuple(rows)))
+        return fixed
 
     # -- verify -------------------------------------------------------------------------------
 
@@ -639,14 +731,27 @@ class Engine:
                         )
                         finish_stopped(f"not confirmed; {nothing}")
                         break
+                    # The prompt may have waited long: what was confirmed holds only while the
+                    # targets still hold what the plan showed.
+                    plans = await self._recheck(plans)
+                    report.plans[-len(plans) :] = plans
                 results = await self.apply(plans, progress)
                 report.results.extend(await self.verify(results))
                 report.applied = True
-        except BaseException:
+        except BaseException as exc:
             if not finished:
-                journal.finish_run(
-                    self.run_id, RunStatus.PARTIAL, {}, "the run ended with an error"
-                )
+                if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+                    journal.finish_run(
+                        self.run_id,
+                        RunStatus.INTERRUPTED,
+                        {},
+                        "interrupted (Ctrl-C or SIGTERM); the writes in flight are resolved by "
+                        "the next run",
+                    )
+                else:
+                    journal.finish_run(
+                        self.run_id, RunStatus.PARTIAL, {}, "the run ended with an error"
+                    )
             raise
         report.plans = _in_config_order(report.plans, selected)
         if report.stopped:

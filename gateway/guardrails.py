@@ -62,3 +62,55 @@ def check_guardrails(plans: Sequence[SyncPlan], limits: GuardrailsConfig) -> lis
     if len(too_big) > MAX_LISTED:
         violations.append(f"... and {len(too_big) - MAX_LISTED} more balances over max_change")
     return violations
+
+
+def recheck_row(row: PlanRow, now: Quantity | None, limits: GuardrailsConfig) -> str | None:
+    """Why `row`'s write may no longer be sent now that the target holds `now` (read again
+    after the confirmation), or None when it may.
+
+    The write is what was confirmed when the target still holds the plan's `before`. When it
+    changed, the write it would now take (from `now` to `row.after`) must stay within what was
+    confirmed (no larger, and in the same direction: a confirmed credit never becomes a
+    reduction) and within `max_change`. A value that cannot be compared blocks the write."""
+    after = row.after
+    if after is None:
+        return None
+    if _same_value(now, row.before):
+        return None
+    now_text = "nothing" if now is None else str(now)
+    before_text = "nothing" if row.before is None else str(row.before)
+    base = Quantity(Decimal(0), after.unit) if now is None else now
+    if base.unit is not after.unit:
+        return (
+            f"the target changed since the plan was confirmed (it showed {before_text}, it "
+            f"now holds {now_text}, in another unit); run again to plan from what it holds"
+        )
+    confirmed = _change(row)
+    new = abs(Fraction(after.value) - Fraction(base.value))
+    if new == 0:
+        return None  # already there: the target itself will skip it
+    reasons = []
+    # As `_change` counts it: from the plan's `before`, or from 0 when that was not known.
+    planned = row.before if row.before is not None and row.before.unit is after.unit else None
+    old_direction = Fraction(after.value) - (Fraction(planned.value) if planned else 0)
+    new_direction = Fraction(after.value) - Fraction(base.value)
+    if confirmed is not None and new > confirmed:
+        reasons.append("a larger change than was confirmed")
+    if old_direction * new_direction < 0:
+        reasons.append("the opposite direction to what was confirmed")
+    limit = limits.max_change_quantity()
+    if limit is not None and new > _limit_in(limit, row):
+        reasons.append(f"more than max_change = {limits.max_change}")
+    if not reasons:
+        return None
+    return (
+        f"the target changed since the plan was confirmed: it showed {before_text} and now "
+        f"holds {now_text}, so writing {after} would be " + " and ".join(reasons) + "; not "
+        "written: run again to plan from what the target holds now"
+    )
+
+
+def _same_value(a: Quantity | None, b: Quantity | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.unit is b.unit and Fraction(a.value) == Fraction(b.value)

@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from balance_gateway.adapters._core.adapter import OperationKind, WriteIntent
 from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.canonical import EmployeeRef, LeaveKind, LeaveTypeRef, Quantity, Unit
+from balance_gateway.gateway.errors import SetupError
 
 
 class OpStatus(StrEnum):
@@ -55,10 +56,46 @@ UNRESOLVED = frozenset({OpStatus.INTENT, OpStatus.UNKNOWN})
 
 
 class RunStatus(StrEnum):
-    RUNNING = "running"  # also what a killed run is left as
+    RUNNING = "running"  # also what a killed run is left as, until the next run or `runs`
     SUCCEEDED = "succeeded"  # every operation applied or skipped, and verified where readable
     PARTIAL = "partial"  # some operation failed, was blocked, unknown or not verified
     STOPPED = "stopped"  # a guardrail or the user stopped it before any write
+    # Ctrl-C or SIGTERM during the run, or a kill (shown once nobody holds the run lock):
+    # writes in flight are resolved by the next run.
+    INTERRUPTED = "interrupted"
+
+
+class StateStoreError(SetupError):
+    """The state store cannot be used as it is (damaged, empty, unreadable, read-only); the
+    message names the file and what to do. CLI exit code 2: nothing was read or written."""
+
+    def __init__(self, path: Path | str, problem: str, advice: str) -> None:
+        self.path = str(path)
+        super().__init__(f"the state store {path} {problem}: {advice}")
+
+
+_RESTORE = (
+    "restore it from a backup, or move it aside to start a new journal (which forgets the "
+    "values written to write-only targets, and what is still in flight)"
+)
+
+
+def _store_error(path: str, exc: sqlite3.Error) -> StateStoreError:
+    """The state store error for what SQLite said about the file at `path`."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return StateStoreError(
+            path, "is read-only", "let this user write the file and its folder, then run again"
+        )
+    if "unable to open" in text:
+        return StateStoreError(
+            path, "cannot be opened", "check that it is a file this user may read and write"
+        )
+    if "locked" in text or "busy" in text:
+        return StateStoreError(
+            path, "is locked by another process", "wait for it to finish, then run again"
+        )
+    return StateStoreError(path, f"is damaged ({exc})", _RESTORE)
 
 
 def now_utc() -> datetime:
@@ -369,11 +406,32 @@ class SqliteJournal:
     Not shared across threads; one engine run uses one instance.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, writable: bool = True) -> None:
+        """Open (or create) the journal at `path`. Raises `StateStoreError` naming the file
+        and what to do when it is damaged or truncated, empty, not a file, unreadable or
+        (when `writable`, for a run that records) read-only: checked here, before anything is
+        read from or sent to a vendor."""
         self.path = str(path)
+        self._writable = writable
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+            _check_file(Path(self.path))
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StateStoreError(
+                    self.path, "cannot be created", f"{exc.strerror}: check its folder"
+                ) from None
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from None
+        try:
+            self._open()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise _store_error(self.path, exc) from None
+
+    def _open(self) -> None:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA busy_timeout = 10000")
         if self.path != ":memory:":
@@ -383,6 +441,21 @@ class SqliteJournal:
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.execute("PRAGMA foreign_keys = ON")
         self._db.executescript(_SCHEMA)
+        if self.path != ":memory:":
+            # Every page, once: a truncated or damaged file fails here, not halfway through a
+            # run (after writes were sent and before their outcomes could be recorded).
+            found = self._db.execute("PRAGMA quick_check").fetchone()
+            if found is None or found[0] != "ok":
+                raise sqlite3.DatabaseError(found[0] if found else "quick_check found nothing")
+        if self.path != ":memory:" and self._writable:
+            # And that it can be written: an intent that cannot be recorded must stop a run
+            # before its first write, not after.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                # A write that is never committed (BEGIN alone does not need write access).
+                self._db.execute("CREATE TABLE balance_gateway_write_check (x)")
+            finally:
+                self._db.execute("ROLLBACK")
 
     # -- runs ---------------------------------------------------------------------------------
 
@@ -410,6 +483,20 @@ class SqliteJournal:
             "WHERE run_id = ?",
             (status.value, now_utc().isoformat(), json.dumps(summary), scrub(message), run_id),
         )
+
+    def close_abandoned_runs(self) -> int:
+        """Mark every run still `running` as interrupted (a killed process); call it only
+        while holding the run lock, when no run can be going on. Returns how many."""
+        cursor = self._db.execute(
+            "UPDATE runs SET status = ?, message = ? WHERE status = ?",
+            (
+                RunStatus.INTERRUPTED.value,
+                "interrupted: the process ended before the run did (killed?); writes in flight "
+                "were resolved by the next run",
+                RunStatus.RUNNING.value,
+            ),
+        )
+        return cursor.rowcount
 
     def runs(self, limit: int | None = None) -> list[RunRecord]:
         sql = "SELECT * FROM runs ORDER BY started_at DESC, rowid DESC"
@@ -567,6 +654,28 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a state path that is a folder, or an existing file that is empty: a journal is
+    never left empty (its schema is written when it is created), so an empty file is one that
+    was truncated or replaced, and taking it for a fresh journal would forget every run."""
+    if path.is_dir():
+        raise StateStoreError(path, "cannot be opened (it is a folder)", "point [state] at a file")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StateStoreError(path, "cannot be opened", str(exc.strerror)) from None
+    if size == 0:
+        raise StateStoreError(
+            path,
+            "is empty (0 bytes), though a state store is never left empty: it was truncated "
+            "or replaced",
+            "restore it from a backup; if this configuration has never run, delete the empty "
+            "file to start a new journal",
+        )
 
 
 def open_journal(path: Path | str) -> SqliteJournal:

@@ -11,6 +11,12 @@ when the process ends, however it ends (SIGKILL included), so a crashed run neve
 stale lock behind. The lock file itself stays in place (removing it would race a run taking
 it). Readers (`plan`, `runs`, `sync --dry-run`) do not take the lock: the state store is
 SQLite in WAL mode, and they read it while a run writes.
+
+Nothing about the path may let two runs in at once: the lock is taken on the state store's
+resolved real path (`<real path>.lock`), so a symlink to the store, or a symlinked folder,
+meets the same lock; and on POSIX the state file itself is locked too (`flock`, which SQLite's
+own `fcntl` locks do not see), so a lock file deleted under a running sync does not let a
+second one in.
 """
 
 from __future__ import annotations
@@ -28,15 +34,48 @@ class RunLocked(SetupError):
 
     def __init__(self, state_path: Path) -> None:
         self.state_path = state_path
+        real = real_path(state_path)
+        shown = f"{state_path}" + ("" if real == state_path else f" (really {real})")
         super().__init__(
-            f"another balance-gateway run is using the state store {state_path} (lock file "
+            f"another balance-gateway run is using the state store {shown} (lock file "
             f"{lock_path(state_path)}); wait for it to finish, then run again"
         )
 
 
+def nobody_holds(state_path: Path | str) -> bool:
+    """Whether no run holds the state store's lock right now (then a run still recorded as
+    `running` was killed). Takes and drops a shared lock: a run starting in that instant is
+    refused as if another run were going on."""
+    path = lock_path(Path(state_path))
+    if not path.exists():
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        if sys.platform == "win32":
+            return _try_lock(fd)
+        import fcntl
+
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+    finally:
+        os.close(fd)
+
+
+def real_path(state_path: Path) -> Path:
+    """The state store's path with every symlink resolved (the file need not exist)."""
+    return Path(os.path.realpath(state_path))
+
+
 def lock_path(state_path: Path) -> Path:
-    """The lock file of the state store at `state_path`: `<state path>.lock`."""
-    return state_path.with_name(state_path.name + ".lock")
+    """The lock file of the state store at `state_path`: `<real state path>.lock`."""
+    real = real_path(state_path)
+    return real.with_name(real.name + ".lock")
 
 
 def _try_lock(fd: int) -> bool:
@@ -68,6 +107,7 @@ class RunLock:
         self.state_path = Path(state_path)
         self.path = lock_path(self.state_path)
         self._fd: int | None = None
+        self._store_fd: int | None = None
 
     @property
     def held(self) -> bool:
@@ -87,12 +127,38 @@ class RunLock:
             os.close(fd)
             raise RunLocked(self.state_path)
         self._fd = fd
+        try:
+            self._lock_store()
+        except BaseException:
+            self.release()
+            raise
+
+    def _lock_store(self) -> None:
+        """Lock the state file itself as well (POSIX, when it exists): what a deleted lock
+        file cannot undo. Never on Windows, where a lock would block SQLite's own reads."""
+        store = real_path(self.state_path)
+        if sys.platform == "win32" or not store.is_file():
+            return
+        fd = os.open(store, os.O_RDONLY)
+        try:
+            locked = _try_lock(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        if not locked:
+            os.close(fd)
+            raise RunLocked(self.state_path)
+        self._store_fd = fd
 
     def release(self) -> None:
-        """Let the next run in (closing the file drops the lock)."""
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)
+        """Let the next run in (closing the files drops the locks). Close the state store's
+        journal first: closing a descriptor of the state file drops this process's SQLite
+        locks on it."""
+        for name in ("_store_fd", "_fd"):
+            fd = getattr(self, name)
+            setattr(self, name, None)
+            if fd is not None:
+                os.close(fd)
 
     def __enter__(self) -> RunLock:
         self.acquire()

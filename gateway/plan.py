@@ -30,7 +30,7 @@ from balance_gateway.adapters._core.adapter import (
     TargetUnit,
     WriteIntent,
 )
-from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.adapters._core.errors import AuthenticationError, GatewayError
 from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.canonical import (
     AsOfBasis,
@@ -49,6 +49,7 @@ from balance_gateway.canonical import (
     convert_rounded,
 )
 from balance_gateway.gateway.config import RoundingConfig, SyncConfig
+from balance_gateway.gateway.isolation import IsolatingReads, failure_note
 from balance_gateway.gateway.journal import Journal, LastWritten, OperationRecord
 from balance_gateway.gateway.mapping import EmployeeMapping
 
@@ -101,6 +102,10 @@ class PlanRow:
     source_as_of: date | None = None
     source_as_of_basis: AsOfBasis | None = None
     source_age_days: int | None = None
+    # The employee's line in the mapping CSV (None for rows of no one mapping line).
+    mapping_line: int | None = None
+    # A vendor error made this row unplannable (its note says which): the plan exits 1.
+    failed: bool = False
 
     @property
     def writes(self) -> bool:
@@ -131,6 +136,8 @@ class SyncPlan:
     as_of: date
     rows: tuple[PlanRow, ...] = ()
     error: str | None = None
+    # The system whose credentials were refused (401) when that made the sync unplannable.
+    refused_system: str | None = None
 
 
 def _format_amount(value: Decimal) -> str:
@@ -324,6 +331,11 @@ async def _read(
 class _ReadFailed(GatewayError):
     """Reading one system failed; the message names that system and its role in the sync."""
 
+    def __init__(self, message: str, system: str, cause: BaseException) -> None:
+        super().__init__(message)
+        self.system = system
+        self.refused = isinstance(cause, AuthenticationError)
+
 
 async def _naming(role: str, system: str, read: Awaitable[_T]) -> _T:
     """`read`, with a read error re-raised naming the system it came from: a sync has two
@@ -331,7 +343,7 @@ async def _naming(role: str, system: str, read: Awaitable[_T]) -> _T:
     try:
         return await read
     except (GatewayError, NotImplementedError, CanonicalError) as exc:
-        raise _ReadFailed(f"{role} system {system!r}: {exc}") from exc
+        raise _ReadFailed(f"{role} system {system!r}: {exc}", system, exc) from exc
 
 
 async def _read_source(
@@ -411,14 +423,18 @@ async def plan_sync(
     source_ids = [p.ids[sync.source] for p in people]
     target_ids = [p.ids[sync.target] for p in people if p.id_in(sync.target) is not None]
     can_read_target = target.capabilities.can_read
+    # One employee's failed read fails that employee's rows only (gateway.isolation).
+    source_reads, target_reads = IsolatingReads(source), IsolatingReads(target)
     try:
         source_read = _naming(
-            "source", sync.source, _read_source(source, source_ids, source_types, as_of)
+            "source", sync.source, _read_source(source_reads, source_ids, source_types, as_of)
         )
         if can_read_target:
             source_balances, target_balances = await asyncio.gather(
                 source_read,
-                _naming("target", sync.target, _read(target, target_ids, target_types, as_of)),
+                _naming(
+                    "target", sync.target, _read(target_reads, target_ids, target_types, as_of)
+                ),
             )
         else:
             source_balances, target_balances = await source_read, []
@@ -434,6 +450,7 @@ async def plan_sync(
             target=plan.target,
             as_of=as_of,
             error=scrub(f"could not read balances: {exc}"),
+            refused_system=exc.system if isinstance(exc, _ReadFailed) and exc.refused else None,
         )
     source_index = _index(source_balances)
     target_index = _index(target_balances)
@@ -445,6 +462,14 @@ async def plan_sync(
         rows = []
         source_id = person_ids[sync.source]
         target_id = person_ids.get(sync.target)
+        where = f"{mapping.file}, line {line}"
+        read_failure = None
+        if source_id in source_reads.failures:
+            exc = source_reads.failures[source_id]
+            read_failure = failure_note("source", sync.source, exc, where)
+        elif target_id is not None and target_id in target_reads.failures:
+            exc = target_reads.failures[target_id]
+            read_failure = failure_note("target", sync.target, exc, where)
         for pair in sync.types:
             base = PlanRow(
                 sync=sync.name,
@@ -457,7 +482,13 @@ async def plan_sync(
                 leave_kind=pair.kind,
                 operation=OperationKind.UNMAPPED,
                 schedule=schedule,
+                mapping_line=line,
             )
+            if read_failure is not None:
+                rows.append(
+                    _with(base, operation=OperationKind.BLOCKED, note=read_failure, failed=True)
+                )
+                continue
             balance = source_index.get((source_id, pair.source))
             source_value = None if balance is None else _figure_or_none(balance, sync.figure)
             dating = (
@@ -577,7 +608,7 @@ async def _plan_pair(
         )
     except NotPlannable as exc:
         return _with(base, operation=OperationKind.BLOCKED, note=exc.reason)
-    except (GatewayError, CanonicalError, KeyError) as exc:
+    except (GatewayError, CanonicalError, KeyError, ValueError) as exc:
         return _with(base, operation=OperationKind.BLOCKED, note=scrub(str(exc)))
     employee = EmployeeRef(sync.target, base.target_employee)
     leave_type = LeaveTypeRef(sync.target, base.target_type, base.leave_kind)
@@ -624,13 +655,15 @@ async def _plan_pair(
     try:
         planned: PlannedWrite = await target.plan_write(intent, current)
     except GatewayError as exc:
+        where = "" if base.mapping_line is None else f" (mapping line {base.mapping_line})"
         return _with(
             base,
             operation=OperationKind.BLOCKED,
             before=_remaining(current),
             after=value,
             intent=intent,
-            note=f"could not plan the write: {exc}",
+            note=f"could not plan the write{where}: {exc}",
+            failed=True,
         )
     return _with(
         base,

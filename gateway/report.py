@@ -74,6 +74,8 @@ def row_json(row: PlanRow) -> dict[str, Any]:
         "operation": row.operation.value,
         "operation_id": None if row.intent is None else row.intent.operation_id,
         "note": row.note,
+        "mapping_line": row.mapping_line,
+        "failed": row.failed,
     }
 
 
@@ -265,8 +267,15 @@ def summary_text(report: RunReport) -> Text:
     return Text(text, style="bold")
 
 
-def print_report(console: Console, report: RunReport) -> None:
-    """Print a plan or a run for people: resolutions, tables, guardrails, summary."""
+def plan_errors(report: RunReport) -> list[str]:
+    """One line per sync that could not be read or planned."""
+    return [f"sync {plan.sync}: {plan.error}" for plan in report.plans if plan.error]
+
+
+def print_report(console: Console, report: RunReport, errors: Console | None = None) -> None:
+    """Print a plan or a run for people: resolutions, tables, guardrails, summary. With
+    `errors` (stderr), a sync that could not be read is told there, where people look for
+    failures, and stdout only says that it was not planned."""
     if report.resolutions:
         table = Table(title="resolved from earlier runs", title_justify="left")
         for column in ("operation", "target", "was", "now", "note"):
@@ -283,7 +292,12 @@ def print_report(console: Console, report: RunReport) -> None:
         console.print(table)
     for plan in report.plans:
         if plan.error:
-            console.print(Text(f"{plan.sync}: {plan.error}", style="bold red"))
+            if errors is None:
+                console.print(Text(f"{plan.sync}: {plan.error}", style="bold red"))
+            else:
+                console.print(Text(f"{plan.sync}: not planned (the error is on stderr)", "red"))
+                errors.print(Text.assemble(("error: ", "bold red"), f"sync {plan.sync}: "), end="")
+                errors.print(plan.error, markup=False, highlight=False)
             continue
         results = [r for r in report.results if r.row.sync == plan.sync]
         # A sync of a later wave that a stop kept from being applied shows its plan.

@@ -11,6 +11,7 @@ import httpx
 
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.gateway.budget import Traffic
+from balance_gateway.gateway.checks import check_leave_types
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Engine, ProgressSink, RunReport
 from balance_gateway.gateway.journal import SqliteJournal
@@ -39,7 +40,9 @@ async def run_plan(
     selected = [s.name for s in config.selected_syncs(sync_name)]
     traffic: dict[str, Traffic] = {}
     async with AsyncExitStack() as stack:
-        journal = SqliteJournal(config.state_path) if config.state_path.exists() else None
+        journal = (
+            SqliteJournal(config.state_path, writable=False) if config.state_path.exists() else None
+        )
         if journal is not None:
             stack.callback(journal.close)
         adapters = await stack.enter_async_context(
@@ -51,6 +54,7 @@ async def run_plan(
                 traffic=traffic,
             )
         )
+        await check_leave_types(config, adapters, selected)
         engine = Engine(config, adapters, journal, today=today)
         plans = await engine.plan(selected)
         return RunReport(
@@ -86,6 +90,20 @@ async def run_sync(
     async with AsyncExitStack() as stack:
         if not dry_run:
             stack.enter_context(RunLock(config.state_path))
+        # Opened (and checked: StateStoreError) before any vendor is contacted. A dry run
+        # records nothing: it reads an existing state store, never creates one. Closed before
+        # the lock is released (the exit stack unwinds in reverse).
+        journal = (
+            None
+            if dry_run and not config.state_path.exists()
+            else SqliteJournal(config.state_path, writable=not dry_run)
+        )
+        if journal is not None:
+            stack.callback(journal.close)
+            if not dry_run:
+                # This run holds the lock: no other run is going on, so a run still `running`
+                # was killed.
+                journal.close_abandoned_runs()
         adapters = await stack.enter_async_context(
             open_systems(
                 config,
@@ -95,12 +113,7 @@ async def run_sync(
                 traffic=traffic,
             )
         )
-        # A dry run records nothing: it reads an existing state store, never creates one.
-        journal = (
-            None if dry_run and not config.state_path.exists() else SqliteJournal(config.state_path)
-        )
-        if journal is not None:
-            stack.callback(journal.close)
+        await check_leave_types(config, adapters, selected)
         engine = Engine(config, adapters, journal, today=today)
         report = await engine.sync(selected, dry_run=dry_run, confirm=confirm, progress=progress)
         report.traffic = traffic

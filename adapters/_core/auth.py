@@ -22,6 +22,7 @@ import httpx
 from balance_gateway.adapters._core.errors import (
     AuthenticationError,
     GatewayError,
+    ResponseTooLarge,
     parse_body,
     status_error,
 )
@@ -77,7 +78,9 @@ class LoginAuth(httpx.Auth, ABC):
     live in `Secret`s; nothing here logs or formats them.
     """
 
-    requires_response_body = True
+    # Bodies are read here, capped (`read_capped`), and only those the flow needs: httpx would
+    # read every response of the flow whole, however large (an endless login answer).
+    requires_response_body = False
     # Renew a little early so a token does not expire between check and use.
     expiry_margin = timedelta(seconds=60)
 
@@ -152,8 +155,9 @@ class LoginAuth(httpx.Auth, ABC):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self.needs_login():
             login_response = yield self.build_login_request(request.url)
+            read_capped(login_response)
             self.accept_login_response(login_response)
-        yield from self._authorised_flow(request)
+        yield from self._authorised_flow(request, read_capped)
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -164,13 +168,16 @@ class LoginAuth(httpx.Auth, ABC):
             async with self._async_login_lock():
                 if self.needs_login():
                     login_response = yield self.build_login_request(request.url)
-                    await login_response.aread()
+                    await aread_capped(login_response)
                     self.accept_login_response(login_response)
-        flow = self._authorised_flow(request)
+        flow = self._authorised_flow(request, lambda response: None)
         outgoing = next(flow)
         while True:
             response = yield outgoing
-            await response.aread()
+            # Read (capped) what the flow goes on from: a login answer, or a 401 that httpx
+            # would read whole before the next request. The final answer is the caller's.
+            if outgoing is not request or response.status_code == 401:
+                await aread_capped(response)
             try:
                 outgoing = flow.send(response)
             except StopIteration:
@@ -184,17 +191,59 @@ class LoginAuth(httpx.Auth, ABC):
         return lock
 
     def _authorised_flow(
-        self, request: httpx.Request
+        self, request: httpx.Request, read: Callable[[httpx.Response], None]
     ) -> Generator[httpx.Request, httpx.Response, None]:
+        """The request with the grant; on a 401, one renewal. `read` reads a response the flow
+        goes on from (the sync flow reads here; the async one has read it already)."""
         used = self._apply(request)
         response = yield request
         if response.status_code == 401:
+            read(response)
             # Renew once: someone else may already have done so while we waited.
             if self._grant is used or self._grant is None:
                 login_response = yield self.build_login_request(request.url)
+                read(login_response)
                 self.accept_login_response(login_response)
             self._apply(request)
             yield request
+
+
+# The most of an answer an auth flow reads (a login answer, a 401's body).
+MAX_AUTH_BODY_BYTES = 1024 * 1024
+
+
+def _too_large(response: httpx.Response) -> ResponseTooLarge:
+    response.close()
+    request = response.request
+    return ResponseTooLarge(
+        f"{request.method} {request.url.path}: the answer is larger than the cap of "
+        f"{MAX_AUTH_BODY_BYTES:,} bytes for an authentication answer"
+    )
+
+
+def read_capped(response: httpx.Response) -> None:
+    """Read a streamed response's body, at most MAX_AUTH_BODY_BYTES (`ResponseTooLarge`)."""
+    if hasattr(response, "_content"):
+        return
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > MAX_AUTH_BODY_BYTES:
+            raise _too_large(response)
+    # Where `Response.read()` keeps the body: httpx's own later read of it is then a no-op.
+    response._content = bytes(body)
+
+
+async def aread_capped(response: httpx.Response) -> None:
+    """The async twin of `read_capped`."""
+    if hasattr(response, "_content"):
+        return
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > MAX_AUTH_BODY_BYTES:
+            raise _too_large(response)
+    response._content = bytes(body)
 
 
 def _keys(body: object) -> str:

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar
 
 import httpx
 import pydantic
@@ -24,12 +24,16 @@ from balance_gateway import __version__
 from balance_gateway.adapters._core.auth import LoginAuth, TokenGrant
 from balance_gateway.adapters._core.errors import (
     APIStatusError,
+    DeadlineExceeded,
+    RedirectError,
     ResponseParseError,
+    ResponseTooLarge,
     TransportError,
     WriteOutcomeUnknown,
     parse_body,
     status_error,
 )
+from balance_gateway.adapters._core.jsonbody import UnreadableJSON, loads_json
 from balance_gateway.adapters._core.logging import log_event
 from balance_gateway.adapters._core.operations import (
     Call,
@@ -57,6 +61,16 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# The whole of one request (every attempt, and the waits between them) from first byte sent to
+# last byte read: a per-read timeout alone lets a server trickling a byte a second hold a call
+# (and a sync's lock) for hours.
+DEFAULT_DEADLINE = 60.0
+# ASSUMED: no balance API answers one request with more than this; a larger body is refused.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+# Methods that only read: any other request is a write, whose unclear answer is an unknown
+# outcome rather than an error.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITE = "balance_gateway.write"
 
 
 USER_AGENT = f"balance-gateway/{__version__} python-httpx/{httpx.__version__}"
@@ -80,11 +94,21 @@ class BaseClient:
         http_client: httpx.Client | httpx.AsyncClient | None = None,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Any] | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         """The one constructor of every client, sync or async (a vendor's own `__init__` adds
         only its credentials). `http_client` / `transport` route requests elsewhere (tests,
         emulators); they must suit the client (`httpx.Client` / a sync transport for a sync
-        client, their async kinds for an async one), or `TypeError` says which to use."""
+        client, their async kinds for an async one), or `TypeError` says which to use.
+        `deadline` (seconds, None for none) bounds one request from start to last byte,
+        retries included; `max_response_bytes` caps the body of one answer."""
+        if deadline is not None and not deadline > 0:
+            raise ValueError(f"deadline must be a positive number of seconds, got {deadline!r}")
+        if max_response_bytes < 1:
+            raise ValueError(f"max_response_bytes must be at least 1, got {max_response_bytes!r}")
+        self.deadline = deadline
+        self.max_response_bytes = max_response_bytes
         self.base_url = httpx.URL(str(base_url).rstrip("/") + "/")
         self.auth = auth
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
@@ -122,16 +146,51 @@ class BaseClient:
         # (a next-link such as `items?cursor=abc`).
         if query:
             url = url.copy_merge_params(query)
+        method = method.upper()
+        extensions: dict[str, Any] = {"timeout": self.timeout.as_dict()}
+        if method not in SAFE_METHODS:
+            extensions[_WRITE] = True
         return httpx.Request(
-            method.upper(),
-            url,
-            json=json,
-            data=data,
-            headers=self._headers,
-            extensions={"timeout": self.timeout.as_dict()},
+            method, url, json=json, data=data, headers=self._headers, extensions=extensions
         )
 
-    def _retrying_kwargs(self, idempotent: bool, started: float) -> dict[str, Any]:
+    # -- deadline and size cap ----------------------------------------------------------------
+
+    def _deadline_at(self) -> float | None:
+        return None if self.deadline is None else self._clock() + self.deadline
+
+    def _remaining(self, request: httpx.Request, deadline_at: float | None) -> float | None:
+        """Seconds left before `deadline_at`; raises `_PastDeadline` when none are."""
+        if deadline_at is None:
+            return None
+        left = deadline_at - self._clock()
+        if left <= 0:
+            raise _PastDeadline(self.deadline or 0.0, request=request)
+        return left
+
+    def _attempt_timeouts(self, request: httpx.Request, left: float | None) -> None:
+        """No single read, write or connect may wait past the deadline either."""
+        if left is None:
+            return
+        request.extensions["timeout"] = {
+            key: left if value is None else min(value, left)
+            for key, value in self.timeout.as_dict().items()
+        }
+
+    def _take(self, request: httpx.Request, body: bytearray, chunk: bytes) -> None:
+        body += chunk
+        if len(body) > self.max_response_bytes:
+            raise _TooLarge(self.max_response_bytes)
+
+    def _finished(self, response: httpx.Response, body: bytes) -> httpx.Response:
+        """`response` (its stream read and closed) holding `body`, as `Response.read()` would
+        leave it: `.content`, `.text` and `.json()` work as on any read response."""
+        response._content = body
+        return response
+
+    def _retrying_kwargs(
+        self, idempotent: bool, started: float, deadline_at: float | None = None
+    ) -> dict[str, Any]:
         policy = self.retry_policy
         failed = {"rate_limited": 0, "other": 0}  # retriable attempts so far, by kind
 
@@ -156,13 +215,16 @@ class BaseClient:
                 outcome is not None and not outcome.failed and outcome.result().status_code == 429
             )
             failed["rate_limited" if limited else "other"] += 1
+            upcoming = getattr(state, "upcoming_sleep", 0.0) or 0.0
+            if deadline_at is not None and self._clock() + upcoming >= deadline_at:
+                return True  # the request's total deadline comes first
             return budget_spent(
                 policy,
                 rate_limited=failed["rate_limited"],
                 other=failed["other"],
                 last_rate_limited=limited,
                 elapsed=self._clock() - started,
-                upcoming=getattr(state, "upcoming_sleep", 0.0) or 0.0,
+                upcoming=upcoming,
             )
 
         def give_up(state: tenacity.RetryCallState) -> Any:
@@ -191,19 +253,51 @@ class BaseClient:
         )
 
     def _transport_failure(
-        self, request: httpx.Request, exc: httpx.TransportError, idempotent: bool
+        self, request: httpx.Request, exc: httpx.TransportError | _TooLarge, idempotent: bool
     ) -> Exception:
         method, path = request.method, request.url.path
+        if isinstance(exc, _TooLarge):
+            if _is_write(request):
+                return WriteOutcomeUnknown(method, path, f"the answer is {exc}")
+            return ResponseTooLarge(f"{method} {path}: the answer is {exc}")
         if not idempotent and not never_sent(exc):
-            return WriteOutcomeUnknown(method, path, f"{type(exc).__name__} after sending")
-        return TransportError(f"{method} {path}: {type(exc).__name__}: {exc}")
+            return WriteOutcomeUnknown(method, path, f"{_failure_text(exc)} after sending")
+        if isinstance(exc, _PastDeadline):
+            return DeadlineExceeded(f"{method} {path}: {exc}")
+        url = request.url
+        port = url.port or {"http": 80, "https": 443}.get(url.scheme, 0)
+        where = f"{url.host}:{port}"
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+            return TransportError(
+                f"{method} {path}: could not connect to {where} ({type(exc).__name__}: {exc}); "
+                "is the system's base_url right, and is it reachable from here?"
+            )
+        return TransportError(f"{method} {path} ({where}): {_failure_text(exc)}")
 
     def handle_response(self, response: httpx.Response, *, idempotent: bool) -> httpx.Response:
-        """The response itself when it succeeded; otherwise the matching typed error is raised."""
+        """The response itself when it succeeded (2xx); otherwise the matching typed error is
+        raised. A 3xx is never followed: `RedirectError`, or `WriteOutcomeUnknown` for a write
+        (whatever answered may or may not have passed it on)."""
         status = response.status_code
+        request = response.request
+        if 300 <= status < 400:
+            location = _location(response)
+            if _is_write(request):
+                raise WriteOutcomeUnknown(
+                    request.method,
+                    request.url.path,
+                    f"the server answered {status}, a redirect to {location or '(none)'}, "
+                    "which is not followed",
+                )
+            raise RedirectError(
+                method=request.method,
+                path=request.url.path,
+                status_code=status,
+                body=parse_body(response),
+                location=location,
+            )
         if status < 400:
             return response
-        request = response.request
         said_not_done = status == 429 or (status == 503 and "retry-after" in response.headers)
         if not idempotent and status >= 500 and not said_not_done:
             raise WriteOutcomeUnknown(
@@ -216,20 +310,44 @@ class BaseClient:
         """The parser of a `Call` whose successful body is one `model`."""
         return functools.partial(self.parse, model=model)
 
+    def json_body(self, response: httpx.Response) -> Any:
+        """The body of a successful response as JSON, read without trusting it (see
+        `adapters._core.jsonbody`). A body that is not readable JSON, or one that says
+        `"success": false`, raises `ResponseParseError`, or `WriteOutcomeUnknown` when it
+        answers a write: the server took the request, and what it did is not known."""
+        try:
+            body = loads_json(response.content)
+        except UnreadableJSON as exc:
+            self._not_documented(response, f"a body that is not JSON: {exc.reason}")
+        if isinstance(body, dict) and body.get("success") is False:
+            text = body.get("error") or body.get("message") or body.get("response_code") or ""
+            self._not_documented(response, f'"success": false ({str(text)[:300]})')
+        return body
+
+    def _not_documented(self, response: httpx.Response, what: str) -> NoReturn:
+        request = response.request
+        if _is_write(request):
+            raise WriteOutcomeUnknown(
+                request.method, request.url.path, f"it answered {response.status_code} with {what}"
+            )
+        raise ResponseParseError(
+            f"{request.method} {request.url.path} answered {response.status_code} with {what}"
+        )
+
     def parse(self, response: httpx.Response, model: type[M], data: Any = None) -> M:
-        """Strictly parse a successful body (or `data` taken from it) into a wire model."""
-        payload = parse_body(response) if data is None else data
+        """Strictly parse a successful body (or `data` taken from it) into a wire model.
+
+        Raises `ResponseParseError` when the body is not the documented JSON (`json_body`) or
+        not a `model`; for the answer to a write, `WriteOutcomeUnknown` instead."""
+        payload = self.json_body(response) if data is None else data
         try:
             return model.model_validate(payload)
         except pydantic.ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '<body>'}: {err['msg']}"
+                f"{'.'.join(str(p) for p in err['loc']) or '<body>'}: {err['msg'][:200]}"
                 for err in exc.errors()[:5]
             )
-            raise ResponseParseError(
-                f"{response.request.method} {response.request.url.path} answered "
-                f"{response.status_code} with a body that is not a {model.__name__}: {problems}"
-            ) from None
+            self._not_documented(response, f"a body that is not a {model.__name__}: {problems}")
 
 
 def _query_value(value: str | int | float | bool) -> str | int | float:
@@ -265,6 +383,43 @@ def _check_io(
             )
 
 
+def _is_write(request: httpx.Request) -> bool:
+    return bool(request.extensions.get(_WRITE)) or request.method not in SAFE_METHODS
+
+
+def _location(response: httpx.Response) -> str:
+    """Where a redirect points, as scheme://host/path (no query: it may carry a token)."""
+    raw = response.headers.get("location", "")
+    try:
+        url = response.request.url.join(raw)
+    except (httpx.InvalidURL, ValueError):
+        return "(an invalid Location)"
+    return f"{url.scheme}://{url.host}{url.path}" if raw else ""
+
+
+def _failure_text(exc: Exception) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _PastDeadline(httpx.TimeoutException):
+    """Raised inside an attempt when the request's total deadline has passed."""
+
+    def __init__(self, deadline: float, *, request: httpx.Request) -> None:
+        super().__init__(
+            f"no complete answer within the request's deadline of {deadline:g} s "
+            "(the server is too slow, or trickles its answer)",
+            request=request,
+        )
+
+
+class _TooLarge(Exception):
+    """Raised inside an attempt when the body passes the size cap."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(f"larger than the cap of {cap:,} bytes (max_response_bytes)")
+
+
 class SyncAPIClient(BaseClient):
     """Blocking client; pass `http_client` or `transport` to route requests elsewhere."""
 
@@ -295,6 +450,7 @@ class SyncAPIClient(BaseClient):
         request = self.build_request(method, path, params=params, json=json, data=data)
         safe = is_idempotent(request.method, idempotent)
         attempts = 0
+        deadline_at = self._deadline_at()
 
         def send_once() -> httpx.Response:
             nonlocal attempts
@@ -302,20 +458,20 @@ class SyncAPIClient(BaseClient):
             request.extensions[ATTEMPT_EXTENSION] = attempts
             started = time.perf_counter()
             try:
-                response = self._http.send(request, auth=self.auth or httpx.USE_CLIENT_DEFAULT)
-                response.read()
-            except httpx.TransportError as exc:
+                self._attempt_timeouts(request, self._remaining(request, deadline_at))
+                response = self._read(request, deadline_at)
+            except (httpx.TransportError, _TooLarge) as exc:
                 self._log(request, attempts, started, error=exc)
                 raise
             self._log(request, attempts, started, response=response)
             return response
 
         retrying = tenacity.Retrying(
-            sleep=self._sleep, **self._retrying_kwargs(safe, self._clock())
+            sleep=self._sleep, **self._retrying_kwargs(safe, self._clock(), deadline_at)
         )
         try:
             response: httpx.Response = retrying(send_once)
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, _TooLarge) as exc:
             raise self._transport_failure(request, exc, safe) from None
         return self.handle_response(response, idempotent=safe)
 
@@ -331,6 +487,29 @@ class SyncAPIClient(BaseClient):
         """Every item of a paginated list, each page fetched when the loop reaches it."""
         return iterate_pages(lambda cursor: self.run(pager.call(cursor)))
 
+    def _read(
+        self, request: httpx.Request, deadline_at: float | None, *, login: bool = False
+    ) -> httpx.Response:
+        """Send once and read the body, within the size cap and the deadline (checked between
+        chunks; no single read waits past it either). Redirects are never followed. A `login`
+        request goes out without the client's auth."""
+        response = self._http.send(
+            request,
+            auth=None if login else (self.auth or httpx.USE_CLIENT_DEFAULT),
+            stream=True,
+            follow_redirects=False,
+        )
+        try:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                self._take(request, body, chunk)
+                self._remaining(request, deadline_at)
+        except httpx.DecodingError as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from None
+        finally:
+            response.close()
+        return self._finished(response, bytes(body))
+
     def send_login(self, auth: LoginAuth) -> httpx.Response:
         """Send the vendor's login request once and answer its response, whatever the status.
 
@@ -341,10 +520,11 @@ class SyncAPIClient(BaseClient):
         """
         request = auth.build_login_request(self.base_url)
         started = time.perf_counter()
+        deadline_at = self._deadline_at()
         try:
-            response = self._http.send(request, auth=None)
-            response.read()
-        except httpx.TransportError as exc:
+            self._attempt_timeouts(request, self._remaining(request, deadline_at))
+            response = self._read(request, deadline_at, login=True)
+        except (httpx.TransportError, _TooLarge) as exc:
             self._log(request, 1, started, error=exc)
             raise self._transport_failure(request, exc, idempotent=True) from None
         self._log(request, 1, started, response=response)
@@ -411,6 +591,7 @@ class AsyncAPIClient(BaseClient):
         request = self.build_request(method, path, params=params, json=json, data=data)
         safe = is_idempotent(request.method, idempotent)
         attempts = 0
+        deadline_at = self._deadline_at()
 
         async def send_once() -> httpx.Response:
             nonlocal attempts
@@ -418,22 +599,25 @@ class AsyncAPIClient(BaseClient):
             request.extensions[ATTEMPT_EXTENSION] = attempts
             started = time.perf_counter()
             try:
-                response = await self._http.send(
-                    request, auth=self.auth or httpx.USE_CLIENT_DEFAULT
-                )
-                await response.aread()
-            except httpx.TransportError as exc:
+                left = self._remaining(request, deadline_at)
+                self._attempt_timeouts(request, left)
+                try:
+                    async with asyncio.timeout(left):
+                        response = await self._read(request)
+                except TimeoutError:
+                    raise _PastDeadline(self.deadline or 0.0, request=request) from None
+            except (httpx.TransportError, _TooLarge) as exc:
                 self._log(request, attempts, started, error=exc)
                 raise
             self._log(request, attempts, started, response=response)
             return response
 
         retrying = tenacity.AsyncRetrying(
-            sleep=self._sleep, **self._retrying_kwargs(safe, self._clock())
+            sleep=self._sleep, **self._retrying_kwargs(safe, self._clock(), deadline_at)
         )
         try:
             response: httpx.Response = await retrying(send_once)
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, _TooLarge) as exc:
             raise self._transport_failure(request, exc, safe) from None
         return self.handle_response(response, idempotent=safe)
 
@@ -453,14 +637,39 @@ class AsyncAPIClient(BaseClient):
 
         return aiterate_pages(fetch)
 
+    async def _read(self, request: httpx.Request, *, login: bool = False) -> httpx.Response:
+        """Send once and read the body within the size cap (the caller bounds the time).
+        Redirects are never followed. A `login` request goes out without the client's auth."""
+        response = await self._http.send(
+            request,
+            auth=None if login else (self.auth or httpx.USE_CLIENT_DEFAULT),
+            stream=True,
+            follow_redirects=False,
+        )
+        try:
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                self._take(request, body, chunk)
+        except httpx.DecodingError as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from None
+        finally:
+            await response.aclose()
+        return self._finished(response, bytes(body))
+
     async def send_login(self, auth: LoginAuth) -> httpx.Response:
         """Send the vendor's login request once; see `SyncAPIClient.send_login`."""
         request = auth.build_login_request(self.base_url)
         started = time.perf_counter()
+        deadline_at = self._deadline_at()
         try:
-            response = await self._http.send(request, auth=None)
-            await response.aread()
-        except httpx.TransportError as exc:
+            left = self._remaining(request, deadline_at)
+            self._attempt_timeouts(request, left)
+            try:
+                async with asyncio.timeout(left):
+                    response = await self._read(request, login=True)
+            except TimeoutError:
+                raise _PastDeadline(self.deadline or 0.0, request=request) from None
+        except (httpx.TransportError, _TooLarge) as exc:
             self._log(request, 1, started, error=exc)
             raise self._transport_failure(request, exc, idempotent=True) from None
         self._log(request, 1, started, response=response)

@@ -3,8 +3,12 @@
     GatewayError
     ├── RequestValidationError   a documented constraint broken; raised before any request
     ├── PaginationError          a paginator saw the same page twice (a server-side loop)
-    ├── ResponseParseError       the vendor answered 2xx with a body the wire model rejects
+    ├── ResponseParseError       the vendor answered 2xx with a body that is not the
+    │   │                        documented JSON (not JSON, hostile, `success: false`, a
+    │   │                        shape the wire model rejects)
+    │   └── ResponseTooLarge     the answer is larger than the client's size cap
     ├── TransportError           the network failed (connect, timeout, dropped connection)
+    │   └── DeadlineExceeded     no complete answer within the request's total deadline
     ├── WriteOutcomeUnknown      a non-idempotent write was sent and its fate is unknown:
     │                            read the target back before trying again
     └── APIStatusError           the vendor answered with an error status
@@ -15,7 +19,9 @@
         ├── NotFoundError            404
         ├── ConflictError            409
         ├── RateLimitError           429
-        └── ServerError              5xx
+        ├── ServerError              5xx
+        └── RedirectError            3xx: never followed (a redirect may lead to another host,
+                                     and credentials never follow one)
 
 The engine acts on three groups: `retriable` (worth another attempt later: 429, 5xx, network),
 fatal (everything else), and `WriteOutcomeUnknown` (resolve by reading back).
@@ -28,6 +34,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from balance_gateway.adapters._core.jsonbody import UnreadableJSON, loads_json
 from balance_gateway.adapters._core.secrets import scrub
 
 
@@ -60,10 +67,19 @@ class ResponseParseError(GatewayError):
     """A 2xx response whose body does not match the documented shape."""
 
 
+class ResponseTooLarge(ResponseParseError):
+    """The answer's body is larger than the client's cap (`max_response_bytes`)."""
+
+
 class TransportError(GatewayError):
     """The network failed before a usable response arrived."""
 
     retriable = True
+
+
+class DeadlineExceeded(TransportError):
+    """No complete answer arrived within the request's total deadline (`deadline`), however
+    the server spread it out (a body trickled a byte at a time defeats a per-read timeout)."""
 
 
 class WriteOutcomeUnknown(GatewayError):
@@ -86,11 +102,11 @@ def _error_text(body: Any) -> str:
     if isinstance(body, dict):
         for key in ("error", "message", "detail", "errors"):
             if key in body:
-                return str(body[key])
-        return str(body)
+                return str(body[key])[:500]
+        return str(body)[:500]
     if isinstance(body, str):
         return body[:500]
-    return "" if body is None else str(body)
+    return "" if body is None else str(body)[:500]
 
 
 class APIStatusError(GatewayError):
@@ -149,6 +165,22 @@ class ServerError(APIStatusError):
     retriable = True
 
 
+class RedirectError(APIStatusError):
+    """3xx: the vendor answered with a redirect, which is never followed (it may point at
+    another host, and credentials must never follow it); `location` is where it pointed."""
+
+    def __init__(self, *, method: str, path: str, status_code: int, body: Any, location: str):
+        self.location = location
+        super().__init__(method=method, path=path, status_code=status_code, body=None)
+        self.body = body
+        self.message = scrub(
+            f"{method} {path} -> {status_code}: a 3xx answer"
+            + (f" (a redirect to {location})" if location else "")
+            + ", not followed and not a success: check the system's base_url"
+        )
+        self.args = (self.message,)
+
+
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: ValidationError,
     401: AuthenticationError,
@@ -160,11 +192,12 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 
 def parse_body(response: httpx.Response) -> Any:
-    """The response body as JSON when it is JSON, else as text."""
+    """The response body as JSON when it is readable JSON (see `loads_json`), else as text (at
+    most 2,000 characters: an error body is for messages, never for more)."""
     try:
-        return response.json()
-    except ValueError:
-        return response.text
+        return loads_json(response.content)
+    except UnreadableJSON:
+        return response.content[:2000].decode("utf-8", errors="replace")
 
 
 def status_error(

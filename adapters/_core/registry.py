@@ -1,5 +1,6 @@
 """Which vendor adapters exist. Each module named here exposes
-`build_adapter(config: AdapterConfig) -> BalanceAdapter` and `CREDENTIAL_KEYS`."""
+`build_adapter(config: AdapterConfig) -> BalanceAdapter`, `CREDENTIAL_KEYS` and `OPTION_KEYS`
+(the keys its `options` table takes; the configuration refuses any other)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def installed(modules: Mapping[str, str]) -> list[str]:
 
 class _AdapterModule(Protocol):
     CREDENTIAL_KEYS: tuple[tuple[str, ...], ...]
+    OPTION_KEYS: tuple[str, ...]
 
     def build_adapter(self, config: AdapterConfig) -> BalanceAdapter: ...
 

@@ -3,7 +3,8 @@
 Pure decisions, shared by the sync and async clients; tenacity runs the loop.
 
 - Idempotent requests (GET, HEAD, PUT, DELETE, and writes a vendor documents as absolute) are
-  retried on connect errors, timeouts, dropped connections, 429 and 502/503/504.
+  retried on connect errors, timeouts, dropped connections, 408, 429 and every 5xx, as the
+  Stainless SDKs (anthropic, openai) do.
 - Non-idempotent requests (POST, PATCH by default) are retried only when the request surely
   did not reach the server (connect error, pool timeout) or the server said it did nothing
   (429, or 503 with Retry-After). Any other failure after sending means the outcome is unknown.
@@ -32,7 +33,7 @@ import httpx
 # `request.extensions[ATTEMPT_EXTENSION]`: the attempt number (1-based) the client is sending.
 ATTEMPT_EXTENSION = "balance_gateway.attempt"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
 
 # Exceptions raised before a single byte of the request left: safe to resend anything.
 NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.PoolTimeout)

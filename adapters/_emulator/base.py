@@ -43,12 +43,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from balance_gateway.adapters._emulator.bodies import UnreadableBody, parse_json
+from balance_gateway.adapters._emulator.bodies import (
+    BodyLimitMiddleware,
+    UnreadableBody,
+    parse_json,
+)
 from balance_gateway.adapters._emulator.faults import FaultConfig, FaultInjector, FaultMiddleware
 
 S = TypeVar("S", bound=BaseModel)
 
 DEFAULT_TENANT = "default"
+# ASSUMED: no vendor request body is anywhere near this; a larger one is answered 413.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,10 @@ class Emulator(ABC, Generic[S]):
         self.token = self.options.token or self.default_token
         # credential -> tenant; login routes add session tokens here too.
         self.credentials: dict[str, str] = {self.token: DEFAULT_TENANT, **self.options.tenants}
+        # Sessions a login route issued -> tenant. Kept apart from `credentials`: a session
+        # is never a password or an API key (an issued token used as a password logged in as
+        # anyone of its tenant).
+        self.session_tenants: dict[str, str] = {}
         self.tenants: dict[str, S] = {}
         self.reset_state()
         if self.options.data is not None:
@@ -167,7 +177,13 @@ class Emulator(ABC, Generic[S]):
     # -- tenants ------------------------------------------------------------------------------
 
     def tenant_for(self, credential: str | None) -> str | None:
+        """The tenant of a configured credential (a token, password or API key); never of a
+        session a login issued (`session_tenant`)."""
         return None if credential is None else self.credentials.get(credential)
+
+    def session_tenant(self, session: str | None) -> str | None:
+        """The tenant of a session a login route issued (`issue_session`), if any."""
+        return None if session is None else self.session_tenants.get(session)
 
     def state_for(self, tenant: str) -> S:
         if tenant not in self.tenants:
@@ -177,7 +193,7 @@ class Emulator(ABC, Generic[S]):
     def issue_session(self, tenant: str, prefix: str = "") -> str:
         """A new random credential for `tenant` (what a login route hands out)."""
         token = prefix + secrets.token_urlsafe(24)
-        self.credentials[token] = tenant
+        self.session_tenants[token] = tenant
         return token
 
     # -- state --------------------------------------------------------------------------------
@@ -230,6 +246,8 @@ class Emulator(ABC, Generic[S]):
         app.add_exception_handler(UnreadableBody, unreadable_body)
         self.add_routes(app)
         app.add_middleware(FaultMiddleware, injector=self.faults, error_body=self.error_body)
+        # Outermost: a body past the limit is refused before anything reads it.
+        app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES, error_body=self.error_body)
         return app
 
     def _add_admin_routes(self, app: FastAPI) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # ASSUMED: the deepest JSON body an emulator reads. Ruby's JSON parser (Rails: Bezala) refuses
 # more than 100 levels by default; no vendor body nests more than three. Checked after parsing,
@@ -86,3 +87,66 @@ async def read_json(
 ) -> Any:
     """The request's body as JSON; `UnreadableBody` as `parse_json` says."""
     return parse_json(await request.body(), parse_float=parse_float, parse_constant=parse_constant)
+
+
+class BodyLimitMiddleware:
+    """ASGI middleware answering 413 (in the vendor's error style) to a request whose body is
+    larger than `limit` bytes, whether it says so in `Content-Length` or streams past it; the
+    admin API (`/_emulator/`, which loads whole states) is exempt. A body within the limit is
+    read here and handed on unchanged."""
+
+    def __init__(self, app: ASGIApp, limit: int, error_body: Callable[[int, str], Any]) -> None:
+        self.app = app
+        self.limit = limit
+        self.error_body = error_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_emulator/"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # the client went away: the app sees it as it would
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Send) -> None:
+        payload = json.dumps(
+            self.error_body(413, f"the request body is larger than {self.limit} bytes")
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})

@@ -7,6 +7,7 @@ model; a value the model lets in must never make a vendor route fail later (a 50
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -25,3 +26,18 @@ def _has_utc_time(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_has_utc_time)]
 """A datetime that can be rendered in UTC (naive ones are taken as UTC)."""
+
+
+def exceeds(value: Decimal, limit: Decimal) -> bool:
+    """Whether |`value`| > `limit`, for any finite Decimal: `abs()` and comparisons round to
+    the context and overflow on an exponent past it (`1e1000000`), which was a 500."""
+    if not value.is_finite():
+        return True
+    if value.is_zero():
+        return False
+    # The order of magnitude first: never arithmetic on a value that may overflow.
+    if value.adjusted() > limit.adjusted() + 1:
+        return True
+    if value.adjusted() < limit.adjusted() - 1:
+        return False
+    return value.copy_abs().compare(limit) > 0

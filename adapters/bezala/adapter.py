@@ -73,6 +73,7 @@ from balance_gateway.canonical import (
 )
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("token",), ("email", "password"))
+OPTION_KEYS: tuple[str, ...] = ("creator_id",)
 
 TARGET_UNITS: dict[BalanceType, TargetUnit] = {
     BalanceType.VACATION: TargetUnit(Unit.DAYS),

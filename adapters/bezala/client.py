@@ -38,6 +38,7 @@ from balance_gateway.adapters._core.errors import (
     PaginationError,
     RequestValidationError,
 )
+from balance_gateway.adapters._core.jsonbody import loads_json
 from balance_gateway.adapters._core.operations import Call, Login, Pages, operation, paginated
 from balance_gateway.adapters._core.pagination import (
     Page,
@@ -196,7 +197,7 @@ class _BezalaBase(BaseClient):
         return f"{self._collection_path(user_id)}/{check_integer_id('id', id)}"
 
     def _parse_page(self, response: httpx.Response) -> TimeBalancePage:
-        body = response.json() if response.content else None
+        body = self.json_body(response) if response.content else None
         if isinstance(body, list):  # other Bezala lists are plain arrays [docs]
             body = {"collection": body}
         return self.parse(response, TimeBalancePage, body)
@@ -210,7 +211,7 @@ class _BezalaBase(BaseClient):
         return walk.advance_ids([u.id for u in users], users, number)
 
     def _parse_latest(self, response: httpx.Response) -> TimeBalance | None:
-        body = response.json() if response.content else None
+        body = self.json_body(response) if response.content else None
         if body == {}:  # [seed] no import of that type yet
             return None
         return self.parse(response, TimeBalance, body)
@@ -242,7 +243,7 @@ class BezalaLoginAuth(LoginAuth):
         return httpx.Request("POST", self._url, json=body, headers={"Accept": "application/json"})
 
     def parse_login_response(self, response: httpx.Response) -> TokenGrant:
-        answer = AuthToken.model_validate(response.json())
+        answer = AuthToken.model_validate(loads_json(response.content))
         register_secret(answer.token)
         expires_at = None
         if answer.expires_in is not None:

@@ -40,7 +40,17 @@ from balance_gateway.adapters._emulator import (
     EmulatorOptions,
 )
 from balance_gateway.adapters._emulator.bodies import parse_json
-from balance_gateway.adapters.bezala.models import BalanceType, SortOrder
+from balance_gateway.adapters._emulator.fields import exceeds
+from balance_gateway.adapters._emulator.openapi import Operation, declare
+from balance_gateway.adapters.bezala.models import (
+    AuthToken,
+    BalanceType,
+    SortOrder,
+    TimeBalance,
+    TimeBalancePage,
+    TimeBalanceParams,
+    UserList,
+)
 
 # ASSUMED: the login answer's lifetime; the docs name no figure. Sessions are not expired.
 SESSION_SECONDS = 86_400
@@ -275,7 +285,7 @@ def _check_value(
     if value is None or not value.is_finite():
         errors["value"] = ["must be a Numeric"]
         return None
-    if abs(value) > MAX_ABS_VALUE:
+    if exceeds(value, MAX_ABS_VALUE):
         errors["value"] = [f"must be between -{MAX_ABS_VALUE} and {MAX_ABS_VALUE}"]
         return None
     if kind is BalanceType.WORK_TIME:
@@ -360,7 +370,11 @@ class BezalaEmulator(Emulator[BezalaState]):
         """The caller of a vendor route; 401 without a valid `Authorization: Bearer` token."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
-        tenant = self.tenant_for(token) if scheme.lower() == "bearer" and token else None
+        tenant = (
+            (self.tenant_for(token) or self.session_tenant(token))
+            if scheme.lower() == "bearer" and token
+            else None
+        )
         if tenant is None:
             raise BezalaAPIError(
                 401, "Invalid or missing access token", headers={"WWW-Authenticate": "Bearer"}
@@ -403,6 +417,7 @@ class BezalaEmulator(Emulator[BezalaState]):
         ]
 
     def add_routes(self, app: FastAPI) -> None:
+        declare(app, OPENAPI, _SCHEMA_MODELS)
         self._add_error_handlers(app)
         authenticated = Depends(self.caller)
 
@@ -557,6 +572,36 @@ class BezalaEmulator(Emulator[BezalaState]):
         app.add_exception_handler(BezalaAPIError, vendor_error)
         app.add_exception_handler(RequestValidationError, invalid_params)
         app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+_CREDENTIALS_BODY = {
+    "type": "object",
+    "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
+    "required": ["email", "password"],
+}
+_USER = "/api/users/{user_id}/time_balances"
+# [seed] the shapes of the answers, as the SDK parses them (adapters/bezala/models.py).
+OPENAPI = {
+    ("POST", "/api/auth/token"): Operation({200: AuthToken}, request=_CREDENTIALS_BODY),
+    ("GET", "/api/users"): Operation({200: UserList}),
+    ("GET", _USER): Operation({200: TimeBalancePage}, examples={"user_id": 819}),
+    ("GET", _USER + "/latest"): Operation(
+        # [seed] an empty object when there is no import of that type yet.
+        {200: {"anyOf": [{"$ref": "#/components/schemas/TimeBalance"}, {"maxProperties": 0}]}},
+        examples={"user_id": 819},
+    ),
+    ("POST", _USER): Operation(
+        {201: TimeBalance},
+        request={
+            "type": "object",
+            "properties": {"time_balance": {"$ref": "#/components/schemas/TimeBalanceParams"}},
+            "required": ["time_balance"],
+        },
+        examples={"user_id": 819},
+    ),
+    ("DELETE", _USER + "/{id}"): Operation({204: None}, examples={"user_id": 819, "id": 1}),
+}
+_SCHEMA_MODELS = (TimeBalance, TimeBalanceParams)
 
 
 def build_emulator(options: EmulatorOptions) -> BezalaEmulator:

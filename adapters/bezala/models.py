@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, RootModel, field_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator
 
 from balance_gateway.adapters._core.models import WireModel
 
@@ -44,17 +44,25 @@ def _number_text(value: Any) -> Any:
     return str(value) if isinstance(value, float) else value
 
 
+_WIRE_ID: dict[str, Any] = {"type": ["integer", "string"]}
+_WIRE_OPTIONAL_ID: dict[str, Any] = {
+    "anyOf": [{"type": "integer"}, {"type": "string"}, {"type": "null"}]
+}
+
+
 class TimeBalance(WireModel):
     """One imported balance: `value` in `units` (minutes for work_time, days for vacation),
     valid as of the END of `date`."""
 
-    id: str
-    user_id: str
+    # Bezala sends integer ids [seed]; they are kept as text (opaque ids). The JSON schema says
+    # what the wire carries (the emulators' OpenAPI document is built from it).
+    id: str = Field(json_schema_extra=_WIRE_ID)
+    user_id: str = Field(json_schema_extra=_WIRE_ID)
     balance_type: str
     date: dt.date
     value: Decimal
     units: str
-    creator_id: str | None = None
+    creator_id: str | None = Field(default=None, json_schema_extra=_WIRE_OPTIONAL_ID)
     creator_name: str | None = None
 
     @field_validator("id", "user_id", "creator_id", mode="before")
@@ -73,10 +81,10 @@ class User(WireModel):
     conventions [docs] say lists are plain arrays of objects with integer ids and an
     `external_id`; name and email are what a user record holds."""
 
-    id: str
+    id: str = Field(json_schema_extra=_WIRE_ID)
     name: str | None = None
     email: str | None = None
-    external_id: str | None = None
+    external_id: str | None = Field(default=None, json_schema_extra=_WIRE_OPTIONAL_ID)
 
     @field_validator("id", "external_id", mode="before")
     @classmethod

@@ -70,6 +70,7 @@ from balance_gateway.canonical import (
 )
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("email", "password"), ("token",))
+OPTION_KEYS: tuple[str, ...] = ("employee_logins",)
 
 # [docs] DECIMAL(6,1): CompanyFlow keeps days with one decimal place.
 DAY_STEP = Decimal("0.1")
@@ -316,4 +317,4 @@ def build_adapter(config: AdapterConfig) -> CompanyFlowAdapter:
     return CompanyFlowAdapter(config)
 
 
-__all__ = ["CREDENTIAL_KEYS", "CompanyFlowAdapter", "build_adapter"]
+__all__ = ["CREDENTIAL_KEYS", "OPTION_KEYS", "CompanyFlowAdapter", "build_adapter"]

@@ -36,9 +36,8 @@ from balance_gateway.adapters._core.client import (
 )
 from balance_gateway.adapters._core.errors import (
     RequestValidationError,
-    ResponseParseError,
-    parse_body,
 )
+from balance_gateway.adapters._core.jsonbody import loads_json
 from balance_gateway.adapters._core.operations import (
     Call,
     Login,
@@ -107,7 +106,7 @@ class CompanyFlowLoginAuth(LoginAuth):
 
     def parse_login_response(self, response: httpx.Response) -> TokenGrant:
         # ASSUMED: {"success": true, "data": {"token": "<jwt>", "expires_in": 86400, ...}}.
-        data = response.json()["data"]
+        data = loads_json(response.content)["data"]
         token = data["token"]
         if not isinstance(token, str) or not token:
             raise ValueError("no token in the login response")
@@ -210,14 +209,8 @@ class _CompanyFlowBase(BaseClient):
 
     def _parse_envelope(self, response: httpx.Response, model: type[M]) -> M:
         """Strictly parse a `{"success": true, ...}` body; a 2xx that says `success: false`
-        raises `ResponseParseError` with the vendor's error text."""
-        body = parse_body(response)
-        if isinstance(body, dict) and body.get("success") is False:
-            raise ResponseParseError(
-                f"{response.request.method} {response.request.url.path} answered "
-                f"{response.status_code} with success false: {body.get('error', '')}"
-            )
-        return self.parse(response, model, body)
+        raises `ResponseParseError` with the vendor's error text (`json_body`)."""
+        return self.parse(response, model, self.json_body(response))
 
     @staticmethod
     def _leave_type_page(page: LeaveTypePage) -> Page[LeaveType]:

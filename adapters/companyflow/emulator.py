@@ -49,6 +49,15 @@ from balance_gateway.adapters._emulator import (
     EmulatorOptions,
 )
 from balance_gateway.adapters._emulator.fields import UtcDatetime
+from balance_gateway.adapters._emulator.openapi import Operation, declare
+from balance_gateway.adapters.companyflow.models import (
+    AvailableResponse,
+    BalanceListResponse,
+    BalanceResponse,
+    EmployeePage,
+    LeaveTypePage,
+    LoginResponse,
+)
 
 TOKEN_LIFETIME = timedelta(hours=24)  # [docs] a JWT is valid 24 h
 JWT_ALGORITHM = "HS256"
@@ -433,7 +442,7 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
             "jti": secrets.token_hex(8),
         }
         token = jwt.encode(claims, self._jwt_key, algorithm=JWT_ALGORITHM)
-        self.credentials[token] = tenant
+        self.session_tenants[token] = tenant  # a session, never a password
         return token
 
     def _caller(self, credentials: HTTPAuthorizationCredentials | None) -> tuple[str, Employee]:
@@ -452,7 +461,7 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
             raise ApiError(401, "Token expired") from None
         except jwt.PyJWTError:
             raise ApiError(401, "Invalid token") from None
-        tenant = self.tenant_for(token)
+        tenant = self.session_tenant(token)
         employee = (
             None if tenant is None else _find(self.state_for(tenant).employees, claims["sub"])
         )
@@ -486,6 +495,8 @@ class CompanyFlowEmulator(Emulator[CompanyFlowState]):
         return found
 
     def add_routes(self, app: FastAPI) -> None:
+        declare(app, OPENAPI)
+
         async def api_error(request: Request, exc: Exception) -> JSONResponse:
             assert isinstance(exc, ApiError)
             return JSONResponse(self.error_body(exc.status, exc.message), status_code=exc.status)
@@ -696,6 +707,28 @@ R = TypeVar("R", Company, Employee, LeaveTypeRecord)
 
 def _find(records: list[R], id_: str) -> R | None:
     return next((r for r in records if r.id == id_), None)
+
+
+# The answers as the SDK parses them (adapters/companyflow/models.py); the login body is
+# declared by its route.
+OPENAPI = {
+    ("POST", "/auth/login"): Operation({200: LoginResponse}),
+    ("GET", "/leave-balance/{leave_type_id}"): Operation(
+        {200: BalanceResponse}, examples={"leave_type_id": ANNUAL_LEAVE_ID, "year": 2025}
+    ),
+    ("GET", "/leave-balance"): Operation(
+        {200: AvailableResponse}, examples={"leaveTypeId": ANNUAL_LEAVE_ID, "year": 2025}
+    ),
+    ("GET", "/employees/{employee_id}/leave-balances"): Operation(
+        {200: BalanceListResponse}, examples={"employee_id": SEED_EMPLOYEE_ID, "year": 2025}
+    ),
+    ("GET", "/companies/{company_id}/leave-types"): Operation(
+        {200: LeaveTypePage}, examples={"company_id": COMPANY_ID}
+    ),
+    ("GET", "/companies/{company_id}/employees"): Operation(
+        {200: EmployeePage}, examples={"company_id": COMPANY_ID}
+    ),
+}
 
 
 def build_emulator(options: EmulatorOptions) -> CompanyFlowEmulator:

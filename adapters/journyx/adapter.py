@@ -59,6 +59,7 @@ from balance_gateway.canonical import (
 
 VENDOR = "journyx"
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("username", "api_key"), ("username", "password"))
+OPTION_KEYS: tuple[str, ...] = ("page_size", "step")
 
 # The fields a balance needs; asking only for them keeps list pages small.
 _READ_KEYS = (
@@ -323,4 +324,4 @@ def build_adapter(config: AdapterConfig) -> JournyxAdapter:
     )
 
 
-__all__ = ["CREDENTIAL_KEYS", "JournyxAdapter", "build_adapter"]
+__all__ = ["CREDENTIAL_KEYS", "OPTION_KEYS", "JournyxAdapter", "build_adapter"]

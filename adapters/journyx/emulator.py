@@ -40,6 +40,8 @@ from balance_gateway.adapters._emulator.base import (
     EmulatorOptions,
 )
 from balance_gateway.adapters._emulator.bodies import parse_json, read_json
+from balance_gateway.adapters._emulator.fields import exceeds
+from balance_gateway.adapters._emulator.openapi import Operation, declare
 from balance_gateway.adapters.journyx.client import (
     ACCRUALS_PATH,
     LOGIN_PATH,
@@ -51,6 +53,11 @@ from balance_gateway.adapters.journyx.models import (
     ACCRUAL_KEYS,
     STATUS_CODES,
     STATUS_NAMES,
+    Accrual,
+    AccrualEnvelope,
+    AccrualPage,
+    DeleteResult,
+    LoginResult,
 )
 
 # The latest moment a timestamp can render as (9999-12-31T00:00:00Z; formatted in any zone).
@@ -284,9 +291,13 @@ def _literal(text: str) -> Any:
     if text == "null":
         return None
     try:
-        return Decimal(text)
+        number = Decimal(text)
     except InvalidOperation:
         raise JournyxError(400, f"$filter: {text!r} is not a value") from None
+    # A number a stored figure can equal: finite, and within what the emulator stores.
+    if not number.is_finite() or exceeds(number, Decimal(10) ** 12):
+        raise JournyxError(400, f"$filter: {text!r} is not a number an accrual can hold")
+    return number
 
 
 def parse_filter(text: str) -> list[tuple[str, Any]]:
@@ -690,7 +701,7 @@ class JournyxEmulator(Emulator[JournyxState]):
             return self.state_for(tenant), user
         session = request.cookies.get(SESSION_COOKIE)
         if session is not None:
-            tenant = self.tenant_for(session)
+            tenant = self.session_tenant(session)
             user_id = self.sessions.get(session)
             if tenant is not None and user_id is not None:
                 state = self.state_for(tenant)
@@ -712,6 +723,8 @@ class JournyxEmulator(Emulator[JournyxState]):
         ]
 
     def add_routes(self, app: FastAPI) -> None:
+        declare(app, OPENAPI, (Accrual,))
+
         async def vendor_error(request: Request, exc: Exception) -> JSONResponse:
             if isinstance(exc, JournyxError):
                 status, message = exc.status, exc.message
@@ -866,6 +879,49 @@ class JournyxEmulator(Emulator[JournyxState]):
             del state.accruals[acc.id]
             self._by_user.pop(id(state.accruals), None)
             return _ok(200, f"{ACCRUALS_PATH}/{acc.id}")
+
+
+_ACCRUAL_FIELDS: dict[str, Any] = {
+    "id_user": {"type": "string"},
+    "pname": {"type": "string"},
+    "hours_left": {"type": "number"},
+    "hard_threshold": {"type": "number"},
+    "use_hard_threshold": {"type": "boolean"},
+    "warning_threshold": {"type": "number"},
+    "use_warning": {"type": "boolean"},
+    "pay_type_ids": {"type": "array", "items": {"type": "string"}},
+    "status_code": {"type": "string", "enum": ["lr", "ro", "h"]},
+}
+_ACCRUAL_WRITE = {"type": "object", "properties": _ACCRUAL_FIELDS}
+_ONE = "/api/v1/accruals/{accrual_id}"
+_SAMPLE = "64BBA147B9AC41D9978062300826C89F"  # [seed] the example accrual
+# The answers as the SDK parses them (adapters/journyx/models.py); the write bodies are the
+# accrual's writable fields [seed] (ASSUMED: which are required on create).
+OPENAPI = {
+    ("POST", "/login"): Operation(
+        {200: LoginResult},
+        request={
+            "type": "object",
+            "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+            "required": ["username", "password"],
+        },
+    ),
+    ("GET", "/api/v1/accruals"): Operation({200: AccrualPage}),
+    ("POST", "/api/v1/accruals"): Operation(
+        {200: AccrualEnvelope},
+        request={**_ACCRUAL_WRITE, "required": ["id_user", "pname", "pay_type_ids"]},
+    ),
+    ("GET", _ONE): Operation({200: AccrualEnvelope}, examples={"accrual_id": _SAMPLE}),
+    ("PUT", _ONE): Operation(
+        {200: AccrualEnvelope},
+        request={**_ACCRUAL_WRITE, "required": ["id_user", "pname", "pay_type_ids"]},
+        examples={"accrual_id": _SAMPLE},
+    ),
+    ("PATCH", _ONE): Operation(
+        {200: AccrualEnvelope}, request=_ACCRUAL_WRITE, examples={"accrual_id": _SAMPLE}
+    ),
+    ("DELETE", _ONE): Operation({200: DeleteResult}, examples={"accrual_id": _SAMPLE}),
+}
 
 
 def build_emulator(options: EmulatorOptions) -> JournyxEmulator:

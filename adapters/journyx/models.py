@@ -206,10 +206,12 @@ class AccrualEnvelope(WireModel):
 
 
 class DeleteResult(WireModel):
-    """ASSUMED: the answer to a delete, the envelope without results."""
+    """ASSUMED: the answer to a delete, the envelope without results. Its two figures are
+    required: a delete has nothing else to show it was understood (any JSON object would
+    otherwise read as done)."""
 
-    response_code: int | None = None
-    success: bool | None = None
+    response_code: int
+    success: bool
     uri: str | None = None
 
 

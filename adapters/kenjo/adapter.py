@@ -44,15 +44,15 @@ from balance_gateway.adapters._core.discovery import (
 from balance_gateway.adapters._core.errors import (
     NotFoundError,
     RequestValidationError,
-    ResponseParseError,
 )
 from balance_gateway.adapters.kenjo.client import MAX_DESCRIPTION_LENGTH, AsyncClient
 from balance_gateway.adapters.kenjo.models import TimeOffBalance
 from balance_gateway.canonical import Balance, Quantity, Unit
 
-__all__ = ["CREDENTIAL_KEYS", "KenjoAdapter", "build_adapter"]
+__all__ = ["CREDENTIAL_KEYS", "OPTION_KEYS", "KenjoAdapter", "build_adapter"]
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("api_key",), ("token",))
+OPTION_KEYS: tuple[str, ...] = ("type_units",)
 
 _TYPE_UNITS = {"days": Unit.DAYS, "hours": Unit.HOURS}
 
@@ -116,7 +116,9 @@ class KenjoAdapter:
 
         Raises `WriteBlocked` (nothing written) when the ids are not Kenjo ObjectIds, the unit
         is wrong, or Kenjo answers 404 (type or employee unknown, or the employee not assigned
-        to the type)."""
+        to the type); `WriteOutcomeUnknown` when the answer is not Kenjo's (a redirect, an HTML
+        page, a body that is not the documented JSON): the engine then forgets the value it
+        remembered, since Kenjo may or may not hold the new one."""
         problem = self._unit_problem(intent)
         if problem is not None:
             raise WriteBlocked(problem)
@@ -136,9 +138,6 @@ class KenjoAdapter:
                 "one of them does not exist, or the employee is not assigned to the type; "
                 "assign the type in Kenjo or fix the mapping"
             ) from exc
-        except ResponseParseError:
-            # The write answered 2xx: it applied, whatever Kenjo put in the body.
-            result = TimeOffBalance()
         return WriteOutcome(OperationKind.SET, intent.remaining, _describe(result))
 
     async def confirm_write(self, intent: WriteIntent) -> Confirmation:

@@ -35,6 +35,7 @@ from balance_gateway.adapters._core.client import (
     SyncAPIClient,
 )
 from balance_gateway.adapters._core.errors import RequestValidationError
+from balance_gateway.adapters._core.jsonbody import loads_json
 from balance_gateway.adapters._core.operations import (
     Call,
     Done,
@@ -137,7 +138,7 @@ class KenjoLoginAuth(LoginAuth):
         )
 
     def parse_login_response(self, response: httpx.Response) -> TokenGrant:
-        body = response.json()
+        body = loads_json(response.content)
         return TokenGrant(
             header_value=bearer_header(body["token"]),
             expires_at=_parse_expiry(body["X-Expires-After"]),

@@ -44,7 +44,14 @@ from balance_gateway.adapters._emulator import (
     EmulatorOptions,
 )
 from balance_gateway.adapters._emulator.bodies import parse_json
-from balance_gateway.adapters._emulator.fields import UtcDatetime
+from balance_gateway.adapters._emulator.fields import UtcDatetime, exceeds
+from balance_gateway.adapters._emulator.openapi import Operation, declare
+from balance_gateway.adapters.kenjo.models import (
+    EmployeeList,
+    LoginResponse,
+    TimeOffBalance,
+    TimeOffRequestPage,
+)
 
 __all__ = [
     "Assignment",
@@ -468,6 +475,8 @@ class KenjoEmulator(Emulator[KenjoState]):
         ]
 
     def add_routes(self, app: FastAPI) -> None:
+        declare(app, OPENAPI)
+
         @app.exception_handler(RequestValidationError)
         async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
             problems = "; ".join(
@@ -698,7 +707,7 @@ def _set_balance_body(body: Any) -> tuple[Decimal, str | None]:
     number = Decimal(balance)
     if not number.is_finite():
         raise _BadRequest("balance must be a finite number")
-    if abs(number) > MAX_ABS_FIGURE:
+    if exceeds(number, MAX_ABS_FIGURE):
         raise _BadRequest(f"balance must be between -{MAX_ABS_FIGURE} and {MAX_ABS_FIGURE}")
     description = body.get("description")
     if description is not None:
@@ -709,6 +718,20 @@ def _set_balance_body(body: Any) -> tuple[Decimal, str | None]:
                 f"description must be shorter than or equal to {MAX_DESCRIPTION_LENGTH} characters"
             )
     return number, description
+
+
+# The answers as the SDK parses them (adapters/kenjo/models.py); the login and set-balance
+# bodies are declared on their routes.
+OPENAPI = {
+    ("POST", "/api/v1/auth/login"): Operation({200: LoginResponse}),
+    ("POST", "/api/v1/auth/logout"): Operation({204: None}),
+    ("GET", "/api/v1/employees"): Operation({200: EmployeeList}),
+    ("GET", "/api/v1/time-off/requests"): Operation({200: TimeOffRequestPage}),
+    ("PUT", "/api/v1/time-off/set-balance/{timeOffTypeId}/{employeeId}"): Operation(
+        {200: TimeOffBalance},
+        examples={"timeOffTypeId": VACATION_TYPE_ID, "employeeId": EMPLOYEE_TAKEN_ID},
+    ),
+}
 
 
 def build_emulator(options: EmulatorOptions) -> KenjoEmulator:

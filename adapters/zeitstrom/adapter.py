@@ -70,6 +70,7 @@ from balance_gateway.adapters.zeitstrom.models import AbsenceTransaction, Balanc
 from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("token",),)
+OPTION_KEYS: tuple[str, ...] = ("step",)
 
 # ASSUMED label format for every transaction this project creates: prefix + operation id.
 LABEL_PREFIX = "balance-gateway "

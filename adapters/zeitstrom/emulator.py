@@ -41,13 +41,23 @@ from balance_gateway.adapters._emulator.base import (
     EmulatorOptions,
 )
 from balance_gateway.adapters._emulator.bodies import parse_json
+from balance_gateway.adapters._emulator.openapi import Operation, declare
 from balance_gateway.adapters.zeitstrom.client import (
     AGGREGATE_PATH,
     EMPLOYEES_PATH,
     MAX_LIMIT,
     TRANSACTIONS_PATH,
 )
-from balance_gateway.adapters.zeitstrom.models import DEBIT_SOURCES, Source
+from balance_gateway.adapters.zeitstrom.models import (
+    DEBIT_SOURCES,
+    AbsenceTransaction,
+    AbsenceTransactionPage,
+    BalanceAggregateList,
+    EmployeePage,
+    Source,
+    TotalsAggregateList,
+    TransactionWrite,
+)
 
 # ASSUMED: the amount column, as a DRF DecimalField / Django DecimalField would declare it. The
 # seed shows one decimal (30.0) and says only "days, >= 0"; six places carry any fraction of a
@@ -555,6 +565,8 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
         ]
 
     def add_routes(self, app: FastAPI) -> None:
+        declare(app, OPENAPI, (BalanceAggregateList, TotalsAggregateList))
+
         @app.exception_handler(DRFError)
         async def drf_error(request: Request, exc: DRFError) -> JSONResponse:
             headers = {"WWW-Authenticate": 'Token realm="api"'} if exc.status == 401 else None
@@ -678,6 +690,31 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
             self._manual_only(tx)
             state.transactions.remove(tx)
             return Response(status_code=204)
+
+
+_ONE = TRANSACTIONS_PATH + "{transaction_id}/"
+_SEED_TX = "t1t1t1t1-t2t2-t3t3-t4t4-t5t5t5t5t5t5"  # [seed] a rule transaction: 403 to change
+# The answers as the SDK parses them (adapters/zeitstrom/models.py) [seed; the aggregate's
+# shapes are ASSUMED]; the write body is the seed's transaction without `source`.
+OPENAPI = {
+    ("GET", TRANSACTIONS_PATH): Operation({200: AbsenceTransactionPage}),
+    ("POST", TRANSACTIONS_PATH): Operation({201: AbsenceTransaction}, request=TransactionWrite),
+    ("GET", AGGREGATE_PATH): Operation(
+        {
+            200: {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/BalanceAggregateList"},
+                    {"$ref": "#/components/schemas/TotalsAggregateList"},
+                ]
+            }
+        }
+    ),
+    ("PUT", _ONE): Operation(
+        {200: AbsenceTransaction}, request=TransactionWrite, examples={"transaction_id": _SEED_TX}
+    ),
+    ("DELETE", _ONE): Operation({204: None}, examples={"transaction_id": _SEED_TX}),
+    ("GET", EMPLOYEES_PATH): Operation({200: EmployeePage}),
+}
 
 
 def build_emulator(options: EmulatorOptions) -> ZeitstromEmulator:

@@ -216,7 +216,7 @@ async def test_runner_closes_adapters_when_the_journal_cannot_open(
     config.state_path.parent.mkdir(parents=True, exist_ok=True)
     config.state_path.write_bytes(b"")  # exists, so `plan` opens it too
 
-    def broken(path: Any) -> SqliteJournal:
+    def broken(path: Any, **options: Any) -> SqliteJournal:
         raise sqlite3.OperationalError("unable to open database file")
 
     monkeypatch.setattr(balance_gateway.gateway.runner, "SqliteJournal", broken)
@@ -231,8 +231,8 @@ async def test_journal_is_closed_after_a_run(config: Config, fakes: Built) -> No
     opened: list[SqliteJournal] = []
     real = SqliteJournal
 
-    def tracking(path: Any) -> SqliteJournal:
-        journal = real(path)
+    def tracking(path: Any, **options: Any) -> SqliteJournal:
+        journal = real(path, **options)
         opened.append(journal)
         return journal
 

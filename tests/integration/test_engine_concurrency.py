@@ -134,9 +134,14 @@ def test_two_concurrent_syncs_one_proceeds_the_other_exits_2(tmp_path: Path) -> 
         message = " ".join(err2.split())  # rich wraps long lines
         assert "another balance-gateway run is using the state store" in message
         assert str(state) in "".join(err2.split())  # the state file, named
-        assert out2 == ""
+        # With --json, stdout holds the error as an object (issue 14, item 7), never a report.
+        refused = json.loads(out2)
+        assert refused["exit_code"] == 2
+        assert "another balance-gateway run" in refused["error"]["message"]
+        assert "syncs" not in refused
         for secret in ENV.values():
             assert secret not in err2
+            assert secret not in out2
 
         # Readers are not locked out while the run holds the lock.
         assert reader_plan.returncode == 0, plan_err + plan_out

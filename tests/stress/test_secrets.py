@@ -184,9 +184,14 @@ class World:
 
     def issued(self, vendor: str) -> set[str]:
         """Every credential `vendor`'s emulator knows that was not configured: the session
-        tokens its login route handed out (Kenjo keeps them apart, in `sessions`)."""
+        tokens its login route handed out (in `session_tenants`; Kenjo keeps its own apart, in
+        `sessions`)."""
         emulator = self.emulators[vendor]
-        known = set(emulator.credentials) | set(getattr(emulator, "sessions", {}))
+        known = (
+            set(emulator.credentials)
+            | set(emulator.session_tenants)
+            | set(getattr(emulator, "sessions", {}))
+        )
         return {c for c in known if MARK not in c}
 
     def forbidden(self) -> set[str]:
@@ -451,9 +456,10 @@ def test_a_refused_credential_names_the_system_never_the_value(
     fresh.gates[VENDOR_OF[system]].mode = "all"
     table = cli(tmp_path, "plan", env={WRONG[system]: wrong})
     assert table.code == 1
-    assert f"system {system!r}" in table.stdout
-    assert "refused credentials" in table.stdout
-    assert "***" in table.stdout
+    # Read and auth failures go to stderr, where people look (issue 14, item 7).
+    assert f"system {system!r}" in table.stderr
+    assert "refused credentials" in table.stderr
+    assert "***" in table.stderr
     forbidden = fresh.forbidden() | {wrong}
     assert_outputs_clean([ran, table], forbidden)
 

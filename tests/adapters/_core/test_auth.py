@@ -432,7 +432,11 @@ async def test_login_with_maps_a_network_failure_to_transport_error(
         await login_with(make_client(mode, auth), auth)
 
     assert not isinstance(caught.value, WriteOutcomeUnknown)
-    assert str(caught.value) == "POST /auth/login: ConnectError: connection refused"
+    # Names the host and port it could not reach (issue 14, item 7).
+    assert str(caught.value).startswith(
+        "POST /auth/login: could not connect to hr.example.test:443 "
+        "(ConnectError: connection refused)"
+    )
     assert [(e["event"], e["error"]) for e in logs] == [("http.request", "ConnectError")]
 
 

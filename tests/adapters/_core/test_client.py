@@ -20,6 +20,7 @@ from balance_gateway.adapters._core.client import (
     SyncAPIClient,
 )
 from balance_gateway.adapters._core.errors import (
+    RedirectError,
     ResponseParseError,
     ServerError,
     WriteOutcomeUnknown,
@@ -198,11 +199,16 @@ async def test_a_client_it_created_is_closed_on_exit_async() -> None:
         await client.request("GET", "ping")
 
 
-async def test_redirect_and_informational_statuses_below_400_are_returned(
-    mode: str, api: respx.MockRouter
+@pytest.mark.parametrize("status", [301, 302, 304, 307])
+async def test_a_3xx_is_an_error_not_a_success(
+    mode: str, api: respx.MockRouter, status: int
 ) -> None:
-    api.get("/items").mock(return_value=httpx.Response(304))
-    assert (await send(make_client(mode), "GET", "items")).status_code == 304
+    # Issue 14: any status below 400 used to be success, so a redirect to a login page was
+    # taken for the answer. The client never sends conditional requests: a 304 is not one.
+    api.get("/items").mock(return_value=httpx.Response(status, headers={"Location": "/x"}))
+    with pytest.raises(RedirectError) as caught:
+        await send(make_client(mode), "GET", "items")
+    assert caught.value.status_code == status
 
 
 # -- parsing --------------------------------------------------------------------------------
@@ -249,7 +255,7 @@ def test_a_non_json_body_is_reported_as_the_whole_body() -> None:
     response = httpx.Response(
         200, text="<html>maintenance</html>", request=httpx.Request("GET", BASE + "/x")
     )
-    with pytest.raises(ResponseParseError, match="<body>"):
+    with pytest.raises(ResponseParseError, match="not JSON"):
         BaseClient(base_url=BASE).parse(response, Employee)
 
 

@@ -1,0 +1,79 @@
+"""Checks of the configuration against the systems themselves, before anything is planned.
+
+A leave-type id in `[[syncs]].types` that the system does not have is a configuration error
+(CLI exit code 2) naming the key, the value and the types the system has, where its API lists
+them all (`Discovery.list_leave_types`). Without this, a target typo failed deep inside
+planning and a source typo read as "no balance" (`skip`, exit 0) for everyone.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Mapping
+
+from balance_gateway.adapters._core.adapter import BalanceAdapter
+from balance_gateway.adapters._core.discovery import Discovery
+from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.gateway.config import Config
+from balance_gateway.gateway.errors import ConfigError
+
+# At most this many of a system's types are listed in a message.
+MAX_LISTED = 30
+
+
+async def _known_types(adapter: BalanceAdapter) -> list[str] | None:
+    """The system's leave-type ids, or None when it cannot list them all (a listing of only
+    the types in use proves nothing about a missing one) or the listing failed: then the plan
+    reports the read error itself."""
+    if not isinstance(adapter, Discovery):
+        return None
+    try:
+        listing = await adapter.list_leave_types()
+    except (GatewayError, NotImplementedError):
+        return None
+    if not (listing.available and listing.complete):
+        return None
+    return [t.id for t in listing.items]
+
+
+def _listing(known: list[str]) -> str:
+    shown = ", ".join(known[:MAX_LISTED]) or "none"
+    more = len(known) - MAX_LISTED
+    return shown + (f" (and {more} more)" if more > 0 else "")
+
+
+async def check_leave_types(
+    config: Config, adapters: Mapping[str, BalanceAdapter], sync_names: Collection[str]
+) -> None:
+    """Raise ConfigError naming every configured leave type (of the syncs in `sync_names`) that
+    its system does not have. Reads each system's types once; never writes."""
+    known: dict[str, list[str] | None] = {}
+    problems: list[tuple[str, str]] = []
+    for index, sync in enumerate(config.file.syncs):
+        if sync.name not in sync_names:
+            continue
+        for role in ("source", "target"):
+            system = sync.source if role == "source" else sync.target
+            if system not in known:
+                known[system] = await _known_types(adapters[system])
+            types = known[system]
+            if types is None:
+                continue
+            for number, pair in enumerate(sync.types):
+                value = pair.source if role == "source" else pair.target
+                if value in types:
+                    continue
+                close = difflib.get_close_matches(value, types, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                problems.append(
+                    (
+                        f"syncs[{index}].types[{number}].{role}",
+                        f"system {system!r} ({adapters[system].vendor}) has no leave type "
+                        f"{value!r}{hint}; it has: {_listing(types)}",
+                    )
+                )
+    if problems:
+        (key, message), rest = problems[0], problems[1:]
+        if rest:
+            message += "; and " + "; ".join(f"{k}: {m}" for k, m in rest)
+        raise ConfigError(config.path, key, message)

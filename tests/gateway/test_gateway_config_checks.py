@@ -1,0 +1,175 @@
+"""The config is checked against the systems (issue 14, item 2).
+
+- every missing credential variable is listed at once, not only the first;
+- a key typo says which keys are valid ("did you mean");
+- unknown keys inside `options` are refused like unknown keys elsewhere;
+- leave-type ids in `[[syncs]].types` that a system does not have are a configuration error
+  (exit 2) naming the key, the value and the types the system has, for a source and a target
+  (a target typo used to raise a Python traceback, a source typo was a silent `skip`, exit 0).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+from typer import Typer
+from typer.testing import CliRunner
+
+from balance_gateway.gateway import cli_sync
+from balance_gateway.gateway.config import load_config
+from balance_gateway.gateway.demo import CF_ANNUAL, ENV, DemoEnvironment
+from balance_gateway.gateway.errors import ConfigError
+from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML
+from tests.gateway.gateway_fakes import ENV as FAKE_ENV
+
+
+def _load(tmp_path: Path, toml: str, env: dict[str, str] | None = None) -> ConfigError:
+    (tmp_path / "config.toml").write_text(toml)
+    (tmp_path / "employees.csv").write_text(BASIC_CSV.lstrip())
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "config.toml", env=FAKE_ENV if env is None else env)
+    return info.value
+
+
+def test_every_missing_credential_variable_is_listed_at_once(tmp_path: Path) -> None:
+    env = {k: v for k, v in FAKE_ENV.items() if k not in ("TIME_SECRET", "BANK_TOKEN", "HR_USER")}
+    error = _load(tmp_path, BASIC_TOML, env)
+    text = str(error)
+    for variable in ("HR_USER", "TIME_SECRET", "BANK_TOKEN"):
+        assert variable in text
+    assert "systems.bank.credentials.token" in text
+    assert "systems.time.credentials.api_key" in text
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "suggestion"),
+    [
+        ('name = "hr-to-time"', 'name = "hr-to-time"\ntargett = "time"', "targett", "target"),
+        ('vendor = "kenjo"', 'vendor = "kenjo"\nbase_ur = "x"', "base_ur", "base_url"),
+        ("[guardrails]", "[guardrails]\nmax_chnage = '1 days'", "max_chnage", "max_change"),
+        ("[mapping]", "[mappings]", "mappings", "mapping"),
+    ],
+)
+def test_a_key_typo_says_did_you_mean(
+    tmp_path: Path, old: str, new: str, key: str, suggestion: str
+) -> None:
+    error = _load(tmp_path, BASIC_TOML.replace(old, new, 1))
+    assert error.key is not None
+    assert key in error.key
+    assert f"did you mean '{suggestion}'" in str(error)
+    assert "valid keys" in str(error)
+
+
+def test_an_unknown_option_key_is_refused(tmp_path: Path) -> None:
+    toml = BASIC_TOML.replace(
+        'credentials = { token = "BANK_TOKEN" }',
+        'credentials = { token = "BANK_TOKEN" }\noptions = { type_unit = { a = "days" } }',
+    )
+    error = _load(tmp_path, toml)
+    assert error.key == "systems.bank.options.type_unit"
+    assert "did you mean 'type_units'" in str(error)
+
+
+def test_known_option_keys_are_accepted(tmp_path: Path) -> None:
+    toml = BASIC_TOML.replace(
+        'credentials = { token = "BANK_TOKEN" }',
+        'credentials = { token = "BANK_TOKEN" }\noptions = { type_units = {} }',
+    )
+    (tmp_path / "config.toml").write_text(toml)
+    (tmp_path / "employees.csv").write_text(BASIC_CSV.lstrip())
+    load_config(tmp_path / "config.toml", env=FAKE_ENV)
+
+
+# -- leave types, against the emulators ---------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _structlog_unconfigured() -> None:
+    structlog.reset_defaults()
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[DemoEnvironment]:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        DemoEnvironment(Path(folder) / "demo", people=4, seed=2) as environment,
+    ):
+        yield environment
+
+
+TYPE_TYPOS = [
+    # (sync, the type id as configured, the typo, the key, types the error lists)
+    ("zeitstrom-to-bezala", "target = \"vacation\"", 'target = "vacaton"',
+     "syncs[1].types[0].target", "vacaton", ["vacation", "work_time"]),
+    ("bezala-to-journyx", 'source = "vacation"', 'source = "vacaton"',
+     "syncs[2].types[0].source", "vacaton", ["vacation", "work_time"]),
+    ("bezala-to-journyx", 'target = "Vacation"', 'target = "Vacaton"',
+     "syncs[2].types[0].target", "Vacaton", ["Vacation", "Time Bank"]),
+    ("journyx-to-zeitstrom", 'source = "Sick"', 'source = "Sickk"',
+     "syncs[3].types[0].source", "Sickk", ["Sick", "Floating Holiday"]),
+    ("companyflow-to-kenjo", f'source = "{CF_ANNUAL}"',
+     'source = "0c0ffee0-0000-4000-8000-0000000000a9"',
+     "syncs[0].types[0].source", "0c0ffee0-0000-4000-8000-0000000000a9", [CF_ANNUAL]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("sync", "old", "new", "key", "value", "listed"),
+    TYPE_TYPOS,
+    ids=[f"{t[0]}-{t[3]}" for t in TYPE_TYPOS],
+)
+@pytest.mark.parametrize("command", ["plan", "sync"])
+def test_a_leave_type_the_system_does_not_have_is_a_config_error(
+    env: DemoEnvironment,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    sync: str,
+    old: str,
+    new: str,
+    key: str,
+    value: str,
+    listed: list[str],
+) -> None:
+    for name, secret in ENV.items():
+        monkeypatch.setenv(name, secret)
+    monkeypatch.setenv("COLUMNS", "3000")
+    path = env.write_config(tmp_path)
+    text = path.read_text()
+    start = text.index(f'name = "{sync}"')
+    head, tail = text[:start], text[start:]
+    path.write_text(head + tail.replace(old, new, 1))
+    app = Typer()
+    cli_sync.register(app)
+    args = [command, "--config", str(path), "--sync", sync]
+    if command == "sync":
+        args.append("--yes")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    message = result.stderr
+    assert key in message
+    assert repr(value) in message
+    for known in listed:
+        assert known in message
+
+
+def test_a_leave_type_error_in_json_mode_is_a_json_object(
+    env: DemoEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, secret in ENV.items():
+        monkeypatch.setenv(name, secret)
+    path = env.write_config(tmp_path)
+    path.write_text(path.read_text().replace('target = "vacation"', 'target = "vacaton"', 1))
+    app = Typer()
+    cli_sync.register(app)
+    result = CliRunner().invoke(app, ["plan", "--config", str(path), "--json"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["key"] == "syncs[1].types[0].target"
+    assert "vacaton" in error["message"]

@@ -1,0 +1,87 @@
+"""One stale employee id, over real HTTP and the command line (issue 14, "Done when"): the
+sync applies every other employee and exits 1 naming the mapping line.
+
+Bezala answers 404 for a user it does not know; it is the target of zeitstrom-to-bezala and the
+source of bezala-to-journyx, so the stale id is met on both sides of a sync.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+from typer import Typer
+from typer.testing import CliRunner
+
+from balance_gateway.gateway import cli_sync
+from balance_gateway.gateway.demo import ENV, DemoEnvironment
+
+STALE = "999999"
+
+
+@pytest.fixture(autouse=True)
+def _structlog_unconfigured() -> None:
+    structlog.reset_defaults()
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[DemoEnvironment]:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        DemoEnvironment(Path(folder) / "demo", people=6, seed=5) as environment,
+    ):
+        yield environment
+
+
+def stale_mapping(env: DemoEnvironment, folder: Path) -> tuple[Path, int, str]:
+    """The demo config in `folder`, with the second person's Bezala id replaced by one Bezala
+    does not know. Returns the config path, that person's mapping line and their old id."""
+    env.reset()
+    path = env.write_config(folder)
+    mapping = folder / "employees.csv"
+    lines = mapping.read_text().splitlines()
+    cells = lines[2].split(",")
+    old, cells[3] = cells[3], STALE
+    lines[2] = ",".join(cells)
+    mapping.write_text("\n".join(lines) + "\n")
+    return path, 3, old
+
+
+@pytest.mark.parametrize("sync", ["zeitstrom-to-bezala", "bezala-to-journyx"])
+def test_one_stale_id_applies_everyone_else_and_exits_1_naming_the_line(
+    env: DemoEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sync: str
+) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    path, line, _ = stale_mapping(env, tmp_path)
+    app = Typer()
+    cli_sync.register(app)
+    runner = CliRunner()
+
+    plan = runner.invoke(app, ["plan", "--config", str(path), "--sync", sync, "--json"])
+    assert plan.exit_code == 1, plan.output
+    rows = json.loads(plan.stdout)["syncs"][0]["rows"]
+    stale = [r for r in rows if STALE in (r["source_employee"], r["target_employee"])]
+    assert stale
+    assert {r["operation"] for r in stale} == {"blocked"}
+    assert all(f"employees.csv, line {line}" in r["note"] for r in stale)
+    assert all("404" in r["note"] for r in stale)
+
+    synced = runner.invoke(app, ["sync", "--config", str(path), "--sync", sync, "--yes", "--json"])
+    assert synced.exit_code == 1, synced.output
+    report = json.loads(synced.stdout)
+    (result,) = report["syncs"]
+    assert result["error"] is None
+    others = [r for r in result["rows"] if r not in stale and r["operation_id"] is not None]
+    written = [r for r in result["rows"] if r["status"] == "applied"]
+    assert len(written) >= 2  # the other people's balances went through
+    assert all(r["verified"] is True for r in written)
+    assert all(r["status"] in ("applied", "skipped") for r in others if STALE not in str(r))
+    blocked = [r for r in result["rows"] if r["status"] == "blocked"]
+    assert blocked
+    assert all(STALE in (r["source_employee"], r["target_employee"]) for r in blocked)
+    assert all(f"line {line}" in r["note"] for r in blocked)
