@@ -66,7 +66,7 @@ from balance_gateway.canonical import CanonicalError, Quantity, convert
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
 from balance_gateway.gateway.errors import SetupError
-from balance_gateway.gateway.guardrails import check_guardrails, recheck_row
+from balance_gateway.gateway.guardrails import check_guardrails, recheck_row, same_value
 from balance_gateway.gateway.journal import (
     Journal,
     OperationRecord,
@@ -80,6 +80,7 @@ from balance_gateway.gateway.plan import (
     Key,
     PlanRow,
     SyncPlan,
+    current_from_last_written,
     plan_sync,
     utc_today,
 )
@@ -184,6 +185,15 @@ class RunReport:
             else 0
         )
 
+    @property
+    def detailed_exit_code(self) -> int:
+        """`plan --detailed-exitcode`, Terraform's convention: 1 when the plan exits 1 (a sync
+        or a row could not be read or planned), else 2 when it has a write to apply, else 0
+        (nothing to do; rows that are only skipped, blocked or unmapped write nothing)."""
+        if self.exit_code != 0:
+            return 1
+        return 2 if any(row.writes for p in self.plans for row in p.rows) else 0
+
 
 def new_run_id(now: datetime | None = None) -> str:
     """A sortable, unique run id, e.g. `20250131T101500Z-3fa2c1`."""
@@ -285,6 +295,10 @@ class Engine:
         one is applied; `sync` plans it again after."""
         syncs = self._selected(sync_names)
         return await self._plan_syncs(syncs, block_unresolved=block_unresolved, writers={})
+
+    @staticmethod
+    def _of(plans: Sequence[SyncPlan], sync_names: Collection[str] | None) -> list[SyncPlan]:
+        return [p for p in plans if sync_names is None or p.sync in sync_names]
 
     def _selected(self, sync_names: Collection[str] | None) -> list[SyncConfig]:
         return [s for s in self.config.file.syncs if sync_names is None or s.name in sync_names]
@@ -531,22 +545,17 @@ class Engine:
 
     # -- recheck after the confirmation -------------------------------------------------------
 
-    async def _recheck(self, plans: list[SyncPlan]) -> list[SyncPlan]:
-        """Read every readable target again (one bulk read per target, system and date) and
-        block each write whose target changed beyond what was confirmed or the guardrails
-        (`gateway.guardrails.recheck_row`). A target that cannot be read again blocks its
-        writes: what they would do now is not known."""
+    async def _read_targets(
+        self, rows: Sequence[PlanRow]
+    ) -> tuple[dict[Key, Quantity | None], dict[str, str]]:
+        """What the readable targets of `rows` hold now (one bulk read per target system and
+        date): (target balance -> remaining, None when shown without one; system -> why it
+        could not be read). A balance the target does not show is absent."""
         groups: dict[tuple[str, date], list[PlanRow]] = {}
-        for plan in plans:
-            for row in plan.rows:
-                if not row.writes or row.intent is None:
-                    continue
-                if not self._adapter(row.target_system).capabilities.can_read:
-                    continue
+        for row in rows:
+            if row.intent is not None:
                 groups.setdefault((row.target_system, row.intent.as_of), []).append(row)
-        if not groups:
-            return plans
-        now: dict[tuple[str, str, str], Quantity | None] = {}
+        now: dict[Key, Quantity | None] = {}
         failed: dict[str, str] = {}
 
         async def read(system: str, as_of: date, rows: list[PlanRow]) -> None:
@@ -564,8 +573,26 @@ class Engine:
                 now[(system, balance.employee.id, balance.leave_type.id)] = shown
 
         await asyncio.gather(*(read(s, d, rows) for (s, d), rows in groups.items()))
+        return now, failed
+
+    async def _recheck(self, plans: list[SyncPlan]) -> list[SyncPlan]:
+        """Read every readable target again (one bulk read per target, system and date) and
+        block each write whose target changed beyond what was confirmed or the guardrails
+        (`gateway.guardrails.recheck_row`). A target that cannot be read again blocks its
+        writes: what they would do now is not known."""
+        to_check = [
+            row
+            for plan in plans
+            for row in plan.rows
+            if row.writes
+            and row.intent is not None
+            and self._adapter(row.target_system).capabilities.can_read
+        ]
+        if not to_check:
+            return plans
+        now, failed = await self._read_targets(to_check)
         limits = self.config.file.guardrails
-        checked = {id(row) for rows in groups.values() for row in rows}
+        checked = {id(row) for row in to_check}
         fixed = []
         for plan in plans:
             rows = []
@@ -587,6 +614,108 @@ class Engine:
                 rows.append(row)
             fixed.append(replace(plan, rows=tuple(rows)))
         return fixed
+
+    # -- a saved plan, applied as reviewed -----------------------------------------------------
+
+    async def _check_reviewed(
+        self, plans: Sequence[SyncPlan], everything: Sequence[SyncPlan], writers: dict[Key, str]
+    ) -> list[SyncPlan]:
+        """`plans` (of a reviewed, saved plan whose syncs are `everything`) made ready to
+        apply as they are: nothing is planned again. Each write gets this run's ids, and a row
+        is blocked when its balance has an operation still unresolved, when its target no
+        longer holds the value the row was planned against (read again now; on a target that
+        cannot be read, the value last written there), or when its source balance is one that
+        another sync of the plan writes (the plan carried the value before that write)."""
+        unresolved: dict[Key, OperationRecord] = {}
+        if self.journal is not None:
+            for op in self.journal.unresolved({p.target for p in plans}):
+                unresolved[(op.system, op.employee, op.leave_type)] = op
+        written = {
+            (r.target_system, r.target_employee, r.target_type): r.sync
+            for p in everything
+            for r in p.rows
+            if r.writes
+        }
+        plans = [replace(p, rows=tuple(self._with_this_runs_ids(r) for r in p.rows)) for p in plans]
+        checked = [
+            r
+            for p in plans
+            for r in p.rows
+            if r.intent is not None and (r.writes or r.operation is OperationKind.SKIP)
+        ]
+        now, failed = await self._read_targets(
+            [r for r in checked if self._adapter(r.target_system).capabilities.can_read]
+        )
+        checked_ids = {id(r) for r in checked}
+
+        def reason(row: PlanRow) -> str | None:
+            key = (row.target_system, row.target_employee or "", row.target_type or "")
+            pending = unresolved.get(key)
+            if pending is not None and row.writes:
+                return (
+                    f"operation {pending.operation_id} (run {pending.run_id}) is still "
+                    f"{pending.status.value}: the target could not tell whether it took "
+                    "effect; check the target, then plan again"
+                )
+            feeder = written.get((row.source_system, row.source_employee, row.source_type))
+            if feeder is not None and feeder != row.sync and row.writes:
+                return (
+                    f"sync {feeder} writes this row's source balance in the same plan, which "
+                    "was made before that write: plan this sync again after this run"
+                )
+            if id(row) not in checked_ids:
+                return None
+            if self._adapter(row.target_system).capabilities.can_read:
+                if row.target_system in failed:
+                    return (
+                        f"could not read {row.target_system} to check that it still holds what "
+                        f"the plan saw ({failed[row.target_system]}); not written: run again"
+                    )
+                held = now.get(key)
+            else:
+                try:
+                    held = self._last_written_now(row)
+                except (GatewayError, CanonicalError, KeyError, ValueError) as exc:
+                    return scrub(f"could not tell what {row.target_system} holds: {exc}")
+            if same_value(held, row.before):
+                return None
+            return (
+                f"target changed since the plan: planned against {_shown(row.before)}, "
+                f"now {_shown(held)}; not written: plan again"
+            )
+
+        fixed = []
+        for plan in plans:
+            rows = []
+            for row in plan.rows:
+                why = reason(row)
+                if why is not None:
+                    row = replace(row, operation=OperationKind.BLOCKED, note=_join(row.note, why))
+                rows.append(row)
+            fixed.append(replace(plan, rows=tuple(rows)))
+        return _block_double_writes(fixed, writers)
+
+    def _with_this_runs_ids(self, row: PlanRow) -> PlanRow:
+        if row.intent is None:
+            return row
+        intent = replace(row.intent, operation_id=self.new_operation_id(), run_id=self.run_id)
+        return replace(row, intent=intent)
+
+    def _last_written_now(self, row: PlanRow) -> Quantity | None:
+        """What a target that cannot be read holds by the journal: the value last written."""
+        intent = row.intent
+        if self.journal is None or intent is None:
+            return None
+        last = self.journal.last_written(
+            row.target_system, intent.employee.id, intent.leave_type.id
+        )
+        unit = self._adapter(row.target_system).target_unit(intent.leave_type.id)
+        balance = current_from_last_written(
+            last, intent.employee, intent.leave_type, unit, row.schedule, intent.as_of
+        )
+        if balance is None or balance.remaining is None:
+            return None
+        return Quantity(balance.remaining, balance.unit)
 
     # -- verify -------------------------------------------------------------------------------
 
@@ -659,9 +788,14 @@ class Engine:
         dry_run: bool = False,
         confirm: Callable[[list[SyncPlan]], bool] | None = None,
         progress: ProgressSink | None = None,
+        reviewed: Sequence[SyncPlan] | None = None,
     ) -> RunReport:
         """Run the selected syncs: resolve, then per wave (see the module docstring): plan,
         check guardrails, confirm, apply, verify.
+
+        With `reviewed` (a saved plan, `gateway.saved_plan`), nothing is planned: each wave
+        applies the reviewed rows of its syncs, checked against the targets first (see
+        `_check_reviewed`); the rest of the run is the same.
 
         `dry_run` stops after the guardrail check and records nothing (every sync planned as
         things stand, like `plan`). `confirm` is asked once per wave that has something to
@@ -674,7 +808,11 @@ class Engine:
         report = RunReport(run_id=None if dry_run else self.run_id, dry_run=dry_run)
         report.unresolved_elsewhere = self.unresolved_elsewhere()
         if dry_run or self.journal is None:
-            report.plans = await self.plan(sync_names)
+            report.plans = (
+                await self.plan(sync_names)
+                if reviewed is None
+                else await self._check_reviewed(self._of(reviewed, sync_names), reviewed, {})
+            )
             report.violations = check_guardrails(report.plans, self.config.file.guardrails)
             return report
         journal = self.journal
@@ -704,7 +842,13 @@ class Engine:
         try:
             report.resolutions = await self.resolve()
             for number, wave in enumerate(waves, 1):
-                plans = await self._plan_syncs(wave, block_unresolved=True, writers=writers)
+                plans = (
+                    await self._plan_syncs(wave, block_unresolved=True, writers=writers)
+                    if reviewed is None
+                    else await self._check_reviewed(
+                        self._of(reviewed, [s.name for s in wave]), reviewed, writers
+                    )
+                )
                 report.plans.extend(plans)
                 # Counted over every wave so far: max_operations limits the whole run.
                 report.violations = check_guardrails(report.plans, self.config.file.guardrails)
@@ -770,6 +914,10 @@ class Engine:
 
 def _join(*notes: str) -> str:
     return "; ".join(n for n in notes if n)
+
+
+def _shown(value: Quantity | None) -> str:
+    return "nothing" if value is None else str(value)
 
 
 def unresolved_elsewhere_warning(system: str, count: int) -> str:

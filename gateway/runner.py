@@ -17,6 +17,7 @@ from balance_gateway.gateway.engine import Engine, ProgressSink, RunReport
 from balance_gateway.gateway.journal import SqliteJournal
 from balance_gateway.gateway.lock import RunLock
 from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.saved_plan import SavedPlan
 from balance_gateway.gateway.systems import open_systems, systems_of
 
 
@@ -76,9 +77,14 @@ async def run_sync(
     today: date | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
+    saved: SavedPlan | None = None,
 ) -> RunReport:
     """Run the selected syncs (default: all) with the journal at `config.state_path`
     (created when missing). See `Engine.sync` for the phases and what is raised.
+
+    With `saved` (a saved plan, checked by `gateway.saved_plan.check_plan`), the selected
+    syncs of that plan apply its rows as reviewed instead of planning again (`check_plan`
+    refuses a `sync_name` the plan does not have).
 
     A run (not a dry run) first takes the state store's run lock (`gateway.lock`) and holds it
     to the end: a second run on the same state store raises `RunLocked` (a SetupError naming
@@ -86,6 +92,10 @@ async def run_sync(
     lock, the adapters, the journal) is closed however the run ends. The report's `traffic`
     counts each system's requests, 429s and retries."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
+    reviewed = None
+    if saved is not None:
+        selected = [name for name in selected if name in saved.sync_names]
+        reviewed = saved.to_plans(selected)
     traffic: dict[str, Traffic] = {}
     async with AsyncExitStack() as stack:
         if not dry_run:
@@ -115,6 +125,8 @@ async def run_sync(
         )
         await check_leave_types(config, adapters, selected)
         engine = Engine(config, adapters, journal, today=today)
-        report = await engine.sync(selected, dry_run=dry_run, confirm=confirm, progress=progress)
+        report = await engine.sync(
+            selected, dry_run=dry_run, confirm=confirm, progress=progress, reviewed=reviewed
+        )
         report.traffic = traffic
         return report
