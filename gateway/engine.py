@@ -677,7 +677,7 @@ class Engine:
                     held = self._last_written_now(row)
                 except (GatewayError, CanonicalError, KeyError, ValueError) as exc:
                     return scrub(f"could not tell what {row.target_system} holds: {exc}")
-            if same_value(held, row.before):
+            if same_value(held, row.before) or (_empty(held) and _empty(row.before)):
                 return None
             return (
                 f"target changed since the plan: planned against {_shown(row.before)}, "
@@ -696,10 +696,14 @@ class Engine:
         return _block_double_writes(fixed, writers)
 
     def _with_this_runs_ids(self, row: PlanRow) -> PlanRow:
+        """`row` with its write given this run's ids; a note naming the plan's operation id
+        (a ledger's label) names the one this run writes with."""
         if row.intent is None:
             return row
-        intent = replace(row.intent, operation_id=self.new_operation_id(), run_id=self.run_id)
-        return replace(row, intent=intent)
+        planned_id, operation_id = row.intent.operation_id, self.new_operation_id()
+        intent = replace(row.intent, operation_id=operation_id, run_id=self.run_id)
+        note = row.note.replace(planned_id, operation_id) if planned_id else row.note
+        return replace(row, intent=intent, note=note)
 
     def _last_written_now(self, row: PlanRow) -> Quantity | None:
         """What a target that cannot be read holds by the journal: the value last written."""
@@ -914,6 +918,11 @@ class Engine:
 
 def _join(*notes: str) -> str:
     return "; ".join(n for n in notes if n)
+
+
+def _empty(value: Quantity | None) -> bool:
+    """No balance shown, or a zero one: a ledger without transactions shows none."""
+    return value is None or value.value == 0
 
 
 def _shown(value: Quantity | None) -> str:

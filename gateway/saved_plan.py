@@ -74,8 +74,10 @@ def _quantity(saved: SavedQuantity | None) -> Quantity | None:
 
 
 class SavedWrite(_Model):
-    """The write of a row (a `WriteIntent` without its ids: the run applying it gives them)."""
+    """The write of a row (a `WriteIntent`). `operation_id` is the one the plan showed; the
+    run applying it writes with an id of its own (notes naming the planned one say so)."""
 
+    operation_id: str = ""
     remaining: SavedQuantity
     as_of: date
     source: str
@@ -140,7 +142,8 @@ class SavedPlan(_Model):
 
     def to_plans(self, names: Sequence[str] | None = None) -> list[SyncPlan]:
         """The saved syncs (default: all; else those in `names`) as the engine's plans. Their
-        write intents carry no operation or run id yet: the run applying them gives them."""
+        write intents carry the planned operation id and no run id: the run applying them
+        gives both (`Engine.sync(reviewed=...)`)."""
         return [
             SyncPlan(
                 sync=s.name,
@@ -176,6 +179,7 @@ def _saved_row(row: PlanRow) -> SavedRow:
         write=None
         if intent is None
         else SavedWrite(
+            operation_id=intent.operation_id,
             remaining=SavedQuantity(value=intent.remaining.value, unit=intent.remaining.unit),
             as_of=intent.as_of,
             source=intent.source,
@@ -192,7 +196,7 @@ def _plan_row(saved: SavedRow) -> PlanRow:
     intent = None
     if saved.write is not None and saved.target_employee and saved.target_type:
         intent = WriteIntent(
-            operation_id="",
+            operation_id=saved.write.operation_id,
             run_id="",
             employee=EmployeeRef(saved.target_system, saved.target_employee),
             leave_type=LeaveTypeRef(saved.target_system, saved.target_type, saved.leave_kind),
