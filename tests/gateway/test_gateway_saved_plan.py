@@ -37,6 +37,27 @@ from tests.gateway.gateway_fakes import (
     write_config,
 )
 
+BANK_TYPE = "aaaaaaaaaaaaaaaaaaaaaaaa"
+# `time-to-bank` reads the Vacation hours that `hr-to-time` writes.
+CHAIN_TOML = (
+    BASIC_TOML[: BASIC_TOML.index("[[syncs]]")]
+    + f"""
+[[syncs]]
+name = "hr-to-time"
+source = "hr"
+target = "time"
+types = [{{ source = "1", target = "Vacation", kind = "vacation" }}]
+as_of = "2025-03-31"
+
+[[syncs]]
+name = "time-to-bank"
+source = "time"
+target = "bank"
+types = [{{ source = "Vacation", target = "{BANK_TYPE}", kind = "vacation" }}]
+as_of = "2025-03-31"
+"""
+    + BASIC_TOML[BASIC_TOML.index("[mapping]") :]
+)
 MADE = datetime(2025, 3, 31, 9, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)
 
@@ -293,3 +314,23 @@ async def test_a_dry_run_of_a_saved_plan_checks_and_writes_nothing(
     assert rows["U2"].operation is OperationKind.SET
     assert systems["time"].writes == []
     assert systems["bank"].writes == []
+
+
+async def test_a_row_whose_source_another_sync_of_the_plan_writes_is_blocked(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, CHAIN_TOML, BASIC_CSV)
+    systems = basic_systems()
+    saved = saved_plan(await _plans(config, systems), config_digest(config), MADE)
+    journal = SqliteJournal(config.state_path)
+
+    report = await Engine(config, systems, journal, today=TODAY).sync(reviewed=saved.to_plans())
+
+    status = {(r.row.sync, r.row.target_employee): r for r in report.results}
+    assert status[("hr-to-time", "U1")].status is OpStatus.APPLIED
+    # time-to-bank was planned from U1's 40 h, which hr-to-time has just replaced.
+    carried = status[("time-to-bank", "b1")]
+    assert carried.status is OpStatus.BLOCKED
+    assert "sync hr-to-time writes this row's source balance" in carried.note
+    assert ("b1", BANK_TYPE) not in systems["bank"].balances
+    journal.close()
