@@ -77,6 +77,7 @@ from balance_gateway.gateway.saved_plan import (
     SavedPlan,
     check_plan,
     config_digest,
+    describe_saved,
     load_plan,
     save_plan,
     saved_plan,
@@ -317,6 +318,13 @@ def sync(
             "standard input is not a terminal, so there is no one to confirm the writes: pass "
             "--yes to apply without asking (or --dry-run to only check)"
         )
+    if reviewed is not None and saved is not None and not as_json:
+        _err().print(
+            f"applying {describe_saved(reviewed, str(saved))}: each target is read again first",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
     confirm = None if (yes or dry_run) else _ask
     progress = _ProgressBar(enabled=not as_json)
     try:
@@ -329,6 +337,7 @@ def sync(
                     confirm=confirm,
                     progress=progress,
                     saved=reviewed,
+                    saved_from=str(saved or ""),
                 )
             )
     except (ConfigError, SetupError) as exc:

@@ -793,13 +793,15 @@ class Engine:
         confirm: Callable[[list[SyncPlan]], bool] | None = None,
         progress: ProgressSink | None = None,
         reviewed: Sequence[SyncPlan] | None = None,
+        origin: str = "",
     ) -> RunReport:
         """Run the selected syncs: resolve, then per wave (see the module docstring): plan,
         check guardrails, confirm, apply, verify.
 
         With `reviewed` (a saved plan, `gateway.saved_plan`), nothing is planned: each wave
         applies the reviewed rows of its syncs, checked against the targets first (see
-        `_check_reviewed`); the rest of the run is the same.
+        `_check_reviewed`); the rest of the run is the same. `origin` (e.g. which saved plan)
+        opens the run's journal message.
 
         `dry_run` stops after the guardrail check and records nothing (every sync planned as
         things stand, like `plan`). `confirm` is asked once per wave that has something to
@@ -836,7 +838,8 @@ class Engine:
         def finish_stopped(why: str) -> None:
             nonlocal finished
             report.stopped = why
-            message = "\n".join([why, *report.violations, *self._warnings(report)])
+            lines = [why, *report.violations, *self._warnings(report)]
+            message = "\n".join([origin, *lines] if origin else lines)
             # Stopped before any write: `stopped`; after an earlier wave wrote: `partial`.
             status = RunStatus.PARTIAL if report.applied else RunStatus.STOPPED
             journal.finish_run(self.run_id, status, report.summary, message)
@@ -906,9 +909,9 @@ class Engine:
             return report
         errors = [f"sync {p.sync}: {p.error}" for p in report.plans if p.error]
         status = RunStatus.SUCCEEDED if report.exit_code == 0 else RunStatus.PARTIAL
-        journal.finish_run(
-            self.run_id, status, report.summary, "\n".join([*errors, *self._warnings(report)])
-        )
+        lines = [*errors, *self._warnings(report)]
+        message = "\n".join([origin, *lines] if origin else lines)
+        journal.finish_run(self.run_id, status, report.summary, message)
         return report
 
     @staticmethod

@@ -17,7 +17,7 @@ from balance_gateway.gateway.engine import Engine, ProgressSink, RunReport
 from balance_gateway.gateway.journal import SqliteJournal
 from balance_gateway.gateway.lock import RunLock
 from balance_gateway.gateway.plan import SyncPlan
-from balance_gateway.gateway.saved_plan import SavedPlan
+from balance_gateway.gateway.saved_plan import SavedPlan, describe_saved
 from balance_gateway.gateway.systems import open_systems, systems_of
 
 
@@ -78,13 +78,14 @@ async def run_sync(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
     saved: SavedPlan | None = None,
+    saved_from: str = "",
 ) -> RunReport:
     """Run the selected syncs (default: all) with the journal at `config.state_path`
     (created when missing). See `Engine.sync` for the phases and what is raised.
 
     With `saved` (a saved plan, checked by `gateway.saved_plan.check_plan`), the selected
     syncs of that plan apply its rows as reviewed instead of planning again (`check_plan`
-    refuses a `sync_name` the plan does not have).
+    refuses a `sync_name` the plan does not have); `saved_from` names its file in the journal.
 
     A run (not a dry run) first takes the state store's run lock (`gateway.lock`) and holds it
     to the end: a second run on the same state store raises `RunLocked` (a SetupError naming
@@ -126,7 +127,14 @@ async def run_sync(
         await check_leave_types(config, adapters, selected)
         engine = Engine(config, adapters, journal, today=today)
         report = await engine.sync(
-            selected, dry_run=dry_run, confirm=confirm, progress=progress, reviewed=reviewed
+            selected,
+            dry_run=dry_run,
+            confirm=confirm,
+            progress=progress,
+            reviewed=reviewed,
+            origin=""
+            if saved is None
+            else f"applied {describe_saved(saved, saved_from)}, as reviewed",
         )
         report.traffic = traffic
         return report

@@ -229,6 +229,12 @@ def _plan_row(saved: SavedRow) -> PlanRow:
     )
 
 
+def describe_saved(plan: SavedPlan, path: str = "") -> str:
+    """`plan` (from the file `path`) in a sentence: "the saved plan PATH, made ... UTC"."""
+    where = f" {path}" if path else ""
+    return f"the saved plan{where}, made {plan.created_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
 # -- the configuration's digest -------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from balance_gateway.adapters._emulator.base import DEFAULT_TENANT
 from balance_gateway.adapters.journyx.emulator import JournyxState
 from balance_gateway.gateway.cli import app
 from balance_gateway.gateway.demo import DEMO_SYNCS_TOML, ENV, DemoEnvironment
+from balance_gateway.gateway.journal import SqliteJournal
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -97,6 +98,11 @@ def test_a_saved_plan_applies_every_row_but_the_one_changed_meanwhile(
         in blocked["note"]
     )
     assert accrual.hours_left == was + 7  # not overwritten
+    journal = SqliteJournal(tmp_path / "balance-gateway.sqlite3", writable=False)
+    run = journal.run(report["run_id"])
+    journal.close()
+    assert run is not None
+    assert run.message.startswith(f"applied the saved plan {saved}, made ")
     for row in writes:
         if _key(row) != _key(changed):
             result = results[_key(row)]
