@@ -23,6 +23,12 @@ wave planned, checked against the guardrails (counting the writes of earlier wav
 and applied before the next is planned. A cycle is refused when the configuration is loaded.
 `plan` alone cannot apply anything, so it shows dependent syncs as they stand before the run.
 
+A saved plan (`gateway.saved_plan`, `sync --plan`) is applied as reviewed: `sync(reviewed=...)`
+plans nothing; each wave takes the saved rows of its syncs, blocks those whose target no longer
+holds what the plan saw (read again; the journal's last written value for a write-only target)
+or whose source another sync of the plan writes, and goes on as above: guardrails, confirm,
+apply, verify.
+
 One run at a time per state store: the caller holds the run lock (`gateway.lock`, taken by
 `gateway.runner.run_sync`) for the whole of `sync`.
 

@@ -46,6 +46,8 @@ from balance_gateway.gateway.plan import PlanRow, SyncPlan
 
 FORMAT = "balance-gateway-plan"
 VERSION = 1
+# A plan "made" later than now by more than this is refused: its age would mean nothing.
+CLOCK_SLACK = timedelta(minutes=5)
 
 
 class PlanFileError(ConfigError):
@@ -363,7 +365,8 @@ def check_plan(
     now: datetime | None = None,
 ) -> None:
     """Refuse (PlanFileError naming `path`) a plan made with another configuration (saying which
-    file changed), older than `max_age`, or without the sync `sync_name` (when given)."""
+    file changed), older than `max_age` (or made in the future, beyond `CLOCK_SLACK`), or
+    without the sync `sync_name` (when given)."""
     current = config_digest(config)
     saved = plan.config
     if saved.digest != current.digest:
@@ -384,6 +387,13 @@ def check_plan(
         )
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     age = moment - plan.created_at
+    if age < -CLOCK_SLACK:
+        raise PlanFileError(
+            path,
+            "created_at",
+            f"the plan says it was made {plan.created_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC, "
+            "which is still to come: check this machine's clock (or the file); plan again",
+        )
     if age > max_age:
         raise PlanFileError(
             path,

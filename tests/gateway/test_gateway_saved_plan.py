@@ -166,6 +166,27 @@ async def test_a_plan_older_than_the_maximum_age_is_refused(config: Config, tmp_
     assert "older than the maximum age (24 hours" in message
 
 
+async def test_a_plan_made_in_the_future_is_refused(config: Config, tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    plan = await _saved(config, basic_systems(), path)
+    check_plan(plan, path, config, max_age=DAY, now=MADE - timedelta(minutes=4))  # clock skew
+    with pytest.raises(PlanFileError, match="still to come: check this machine's clock"):
+        check_plan(plan, path, config, max_age=DAY, now=MADE - timedelta(hours=1))
+
+
+def test_a_plan_that_cannot_be_written_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing-folder" / "plan.json"
+    plan = SavedPlan.model_validate_json(
+        '{"format": "balance-gateway-plan", "version": 1, "created_at": "2025-03-31T09:00:00Z",'
+        ' "tool_version": "0", "syncs": [], "config": {"digest": "sha256:0",'
+        ' "config_file": {"path": "c", "sha256": "0"},'
+        ' "mapping_file": {"path": "m", "sha256": "0"}}}'
+    )
+    with pytest.raises(PlanFileError, match="cannot write the plan") as caught:
+        save_plan(plan, path)
+    assert caught.value.file == str(path)
+
+
 async def test_a_plan_without_the_sync_asked_for_is_refused(config: Config, tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     plan = await _saved(config, basic_systems(), path)

@@ -69,7 +69,9 @@ def test_a_saved_plan_applies_every_row_but_the_one_changed_meanwhile(
     code, out = _invoke("plan", "--config", config, "--out", saved, "--detailed-exitcode")
     assert code == 2, out  # writes are pending
     assert f"--plan {saved}" in out
-    plan = json.loads(Path(saved).read_text())
+    text = Path(saved).read_text()
+    assert not [name for name, value in ENV.items() if value in text]  # no credential in it
+    plan = json.loads(text)
     planned = [r for s in plan["syncs"] for r in s["rows"]]
     writes = [r for r in planned if r["operation"] in WRITES]
     assert {r["target_system"] for r in writes} == {"kenjo", "journyx", "zeitstrom"}
