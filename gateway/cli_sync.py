@@ -38,6 +38,7 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.gateway.cli_common import (
@@ -121,7 +122,7 @@ def plan(
     writes shows its values before that one is applied (`sync` applies them in order)."""
     loaded = _load(config, as_json)
     try:
-        report = asyncio.run(run_plan(loaded, sync))
+        report = asyncio.run(run_plan(loaded, sync, progress=_ProgressBar(enabled=not as_json)))
     except (ConfigError, SetupError) as exc:
         _fail(exc, as_json)
     if as_json:
@@ -134,9 +135,11 @@ def plan(
 
 
 class _ProgressBar:
-    """The engine's ProgressSink drawn as a rich progress bar on standard error."""
+    """The engine's ProgressSink on standard error: a line per system read and per sync
+    planned, then a rich progress bar while applying. Nothing when disabled (`--json`)."""
 
     def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
         self._progress = Progress(
             TextColumn("[bold]applying"),
             BarColumn(),
@@ -148,6 +151,11 @@ class _ProgressBar:
             transient=False,
         )
         self._task: Any = None
+
+    def step(self, line: str) -> None:
+        if self._enabled:
+            # A Text, not markup: sync and system names come from the config.
+            self._progress.console.print(Text(line, style="dim"), highlight=False)
 
     def start(self, total: int) -> None:
         self._progress.start()

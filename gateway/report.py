@@ -257,9 +257,9 @@ def _row_blocks(
 
 
 def _figures(row: PlanRow, after: Quantity | None) -> str:
-    """ " 10 days -> 12.5 days (source 12.5 days as of 2026-01-01)", leaving out what is not
-    known (an unmapped row has no figures)."""
-    text = "" if row.before is None and after is None else f" {_q(row.before)} -> {_q(after)}"
+    """What follows a row's operation: ": 10 days -> 12.5 days (source 12.5 days as of
+    2026-01-01)", leaving out what is not known (an unmapped row has no target figures)."""
+    text = "" if row.before is None and after is None else f": {_q(row.before)} -> {_q(after)}"
     if row.source_value is not None:
         text += f" ({_source_text(row.source_value, _source_as_of(row))})"
     return text
@@ -315,11 +315,12 @@ _VERIFIED = {True: Text("yes", "green"), False: Text("NO", "bold red"), None: Te
 def _results_table(
     plan: SyncPlan, results: Sequence[RowResult], *, stacked: bool, compact: bool = False
 ) -> Table:
-    """As `_plan_table`; `compact` also shows the operation and its outcome in one column."""
+    """As `_plan_table`; `compact` leaves out the source figure (the plan showed it; the JSON
+    has it) and shows the operation and its outcome in one column."""
     table = Table(title=_title(plan), title_justify="left")
     columns = ["employee", "type", "source", "source as of", "before", "after", "operation"]
     if compact:
-        columns.remove("source as of")
+        columns = [c for c in columns if not c.startswith("source")]
     for column in (*columns, "outcome", "verified"):
         if not (compact and column == "operation"):
             table.add_column(column, no_wrap=True)
@@ -331,8 +332,7 @@ def _results_table(
         cells: list[RenderableType] = [
             _pair(row.source_employee, row.target_employee, stacked=stacked),
             _pair(row.source_type, row.target_type, stacked=stacked),
-            _q(row.source_value),
-            *(() if compact else (_source_as_of(row),)),
+            *(() if compact else (_q(row.source_value), _source_as_of(row))),
             _q(row.before),
             _q(result.after),
             *((Text.assemble(operation, "\n", outcome),) if compact else (operation, outcome)),
