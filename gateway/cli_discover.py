@@ -118,18 +118,24 @@ def systems(config: Path = CONFIG_OPTION, as_json: bool = JSON_OPTION) -> None:
         _print_json({"systems": rows})
     else:
         # One block per system, not a table: URLs, variable names and ids stay whole on an
-        # 80-column terminal.
-        out = Console(soft_wrap=True)
+        # 80-column terminal (lines wrap between words, keeping their indent).
+        out = _out()
         for row in rows:
             colour = {"ok": "green", "failed": "red"}.get(row["connection"], "yellow")
-            out.print(f"[bold]{row['system']}[/] ({row['vendor']}) {row['base_url']}")
-            creds = ", ".join(
-                f"{c['key']} from ${c['variable']} ({'set' if c['set'] else '[red]NOT SET[/]'})"
-                for c in row["credentials"]
+            out.print(
+                Text.assemble((row["system"], "bold"), f" ({row['vendor']}) {row['base_url']}")
             )
-            out.print(f"  credentials: {creds or 'none'}", highlight=False)
+            creds = Text("credentials: ")
+            for index, c in enumerate(row["credentials"]):
+                creds.append(", " if index else "")
+                creds.append(f"{c['key']} from ${c['variable']} (")
+                creds.append(*(("set", "") if c["set"] else ("NOT SET", "red")))
+                creds.append(")")
+            if not row["credentials"]:
+                creds.append("none")
             detail = f": {row['detail']}" if row["detail"] else ""
-            out.print(f"  connection:  [{colour}]{row['connection']}[/]{detail}", highlight=False)
+            connection = Text.assemble("connection:  ", (row["connection"], colour), detail)
+            out.print(Padding(creds, (0, 0, 0, 2)), Padding(connection, (0, 0, 0, 2)))
     raise typer.Exit(0 if all(r["connection"] == "ok" for r in rows) else 1)
 
 

@@ -583,8 +583,8 @@ def _operations_table(title: str, ops: Sequence[OperationRecord]) -> Table:
         table.add_row(
             op.operation_id,
             op.sync,
-            op.employee or f"({op.source_employee})",
-            op.leave_type,
+            _op_employee(op),
+            op.leave_type or op.source_type or "",
             _amount(op, op.before),
             _amount(op, op.after),
             _style(op.kind.value, _OPERATION_STYLE),
@@ -595,21 +595,34 @@ def _operations_table(title: str, ops: Sequence[OperationRecord]) -> Table:
     return table
 
 
+def _op_employee(op: OperationRecord) -> str:
+    """The target employee, else the source's in brackets (unmapped), else "(all)"."""
+    if op.employee:
+        return op.employee
+    return f"({op.source_employee})" if op.source_employee else "(all)"
+
+
 def _operation_blocks(title: str, ops: Sequence[OperationRecord]) -> Group:
     """The narrow layout of `runs show`: a heading per operation id, what it did under it."""
     parts: list[RenderableType] = [Text(title, style="italic")]
     for op in ops:
         parts.append(Text.assemble((op.operation_id, "bold"), f" {op.sync}"))
         verified = {True: ", verified", False: ", NOT VERIFIED", None: ""}[op.verified]
+        figures = (
+            ""
+            if op.before is None and op.after is None
+            else f": {_amount(op, op.before)} -> {_amount(op, op.after)}"
+        )
         parts.append(
             _indented(
                 Text.assemble(
-                    f"{op.employee or f'({op.source_employee})'} {op.leave_type}: ",
+                    f"{_op_employee(op)} {op.leave_type or op.source_type or ''}".rstrip(),
+                    ": ",
                     _style(op.kind.value, _OPERATION_STYLE),
                     " ",
                     _style(op.status.value, _STATUS_STYLE),
                     verified,
-                    f" {_amount(op, op.before)} -> {_amount(op, op.after)}",
+                    figures,
                 )
             )
         )

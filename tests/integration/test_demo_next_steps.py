@@ -69,6 +69,14 @@ def test_the_printed_next_steps_work_when_pasted(tmp_path: Path) -> None:
                 timeout=120,
             )
             assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+            # At 80 columns every table fits and no id is cut ("…").
+            assert "…" not in done.stdout, done.stdout
+            assert max(map(len, done.stdout.splitlines()), default=0) <= 80, done.stdout
+            if command.startswith(("balance-gateway plan ", "balance-gateway sync ")):
+                # Reading and planning are told on stderr, per system with counts.
+                told = " ".join(done.stderr.split())
+                assert "read companyflow for companyflow-to-kenjo: 24 balance(s)" in told, told
+                assert "planned journyx-to-zeitstrom:" in told, told
     finally:
         os.killpg(demo.pid, signal.SIGINT)
         try:
