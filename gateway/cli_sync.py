@@ -46,6 +46,7 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.gateway.cli_common import (
@@ -154,7 +155,7 @@ def plan(
     made = datetime.now(UTC)
     try:
         digest = config_digest(loaded)
-        report = asyncio.run(run_plan(loaded, sync))
+        report = asyncio.run(run_plan(loaded, sync, progress=_ProgressBar(enabled=not as_json)))
         if out is not None:
             save_plan(saved_plan(report.plans, digest, made), out)
     except (ConfigError, SetupError) as exc:
@@ -205,9 +206,11 @@ def _reviewed_plan(path: Path, config: Config, sync: str | None, max_age: str | 
 
 
 class _ProgressBar:
-    """The engine's ProgressSink drawn as a rich progress bar on standard error."""
+    """The engine's ProgressSink on standard error: a line per system read and per sync
+    planned, then a rich progress bar while applying. Nothing when disabled (`--json`)."""
 
     def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
         self._progress = Progress(
             TextColumn("[bold]applying"),
             BarColumn(),
@@ -219,6 +222,11 @@ class _ProgressBar:
             transient=False,
         )
         self._task: Any = None
+
+    def step(self, line: str) -> None:
+        if self._enabled:
+            # A Text, not markup: sync and system names come from the config.
+            self._progress.console.print(Text(line, style="dim"), highlight=False)
 
     def start(self, total: int) -> None:
         self._progress.start()

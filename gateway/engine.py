@@ -97,7 +97,11 @@ FAILED_STATUSES = frozenset(
 
 
 class ProgressSink(Protocol):
-    """Told about the apply phase, e.g. to draw a progress bar."""
+    """Told how a run goes, e.g. to draw a progress bar: `step` as each system is read and
+    each sync planned (a line such as "read hr for hr-to-time: 40 balances of 20 people"),
+    then `start`, `advance` per write and `finish` around the apply phase."""
+
+    def step(self, line: str) -> None: ...
 
     def start(self, total: int) -> None: ...
 
@@ -289,7 +293,11 @@ class Engine:
     # -- plan ---------------------------------------------------------------------------------
 
     async def plan(
-        self, sync_names: Collection[str] | None = None, *, block_unresolved: bool = False
+        self,
+        sync_names: Collection[str] | None = None,
+        *,
+        block_unresolved: bool = False,
+        progress: ProgressSink | None = None,
     ) -> list[SyncPlan]:
         """Plan the selected syncs (default: all), concurrently. Reads only.
 
@@ -300,7 +308,9 @@ class Engine:
         another selected sync (see the module docstring, "Waves") shows the values before that
         one is applied; `sync` plans it again after."""
         syncs = self._selected(sync_names)
-        return await self._plan_syncs(syncs, block_unresolved=block_unresolved, writers={})
+        return await self._plan_syncs(
+            syncs, block_unresolved=block_unresolved, writers={}, progress=progress
+        )
 
     @staticmethod
     def _of(plans: Sequence[SyncPlan], sync_names: Collection[str] | None) -> list[SyncPlan]:
@@ -310,7 +320,12 @@ class Engine:
         return [s for s in self.config.file.syncs if sync_names is None or s.name in sync_names]
 
     async def _plan_syncs(
-        self, syncs: Sequence[SyncConfig], *, block_unresolved: bool, writers: dict[Key, str]
+        self,
+        syncs: Sequence[SyncConfig],
+        *,
+        block_unresolved: bool,
+        writers: dict[Key, str],
+        progress: ProgressSink | None = None,
     ) -> list[SyncPlan]:
         """Plan `syncs` concurrently; `writers` (target balance -> sync) carries over from
         earlier waves, so that two syncs writing one balance are caught across waves too."""
@@ -334,6 +349,7 @@ class Engine:
                     unresolved=unresolved,
                     block_unresolved=block_unresolved,
                     max_concurrent=self._max_in_flight,
+                    progress=None if progress is None else progress.step,
                 )
                 for sync in syncs
             )
@@ -821,7 +837,7 @@ class Engine:
         report.unresolved_elsewhere = self.unresolved_elsewhere()
         if dry_run or self.journal is None:
             report.plans = (
-                await self.plan(sync_names)
+                await self.plan(sync_names, progress=progress)
                 if reviewed is None
                 else await self._check_reviewed(self._of(reviewed, sync_names), reviewed, {})
             )
@@ -856,7 +872,9 @@ class Engine:
             report.resolutions = await self.resolve()
             for number, wave in enumerate(waves, 1):
                 plans = (
-                    await self._plan_syncs(wave, block_unresolved=True, writers=writers)
+                    await self._plan_syncs(
+                        wave, block_unresolved=True, writers=writers, progress=progress
+                    )
                     if reviewed is None
                     else await self._check_reviewed(
                         self._of(reviewed, [s.name for s in wave]), reviewed, writers

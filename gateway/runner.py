@@ -28,9 +28,11 @@ async def run_plan(
     today: date | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
+    progress: ProgressSink | None = None,
 ) -> RunReport:
     """Plan the selected syncs (default: all). Reads source and targets, writes nothing to
     any vendor, and creates no state file (an existing one is read for last written values).
+    `progress` is told what each system gave and what each sync planned (`ProgressSink.step`).
     Raises ConfigError (unknown sync) or SetupError (vendor not installed, target not
     writable).
 
@@ -57,7 +59,7 @@ async def run_plan(
         )
         await check_leave_types(config, adapters, selected)
         engine = Engine(config, adapters, journal, today=today)
-        plans = await engine.plan(selected)
+        plans = await engine.plan(selected, progress=progress)
         return RunReport(
             run_id=None,
             dry_run=False,
