@@ -323,7 +323,7 @@ class StateConfig(_Strict):
     database (`postgresql://user@host:5432/db`, the `scale` extra). One or the other."""
 
     path: str | None = None
-    url: str | None = None
+    url: str | None = Field(default=None, repr=False)  # may hold a password
 
     @field_validator("url")
     @classmethod

@@ -19,6 +19,7 @@ from typing import NoReturn
 import pytest
 
 from balance_gateway.gateway.config import Config
+from balance_gateway.gateway.store import StateStore
 
 # The database the tests use (trust auth on this machine and in CI); override to point elsewhere.
 POSTGRES_URL = os.environ.get(
@@ -72,14 +73,15 @@ def on_store(toml: str, state_url: str | None) -> str:
     return changed
 
 
-def store_dump(config: Config) -> str:
+def store_dump(where: Config | StateStore) -> str:
     """Every row of the state store, as text (to look for what must never be stored)."""
-    if config.state.path is not None:
-        return "\n".join(sqlite3.connect(config.state.path).iterdump())
+    store = where.state if isinstance(where, Config) else where
+    if store.path is not None:
+        return "\n".join(sqlite3.connect(store.path).iterdump())
     import psycopg
 
-    assert config.state.url is not None
-    with psycopg.connect(config.state.url) as db:
+    assert store.url is not None
+    with psycopg.connect(store.url) as db:
         rows = [
             repr(row)
             for table in ("runs", "operations", "last_written")
