@@ -23,8 +23,9 @@ wave planned, checked against the guardrails (counting the writes of earlier wav
 and applied before the next is planned. A cycle is refused when the configuration is loaded.
 `plan` alone cannot apply anything, so it shows dependent syncs as they stand before the run.
 
-One run at a time per state store: the caller holds the run lock (`gateway.lock`, taken by
-`gateway.runner.run_sync`) for the whole of `sync`.
+One run at a time per state store: the caller holds the run lock (`gateway.store.run_lock_for`:
+a file lock or a PostgreSQL advisory lock, taken by `gateway.runner.run_sync`) for the whole
+of `sync`.
 
 Concurrency: the engine runs up to `max_in_flight` operations at once; the adapters' requests
 are further bounded by the per-system token bucket and the shared in-flight semaphore in
