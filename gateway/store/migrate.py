@@ -49,6 +49,10 @@ def migrate(connection: Connection, *, writable: bool) -> None:
         if connection.dialect.name == "postgresql":
             # Two processes opening a new database at once: one migrates, the other waits.
             connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('balance-gateway'))"))
+        else:
+            # The SQLite connection is in autocommit mode: make the migration one transaction
+            # (SQLite's DDL is transactional), so a kill halfway leaves the old schema whole.
+            connection.exec_driver_sql("BEGIN")
         current = current_revision(connection)
         if current == latest:
             return

@@ -26,9 +26,9 @@ from sqlalchemy import (
     Connection,
     Engine,
     RowMapping,
+    bindparam,
     create_engine,
     delete,
-    event,
     insert,
     literal_column,
     make_url,
@@ -56,6 +56,61 @@ from balance_gateway.gateway.store.migrate import NewerSchema, migrate
 from balance_gateway.gateway.store.schema import last_written, operations, runs
 
 SCALE_INSTALL = "pip install 'balance-gateway[scale]'"
+
+
+# Each statement is built once, with bound parameters: building one per call (`.values(...)`
+# with literals) costs ~10x the SQLite write itself in SQLAlchemy's statement construction and
+# cache-key generation.
+_INSERT_RUN = insert(runs)
+_FINISH_RUN = (
+    update(runs)
+    .where(runs.c.run_id == bindparam("b_run_id"))
+    .values(
+        status=bindparam("b_status"),
+        finished_at=bindparam("b_finished_at"),
+        summary=bindparam("b_summary"),
+        message=bindparam("b_message"),
+    )
+)
+_RUN = select(runs).where(runs.c.run_id == bindparam("b_run_id"))
+_INSERT_OP = insert(operations)
+_OP = select(operations).where(operations.c.operation_id == bindparam("b_operation_id"))
+_OUTCOME = (
+    update(operations)
+    .where(operations.c.operation_id == bindparam("b_operation_id"))
+    .values(
+        status=bindparam("b_status"),
+        after=bindparam("b_after"),
+        note=bindparam("b_note"),
+        record_ids=bindparam("b_record_ids"),
+        kind=bindparam("b_kind"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
+_VERIFIED = (
+    update(operations)
+    .where(operations.c.operation_id == bindparam("b_operation_id"))
+    .values(verified=bindparam("b_verified"), updated_at=bindparam("b_updated_at"))
+)
+_VERIFIED_NOTE = _VERIFIED.values(note=bindparam("b_note"))
+_UNRESOLVED = (
+    select(operations)
+    .where(operations.c.status.in_(sorted(s.value for s in UNRESOLVED)))
+    .order_by(operations.c.seq)
+)
+_RUN_OPS = (
+    select(operations)
+    .where(operations.c.run_id == bindparam("b_run_id"))
+    .order_by(operations.c.seq)
+)
+_AT_TARGET = (
+    (last_written.c.system == bindparam("b_system"))
+    & (last_written.c.employee == bindparam("b_employee"))
+    & (last_written.c.leave_type == bindparam("b_leave_type"))
+)
+_LAST = select(last_written).where(_AT_TARGET)
+_FORGET = delete(last_written).where(_AT_TARGET)
+_INSERT_LAST = insert(last_written)
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -184,13 +239,19 @@ class SqlJournal:
     def _closed_error(self) -> Exception:
         return RuntimeError(f"the journal {self.path} is closed")
 
+    def _begin_many(self, conn: Connection) -> None:
+        """Start a transaction of several statements (the driver starts one itself here)."""
+
     @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
-        """One committed transaction (rolled back on error); the driver's error on failure."""
+    def _transaction(self, *, several: bool = False) -> Iterator[Connection]:
+        """One committed transaction (rolled back on error); the driver's error on failure.
+        `several`: the transaction holds more than one statement."""
         if self._closed:
             raise self._closed_error()
         try:
             with self._conn.begin():
+                if several:
+                    self._begin_many(self._conn)
                 yield self._conn
         except DBAPIError as exc:
             if isinstance(exc.orig, Exception):
@@ -202,16 +263,17 @@ class SqlJournal:
     def start_run(self, run: RunRecord) -> None:
         with self._transaction() as db:
             db.execute(
-                insert(runs).values(
-                    run_id=run.run_id,
-                    started_at=run.started_at,
-                    finished_at=None,
-                    config_path=run.config_path,
-                    syncs=json.dumps(list(run.syncs)),
-                    status=run.status.value,
-                    summary=json.dumps(run.summary),
-                    message=scrub(run.message),
-                )
+                _INSERT_RUN,
+                {
+                    "run_id": run.run_id,
+                    "started_at": run.started_at,
+                    "finished_at": None,
+                    "config_path": run.config_path,
+                    "syncs": json.dumps(list(run.syncs)),
+                    "status": run.status.value,
+                    "summary": json.dumps(run.summary),
+                    "message": scrub(run.message),
+                },
             )
 
     def finish_run(
@@ -219,14 +281,14 @@ class SqlJournal:
     ) -> None:
         with self._transaction() as db:
             db.execute(
-                update(runs)
-                .where(runs.c.run_id == run_id)
-                .values(
-                    status=status.value,
-                    finished_at=now_utc(),
-                    summary=json.dumps(summary),
-                    message=scrub(message),
-                )
+                _FINISH_RUN,
+                {
+                    "b_run_id": run_id,
+                    "b_status": status.value,
+                    "b_finished_at": now_utc(),
+                    "b_summary": json.dumps(summary),
+                    "b_message": scrub(message),
+                },
             )
 
     def close_abandoned_runs(self) -> int:
@@ -258,22 +320,18 @@ class SqlJournal:
 
     def run(self, run_id: str) -> RunRecord | None:
         with self._transaction() as db:
-            row = db.execute(select(runs).where(runs.c.run_id == run_id)).mappings().first()
+            row = db.execute(_RUN, {"b_run_id": run_id}).mappings().first()
         return None if row is None else _run_from(row)
 
     # -- operations ---------------------------------------------------------------------------
 
     def record(self, op: OperationRecord) -> None:
         with self._transaction() as db:
-            db.execute(insert(operations).values(_op_values(op)))
+            db.execute(_INSERT_OP, _op_values(op))
 
     def _get(self, operation_id: str) -> OperationRecord:
         with self._transaction() as db:
-            row = (
-                db.execute(select(operations).where(operations.c.operation_id == operation_id))
-                .mappings()
-                .first()
-            )
+            row = db.execute(_OP, {"b_operation_id": operation_id}).mappings().first()
         if row is None:
             raise KeyError(f"no operation {operation_id!r} in the journal {self.path}")
         return _op_from(row)
@@ -303,78 +361,71 @@ class SqlJournal:
             kind=op.kind if kind is None else kind,
             updated_at=at,
         )
-        target = (
-            (last_written.c.system == updated.system)
-            & (last_written.c.employee == updated.employee)
-            & (last_written.c.leave_type == updated.leave_type)
-        )
-        with self._transaction() as db:
+        target = {
+            "b_system": updated.system,
+            "b_employee": updated.employee,
+            "b_leave_type": updated.leave_type,
+        }
+        with self._transaction(several=True) as db:
             db.execute(
-                update(operations)
-                .where(operations.c.operation_id == operation_id)
-                .values(
-                    status=updated.status.value,
-                    after=_text(updated.after),
-                    note=updated.note,
-                    record_ids=json.dumps(list(updated.record_ids)),
-                    kind=updated.kind.value,
-                    updated_at=at,
-                )
+                _OUTCOME,
+                {
+                    "b_operation_id": operation_id,
+                    "b_status": updated.status.value,
+                    "b_after": _text(updated.after),
+                    "b_note": updated.note,
+                    "b_record_ids": json.dumps(list(updated.record_ids)),
+                    "b_kind": updated.kind.value,
+                    "b_updated_at": at,
+                },
             )
             if forget:
-                db.execute(delete(last_written).where(target))
+                db.execute(_FORGET, target)
             elif remember and updated.after is not None and updated.unit is not None:
                 # Replace within this transaction: the same on every backend, no upsert dialect.
-                db.execute(delete(last_written).where(target))
+                db.execute(_FORGET, target)
                 db.execute(
-                    insert(last_written).values(
-                        system=updated.system,
-                        employee=updated.employee,
-                        leave_type=updated.leave_type,
-                        value=str(updated.after),
-                        unit=updated.unit.value,
-                        operation_id=operation_id,
-                        at=at,
-                    )
+                    _INSERT_LAST,
+                    {
+                        "system": updated.system,
+                        "employee": updated.employee,
+                        "leave_type": updated.leave_type,
+                        "value": str(updated.after),
+                        "unit": updated.unit.value,
+                        "operation_id": operation_id,
+                        "at": at,
+                    },
                 )
         return updated
 
     def set_verified(self, operation_id: str, verified: bool, note: str | None = None) -> None:
-        values: dict[str, Any] = {"verified": int(verified), "updated_at": now_utc()}
+        values: dict[str, Any] = {
+            "b_operation_id": operation_id,
+            "b_verified": int(verified),
+            "b_updated_at": now_utc(),
+        }
         if note is not None:
-            values["note"] = scrub(note)
+            values["b_note"] = scrub(note)
         with self._transaction() as db:
-            db.execute(
-                update(operations).where(operations.c.operation_id == operation_id).values(values)
-            )
+            db.execute(_VERIFIED if note is None else _VERIFIED_NOTE, values)
 
     def unresolved(self, systems: Collection[str] | None = None) -> list[OperationRecord]:
-        query = (
-            select(operations)
-            .where(operations.c.status.in_(sorted(s.value for s in UNRESOLVED)))
-            .order_by(operations.c.seq)
-        )
         with self._transaction() as db:
-            found = [_op_from(row) for row in db.execute(query).mappings()]
+            found = [_op_from(row) for row in db.execute(_UNRESOLVED).mappings()]
         if systems is not None:
             found = [op for op in found if op.system in systems]
         return found
 
     def operations(self, run_id: str) -> list[OperationRecord]:
-        query = select(operations).where(operations.c.run_id == run_id).order_by(operations.c.seq)
         with self._transaction() as db:
-            return [_op_from(row) for row in db.execute(query).mappings()]
+            return [_op_from(row) for row in db.execute(_RUN_OPS, {"b_run_id": run_id}).mappings()]
 
     # -- last written -------------------------------------------------------------------------
 
     def last_written(self, system: str, employee: str, leave_type: str) -> LastWritten | None:
-        query = select(last_written).where(
-            (last_written.c.system == system)
-            & (last_written.c.employee == employee)
-            & (last_written.c.leave_type == leave_type)
-        )
+        target = {"b_system": system, "b_employee": employee, "b_leave_type": leave_type}
         with self._transaction() as db:
-            row = db.execute(query).mappings().first()
+            row = db.execute(_LAST, target).mappings().first()
         if row is None:
             return None
         return LastWritten(
@@ -471,20 +522,15 @@ def _check_file(path: Path) -> None:
 
 
 def _sqlite_engine(path: str) -> Engine:
-    """One sqlite3 connection per journal, in autocommit mode, with SQLAlchemy emitting BEGIN
-    itself: the documented way to get real transactions from pysqlite (and PRAGMAs outside
-    them)."""
+    """One sqlite3 connection per journal, in autocommit mode (as the journal always was): a
+    single statement is its own transaction, and a transaction of several statements is begun
+    explicitly (`SqliteJournal._begin_many`, and the migrations); SQLAlchemy's commit then
+    commits it. PRAGMAs run outside any transaction, as they must."""
 
     def connect() -> sqlite3.Connection:
         return sqlite3.connect(path, isolation_level=None)
 
-    engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-    return engine
+    return create_engine("sqlite://", creator=connect, poolclass=NullPool)
 
 
 class SqliteJournal(SqlJournal):
@@ -517,6 +563,11 @@ class SqliteJournal(SqlJournal):
 
     def _closed_error(self) -> Exception:
         return sqlite3.ProgrammingError("Cannot operate on a closed database.")
+
+    def _begin_many(self, conn: Connection) -> None:
+        # IMMEDIATE: take the write lock at BEGIN, so the transaction cannot fail halfway on a
+        # lock another connection took after it began.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     def _prepare(self) -> None:
         raw = cast(sqlite3.Connection, self._conn.connection.dbapi_connection)
