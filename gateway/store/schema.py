@@ -23,8 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.dialects.postgresql import TIMESTAMP
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import TIMESTAMP, TypeEngine
 
 
 class Timestamp(TypeDecorator[datetime]):

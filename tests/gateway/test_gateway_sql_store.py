@@ -388,3 +388,13 @@ def test_runs_and_runs_show_read_a_postgresql_store(tmp_path: Path, postgres_url
     missing = runner.invoke(app, ["runs", "show", "nope", "--config", path])
     assert missing.exit_code == 2
     assert "postgresql://postgres@127.0.0.1" in missing.output
+
+
+def test_the_revisions_are_those_alembic_finds() -> None:
+    from alembic.script import ScriptDirectory
+
+    from balance_gateway.gateway.store.migrate import MIGRATIONS, known_revisions
+
+    script = ScriptDirectory(str(MIGRATIONS))
+    assert script.get_current_head() == head()
+    assert sorted(rev.revision for rev in script.walk_revisions()) == list(known_revisions())
