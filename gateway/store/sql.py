@@ -33,6 +33,7 @@ from sqlalchemy import (
     literal_column,
     make_url,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
@@ -467,9 +468,40 @@ def postgres_engine(url: str) -> Engine:
         ) from None
 
 
+class PostgresJournal(SqlJournal):
+    """The journal in a PostgreSQL database; a writer checks that it may write there."""
+
+    def _prepare(self) -> None:
+        self._migrate()
+        if not self._writable:
+            return
+        try:
+            with self._conn.begin():
+                read_only = self._conn.execute(text("SHOW transaction_read_only")).scalar()
+                allowed = self._conn.execute(_MAY_WRITE).scalar()
+        except DBAPIError as exc:
+            raise self._open_error(exc) from None
+        # An intent that cannot be recorded must stop a run before its first write, not after.
+        if read_only == "on" or not allowed:
+            raise StateStoreError(
+                self.path,
+                "is read-only for this user"
+                + (" (a read-only session)" if read_only == "on" else ""),
+                "grant it INSERT, UPDATE and DELETE on the tables runs, operations and "
+                "last_written (or connect to the primary), then run again",
+            )
+
+
+_MAY_WRITE = text(
+    "SELECT has_table_privilege('runs', 'INSERT, UPDATE') "
+    "AND has_table_privilege('operations', 'INSERT, UPDATE') "
+    "AND has_table_privilege('last_written', 'INSERT, DELETE')"
+)
+
+
 def postgres_journal(url: str, *, writable: bool = True) -> SqlJournal:
     """The journal in the PostgreSQL database at `url` (its tables created or migrated)."""
-    return SqlJournal(postgres_engine(url), mask_url(url), writable=writable)
+    return PostgresJournal(postgres_engine(url), mask_url(url), writable=writable)
 
 
 # -- SQLite -------------------------------------------------------------------------------------
@@ -477,16 +509,16 @@ def postgres_journal(url: str, *, writable: bool = True) -> SqlJournal:
 
 def _store_error(path: str, exc: sqlite3.Error) -> StateStoreError:
     """The state store error for what SQLite said about the file at `path`."""
-    text = str(exc).lower()
-    if "readonly" in text or "read-only" in text:
+    said = str(exc).lower()
+    if "readonly" in said or "read-only" in said:
         return StateStoreError(
             path, "is read-only", "let this user write the file and its folder, then run again"
         )
-    if "unable to open" in text:
+    if "unable to open" in said:
         return StateStoreError(
             path, "cannot be opened", "check that it is a file this user may read and write"
         )
-    if "locked" in text or "busy" in text:
+    if "locked" in said or "busy" in said:
         return StateStoreError(
             path, "is locked by another process", "wait for it to finish, then run again"
         )

@@ -398,3 +398,16 @@ def test_the_revisions_are_those_alembic_finds() -> None:
     script = ScriptDirectory(str(MIGRATIONS))
     assert script.get_current_head() == head()
     assert sorted(rev.revision for rev in script.walk_revisions()) == list(known_revisions())
+
+
+def test_a_postgresql_store_this_user_cannot_write_is_refused_before_a_run(
+    postgres_url: str,
+) -> None:
+    open_store(StateStore(url=postgres_url)).close()  # the tables exist
+    read_only = f"{postgres_url}%20-cdefault_transaction_read_only%3Don"
+    reader = open_store(StateStore(url=read_only), writable=False)  # `runs` still reads it
+    reader.close()
+    with pytest.raises(StateStoreError) as refused:
+        open_store(StateStore(url=read_only))
+    assert "is read-only for this user" in str(refused.value)
+    assert "postgresql://postgres@127.0.0.1" in str(refused.value)
