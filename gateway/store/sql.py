@@ -460,7 +460,7 @@ def postgres_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         return create_engine(parsed, poolclass=NullPool)
-    except (ModuleNotFoundError, NoSuchModuleError):
+    except (ImportError, NoSuchModuleError):
         raise StateStoreError(
             mask_url(url),
             "needs the PostgreSQL driver (psycopg), which is not installed",

@@ -19,7 +19,7 @@ from typing import NoReturn
 import pytest
 
 from balance_gateway.gateway.config import Config
-from balance_gateway.gateway.store import StateStore
+from balance_gateway.gateway.store import StateStore, mask_url
 
 # The database the tests use (trust auth on this machine and in CI); override to point elsewhere.
 POSTGRES_URL = os.environ.get(
@@ -52,7 +52,7 @@ def postgres_schema() -> Iterator[str]:
         admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        service_missing(f"PostgreSQL is not reachable at {POSTGRES_URL}: {first}")
+        service_missing(f"PostgreSQL is not reachable at {mask_url(POSTGRES_URL)}: {first}")
     try:
         admin.execute(f'CREATE SCHEMA "{schema}"')
         yield with_search_path(POSTGRES_URL, schema)

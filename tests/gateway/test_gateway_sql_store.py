@@ -411,3 +411,14 @@ def test_a_postgresql_store_this_user_cannot_write_is_refused_before_a_run(
         open_store(StateStore(url=read_only))
     assert "is read-only for this user" in str(refused.value)
     assert "postgresql://postgres@127.0.0.1" in str(refused.value)
+
+
+def test_without_the_scale_extra_a_url_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if psycopg were not installed
+    url = f"postgresql://postgres:{PASSWORD}@127.0.0.1:5432/test"
+    with pytest.raises(StateStoreError) as refused:
+        open_store(StateStore(url=url))
+    assert "pip install 'balance-gateway[scale]'" in str(refused.value)
+    assert PASSWORD not in str(refused.value)
