@@ -63,8 +63,9 @@ class RunStatus(StrEnum):
 
 
 class StateStoreError(SetupError):
-    """The state store cannot be used as it is (damaged, empty, unreadable, read-only); the
-    message names the file and what to do. CLI exit code 2: nothing was read or written."""
+    """The state store cannot be used as it is (damaged, empty, unreadable, read-only,
+    unreachable); the message names the file (or the URL, password masked) and what to do.
+    CLI exit code 2: nothing was read or written."""
 
     def __init__(self, path: Path | str, problem: str, advice: str) -> None:
         self.path = str(path)

@@ -24,7 +24,7 @@ from balance_gateway.gateway.store.sql import postgres_engine
 
 _KEY = text(
     "SELECT hashtextextended('balance-gateway/' || current_database() || '/' "
-    "|| current_schema() || '/' || :scope, 0)"
+    "|| coalesce(current_schema(), '') || '/' || :scope, 0)"
 )
 
 
