@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import time
@@ -515,7 +514,11 @@ def rss_bytes() -> int:
 
 
 def peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    """This process's peak RSS (VmHWM). Not `ru_maxrss`: a child starts with its forking
+    parent's, so a worker forked from a big benchmark process would report the parent's."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024  # kB
 
 
 async def _one_sync(config_path: Path) -> dict[str, Any]:
