@@ -1,6 +1,6 @@
 """Benchmark: the engine against a concurrent hand-written script (`peer_script.py`).
 
-    python benchmarks/bench_peer.py                        # N = 1,000, both pairs (~4 min)
+    python benchmarks/bench_peer.py                        # N = 1,000, both pairs (~5 min)
     python benchmarks/bench_peer.py --quick                # N = 30, both pairs (the test's mode)
     python benchmarks/bench_peer.py --employees 1000 --repeat 3 --markdown out.md
     python benchmarks/bench_peer.py --scale --scale-employees 1000,10000,100000

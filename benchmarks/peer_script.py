@@ -14,8 +14,10 @@ limit). A 429 is retried after its Retry-After. Writes:
   `peer-script <run> <employee>/<type>`; when a POST's answer is lost (a transport error or a
   5xx) the label is looked up before it is sent again, so a credit is booked once. A balance
   above the source's cannot be lowered by a credit and is counted as `blocked`.
-The employees.csv is the engine's (columns `zeitstrom`, `journyx`, `hours_per_day`); days and
-hours convert by each person's working day. It does not verify by reading back.
+Zeitstrom's aggregate nets every date: right for the benchmark's data, which books nothing
+after today (the engine also reads what is dated later). The employees.csv is the engine's
+(columns `zeitstrom`, `journyx`, `hours_per_day`); days and hours convert by each person's
+working day. It does not verify by reading back.
 
 Prints one JSON object: wall and CPU seconds, peak RSS, balances, writes, requests by system.
 Credentials come from the same environment variables as the benchmark's engine config.
