@@ -37,542 +37,41 @@ Measured:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
-import random
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
-import uuid
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a source tree
     sys.path.insert(0, str(ROOT))
 
-LATENCY_MS = 20.0
-# The target's limit: what the Journyx emulator (one uvicorn process, h11) sustains on a
-# 2-core machine next to the engine; see BENCHMARKS.md for how it was chosen.
-RATE_LIMIT = 300.0
-# The engine's own budget for the target: a little under the vendor's limit, so that jitter on
-# loopback never pushes a request over it (a 429 costs a Retry-After of at least 1 s).
-CLIENT_RATE_FRACTION = 0.97
-MAX_IN_FLIGHT = 16
-SOURCE_RPS = 100_000  # the source has no rate limit; the config needs a figure
-SEED = 9
+from benchmarks._harness import (  # noqa: E402  (needs ROOT on sys.path)
+    ABSOLUTE,
+    LATENCY_MS,
+    MAX_IN_FLIGHT,
+    RATE_LIMIT,
+    EngineRun,
+    end_state,
+    generate,
+    load_average,
+    machine,
+    markdown_table,
+    mb,
+    measure_engine,
+    measure_loop,
+    total,
+    wrong_balances,
+)
+
 SUBSET_EMPLOYEES = 1_000  # the sequential loop's subset for larger N
-
-ZEITSTROM_TOKEN = "bench-zeitstrom-token"
-JOURNYX_USER = "admin"
-JOURNYX_KEY = "bench-journyx-api-key"
-ENV = {"BENCH_ZEITSTROM_TOKEN": ZEITSTROM_TOKEN, "BENCH_JOURNYX_USERNAME": JOURNYX_USER}
-ENV["BENCH_JOURNYX_API_KEY"] = JOURNYX_KEY
-# (source missing_type, target pname)
-TYPES = (("holiday", "Vacation"), ("overtime", "Time Bank"))
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-ZEITSTROM_AGGREGATE = "/api/v2/timestamps/absence-transactions/aggregate/"
-JOURNYX_ACCRUALS = "/api/v1/accruals"
-COUNTS_PATH = "/_bench/counts"
-
-
-# -- data -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Person:
-    zeitstrom: str
-    journyx: str
-    hours_per_day: Decimal
-
-
-@dataclass
-class Dataset:
-    people: list[Person]
-    zeitstrom: dict[str, Any]
-    journyx: dict[str, Any]
-    source_days: dict[tuple[str, str], Decimal]  # (zeitstrom id, missing_type) -> net days
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _hex(rng: random.Random) -> str:
-    return uuid.UUID(int=rng.getrandbits(128)).hex.upper()
-
-
-def _step(rng: random.Random, low: int, high: int, step: str) -> Decimal:
-    size = Decimal(step)
-    return Decimal(low) + size * rng.randint(0, int((high - low) / size))
-
-
-def generate(n: int, seed: int = SEED, today: date | None = None) -> Dataset:
-    """`n` people in Zeitstrom (source) and Journyx (target), deterministic for `seed`.
-
-    Source: per person a holiday quota with 0-3 absences, and manual overtime (days).
-    Target: a Vacation and a Time Bank accrual per person; every tenth person's already equal
-    the source (times their working day), the others differ."""
-    rng = random.Random(seed)
-    start = date((today or datetime.now(UTC).date()).year, 1, 1).isoformat()
-    people: list[Person] = []
-    transactions: list[dict[str, Any]] = []
-    source_days: dict[tuple[str, str], Decimal] = {}
-    admin = _hex(rng)
-    users: dict[str, dict[str, Any]] = {
-        admin: {  # first: the emulator finds the API user by a scan of users
-            "id": admin,
-            "username": JOURNYX_USER,
-            "first_name": "Bench",
-            "last_name": "Admin",
-            "email": "admin@bench.example",
-        }
-    }
-    pay_types = {name: _hex(rng) for _, name in TYPES}
-    accruals: dict[str, dict[str, Any]] = {}
-
-    def tx(employee: str, kind: str, amount: Decimal, source: str, label: str) -> None:
-        transactions.append(
-            {
-                "id": _uuid(rng),
-                "employee_id": employee,
-                "label": label,
-                "missing_type": kind,
-                "date": start,
-                "amount": str(amount),
-                "source": source,
-            }
-        )
-
-    for i in range(n):
-        person = Person(_uuid(rng), _hex(rng), Decimal("7.5") if i % 5 == 0 else Decimal(8))
-        people.append(person)
-        quota = _step(rng, 24, 30, "1")
-        tx(person.zeitstrom, "holiday", quota, "repeating-rule", "Annual quota")
-        taken = Decimal(0)
-        for _ in range(rng.randint(0, 3)):
-            days = _step(rng, 1, 5, "0.5")
-            taken += days
-            tx(person.zeitstrom, "holiday", days, "absence", "Vacation")
-        overtime = _step(rng, 0, 3, "0.05")
-        tx(person.zeitstrom, "overtime", overtime, "manual", "Overtime carried")
-        source_days[(person.zeitstrom, "holiday")] = quota - taken
-        source_days[(person.zeitstrom, "overtime")] = overtime
-        users[person.journyx] = {
-            "id": person.journyx,
-            "username": f"person{i}",
-            "first_name": "Person",
-            "last_name": str(i),
-            "email": f"person{i}@bench.example",
-        }
-        for kind, pname in TYPES:
-            hours = source_days[(person.zeitstrom, kind)] * person.hours_per_day
-            if i % 10 != 0:
-                hours += _step(rng, 1, 40, "0.25")
-            accrual = _hex(rng)
-            accruals[accrual] = {
-                "id": accrual,
-                "id_timebank": accrual,
-                "id_user": person.journyx,
-                "pname": pname,
-                "pay_type_ids": [pay_types[pname]],
-                "hours_left": str(hours),
-                "creator": admin,
-                "create_timestamp": "1735689600",
-                "modifier": admin,
-                "modify_timestamp": "1735689600",
-            }
-    zeitstrom = {
-        "employees": [{"id": p.zeitstrom, "name": f"Person {i}"} for i, p in enumerate(people)],
-        "absence_types": [
-            {"missing_type": "holiday", "name": "Holiday", "has_quota": True},
-            {"missing_type": "overtime", "name": "Overtime", "has_quota": False},
-        ],
-        "transactions": transactions,
-    }
-    journyx = {
-        "users": users,
-        "pay_types": {pid: {"id": pid, "name": f"{name} PTO"} for name, pid in pay_types.items()},
-        "accruals": accruals,
-    }
-    return Dataset(people, zeitstrom, journyx, source_days)
-
-
-def desired_hours(data: Dataset) -> dict[tuple[str, str], Decimal]:
-    """(journyx user, pname) -> the hours the target should hold after a sync."""
-    return {
-        (p.journyx, pname): data.source_days[(p.zeitstrom, kind)] * p.hours_per_day
-        for p in data.people
-        for kind, pname in TYPES
-    }
-
-
-# -- emulators, each in its own process -----------------------------------------------------------
-
-
-class CountingApp:
-    """ASGI wrapper: counts every vendor request by method and status (the admin API and
-    this counter's own route are not counted) and answers GET /_bench/counts."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.counts: Counter[str] = Counter()
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_emulator"):
-            await self.app(scope, receive, send)
-            return
-        if scope["path"] == COUNTS_PATH:
-            body = json.dumps(dict(self.counts)).encode()
-            headers = [(b"content-type", b"application/json")]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
-            return
-        method = scope["method"]
-
-        async def counted(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                self.counts[f"{method} {message['status']}"] += 1
-            await send(message)
-
-        await self.app(scope, receive, counted)
-
-
-def serve(vendor: str, state_file: str, latency_ms: float, rate_limit: float) -> None:
-    """The emulator process: serve `vendor` loaded from `state_file`; print the port; stop
-    when the parent closes standard input."""
-    from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread, build_emulator
-
-    token = ZEITSTROM_TOKEN if vendor == "zeitstrom" else JOURNYX_KEY
-    options = EmulatorOptions(
-        token=token,
-        data=Path(state_file),
-        latency_ms=latency_ms,
-        rate_limit=rate_limit or None,
-    )
-    emulator = build_emulator(vendor, options)
-    with ServerThread(CountingApp(emulator.app)) as server:
-        print(f"PORT {server.port}", flush=True)
-        sys.stdin.read()
-
-
-class EmulatorProcess:
-    """One emulator served by a child process (`serve`)."""
-
-    def __init__(
-        self, vendor: str, state: Mapping[str, Any], folder: Path, *, rate_limit: float = 0
-    ) -> None:
-        self.vendor = vendor
-        state_file = folder / f"{vendor}-state.json"
-        state_file.write_text(json.dumps(state))
-        command = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--serve",
-            vendor,
-            str(state_file),
-            str(LATENCY_MS),
-            str(rate_limit),
-        ]
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("PORT "):
-            self.stop()
-            raise RuntimeError(f"the {vendor} emulator did not start (said {line!r})")
-        self.base_url = f"http://127.0.0.1:{int(line.split()[1])}"
-
-    def _get(self, path: str) -> Any:
-        with httpx.Client(timeout=120) as http:
-            response = http.get(self.base_url + path)
-            response.raise_for_status()
-            return response.json()
-
-    def counts(self) -> Counter[str]:
-        """Requests served so far, by "METHOD STATUS"."""
-        return Counter(self._get(COUNTS_PATH))
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) the emulator process has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def faults(self) -> dict[str, int]:
-        return dict(self._get("/_emulator/faults")["counts"])
-
-    def state(self) -> dict[str, Any]:
-        state: dict[str, Any] = self._get("/_emulator/state")["tenants"]["default"]
-        return state
-
-    def stop(self) -> None:
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
-class Emulators:
-    """The source and the target emulator, fresh, loaded with `data`."""
-
-    def __init__(self, data: Dataset, folder: Path, rate_limit: float) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.source = EmulatorProcess("zeitstrom", data.zeitstrom, folder)
-        try:
-            self.target = EmulatorProcess("journyx", data.journyx, folder, rate_limit=rate_limit)
-        except BaseException:
-            self.source.stop()
-            raise
-
-    def stop(self) -> None:
-        self.source.stop()
-        self.target.stop()
-
-    def __enter__(self) -> Emulators:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-# -- the engine ----------------------------------------------------------------------------------
-
-
-def write_config(
-    folder: Path, data: Dataset, source_url: str, target_url: str, rate_limit: float
-) -> Path:
-    """config.toml and employees.csv for the Zeitstrom -> Journyx sync, in `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target_rps = rate_limit * CLIENT_RATE_FRACTION
-    types = ", ".join(
-        f'{{ source = "{kind}", target = "{pname}", kind = "{kind}" }}'.replace(
-            'kind = "holiday"', 'kind = "vacation"'
-        ).replace('kind = "overtime"', 'kind = "work_time"')
-        for kind, pname in TYPES
-    )
-    config = f"""\
-[systems.zeitstrom]
-vendor = "zeitstrom"
-base_url = "{source_url}"
-credentials = {{ token = "BENCH_ZEITSTROM_TOKEN" }}
-requests_per_second = {SOURCE_RPS}
-
-[systems.journyx]
-vendor = "journyx"
-base_url = "{target_url}"
-credentials = {{ username = "BENCH_JOURNYX_USERNAME", api_key = "BENCH_JOURNYX_API_KEY" }}
-options = {{ page_size = 1000 }}
-requests_per_second = {target_rps}
-
-[[syncs]]
-name = "zeitstrom-to-journyx"
-source = "zeitstrom"
-target = "journyx"
-types = [{types}]
-
-[mapping]
-file = "employees.csv"
-
-[schedule]
-hours_per_day = 8
-
-[guardrails]
-max_change = "400 days"
-max_operations = 1000000
-
-[concurrency]
-max_in_flight = {MAX_IN_FLIGHT}
-
-[state]
-path = "state.sqlite3"
-"""
-    path = folder / "config.toml"
-    path.write_text(config)
-    lines = ["zeitstrom,journyx,hours_per_day"]
-    lines += [f"{p.zeitstrom},{p.journyx},{p.hours_per_day}" for p in data.people]
-    (folder / "employees.csv").write_text("\n".join(lines) + "\n")
-    return path
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Counts every request an adapter sends (each attempt), by "METHOD STATUS"."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.counts: Counter[str] = Counter()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            response = await self.inner.handle_async_request(request)
-        except httpx.TransportError:
-            self.counts[f"{request.method} error"] += 1
-            raise
-        self.counts[f"{request.method} {response.status_code}"] += 1
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-
-
-async def _one_sync(config_path: Path) -> dict[str, Any]:
-    from balance_gateway.gateway.config import load_config
-    from balance_gateway.gateway.runner import run_sync
-
-    config = load_config(config_path, env=ENV)
-    # What the engine sends through anyway (`gateway.systems`), counted.
-    transports = {
-        name: CountingTransport(httpx.AsyncHTTPTransport()) for name in ("zeitstrom", "journyx")
-    }
-    cpu, wall = time.process_time(), time.perf_counter()
-    report = await run_sync(config, transports=transports)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    results = report.results
-    return {
-        "wall": wall,
-        "cpu": cpu,
-        "exit_code": report.exit_code,
-        "summary": report.summary,
-        "balances": sum(1 for r in results if r.row.source_value is not None),
-        "applied": sum(1 for r in results if r.status.value == "applied"),
-        "verified": sum(1 for r in results if r.verified is True),
-        "errors": [p.error for p in report.plans if p.error],
-        "requests": {name: dict(t.counts) for name, t in transports.items()},
-    }
-
-
-def engine_worker(config_path: str) -> None:
-    """A fresh process: sync once (measured), then again with no change; print JSON."""
-    path = Path(config_path)
-    import balance_gateway.gateway.runner  # noqa: F401  (imports are not part of the measured sync)
-
-    rss_before = _rss_bytes()
-    first = asyncio.run(_one_sync(path))
-    first["rss_before"] = rss_before
-    first["peak_rss"] = _peak_rss_bytes()
-    second = asyncio.run(_one_sync(path))
-    print(json.dumps({"first": first, "second": second}))
-
-
-def run_engine(config_path: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--engine-worker", str(config_path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the engine worker failed:\n{done.stderr[-4000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
-# -- the sequential loop -------------------------------------------------------------------------
-
-
-def sequential_loop(
-    people: Sequence[Person], source_url: str, target_url: str
-) -> tuple[float, Counter[str]]:
-    """What a user writes by hand: for each employee and type, read the source balance, read
-    the target balance, PATCH it when different; one request at a time. Returns (seconds,
-    requests by "METHOD STATUS")."""
-    counts: Counter[str] = Counter()
-    source = httpx.Client(
-        base_url=source_url, headers={"Authorization": f"Token {ZEITSTROM_TOKEN}"}, timeout=60
-    )
-    target = httpx.Client(base_url=target_url, auth=(JOURNYX_USER, JOURNYX_KEY), timeout=60)
-
-    def send(client: httpx.Client, method: str, url: str, **kwargs: Any) -> Any:
-        while True:
-            response = client.request(method, url, **kwargs)
-            counts[f"{method} {response.status_code}"] += 1
-            if response.status_code != 429:
-                response.raise_for_status()
-                return response.json()
-            time.sleep(float(response.headers.get("retry-after", "1")))
-
-    started = time.perf_counter()
-    with source, target:
-        for person in people:
-            for kind, pname in TYPES:
-                rows = send(
-                    source,
-                    "GET",
-                    ZEITSTROM_AGGREGATE,
-                    params={"employee_ids": person.zeitstrom, "balance": "true"},
-                )["results"]
-                days = next(Decimal(str(r["balance"])) for r in rows if r["missing_type"] == kind)
-                hours = days * person.hours_per_day
-                query = f"id_user eq '{person.journyx}' and pname eq '{pname}'"
-                accrual = send(
-                    target,
-                    "GET",
-                    JOURNYX_ACCRUALS,
-                    params={"$filter": query, "$keys": "id,hours_left"},
-                )["results"][0]
-                if Decimal(str(accrual["hours_left"])) != hours:
-                    send(
-                        target,
-                        "PATCH",
-                        f"{JOURNYX_ACCRUALS}/{accrual['id']}",
-                        json={"hours_left": float(hours)},
-                    )
-    return time.perf_counter() - started, counts
 
 
 # -- one size ------------------------------------------------------------------------------------
-
-
-@dataclass
-class EngineRun:
-    wall: float
-    cpu: float
-    balances: int
-    applied: int
-    verified: int
-    exit_code: int
-    requests: int  # both systems, counted by the transport
-    target_requests: int
-    writes: int
-    rate_limited: int  # 429s from the target
-    server_requests: int  # both systems, counted by the emulators (both syncs)
-    client_requests_both_syncs: int
-    peak_rss: int
-    rss_growth: int
-    second_wall: float
-    second_requests: int
-    second_writes: int
-    second_exit_code: int
-    lower_bound: float
-    bound_by: str
-    target_cpu_per_request: float  # the target emulator's CPU / requests it served
 
 
 @dataclass
@@ -602,88 +101,17 @@ class SizeResult:
         return self.loop_requests * self.n / self.loop_people
 
 
-def _total(counts: Mapping[str, int], *, writes_only: bool = False) -> int:
-    return sum(c for key, c in counts.items() if not writes_only or key.split()[0] in WRITE_METHODS)
-
-
-def lower_bound(target_requests: int, all_requests: int, rate_limit: float) -> tuple[float, str]:
-    """The least time the engine's requests can take, and what binds it. The target's bucket
-    starts full with one second's worth (`FaultConfig.rate_limit`): the first `rate_limit`
-    requests may pass at once, every further one waits for a token."""
-    by_rate = max(0.0, target_requests - rate_limit) / rate_limit
-    by_latency = all_requests * (LATENCY_MS / 1000) / MAX_IN_FLIGHT
-    return (by_rate, "rate limit") if by_rate >= by_latency else (by_latency, "latency")
-
-
-def measure_engine(data: Dataset, folder: Path, rate_limit: float) -> tuple[EngineRun, Any]:
-    """One engine measurement on fresh emulators; returns it and the target's end state."""
-    with Emulators(data, folder / "emulators", rate_limit) as emus:
-        config = write_config(
-            folder / "config", data, emus.source.base_url, emus.target.base_url, rate_limit
-        )
-        target_cpu = emus.target.cpu_seconds()
-        result = run_engine(config)
-        target_cpu = emus.target.cpu_seconds() - target_cpu
-        target_served = _total(emus.target.counts())
-        server = emus.source.counts() + emus.target.counts()
-        faults = emus.target.faults()
-        end_state = emus.target.state()
-    first, second = result["first"], result["second"]
-    if first["errors"] or second["errors"]:
-        raise RuntimeError(f"a sync could not be planned: {first['errors'] or second['errors']}")
-    req1, req2 = first["requests"], second["requests"]
-    all_1 = _total(req1["zeitstrom"]) + _total(req1["journyx"])
-    target_1 = _total(req1["journyx"])
-    bound, bound_by = lower_bound(target_1, all_1, rate_limit)
-    both = Counter(req1["zeitstrom"]) + Counter(req1["journyx"])
-    both += Counter(req2["zeitstrom"]) + Counter(req2["journyx"])
-    run = EngineRun(
-        wall=first["wall"],
-        cpu=first["cpu"],
-        balances=first["balances"],
-        applied=first["applied"],
-        verified=first["verified"],
-        exit_code=first["exit_code"],
-        requests=all_1,
-        target_requests=target_1,
-        writes=_total(req1["journyx"], writes_only=True),
-        rate_limited=int(faults.get("rate_limited", 0)),
-        server_requests=_total(server),
-        client_requests_both_syncs=_total(both),
-        peak_rss=first["peak_rss"],
-        rss_growth=first["peak_rss"] - first["rss_before"],
-        second_wall=second["wall"],
-        second_requests=_total(req2["zeitstrom"]) + _total(req2["journyx"]),
-        second_writes=_total(req2["zeitstrom"], writes_only=True)
-        + _total(req2["journyx"], writes_only=True),
-        second_exit_code=second["exit_code"],
-        lower_bound=bound,
-        bound_by=bound_by,
-        target_cpu_per_request=target_cpu / max(1, target_served),
-    )
-    return run, end_state
-
-
-def _hours_of(state: Mapping[str, Any]) -> dict[tuple[str, str], Decimal]:
-    return {
-        (a["id_user"], a["pname"]): Decimal(str(a["hours_left"]))
-        for a in state["accruals"].values()
-    }
-
-
 def measure_size(
     n: int, *, repeat: int, rate_limit: float, subset: int, folder: Path, log: Any
 ) -> SizeResult:
-    data = generate(n)
-    want = desired_hours(data)
+    data = generate(n, ABSOLUTE)
     result = SizeResult(n=n, balances=2 * n)
     for attempt in range(repeat):
         log(f"N={n}: engine run {attempt + 1}/{repeat} ...")
-        run, end_state = measure_engine(data, folder / f"n{n}-run{attempt}", rate_limit)
-        got = _hours_of(end_state)
-        wrong = [key for key, hours in want.items() if got.get(key) != hours]
+        run, state = measure_engine(data, folder / f"n{n}-run{attempt}", rate_limit)
+        wrong = wrong_balances(data, end_state(data.pair.target, state))
         if wrong:
-            raise RuntimeError(f"N={n}: {len(wrong)} target balances differ from the source")
+            raise RuntimeError(f"N={n}: {wrong} target balances differ from the source")
         log(
             f"  {run.wall:.2f} s, {run.requests} requests, lower bound {run.lower_bound:.2f} s, "
             f"second run {run.second_writes} writes"
@@ -691,31 +119,21 @@ def measure_size(
         result.runs.append(run)
     loop_people = data.people[: min(n, subset)]
     log(f"N={n}: sequential loop over {len(loop_people)} employees ...")
-    with Emulators(data, folder / f"n{n}-loop", rate_limit) as emus:
-        wall, counts = sequential_loop(loop_people, emus.source.base_url, emus.target.base_url)
-        loop_state = _hours_of(emus.target.state())
-    covered = {p.journyx for p in loop_people}
     result.loop_people = len(loop_people)
-    result.loop_wall = wall
-    result.loop_requests = _total(counts)
-    result.loop_writes = _total(counts, writes_only=True)
-    result.loop_matches_engine = all(
-        loop_state[key] == hours for key, hours in want.items() if key[0] in covered
+    result.loop_wall, counts, result.loop_matches_engine = measure_loop(
+        data, loop_people, folder / f"n{n}-loop", rate_limit
     )
-    log(f"  {wall:.2f} s, {result.loop_requests} requests")
+    result.loop_requests = total(counts)
+    result.loop_writes = total(counts, writes_only=True)
+    log(f"  {result.loop_wall:.2f} s, {result.loop_requests} requests")
     return result
 
 
 # -- report ---------------------------------------------------------------------------------------
 
 
-def _mb(value: float) -> str:
-    return f"{value / 2**20:.1f} MB"
-
-
 def table(results: Sequence[SizeResult], rate_limit: float) -> str:
     """The results as a Markdown table (one column per size)."""
-    head = "| | " + " | ".join(f"N = {r.n:,}" for r in results) + " |"
     rows: list[tuple[str, list[str]]] = []
 
     def row(label: str, cell: Any) -> None:
@@ -749,8 +167,8 @@ def table(results: Sequence[SizeResult], rate_limit: float) -> str:
         "target emulator CPU per request",
         lambda r: f"{r.engine.target_cpu_per_request * 1000:.2f} ms",
     )
-    row("peak RSS of the engine process", lambda r: _mb(r.engine.peak_rss))
-    row("RSS growth during the sync", lambda r: _mb(r.engine.rss_growth))
+    row("peak RSS of the engine process", lambda r: mb(r.engine.peak_rss))
+    row("RSS growth during the sync", lambda r: mb(r.engine.rss_growth))
     row(
         "second sync: wall, requests, writes",
         lambda r: (
@@ -777,9 +195,7 @@ def table(results: Sequence[SizeResult], rate_limit: float) -> str:
     )
     row("engine speed-up over the loop", lambda r: f"{r.loop_wall_full / r.engine.wall:.1f}x")
     row("loop's end state = engine's", lambda r: "yes" if r.loop_matches_engine else "NO")
-    lines = [head, "|---" * (len(results) + 1) + "|"]
-    lines += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
-    return "\n".join(lines)
+    return markdown_table([f"N = {r.n:,}" for r in results], rows)
 
 
 def targets(results: Sequence[SizeResult]) -> list[str]:
@@ -834,13 +250,6 @@ def check(results: Sequence[SizeResult]) -> list[str]:
     return problems
 
 
-def machine() -> str:
-    return (
-        f"nproc {os.cpu_count()}, Python {sys.version.split()[0]}, "
-        f"httpx {httpx.__version__}, {sys.platform}"
-    )
-
-
 def run(
     sizes: Sequence[int],
     *,
@@ -869,12 +278,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=float, default=RATE_LIMIT)
     parser.add_argument("--subset", type=int, default=SUBSET_EMPLOYEES)
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--markdown", type=Path, help="also write the report here (Markdown)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else None
     if sizes is None:
         sizes = [60] if args.quick else [1_000, 10_000]
     repeat = args.repeat or (1 if args.quick else 3)
-    load_before = os.getloadavg()
+    load_before = load_average()
     results = run(
         sizes,
         repeat=repeat,
@@ -882,16 +292,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         subset=args.subset,
         log=lambda m: print(m, file=sys.stderr, flush=True),
     )
-    print(f"machine: {machine()}")
-    print(
+    load = ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(load_before, load_average(), strict=True))
+    report = [
+        f"machine: {machine()}",
         f"latency {LATENCY_MS:g} ms on every request; target rate limit {args.rate_limit:g}/s; "
-        f"max_in_flight {MAX_IN_FLIGHT}"
-    )
-    load = ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(load_before, os.getloadavg(), strict=True))
-    print(f"load average (1, 5, 15 min) at start/end: {load}")
-    print(table(results, args.rate_limit))
-    for line in targets(results):
-        print(line)
+        f"max_in_flight {MAX_IN_FLIGHT}",
+        f"load average (1, 5, 15 min) at start/end: {load}",
+        "",
+        table(results, args.rate_limit),
+        "",
+        *targets(results),
+    ]
+    print("\n".join(report))
+    if args.markdown is not None:
+        args.markdown.write_text("\n".join(report) + "\n")
     if args.json is not None:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=2, default=str))
     problems = check(results)
@@ -901,10 +315,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    if arguments[:1] == ["--serve"]:  # an emulator process (`EmulatorProcess`)
-        serve(arguments[1], arguments[2], float(arguments[3]), float(arguments[4]))
-    elif arguments[:1] == ["--engine-worker"]:  # an engine process (`run_engine`)
-        engine_worker(arguments[1])
-    else:
-        sys.exit(main(arguments))
+    sys.exit(main())
