@@ -13,11 +13,11 @@ from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.checks import check_leave_types
 from balance_gateway.gateway.config import Config
-from balance_gateway.gateway.engine import Engine, ProgressSink, RunReport
+from balance_gateway.gateway.engine import Applier, Engine, ProgressSink, RunReport
 from balance_gateway.gateway.journal import SqliteJournal
 from balance_gateway.gateway.lock import RunLock
 from balance_gateway.gateway.plan import SyncPlan
-from balance_gateway.gateway.systems import open_systems, systems_of
+from balance_gateway.gateway.systems import BucketFactory, local_bucket, open_systems, systems_of
 
 
 async def run_plan(
@@ -76,6 +76,8 @@ async def run_sync(
     today: date | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
+    applier: Applier | None = None,
+    buckets: BucketFactory = local_bucket,
 ) -> RunReport:
     """Run the selected syncs (default: all) with the journal at `config.state_path`
     (created when missing). See `Engine.sync` for the phases and what is raised.
@@ -84,7 +86,11 @@ async def run_sync(
     to the end: a second run on the same state store raises `RunLocked` (a SetupError naming
     the state file; CLI exit code 2) before building anything. Everything opened here (the
     lock, the adapters, the journal) is closed however the run ends. The report's `traffic`
-    counts each system's requests, 429s and retries."""
+    counts each system's requests, 429s and retries.
+
+    `applier` applies each wave's rows instead of this process (`gateway.distributed`: work
+    units sent to Celery workers), and `buckets` makes the systems' token buckets (there: shared
+    with the workers through Redis); everything else runs here as in a single-process run."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
     traffic: dict[str, Traffic] = {}
     async with AsyncExitStack() as stack:
@@ -111,10 +117,13 @@ async def run_sync(
                 transports=transports,
                 retry=retry,
                 traffic=traffic,
+                buckets=buckets,
             )
         )
         await check_leave_types(config, adapters, selected)
         engine = Engine(config, adapters, journal, today=today)
-        report = await engine.sync(selected, dry_run=dry_run, confirm=confirm, progress=progress)
+        report = await engine.sync(
+            selected, dry_run=dry_run, confirm=confirm, progress=progress, applier=applier
+        )
         report.traffic = traffic
         return report

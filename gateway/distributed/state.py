@@ -1,0 +1,11 @@
+"""The state store every process of a distributed run shares."""
+
+from __future__ import annotations
+
+from balance_gateway.gateway.config import Config
+from balance_gateway.gateway.journal import Journal, SqliteJournal
+
+
+def open_journal(config: Config) -> Journal:
+    """The configuration's state store, writable (a worker records what it applies)."""
+    return SqliteJournal(config.state_path)
