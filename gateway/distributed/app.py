@@ -31,7 +31,13 @@ def celery_app(settings: DistributedConfig) -> Celery:
         result_serializer="json",
         accept_content=["json"],
         result_accept_content=["json"],
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout_seconds},
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout_seconds,
+            # Workers look for units whose visibility timeout passed this often (kombu's
+            # default sweep is every 100 s, far too slow for a short timeout).
+            "unacked_restore_interval": _restore_interval(settings.visibility_timeout_seconds),
+            "unacked_restore_throttle": 1,
+        },
         result_backend_transport_options={
             "visibility_timeout": settings.visibility_timeout_seconds
         },
@@ -45,3 +51,8 @@ def celery_app(settings: DistributedConfig) -> Celery:
         worker_send_task_events=False,
     )
     return app
+
+
+def _restore_interval(visibility_timeout: float) -> float:
+    """A quarter of the visibility timeout, between 1 and 10 seconds."""
+    return min(10.0, max(1.0, visibility_timeout / 4))

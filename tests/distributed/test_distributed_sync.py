@@ -65,12 +65,13 @@ def _plan_after(config: Path) -> list[tuple[Any, ...]]:
 
 
 def _ledger(zeitstrom: EmulatorProcess) -> dict[tuple[str, str], Decimal]:
-    """Zeitstrom's net balance per employee and type, and how many transactions each has."""
-    net: Counter[tuple[str, str]] = Counter()
+    """Zeitstrom's net balance per employee and type."""
+    net: dict[tuple[str, str], Decimal] = {}
     for tx in zeitstrom.state()["transactions"]:
         sign = -1 if tx["source"] == "absence" else 1
-        net[(tx["employee_id"], tx["missing_type"])] += Decimal(str(tx["amount"])) * sign
-    return dict(net)
+        key = (tx["employee_id"], tx["missing_type"])
+        net[key] = net.get(key, Decimal(0)) + Decimal(str(tx["amount"])) * sign
+    return net
 
 
 def _units_applied(workers: Workers) -> Counter[int]:
@@ -97,7 +98,9 @@ def test_distributed_sync_ends_as_a_single_process_sync(
     data = dataset(PEOPLE, seed=5)
     emulators = start_emulators(data, VENDORS)
 
-    single = write_config(tmp_path / "single", data, emulators, DEMO_SYNCS_TOML, redis_url=redis_url)
+    single = write_config(
+        tmp_path / "single", data, emulators, DEMO_SYNCS_TOML, redis_url=redis_url
+    )
     alone = _run("sync", "--config", str(single), "--yes", "--json")
     assert alone["summary"].get("applied", 0) > 0
     single_ops, single_plan = _operations(single), _plan_after(single)
