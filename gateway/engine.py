@@ -73,6 +73,7 @@ from balance_gateway.gateway.errors import SetupError
 from balance_gateway.gateway.guardrails import check_guardrails, recheck_row
 from balance_gateway.gateway.journal import (
     Journal,
+    OperationLookup,
     OperationRecord,
     OpStatus,
     RunRecord,
@@ -256,6 +257,30 @@ def latest_attempt(
     while (record := recorded.get(attempt_operation_id(operation_id, attempt + 1))) is not None:
         attempt, found = attempt + 1, record
     return attempt, found
+
+
+def recorded_attempts(
+    journal: Journal, run_id: str, operation_ids: Collection[str]
+) -> dict[str, OperationRecord]:
+    """Every recorded attempt (operation id -> record) of the planned writes `operation_ids`
+    of run `run_id`: looked up by id when the journal can (`OperationLookup`), else read from
+    the whole run."""
+    if not isinstance(journal, OperationLookup):
+        return {op.operation_id: op for op in journal.operations(run_id)}
+    found: dict[str, OperationRecord] = {}
+    attempt, wanted = 1, {operation_id: operation_id for operation_id in operation_ids}
+    while wanted:
+        ids = {attempt_operation_id(planned, attempt): planned for planned in wanted}
+        records = journal.operations_by_id(ids)
+        found.update((op.operation_id, op) for op in records)
+        # A later attempt is made only after one the target showed not applied.
+        attempt += 1
+        wanted = {
+            ids[op.operation_id]: ids[op.operation_id]
+            for op in records
+            if op.status is OpStatus.NOT_APPLIED
+        }
+    return found
 
 
 def result_from_record(row: PlanRow, op: OperationRecord) -> RowResult:
@@ -577,7 +602,8 @@ class Engine:
         as a resumed run does (`resolve`), and written again under the next attempt's id
         (`attempt_operation_id`) only when the target shows it was not applied."""
         assert self.journal is not None
-        recorded = {op.operation_id: op for op in self.journal.operations(self.run_id)}
+        planned = [row.intent.operation_id for row in rows if row.intent is not None]
+        recorded = recorded_attempts(self.journal, self.run_id, planned)
         semaphore = asyncio.Semaphore(self._max_in_flight)
 
         async def one(row: PlanRow) -> RowResult:

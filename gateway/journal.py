@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from balance_gateway.adapters._core.adapter import OperationKind, WriteIntent
 from balance_gateway.adapters._core.secrets import scrub
@@ -240,6 +240,16 @@ class Journal(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class OperationLookup(Protocol):
+    """A journal that can find operations by id without reading a whole run (a worker of a
+    distributed run looks up its unit's operations; `Engine.apply_rows`)."""
+
+    def operations_by_id(self, operation_ids: Collection[str]) -> list[OperationRecord]:
+        """The operations with these ids that exist, in the order recorded."""
+        ...
 
 
 _SCHEMA = """
@@ -614,6 +624,18 @@ class SqliteJournal:
     def operations(self, run_id: str) -> list[OperationRecord]:
         rows = self._db.execute("SELECT * FROM operations WHERE run_id = ? ORDER BY seq", (run_id,))
         return [_op_from(row) for row in rows]
+
+    def operations_by_id(self, operation_ids: Collection[str]) -> list[OperationRecord]:
+        wanted = sorted(set(operation_ids))
+        found: list[tuple[int, OperationRecord]] = []
+        for start in range(0, len(wanted), 500):  # within SQLite's bound on parameters
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = self._db.execute(
+                f"SELECT * FROM operations WHERE operation_id IN ({marks})", chunk
+            )
+            found.extend((row["seq"], _op_from(row)) for row in rows)
+        return [op for _, op in sorted(found, key=lambda pair: pair[0])]
 
     # -- last written -------------------------------------------------------------------------
 
