@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from celery import Celery
+from kombu.exceptions import OperationalError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -200,6 +201,13 @@ async def run_distributed(
             applier=applier,
             buckets=RedisBuckets(redis),
         )
+    except (RedisError, OperationalError) as exc:
+        # The run is already recorded as ended with an error (`Engine.sync`).
+        raise SetupError(
+            f"lost the Redis broker {broker_label(settings.broker)} during the run "
+            f"({type(exc).__name__}); the run is recorded as partial, and the next sync "
+            "resolves the writes that were in flight"
+        ) from None
     finally:
         await redis.aclose()
         app.close()
