@@ -332,8 +332,8 @@ class DistributedConfig(_Strict):
     def _redis_url(cls, value: str) -> str:
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(
-                f"the broker must be a Redis URL (redis://host:port/db or rediss://...), "
-                f"got {value.split('://')[0]!r}://..."
+                "the broker must be a Redis URL (redis://host:port/db or rediss://...), "
+                f"got an {value.split('://')[0]}:// URL"
                 if "://" in value
                 else "the broker must be a Redis URL, e.g. redis://127.0.0.1:6379/0"
             )

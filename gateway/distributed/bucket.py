@@ -10,7 +10,8 @@ two processes can take the same token and machines' clocks need not agree.
 
 A request takes a reservation: the script takes a token (the bucket may go into debt) and
 answers how long to wait before sending, so each request costs one round trip to Redis
-whatever the contention, and waiters are served in the order they asked.
+whatever the contention, and waiters are served in the order they asked (one reservation at a
+time per process).
 """
 
 from __future__ import annotations
@@ -143,23 +144,27 @@ class RedisTokenBucket:
         # Redis's clock minus ours, from the last answer: `now()` is on Redis's clock.
         self._offset = 0.0
         self._pending: set[asyncio.Task[None]] = set()
+        self._lock = asyncio.Lock()
 
     def now(self) -> float:
         return time.time() + self._offset
 
     async def acquire(self) -> None:
         adaptation = self.adaptation
-        answer = await self._acquire(
-            keys=[self.key],
-            args=[
-                self.ceiling,
-                self._burst_seconds,
-                1 if adaptation is not None else 0,
-                adaptation.increase if adaptation is not None else 0,
-                adaptation.calm_seconds if adaptation is not None else 1,
-                IDLE_SECONDS,
-            ],
-        )
+        # One reservation at a time per process: in order, and on one connection however many
+        # requests wait (the wait itself is outside the lock).
+        async with self._lock:
+            answer = await self._acquire(
+                keys=[self.key],
+                args=[
+                    self.ceiling,
+                    self._burst_seconds,
+                    1 if adaptation is not None else 0,
+                    adaptation.increase if adaptation is not None else 0,
+                    adaptation.calm_seconds if adaptation is not None else 1,
+                    IDLE_SECONDS,
+                ],
+            )
         wait, redis_now, rate, lowest = (float(value) for value in answer)
         self._offset = redis_now - time.time()
         self.rate = rate
