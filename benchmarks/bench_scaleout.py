@@ -259,7 +259,12 @@ def run(
         for workers in ([0] if baseline else []) + list(worker_counts):
             log(f"N={n}: {'sync in one process' if workers == 0 else f'{workers} worker(s)'} ...")
             result = measure(bench, data, n, workers, folder / f"w{workers}")
-            log(f"  {result.wall:.1f} s, {result.requests:,} requests, exit {result.exit_code}")
+            log(
+                f"  {result.wall:.1f} s, {result.requests:,} requests, "
+                f"{result.cpu_ms_per_balance:.2f} ms CPU per balance "
+                f"(coordinator {result.cpu_coordinator:.1f} s), exit {result.exit_code}, "
+                f"end state {'as planned' if result.correct else 'WRONG'}"
+            )
             results.append(result)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
