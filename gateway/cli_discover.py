@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from balance_gateway.adapters._core.discovery import DirectoryPerson, LeaveTypeInfo, Listing
 from balance_gateway.adapters._core.errors import GatewayError
@@ -44,6 +46,7 @@ from balance_gateway.gateway.discovery import (
 from balance_gateway.gateway.errors import ConfigError, SetupError
 from balance_gateway.gateway.mapping import HOURS_PER_DAY, load_mapping
 from balance_gateway.gateway.matching import MatchResult, match_people
+from balance_gateway.gateway.report import Fitted
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON for machines instead of tables.")
 
@@ -53,7 +56,8 @@ def _out() -> Console:
 
 
 def _progress(line: str) -> None:
-    Console(stderr=True, soft_wrap=True).print(f"[dim]{line}[/]", highlight=False)
+    # A Text, not markup: a vendor's error message may hold brackets.
+    Console(stderr=True, soft_wrap=True).print(Text(line, style="dim"), highlight=False)
 
 
 def _print_json(data: Any) -> None:
@@ -114,18 +118,24 @@ def systems(config: Path = CONFIG_OPTION, as_json: bool = JSON_OPTION) -> None:
         _print_json({"systems": rows})
     else:
         # One block per system, not a table: URLs, variable names and ids stay whole on an
-        # 80-column terminal.
-        out = Console(soft_wrap=True)
+        # 80-column terminal (lines wrap between words, keeping their indent).
+        out = _out()
         for row in rows:
             colour = {"ok": "green", "failed": "red"}.get(row["connection"], "yellow")
-            out.print(f"[bold]{row['system']}[/] ({row['vendor']}) {row['base_url']}")
-            creds = ", ".join(
-                f"{c['key']} from ${c['variable']} ({'set' if c['set'] else '[red]NOT SET[/]'})"
-                for c in row["credentials"]
+            out.print(
+                Text.assemble((row["system"], "bold"), f" ({row['vendor']}) {row['base_url']}")
             )
-            out.print(f"  credentials: {creds or 'none'}", highlight=False)
+            creds = Text("credentials: ")
+            for index, c in enumerate(row["credentials"]):
+                creds.append(", " if index else "")
+                creds.append(f"{c['key']} from ${c['variable']} (")
+                creds.append(*(("set", "") if c["set"] else ("NOT SET", "red")))
+                creds.append(")")
+            if not row["credentials"]:
+                creds.append("none")
             detail = f": {row['detail']}" if row["detail"] else ""
-            out.print(f"  connection:  [{colour}]{row['connection']}[/]{detail}", highlight=False)
+            connection = Text.assemble("connection:  ", (row["connection"], colour), detail)
+            out.print(Padding(creds, (0, 0, 0, 2)), Padding(connection, (0, 0, 0, 2)))
     raise typer.Exit(0 if all(r["connection"] == "ok" for r in rows) else 1)
 
 
@@ -153,6 +163,25 @@ def _person_json(person: DirectoryPerson) -> dict[str, Any]:
 def _type_json(leave_type: LeaveTypeInfo) -> dict[str, Any]:
     unit = None if leave_type.unit is None else leave_type.unit.value
     return {"id": leave_type.id, "name": leave_type.name, "unit": unit}
+
+
+def listing_view(
+    title: str, how: str, columns: tuple[str, ...], items: list[dict[str, Any]]
+) -> Fitted:
+    """A listing as a table, or a block per item when the table does not fit the terminal:
+    ids (copied into configs) and emails are never cut or wrapped."""
+    table = Table(title=title, title_justify="left", caption=how)
+    for column in columns:
+        table.add_column(column.replace("_", " "), no_wrap=True)
+    lines: list[RenderableType] = [Text(title, style="italic")]
+    for item in items:
+        cells = ["" if item[c] is None else str(item[c]) for c in columns]
+        table.add_row(*cells)
+        lines.append(Text(cells[0], style="bold"))
+        lines.append(Padding("  ".join(cell for cell in cells[1:] if cell), (0, 0, 0, 2)))
+    if how:
+        lines.append(Text(how, style="italic"))
+    return Fitted(table, Group(*lines))
 
 
 def discover(
@@ -193,20 +222,7 @@ def discover(
         out = _out()
         if listing.available:
             what = "employees" if employees else "leave types"
-            table = Table(
-                title=f"{system}: {len(items)} {what}", title_justify="left", caption=listing.how
-            )
-            widest_id = max((len(str(item["id"])) for item in items), default=2)
-            for column in columns:
-                # Ids are never cut or wrapped (they are copied into configs); the other
-                # columns wrap to fit the terminal.
-                if column == "id":
-                    table.add_column(column, no_wrap=True, min_width=widest_id)
-                else:
-                    table.add_column(column.replace("_", " "), overflow="fold")
-            for item in items:
-                table.add_row(*("" if item[c] is None else str(item[c]) for c in columns))
-            out.print(table)
+            out.print(listing_view(f"{system}: {len(items)} {what}", listing.how, columns, items))
             if not listing.complete:
                 out.print(f"[yellow]partial:[/] {listing.how}", highlight=False)
         else:

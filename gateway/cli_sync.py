@@ -1,7 +1,8 @@
 """Commands of the sync engine: plan, sync, runs, demo.
 
-    balance-gateway plan --config FILE [--sync NAME] [--json]
-    balance-gateway sync --config FILE [--sync NAME] [--dry-run] [--yes] [--json] [--distributed]
+    balance-gateway plan --config FILE [--sync NAME] [--out PLAN] [--detailed-exitcode] [--json]
+    balance-gateway sync --config FILE [--sync NAME] [--plan PLAN [--max-plan-age AGE]]
+                         [--dry-run] [--yes] [--json] [--distributed]
     balance-gateway worker --config FILE [--concurrency N]
     balance-gateway runs [--config FILE | --state PATH] [--json]
     balance-gateway runs show RUN [--config FILE | --state PATH] [--json]
@@ -14,7 +15,12 @@ configuration or usage, including `sync` without `--yes` when standard input is 
 state store (its lock, `<state path>.lock`): nothing was read or written, run it again once
 the other has finished. `sync --dry-run` exits 1 when a row is blocked or a guardrail would
 stop the run. `plan` exits 0 unless a sync could not be read (1) or the configuration is bad
-(2).
+(2); with `--detailed-exitcode` (Terraform's convention) it exits 0 when there is nothing to
+do, 2 when writes are pending and 1 on errors (bad configuration stays 2).
+
+`plan --out PLAN` saves the plan (`gateway.saved_plan`); `sync --plan PLAN` applies exactly its
+rows, each checked against its target first. A saved plan that cannot be used (unreadable,
+malformed, another version, another configuration, too old) exits 2, nothing read or written.
 
 Syncs that feed each other (one's source system and type is another's target system and type)
 are applied in dependency order: `sync` plans a dependent sync only after the syncs it reads
@@ -27,18 +33,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import shlex
 import signal
 import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.gateway.cli_common import (
@@ -48,7 +57,7 @@ from balance_gateway.gateway.cli_common import (
     print_error,
     with_verbose,
 )
-from balance_gateway.gateway.config import Config, load_config
+from balance_gateway.gateway.config import Config, load_config, parse_duration
 from balance_gateway.gateway.errors import ConfigError, SetupError
 from balance_gateway.gateway.journal import RunRecord, RunStatus, SqliteJournal, StateStoreError
 from balance_gateway.gateway.lock import nobody_holds
@@ -65,6 +74,16 @@ from balance_gateway.gateway.report import (
     unresolved_lines,
 )
 from balance_gateway.gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.saved_plan import (
+    PlanFileError,
+    SavedPlan,
+    check_plan,
+    config_digest,
+    describe_saved,
+    load_plan,
+    save_plan,
+    saved_plan,
+)
 
 SYNC_OPTION = typer.Option(
     None, "--sync", "-s", metavar="NAME", help="Only the sync with this name."
@@ -89,8 +108,9 @@ def _load(path: Path, as_json: bool = False, **kwargs: Any) -> Config:
 
 def error_json(exc: Exception, code: int = 2) -> dict[str, Any]:
     """A run that could not start, for `--json`: what went wrong and where."""
+    kind = "configuration" if isinstance(exc, ConfigError) else "setup"
     error: dict[str, Any] = {
-        "kind": "configuration" if isinstance(exc, ConfigError) else "setup",
+        "kind": "plan" if isinstance(exc, PlanFileError) else kind,
         "message": scrub(str(exc)),
     }
     if isinstance(exc, ConfigError):
@@ -114,30 +134,84 @@ def _print_json(data: Any) -> None:
 def plan(
     config: Path = CONFIG_OPTION,
     sync: str | None = SYNC_OPTION,
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        metavar="PLAN",
+        help="Save the plan to this JSON file, to apply it as reviewed: sync --plan PLAN.",
+    ),
+    detailed_exitcode: bool = typer.Option(
+        False,
+        "--detailed-exitcode",
+        help="Exit 0 when there is nothing to do, 2 when writes are pending, 1 on errors.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Show what a sync would change, one row per employee and leave type. Writes nothing.
+    """Show what a sync would change, one row per employee and leave type. Writes nothing
+    (but the plan file, with --out).
 
     Every sync is shown as the systems stand now: a sync reading what another selected sync
     writes shows its values before that one is applied (`sync` applies them in order)."""
     loaded = _load(config, as_json)
+    made = datetime.now(UTC)
     try:
-        report = asyncio.run(run_plan(loaded, sync))
+        digest = config_digest(loaded)
+        report = asyncio.run(run_plan(loaded, sync, progress=_ProgressBar(enabled=not as_json)))
+        if out is not None:
+            save_plan(saved_plan(report.plans, digest, made), out)
     except (ConfigError, SetupError) as exc:
         _fail(exc, as_json)
+    code = report.detailed_exit_code if detailed_exitcode else report.exit_code
     if as_json:
-        _print_json(report_json(report))
+        data = report_json(report)
+        data["exit_code"] = code
+        if out is not None:
+            data["saved_plan"] = str(out)
+        _print_json(data)
         for line in plan_errors(report):
             print_error(line)
     else:
         print_report(_out(), report, errors=Console(stderr=True, soft_wrap=True))
-    raise typer.Exit(report.exit_code)
+    if out is not None:
+        _saved_note(out, config, report.plans, to_stderr=as_json)
+    raise typer.Exit(code)
+
+
+def _saved_note(out: Path, config: Path, plans: list[SyncPlan], *, to_stderr: bool) -> None:
+    """Where the plan was saved and the command that applies it (unwrapped, to paste)."""
+    writes = sum(1 for p in plans for r in p.rows if r.writes)
+    command = f"balance-gateway sync --config {shlex.quote(str(config))} --plan " + shlex.quote(
+        str(out)
+    )
+    console = _err() if to_stderr else _out()
+    console.print(
+        f"plan saved to {out} ({writes} write(s)); to apply it as reviewed: {command}",
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
+    )
+
+
+def _reviewed_plan(path: Path, config: Config, sync: str | None, max_age: str | None) -> SavedPlan:
+    """The saved plan at `path`, checked: this configuration's, young enough, with `sync`."""
+    if max_age is None:
+        age = config.file.plans.max_age
+    else:
+        try:
+            age = parse_duration(max_age)
+        except ValueError as exc:
+            fail(f"--max-plan-age {exc}")
+    saved = load_plan(path)
+    check_plan(saved, path, config, max_age=age, sync_name=sync)
+    return saved
 
 
 class _ProgressBar:
-    """The engine's ProgressSink drawn as a rich progress bar on standard error."""
+    """The engine's ProgressSink on standard error: a line per system read and per sync
+    planned, then a rich progress bar while applying. Nothing when disabled (`--json`)."""
 
     def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
         self._progress = Progress(
             TextColumn("[bold]applying"),
             BarColumn(),
@@ -149,6 +223,11 @@ class _ProgressBar:
             transient=False,
         )
         self._task: Any = None
+
+    def step(self, line: str) -> None:
+        if self._enabled:
+            # A Text, not markup: sync and system names come from the config.
+            self._progress.console.print(Text(line, style="dim"), highlight=False)
 
     def start(self, total: int) -> None:
         self._progress.start()
@@ -212,6 +291,20 @@ def sync(
         False, "--dry-run", help="Plan and check the guardrails; write and record nothing."
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Apply without asking."),
+    saved: Path | None = typer.Option(
+        None,
+        "--plan",
+        metavar="PLAN",
+        help="Apply exactly the rows of this saved plan (plan --out), each checked against its "
+        "target first, instead of planning again.",
+    ),
+    max_plan_age: str | None = typer.Option(
+        None,
+        "--max-plan-age",
+        metavar="AGE",
+        help='With --plan: refuse a plan older than this, e.g. "24h" or "2 days" (default: '
+        "[plans] max_age, else 24h).",
+    ),
     as_json: bool = JSON_OPTION,
     distributed: bool = typer.Option(
         False,
@@ -224,14 +317,31 @@ def sync(
 
     One run at a time per state store: a second run exits 2 at once, naming the state file.
     Syncs feeding each other are planned and applied in dependency order (one prompt each).
-    With --distributed the writes are applied by the workers, in units of employees."""
+    With --plan, a saved plan's rows are applied as reviewed: a row whose target no longer
+    holds what the plan saw is blocked, the others applied. With --distributed the writes are
+    applied by the workers, in units of employees."""
     loaded = _load(config, as_json)
     if distributed:
         _check_distributed(loaded, as_json)
+    if max_plan_age is not None and saved is None:
+        fail("--max-plan-age only applies with --plan PLAN")
+    reviewed = None
+    if saved is not None:
+        try:
+            reviewed = _reviewed_plan(saved, loaded, sync, max_plan_age)
+        except ConfigError as exc:
+            _fail(exc, as_json)
     if not dry_run and not yes and not sys.stdin.isatty():
         fail(
             "standard input is not a terminal, so there is no one to confirm the writes: pass "
             "--yes to apply without asking (or --dry-run to only check)"
+        )
+    if reviewed is not None and saved is not None and not as_json:
+        _err().print(
+            f"applying {describe_saved(reviewed, str(saved))}: each target is read again first",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
         )
     confirm = None if (yes or dry_run) else _ask
     progress = _ProgressBar(enabled=not as_json)
@@ -247,12 +357,22 @@ def sync(
                         dry_run=dry_run,
                         confirm=confirm,
                         progress=progress,
+                        saved=reviewed,
+                        saved_from=str(saved or ""),
                         notice=print_error,
                     )
                 )
             else:
                 report = asyncio.run(
-                    run_sync(loaded, sync, dry_run=dry_run, confirm=confirm, progress=progress)
+                    run_sync(
+                        loaded,
+                        sync,
+                        dry_run=dry_run,
+                        confirm=confirm,
+                        progress=progress,
+                        saved=reviewed,
+                        saved_from=str(saved or ""),
+                    )
                 )
     except (ConfigError, SetupError) as exc:
         _fail(exc, as_json)
@@ -461,16 +581,17 @@ def demo(
 
 
 PLAN_EXIT_CODES = exit_codes(
-    "0  planned (whatever it would change)",
+    "0  planned (whatever it would change); --detailed-exitcode: nothing to do",
     "1  a sync could not be read or planned",
-    "2  bad configuration or usage",
+    "2  bad configuration or usage; --detailed-exitcode: planned, writes are pending",
 )
 SYNC_EXIT_CODES = exit_codes(
     "0  everything applied and verified (or nothing to do)",
     "1  something failed, was blocked, not verified or left unresolved; or a guardrail or",
     "   the prompt stopped the run (--dry-run: a row is blocked or a guardrail would stop it)",
-    "2  bad configuration or usage (also: no --yes without a terminal), or another run",
-    "   holds the state store: nothing was read or written",
+    "2  bad configuration or usage (also: no --yes without a terminal, a --plan file that",
+    "   cannot be used: malformed, another version or configuration, too old), or another",
+    "   run holds the state store: nothing was read or written",
 )
 WORKER_EXIT_CODES = exit_codes(
     "0  stopped (SIGTERM or Ctrl-C) after finishing the units in hand",

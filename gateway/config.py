@@ -31,6 +31,8 @@
     max_in_flight = 16                 # requests in flight across all systems
     [state]
     path = "balance-gateway.sqlite3"   # relative to this file
+    [plans]
+    max_age = "24h"                    # `sync --plan` refuses a saved plan older than this
     [distributed]                      # `sync --distributed` and `worker` (gateway.distributed)
     broker = "redis://127.0.0.1:6379/0"   # Celery's broker and result store; the shared budgets
     batch_size = 50                    # employees per work unit
@@ -82,6 +84,10 @@ ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SYSTEM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _QUANTITY = re.compile(r"^\s*(?P<value>[-+]?[0-9]*\.?[0-9]+)\s*(?P<unit>[a-z]+)\s*$")
 _AGE = re.compile(r"^\s*(?P<count>[0-9]+)\s*(?P<unit>days?|weeks?)\s*$")
+_DURATION = re.compile(
+    r"^\s*(?P<count>[0-9]+)\s*(?P<unit>m|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$"
+)
+_DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _UNIT_WORDS = {
     "day": Unit.DAYS,
     "days": Unit.DAYS,
@@ -138,6 +144,20 @@ def parse_age(value: object) -> timedelta:
         )
     count = int(match["count"])
     return timedelta(weeks=count) if match["unit"].startswith("week") else timedelta(days=count)
+
+
+def parse_duration(value: object) -> timedelta:
+    """`"24h"`, `"90 minutes"`, `"2 days"` or `"1 week"` as a positive timedelta; ValueError
+    with an example otherwise."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None or int(match["count"]) == 0:
+        shown = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+        raise ValueError(
+            "must be a positive whole number of minutes, hours, days or weeks written as text, "
+            f'e.g. "24h", "90 minutes" or "2 days", got {shown}'
+        )
+    unit = _DURATION_UNITS[match["unit"][0]]
+    return timedelta(**{unit: int(match["count"])})
 
 
 class RetryConfig(_Strict):
@@ -340,6 +360,23 @@ class DistributedConfig(_Strict):
         return value
 
 
+DEFAULT_PLAN_MAX_AGE = timedelta(hours=24)
+
+
+class PlansConfig(_Strict):
+    """Saved plans (`plan --out`, `sync --plan`): how old a plan may be when it is applied.
+
+    ASSUMED default: 24 hours, long enough to review a plan made the evening before, short
+    enough that the source figures it carries are still the day's."""
+
+    max_age: timedelta = DEFAULT_PLAN_MAX_AGE
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _age(cls, value: object) -> object:
+        return parse_duration(value)
+
+
 class ServiceConfig(_Strict):
     """`balance-gateway serve`: the time zone of the syncs' schedules, and who may call it.
 
@@ -374,6 +411,7 @@ class ConfigFile(_Strict):
     guardrails: GuardrailsConfig = Field(default_factory=GuardrailsConfig)
     concurrency: ConcurrencyConfig = Field(default_factory=ConcurrencyConfig)
     state: StateConfig = Field(default_factory=StateConfig)
+    plans: PlansConfig = Field(default_factory=PlansConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     distributed: DistributedConfig | None = None
 

@@ -34,7 +34,6 @@ from typing import Any, Self
 
 import httpx
 from rich.console import Console
-from rich.table import Table
 
 from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread, build_emulator
 from balance_gateway.adapters._emulator.base import Emulator
@@ -68,6 +67,7 @@ from balance_gateway.gateway.discovery import list_people
 from balance_gateway.gateway.engine import RunReport
 from balance_gateway.gateway.matching import MatchResult, match_people
 from balance_gateway.gateway.plan import PlanRow
+from balance_gateway.gateway.report import Fitted, plan_rows_view
 from balance_gateway.gateway.runner import run_plan, run_sync
 
 VENDORS = ("bezala", "companyflow", "journyx", "kenjo", "zeitstrom")
@@ -647,12 +647,8 @@ class DemoEnvironment:
 # -- the command --------------------------------------------------------------------------
 
 
-def _sample_table(title: str, rows: list[PlanRow], limit: int = 6) -> Table:
+def _sample_table(title: str, rows: list[PlanRow], limit: int = 6) -> Fitted:
     """A few telling rows of a plan: writes first, with notes, then the rest."""
-    table = Table(title=title, title_justify="left")
-    for column in ("employee", "type", "source", "target now", "target after", "operation"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("note", overflow="fold", max_width=60)
     ordered = sorted(rows, key=lambda r: (not r.writes, not r.note, r.operation.value))
     seen: set[str] = set()
     picked = []
@@ -661,17 +657,7 @@ def _sample_table(title: str, rows: list[PlanRow], limit: int = 6) -> Table:
             seen.add(row.operation.value)
             picked.append(row)
     picked += [r for r in ordered if r not in picked][: max(0, limit - len(picked))]
-    for row in picked:
-        table.add_row(
-            row.employee_label if row.source_employee is None else row.source_employee[:13],
-            row.type_label[:30],
-            "-" if row.source_value is None else str(row.source_value),
-            "-" if row.before is None else str(row.before),
-            "-" if row.after is None else str(row.after),
-            row.operation.value,
-            row.note,
-        )
-    return table
+    return plan_rows_view(title, picked)
 
 
 def _counts(report: RunReport) -> str:

@@ -23,6 +23,12 @@ wave planned, checked against the guardrails (counting the writes of earlier wav
 and applied before the next is planned. A cycle is refused when the configuration is loaded.
 `plan` alone cannot apply anything, so it shows dependent syncs as they stand before the run.
 
+A saved plan (`gateway.saved_plan`, `sync --plan`) is applied as reviewed: `sync(reviewed=...)`
+plans nothing; each wave takes the saved rows of its syncs, blocks those whose target no longer
+holds what the plan saw (read again; the journal's last written value for a write-only target)
+or whose source another sync of the plan writes, and goes on as above: guardrails, confirm,
+apply, verify.
+
 One run at a time per state store: the caller holds the run lock (`gateway.lock`, taken by
 `gateway.runner.run_sync`) for the whole of `sync`.
 
@@ -70,7 +76,7 @@ from balance_gateway.canonical import CanonicalError, Quantity, convert
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
 from balance_gateway.gateway.errors import SetupError
-from balance_gateway.gateway.guardrails import check_guardrails, recheck_row
+from balance_gateway.gateway.guardrails import check_guardrails, recheck_row, same_value
 from balance_gateway.gateway.journal import (
     Journal,
     OperationLookup,
@@ -85,6 +91,7 @@ from balance_gateway.gateway.plan import (
     Key,
     PlanRow,
     SyncPlan,
+    current_from_last_written,
     plan_sync,
     utc_today,
 )
@@ -95,7 +102,11 @@ FAILED_STATUSES = frozenset(
 
 
 class ProgressSink(Protocol):
-    """Told about the apply phase, e.g. to draw a progress bar."""
+    """Told how a run goes, e.g. to draw a progress bar: `step` as each system is read and
+    each sync planned (a line such as "read hr for hr-to-time: 40 balances of 20 people"),
+    then `start`, `advance` per write and `finish` around the apply phase."""
+
+    def step(self, line: str) -> None: ...
 
     def start(self, total: int) -> None: ...
 
@@ -198,6 +209,15 @@ class RunReport:
             if any(row.operation is OperationKind.BLOCKED for p in self.plans for row in p.rows)
             else 0
         )
+
+    @property
+    def detailed_exit_code(self) -> int:
+        """`plan --detailed-exitcode`, Terraform's convention: 1 when the plan exits 1 (a sync
+        or a row could not be read or planned), else 2 when it has a write to apply, else 0
+        (nothing to do; rows that are only skipped, blocked or unmapped write nothing)."""
+        if self.exit_code != 0:
+            return 1
+        return 2 if any(row.writes for p in self.plans for row in p.rows) else 0
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -338,7 +358,11 @@ class Engine:
     # -- plan ---------------------------------------------------------------------------------
 
     async def plan(
-        self, sync_names: Collection[str] | None = None, *, block_unresolved: bool = False
+        self,
+        sync_names: Collection[str] | None = None,
+        *,
+        block_unresolved: bool = False,
+        progress: ProgressSink | None = None,
     ) -> list[SyncPlan]:
         """Plan the selected syncs (default: all), concurrently. Reads only.
 
@@ -349,13 +373,24 @@ class Engine:
         another selected sync (see the module docstring, "Waves") shows the values before that
         one is applied; `sync` plans it again after."""
         syncs = self._selected(sync_names)
-        return await self._plan_syncs(syncs, block_unresolved=block_unresolved, writers={})
+        return await self._plan_syncs(
+            syncs, block_unresolved=block_unresolved, writers={}, progress=progress
+        )
+
+    @staticmethod
+    def _of(plans: Sequence[SyncPlan], sync_names: Collection[str] | None) -> list[SyncPlan]:
+        return [p for p in plans if sync_names is None or p.sync in sync_names]
 
     def _selected(self, sync_names: Collection[str] | None) -> list[SyncConfig]:
         return [s for s in self.config.file.syncs if sync_names is None or s.name in sync_names]
 
     async def _plan_syncs(
-        self, syncs: Sequence[SyncConfig], *, block_unresolved: bool, writers: dict[Key, str]
+        self,
+        syncs: Sequence[SyncConfig],
+        *,
+        block_unresolved: bool,
+        writers: dict[Key, str],
+        progress: ProgressSink | None = None,
     ) -> list[SyncPlan]:
         """Plan `syncs` concurrently; `writers` (target balance -> sync) carries over from
         earlier waves, so that two syncs writing one balance are caught across waves too."""
@@ -379,6 +414,7 @@ class Engine:
                     unresolved=unresolved,
                     block_unresolved=block_unresolved,
                     max_concurrent=self._max_in_flight,
+                    progress=None if progress is None else progress.step,
                 )
                 for sync in syncs
             )
@@ -646,22 +682,17 @@ class Engine:
 
     # -- recheck after the confirmation -------------------------------------------------------
 
-    async def _recheck(self, plans: list[SyncPlan]) -> list[SyncPlan]:
-        """Read every readable target again (one bulk read per target, system and date) and
-        block each write whose target changed beyond what was confirmed or the guardrails
-        (`gateway.guardrails.recheck_row`). A target that cannot be read again blocks its
-        writes: what they would do now is not known."""
+    async def _read_targets(
+        self, rows: Sequence[PlanRow]
+    ) -> tuple[dict[Key, Quantity | None], dict[str, str]]:
+        """What the readable targets of `rows` hold now (one bulk read per target system and
+        date): (target balance -> remaining, None when shown without one; system -> why it
+        could not be read). A balance the target does not show is absent."""
         groups: dict[tuple[str, date], list[PlanRow]] = {}
-        for plan in plans:
-            for row in plan.rows:
-                if not row.writes or row.intent is None:
-                    continue
-                if not self._adapter(row.target_system).capabilities.can_read:
-                    continue
+        for row in rows:
+            if row.intent is not None:
                 groups.setdefault((row.target_system, row.intent.as_of), []).append(row)
-        if not groups:
-            return plans
-        now: dict[tuple[str, str, str], Quantity | None] = {}
+        now: dict[Key, Quantity | None] = {}
         failed: dict[str, str] = {}
 
         async def read(system: str, as_of: date, rows: list[PlanRow]) -> None:
@@ -679,8 +710,26 @@ class Engine:
                 now[(system, balance.employee.id, balance.leave_type.id)] = shown
 
         await asyncio.gather(*(read(s, d, rows) for (s, d), rows in groups.items()))
+        return now, failed
+
+    async def _recheck(self, plans: list[SyncPlan]) -> list[SyncPlan]:
+        """Read every readable target again (one bulk read per target, system and date) and
+        block each write whose target changed beyond what was confirmed or the guardrails
+        (`gateway.guardrails.recheck_row`). A target that cannot be read again blocks its
+        writes: what they would do now is not known."""
+        to_check = [
+            row
+            for plan in plans
+            for row in plan.rows
+            if row.writes
+            and row.intent is not None
+            and self._adapter(row.target_system).capabilities.can_read
+        ]
+        if not to_check:
+            return plans
+        now, failed = await self._read_targets(to_check)
         limits = self.config.file.guardrails
-        checked = {id(row) for rows in groups.values() for row in rows}
+        checked = {id(row) for row in to_check}
         fixed = []
         for plan in plans:
             rows = []
@@ -702,6 +751,112 @@ class Engine:
                 rows.append(row)
             fixed.append(replace(plan, rows=tuple(rows)))
         return fixed
+
+    # -- a saved plan, applied as reviewed -----------------------------------------------------
+
+    async def _check_reviewed(
+        self, plans: Sequence[SyncPlan], everything: Sequence[SyncPlan], writers: dict[Key, str]
+    ) -> list[SyncPlan]:
+        """`plans` (of a reviewed, saved plan whose syncs are `everything`) made ready to
+        apply as they are: nothing is planned again. Each write gets this run's ids, and a row
+        is blocked when its balance has an operation still unresolved, when its target no
+        longer holds the value the row was planned against (read again now; on a target that
+        cannot be read, the value last written there), or when its source balance is one that
+        another sync of the plan writes (the plan carried the value before that write)."""
+        unresolved: dict[Key, OperationRecord] = {}
+        if self.journal is not None:
+            for op in self.journal.unresolved({p.target for p in plans}):
+                unresolved[(op.system, op.employee, op.leave_type)] = op
+        written = {
+            (r.target_system, r.target_employee, r.target_type): r.sync
+            for p in everything
+            for r in p.rows
+            if r.writes
+        }
+        plans = [replace(p, rows=tuple(self._with_this_runs_ids(r) for r in p.rows)) for p in plans]
+        checked = [
+            r
+            for p in plans
+            for r in p.rows
+            if r.intent is not None and (r.writes or r.operation is OperationKind.SKIP)
+        ]
+        now, failed = await self._read_targets(
+            [r for r in checked if self._adapter(r.target_system).capabilities.can_read]
+        )
+        checked_ids = {id(r) for r in checked}
+
+        def reason(row: PlanRow) -> str | None:
+            key = (row.target_system, row.target_employee or "", row.target_type or "")
+            pending = unresolved.get(key)
+            if pending is not None and row.writes:
+                return (
+                    f"operation {pending.operation_id} (run {pending.run_id}) is still "
+                    f"{pending.status.value}: the target could not tell whether it took "
+                    "effect; check the target, then plan again"
+                )
+            feeder = written.get((row.source_system, row.source_employee, row.source_type))
+            if feeder is not None and feeder != row.sync and row.writes:
+                return (
+                    f"sync {feeder} writes this row's source balance in the same plan, which "
+                    "was made before that write: plan this sync again after this run"
+                )
+            if id(row) not in checked_ids:
+                return None
+            if self._adapter(row.target_system).capabilities.can_read:
+                if row.target_system in failed:
+                    return (
+                        f"could not read {row.target_system} to check that it still holds what "
+                        f"the plan saw ({failed[row.target_system]}); not written: run again"
+                    )
+                held = now.get(key)
+            else:
+                try:
+                    held = self._last_written_now(row)
+                except (GatewayError, CanonicalError, KeyError, ValueError) as exc:
+                    return scrub(f"could not tell what {row.target_system} holds: {exc}")
+            if same_value(held, row.before) or (_empty(held) and _empty(row.before)):
+                return None
+            return (
+                f"target changed since the plan: planned against {_shown(row.before)}, "
+                f"now {_shown(held)}; not written: plan again"
+            )
+
+        fixed = []
+        for plan in plans:
+            rows = []
+            for row in plan.rows:
+                why = reason(row)
+                if why is not None:
+                    row = replace(row, operation=OperationKind.BLOCKED, note=_join(row.note, why))
+                rows.append(row)
+            fixed.append(replace(plan, rows=tuple(rows)))
+        return _block_double_writes(fixed, writers)
+
+    def _with_this_runs_ids(self, row: PlanRow) -> PlanRow:
+        """`row` with its write given this run's ids; a note naming the plan's operation id
+        (a ledger's label) names the one this run writes with."""
+        if row.intent is None:
+            return row
+        planned_id, operation_id = row.intent.operation_id, self.new_operation_id()
+        intent = replace(row.intent, operation_id=operation_id, run_id=self.run_id)
+        note = row.note.replace(planned_id, operation_id) if planned_id else row.note
+        return replace(row, intent=intent, note=note)
+
+    def _last_written_now(self, row: PlanRow) -> Quantity | None:
+        """What a target that cannot be read holds by the journal: the value last written."""
+        intent = row.intent
+        if self.journal is None or intent is None:
+            return None
+        last = self.journal.last_written(
+            row.target_system, intent.employee.id, intent.leave_type.id
+        )
+        unit = self._adapter(row.target_system).target_unit(intent.leave_type.id)
+        balance = current_from_last_written(
+            last, intent.employee, intent.leave_type, unit, row.schedule, intent.as_of
+        )
+        if balance is None or balance.remaining is None:
+            return None
+        return Quantity(balance.remaining, balance.unit)
 
     # -- verify -------------------------------------------------------------------------------
 
@@ -775,10 +930,17 @@ class Engine:
         confirm: Callable[[list[SyncPlan]], bool] | None = None,
         progress: ProgressSink | None = None,
         applier: Applier | None = None,
+        reviewed: Sequence[SyncPlan] | None = None,
+        origin: str = "",
     ) -> RunReport:
         """Run the selected syncs: resolve, then per wave (see the module docstring): plan,
         check guardrails, confirm, apply, verify. `applier` applies each wave instead of
         `apply` (a distributed run; see the module docstring).
+
+        With `reviewed` (a saved plan, `gateway.saved_plan`), nothing is planned: each wave
+        applies the reviewed rows of its syncs, checked against the targets first (see
+        `_check_reviewed`); the rest of the run is the same. `origin` (e.g. which saved plan)
+        opens the run's journal message.
 
         `dry_run` stops after the guardrail check and records nothing (every sync planned as
         things stand, like `plan`). `confirm` is asked once per wave that has something to
@@ -791,7 +953,11 @@ class Engine:
         report = RunReport(run_id=None if dry_run else self.run_id, dry_run=dry_run)
         report.unresolved_elsewhere = self.unresolved_elsewhere()
         if dry_run or self.journal is None:
-            report.plans = await self.plan(sync_names)
+            report.plans = (
+                await self.plan(sync_names, progress=progress)
+                if reviewed is None
+                else await self._check_reviewed(self._of(reviewed, sync_names), reviewed, {})
+            )
             report.violations = check_guardrails(report.plans, self.config.file.guardrails)
             return report
         journal = self.journal
@@ -811,7 +977,8 @@ class Engine:
         def finish_stopped(why: str) -> None:
             nonlocal finished
             report.stopped = why
-            message = "\n".join([why, *report.violations, *self._warnings(report)])
+            lines = [why, *report.violations, *self._warnings(report)]
+            message = "\n".join([origin, *lines] if origin else lines)
             # Stopped before any write: `stopped`; after an earlier wave wrote: `partial`.
             status = RunStatus.PARTIAL if report.applied else RunStatus.STOPPED
             journal.finish_run(self.run_id, status, report.summary, message)
@@ -821,7 +988,15 @@ class Engine:
         try:
             report.resolutions = await self.resolve()
             for number, wave in enumerate(waves, 1):
-                plans = await self._plan_syncs(wave, block_unresolved=True, writers=writers)
+                plans = (
+                    await self._plan_syncs(
+                        wave, block_unresolved=True, writers=writers, progress=progress
+                    )
+                    if reviewed is None
+                    else await self._check_reviewed(
+                        self._of(reviewed, [s.name for s in wave]), reviewed, writers
+                    )
+                )
                 report.plans.extend(plans)
                 # Counted over every wave so far: max_operations limits the whole run.
                 report.violations = check_guardrails(report.plans, self.config.file.guardrails)
@@ -878,9 +1053,9 @@ class Engine:
             return report
         errors = [f"sync {p.sync}: {p.error}" for p in report.plans if p.error]
         status = RunStatus.SUCCEEDED if report.exit_code == 0 else RunStatus.PARTIAL
-        journal.finish_run(
-            self.run_id, status, report.summary, "\n".join([*errors, *self._warnings(report)])
-        )
+        lines = [*errors, *self._warnings(report)]
+        message = "\n".join([origin, *lines] if origin else lines)
+        journal.finish_run(self.run_id, status, report.summary, message)
         return report
 
     @staticmethod
@@ -890,6 +1065,15 @@ class Engine:
 
 def _join(*notes: str) -> str:
     return "; ".join(n for n in notes if n)
+
+
+def _empty(value: Quantity | None) -> bool:
+    """No balance shown, or a zero one: a ledger without transactions shows none."""
+    return value is None or value.value == 0
+
+
+def _shown(value: Quantity | None) -> str:
+    return "nothing" if value is None else str(value)
 
 
 def unresolved_elsewhere_warning(system: str, count: int) -> str:

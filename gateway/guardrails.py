@@ -75,7 +75,7 @@ def recheck_row(row: PlanRow, now: Quantity | None, limits: GuardrailsConfig) ->
     after = row.after
     if after is None:
         return None
-    if _same_value(now, row.before):
+    if same_value(now, row.before):
         return None
     now_text = "nothing" if now is None else str(now)
     before_text = "nothing" if row.before is None else str(row.before)
@@ -110,7 +110,8 @@ def recheck_row(row: PlanRow, now: Quantity | None, limits: GuardrailsConfig) ->
     )
 
 
-def _same_value(a: Quantity | None, b: Quantity | None) -> bool:
+def same_value(a: Quantity | None, b: Quantity | None) -> bool:
+    """Equal quantities in the same unit (None only equals None)."""
     if a is None or b is None:
         return a is b
     return a.unit is b.unit and Fraction(a.value) == Fraction(b.value)

@@ -346,6 +346,15 @@ async def _naming(role: str, system: str, read: Awaitable[_T]) -> _T:
         raise _ReadFailed(f"{role} system {system!r}: {exc}", system, exc) from exc
 
 
+async def _told(
+    read: Awaitable[list[Balance]], tell: Callable[[str], None], what: str, people: int
+) -> list[Balance]:
+    """`read`, then `tell` how many balances it gave: "<what>: 40 balances of 20 people"."""
+    balances = await read
+    tell(f"{what}: {len(balances)} balance(s) of {people} people")
+    return balances
+
+
 async def _read_source(
     adapter: BalanceAdapter, ids: Sequence[str], types: Sequence[str], as_of: date
 ) -> list[Balance]:
@@ -407,6 +416,7 @@ async def plan_sync(
     unresolved: Mapping[Key, OperationRecord] | None = None,
     block_unresolved: bool = True,
     max_concurrent: int = 16,
+    progress: Callable[[str], None] | None = None,
 ) -> SyncPlan:
     """Plan `sync`: read source and target, and ask the target adapter what each write would be.
 
@@ -414,7 +424,13 @@ async def plan_sync(
     be read (None: treat it as never written). An (employee, type) of the target with an
     `unresolved` earlier operation is blocked when `block_unresolved`, else only noted. A vendor
     error while reading makes the whole sync unplannable (`SyncPlan.error`), never a crash.
+    `progress` is told, in a line each, what was read from each system and what was planned.
     """
+
+    def tell(line: str) -> None:
+        if progress is not None:
+            progress(line)
+
     as_of = sync.as_of_date(today)
     plan = SyncPlan(sync=sync.name, source=sync.source, target=sync.target, as_of=as_of)
     people = [p for p in mapping if p.id_in(sync.source) is not None]
@@ -426,17 +442,28 @@ async def plan_sync(
     # One employee's failed read fails that employee's rows only (gateway.isolation).
     source_reads, target_reads = IsolatingReads(source), IsolatingReads(target)
     try:
-        source_read = _naming(
-            "source", sync.source, _read_source(source_reads, source_ids, source_types, as_of)
+        source_read = _told(
+            _naming(
+                "source", sync.source, _read_source(source_reads, source_ids, source_types, as_of)
+            ),
+            tell,
+            f"read {sync.source} for {sync.name}",
+            len(source_ids),
         )
         if can_read_target:
             source_balances, target_balances = await asyncio.gather(
                 source_read,
-                _naming(
-                    "target", sync.target, _read(target_reads, target_ids, target_types, as_of)
+                _told(
+                    _naming(
+                        "target", sync.target, _read(target_reads, target_ids, target_types, as_of)
+                    ),
+                    tell,
+                    f"read {sync.target} for {sync.name}",
+                    len(target_ids),
                 ),
             )
         else:
+            tell(f"{sync.target} cannot be read: {sync.name} compares with the values last written")
             source_balances, target_balances = await source_read, []
         extra_ids: list[str] = []
         if isinstance(source, EmployeeDirectory):
@@ -444,6 +471,7 @@ async def plan_sync(
             listed = await _naming("source", sync.source, source.list_employee_ids())
             extra_ids = [i for i in listed if i not in known]
     except (GatewayError, NotImplementedError, CanonicalError) as exc:
+        tell(f"{sync.name}: could not be planned (the error is reported at the end)")
         return SyncPlan(
             sync=plan.sync,
             source=plan.source,
@@ -557,6 +585,8 @@ async def plan_sync(
                 )
             )
     planned.extend(_unpaired_rows(sync, source_balances, default_schedule))
+    writes = sum(1 for row in planned if row.writes)
+    tell(f"planned {sync.name}: {len(planned)} row(s), {writes} to write")
     return SyncPlan(
         sync=plan.sync, source=plan.source, target=plan.target, as_of=as_of, rows=tuple(planned)
     )

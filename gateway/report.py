@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -179,57 +181,187 @@ def _source_as_of(row: PlanRow) -> str:
     return text if basis in (None, AsOfBasis.DATE) else f"{text} ({basis.value})"
 
 
-def plan_table(plan: SyncPlan) -> Table:
-    """One sync's plan: a row per employee and leave-type pair."""
-    table = Table(
-        title=f"{plan.sync}: {plan.source} -> {plan.target} (as of {plan.as_of.isoformat()})",
-        title_justify="left",
-    )
-    columns = ("employee", "type", "source", "source as of", "target now", "target after")
-    for column in (*columns, "operation"):
-        table.add_column(column, no_wrap=column != "employee")
+class Fitted:
+    """The first of `layouts` that fits the width it is given with every no-wrap cell whole,
+    else the last one, which must fit any width (lines that wrap between words).
+
+    Ids sit in no-wrap columns and only the notes wrap, so a table that fits has every id
+    whole; on a narrow terminal a table falls back to fewer columns or to one block per row,
+    never to a cut id (rich would cut a no-wrap cell with "…")."""
+
+    def __init__(self, *layouts: RenderableType) -> None:
+        self.layouts = layouts
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for layout in self.layouts[:-1]:
+            if _least_width(console, options, layout) <= options.max_width:
+                yield layout
+                return
+        yield self.layouts[-1]
+
+
+def _least_width(console: Console, options: ConsoleOptions, layout: RenderableType) -> int:
+    """The narrowest `layout` can be drawn with its no-wrap cells whole. rich's own measure
+    counts a no-wrap cell at its longest word, so a table's columns are measured here."""
+    unbounded = options.update_width(10_000)  # Measurement.get clamps to the width given
+    if not isinstance(layout, Table):
+        return Measurement.get(console, unbounded, layout).minimum
+    widths = 0
+    for column in layout.columns:
+        measured = layout._measure_column(console, unbounded, column)
+        widths += measured.maximum if column.no_wrap else measured.minimum
+    return widths + layout._extra_width
+
+
+def _pair(source: str | None, target: str | None, *, stacked: bool) -> str:
+    """A source and a target id (employee or leave type), whole: one line or two."""
+    if source is None and target is None:
+        return "(all)"
+    src, dst = source or "?", target or "?"
+    if src == dst:
+        return src
+    return f"{src}\n-> {dst}" if stacked else f"{src} -> {dst}"
+
+
+def _title(plan: SyncPlan) -> str:
+    return f"{plan.sync}: {plan.source} -> {plan.target} (as of {plan.as_of.isoformat()})"
+
+
+def _indented(text: Text | str, level: int = 1) -> Padding:
+    """A line indented under its heading; it wraps between words, keeping the indent."""
+    return Padding(text, (0, 0, 0, 2 * level))
+
+
+def _source_text(value: Quantity | None, as_of: str) -> str:
+    return f"source {_q(value)}" + ("" if as_of == "-" else f" as of {as_of}")
+
+
+def _row_blocks(
+    title: str,
+    rows: Sequence[tuple[PlanRow, Text, Quantity | None, str]],
+) -> Group:
+    """The narrow layout of a plan or a run: a heading per employee, a line per leave type
+    (`status`: what happens to it; `after`: the target's value after), the note under it."""
+    parts: list[RenderableType] = [Text(title, style="italic")]
+    employee = None
+    for row, status, after, note in rows:
+        label = _pair(row.source_employee, row.target_employee, stacked=False)
+        if label != employee:
+            employee = label
+            parts.append(Text(label, style="bold"))
+        parts.append(_indented(_pair(row.source_type, row.target_type, stacked=False)))
+        parts.append(_indented(Text.assemble(status, _figures(row, after)), 2))
+        if note:
+            parts.append(_indented(Text(note, style="dim"), 2))
+    return Group(*parts)
+
+
+def _figures(row: PlanRow, after: Quantity | None) -> str:
+    """What follows a row's operation: ": 10 days -> 12.5 days (source 12.5 days as of
+    2026-01-01)", leaving out what is not known (an unmapped row has no target figures)."""
+    text = "" if row.before is None and after is None else f": {_q(row.before)} -> {_q(after)}"
+    if row.source_value is not None:
+        text += f" ({_source_text(row.source_value, _source_as_of(row))})"
+    return text
+
+
+def _plan_table(
+    title: str, rows: Sequence[PlanRow], *, stacked: bool, compact: bool = False
+) -> Table:
+    """`stacked`: source and target ids on two lines; `compact`: without the source figure's
+    date (a figure older than the as-of date says so in its note)."""
+    table = Table(title=title, title_justify="left")
+    headers = ("employee", "type", "source", "source as of", "target now", "target after")
+    for column in headers:
+        if not (compact and column == "source as of"):
+            table.add_column(column.removeprefix("target ") if compact else column, no_wrap=True)
+    table.add_column("operation", no_wrap=True)
     table.add_column("note", overflow="fold")
-    for row in plan.rows:
-        table.add_row(
-            row.employee_label,
-            row.type_label,
+    for row in rows:
+        cells: list[RenderableType] = [
+            _pair(row.source_employee, row.target_employee, stacked=stacked),
+            _pair(row.source_type, row.target_type, stacked=stacked),
             _q(row.source_value),
-            _source_as_of(row),
+            *(() if compact else (_source_as_of(row),)),
             _q(row.before),
             _q(row.after),
             _style(row.operation.value, _OPERATION_STYLE),
             row.note,
-        )
+        ]
+        table.add_row(*cells)
     return table
 
 
-def results_table(plan: SyncPlan, results: Sequence[RowResult]) -> Table:
-    """One sync's applied rows: operation, outcome and verification."""
-    table = Table(
-        title=f"{plan.sync}: {plan.source} -> {plan.target} (as of {plan.as_of.isoformat()})",
-        title_justify="left",
+def plan_rows_view(title: str, rows: Sequence[PlanRow]) -> Fitted:
+    """Plan rows: a row per employee and leave-type pair; on a narrow terminal the ids stack
+    on two lines, and narrower still a block per employee."""
+    blocks = [(r, _style(r.operation.value, _OPERATION_STYLE), r.after, r.note) for r in rows]
+    return Fitted(
+        _plan_table(title, rows, stacked=False),
+        _plan_table(title, rows, stacked=True),
+        _plan_table(title, rows, stacked=True, compact=True),
+        _row_blocks(title, blocks),
     )
-    columns = ("employee", "type", "source", "source as of", "before", "after", "operation")
-    for column in (*columns, "outcome"):
-        table.add_column(column, no_wrap=column != "employee")
-    table.add_column("verified")
+
+
+def plan_table(plan: SyncPlan) -> Fitted:
+    """One sync's plan (see `plan_rows_view`)."""
+    return plan_rows_view(_title(plan), plan.rows)
+
+
+_VERIFIED = {True: Text("yes", "green"), False: Text("NO", "bold red"), None: Text("-")}
+
+
+def _results_table(
+    plan: SyncPlan, results: Sequence[RowResult], *, stacked: bool, compact: bool = False
+) -> Table:
+    """As `_plan_table`; `compact` leaves out the source figure (the plan showed it; the JSON
+    has it) and shows the operation and its outcome in one column."""
+    table = Table(title=_title(plan), title_justify="left")
+    columns = ["employee", "type", "source", "source as of", "before", "after", "operation"]
+    if compact:
+        columns = [c for c in columns if not c.startswith("source")]
+    for column in (*columns, "outcome", "verified"):
+        if not (compact and column == "operation"):
+            table.add_column(column, no_wrap=True)
     table.add_column("note", overflow="fold")
     for result in results:
         row = result.row
-        verified = {True: Text("yes", "green"), False: Text("NO", "bold red"), None: Text("-")}
-        table.add_row(
-            row.employee_label,
-            row.type_label,
-            _q(row.source_value),
-            _source_as_of(row),
+        operation = _style(result.kind.value, _OPERATION_STYLE)
+        outcome = _style(result.status.value, _STATUS_STYLE)
+        cells: list[RenderableType] = [
+            _pair(row.source_employee, row.target_employee, stacked=stacked),
+            _pair(row.source_type, row.target_type, stacked=stacked),
+            *(() if compact else (_q(row.source_value), _source_as_of(row))),
             _q(row.before),
             _q(result.after),
-            _style(result.kind.value, _OPERATION_STYLE),
-            _style(result.status.value, _STATUS_STYLE),
-            verified[result.verified],
+            *((Text.assemble(operation, "\n", outcome),) if compact else (operation, outcome)),
+            _VERIFIED[result.verified],
             result.note,
-        )
+        ]
+        table.add_row(*cells)
     return table
+
+
+def _result_status(result: RowResult) -> Text:
+    verified = {True: ", verified", False: ", NOT VERIFIED", None: ""}[result.verified]
+    return Text.assemble(
+        _style(result.kind.value, _OPERATION_STYLE),
+        " ",
+        _style(result.status.value, _STATUS_STYLE),
+        (verified, "bold red" if result.verified is False else ""),
+    )
+
+
+def results_table(plan: SyncPlan, results: Sequence[RowResult]) -> Fitted:
+    """One sync's applied rows: operation, outcome and verification (narrow: as `plan_table`)."""
+    blocks = [(r.row, _result_status(r), r.after, r.note) for r in results]
+    return Fitted(
+        _results_table(plan, results, stacked=False),
+        _results_table(plan, results, stacked=True),
+        _results_table(plan, results, stacked=True, compact=True),
+        _row_blocks(_title(plan), blocks),
+    )
 
 
 def _rate_text(value: float | None) -> str:
@@ -272,24 +404,37 @@ def plan_errors(report: RunReport) -> list[str]:
     return [f"sync {plan.sync}: {plan.error}" for plan in report.plans if plan.error]
 
 
+def resolutions_table(resolutions: Sequence[Resolution]) -> Fitted:
+    """Operations of earlier runs that this run resolved: what they were and are now."""
+    table = Table(title="resolved from earlier runs", title_justify="left")
+    for column in ("operation", "target", "was", "now"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("note", overflow="fold")
+    blocks: list[RenderableType] = [Text("resolved from earlier runs", style="italic")]
+    for r in resolutions:
+        op = r.operation
+        now = _style(r.status.value, _STATUS_STYLE)
+        table.add_row(
+            op.operation_id,
+            f"{op.system}\n{op.employee}\n{op.leave_type}",
+            op.status.value,
+            now,
+            r.note,
+        )
+        blocks.append(Text(op.operation_id, style="bold"))
+        target = f"{op.system} {op.employee} {op.leave_type}: was {op.status.value}, now "
+        blocks.append(_indented(Text.assemble(target, now)))
+        if r.note:
+            blocks.append(_indented(Text(r.note, style="dim"), 2))
+    return Fitted(table, Group(*blocks))
+
+
 def print_report(console: Console, report: RunReport, errors: Console | None = None) -> None:
     """Print a plan or a run for people: resolutions, tables, guardrails, summary. With
     `errors` (stderr), a sync that could not be read is told there, where people look for
     failures, and stdout only says that it was not planned."""
     if report.resolutions:
-        table = Table(title="resolved from earlier runs", title_justify="left")
-        for column in ("operation", "target", "was", "now", "note"):
-            table.add_column(column)
-        for r in report.resolutions:
-            op = r.operation
-            table.add_row(
-                op.operation_id,
-                f"{op.system} {op.employee} {op.leave_type}",
-                op.status.value,
-                _style(r.status.value, _STATUS_STYLE),
-                r.note,
-            )
-        console.print(table)
+        console.print(resolutions_table(report.resolutions))
     for plan in report.plans:
         if plan.error:
             if errors is None:
@@ -393,49 +538,103 @@ def unresolved_lines(counts: Mapping[str, int], configured: Collection[str] | No
     return lines
 
 
-def runs_table(runs: Sequence[RunRecord]) -> Table:
+def _run_summary(run: RunRecord) -> str:
+    return ", ".join(f"{k} {v}" for k, v in run.summary.items() if v)
+
+
+def runs_table(runs: Sequence[RunRecord]) -> Fitted:
+    """The journal's runs; run ids (copied into `runs show`) are never wrapped or cut."""
     table = Table(title="runs (newest first)", title_justify="left")
-    # Run ids are copied into `runs show`: never wrapped or cut; the rest wraps to fit.
-    table.add_column("run", no_wrap=True, min_width=max((len(r.run_id) for r in runs), default=3))
-    for column in ("started", "finished", "status", "syncs", "summary"):
-        table.add_column(column, overflow="fold")
+    for column in ("run", "started", "finished", "status", "syncs"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("summary", overflow="fold")
+    blocks: list[RenderableType] = [Text("runs (newest first)", style="italic")]
     for run in runs:
+        started = f"{run.started_at:%Y-%m-%d %H:%M:%S}"
+        finished = "-" if run.finished_at is None else f"{run.finished_at:%H:%M:%S}"
         table.add_row(
             run.run_id,
-            f"{run.started_at:%Y-%m-%d %H:%M:%S}",
-            "-" if run.finished_at is None else f"{run.finished_at:%H:%M:%S}",
+            started,
+            finished,
             run.status.value,
-            ", ".join(run.syncs),
-            ", ".join(f"{k} {v}" for k, v in run.summary.items() if v),
+            "\n".join(run.syncs),
+            _run_summary(run),
         )
-    return table
+        blocks.append(Text.assemble((run.run_id, "bold"), f" {run.status.value}"))
+        blocks.append(_indented(f"started {started}, finished {finished}"))
+        blocks.append(_indented(f"syncs: {', '.join(run.syncs)}"))
+        if run.summary:
+            blocks.append(_indented(f"summary: {_run_summary(run) or '-'}"))
+    return Fitted(table, Group(*blocks))
 
 
-def operations_view(run: RunRecord, ops: Sequence[OperationRecord]) -> Group:
-    table = Table(
-        title=f"run {run.run_id} ({run.status.value}, started {run.started_at:%Y-%m-%d %H:%M:%S})",
-        title_justify="left",
-    )
+def _amount(op: OperationRecord, value: Any) -> str:
+    return "-" if value is None else f"{value}{'' if op.unit is None else f' {op.unit.value}'}"
+
+
+def _operations_table(title: str, ops: Sequence[OperationRecord]) -> Table:
+    table = Table(title=title, title_justify="left")
     for column in ("operation id", "sync", "employee", "type", "before", "after", "operation"):
-        table.add_column(column)
-    table.add_column("outcome")
-    table.add_column("verified")
+        table.add_column(column, no_wrap=True)
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("verified", no_wrap=True)
     table.add_column("note", overflow="fold")
     for op in ops:
-        unit = "" if op.unit is None else f" {op.unit.value}"
         table.add_row(
             op.operation_id,
             op.sync,
-            op.employee or f"({op.source_employee})",
-            op.leave_type,
-            "-" if op.before is None else f"{op.before}{unit}",
-            "-" if op.after is None else f"{op.after}{unit}",
+            _op_employee(op),
+            op.leave_type or op.source_type or "",
+            _amount(op, op.before),
+            _amount(op, op.after),
             _style(op.kind.value, _OPERATION_STYLE),
             _style(op.status.value, _STATUS_STYLE),
             {True: "yes", False: "NO", None: "-"}[op.verified],
             op.note,
         )
-    parts: list[Any] = [table]
+    return table
+
+
+def _op_employee(op: OperationRecord) -> str:
+    """The target employee, else the source's in brackets (unmapped), else "(all)"."""
+    if op.employee:
+        return op.employee
+    return f"({op.source_employee})" if op.source_employee else "(all)"
+
+
+def _operation_blocks(title: str, ops: Sequence[OperationRecord]) -> Group:
+    """The narrow layout of `runs show`: a heading per operation id, what it did under it."""
+    parts: list[RenderableType] = [Text(title, style="italic")]
+    for op in ops:
+        parts.append(Text.assemble((op.operation_id, "bold"), f" {op.sync}"))
+        verified = {True: ", verified", False: ", NOT VERIFIED", None: ""}[op.verified]
+        figures = (
+            ""
+            if op.before is None and op.after is None
+            else f": {_amount(op, op.before)} -> {_amount(op, op.after)}"
+        )
+        parts.append(
+            _indented(
+                Text.assemble(
+                    f"{_op_employee(op)} {op.leave_type or op.source_type or ''}".rstrip(),
+                    ": ",
+                    _style(op.kind.value, _OPERATION_STYLE),
+                    " ",
+                    _style(op.status.value, _STATUS_STYLE),
+                    verified,
+                    figures,
+                )
+            )
+        )
+        if op.note:
+            parts.append(_indented(Text(op.note, style="dim"), 2))
+    return Group(*parts)
+
+
+def operations_view(run: RunRecord, ops: Sequence[OperationRecord]) -> Group:
+    """Every operation of one run (`runs show`); ids whole at any width (see `Fitted`)."""
+    title = f"run {run.run_id} ({run.status.value}, started {run.started_at:%Y-%m-%d %H:%M:%S})"
+    parts: list[Any] = [Fitted(_operations_table(title, ops), _operation_blocks(title, ops))]
     if run.message:
         parts.append(Text(run.message))
     return Group(*parts)

@@ -17,6 +17,7 @@ from balance_gateway.gateway.engine import Applier, Engine, ProgressSink, RunRep
 from balance_gateway.gateway.journal import SqliteJournal
 from balance_gateway.gateway.lock import RunLock
 from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.saved_plan import SavedPlan, describe_saved
 from balance_gateway.gateway.systems import BucketFactory, local_bucket, open_systems, systems_of
 
 
@@ -27,9 +28,11 @@ async def run_plan(
     today: date | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
+    progress: ProgressSink | None = None,
 ) -> RunReport:
     """Plan the selected syncs (default: all). Reads source and targets, writes nothing to
     any vendor, and creates no state file (an existing one is read for last written values).
+    `progress` is told what each system gave and what each sync planned (`ProgressSink.step`).
     Raises ConfigError (unknown sync) or SetupError (vendor not installed, target not
     writable).
 
@@ -56,7 +59,7 @@ async def run_plan(
         )
         await check_leave_types(config, adapters, selected)
         engine = Engine(config, adapters, journal, today=today)
-        plans = await engine.plan(selected)
+        plans = await engine.plan(selected, progress=progress)
         return RunReport(
             run_id=None,
             dry_run=False,
@@ -78,9 +81,15 @@ async def run_sync(
     retry: RetryPolicy | None = None,
     applier: Applier | None = None,
     buckets: BucketFactory = local_bucket,
+    saved: SavedPlan | None = None,
+    saved_from: str = "",
 ) -> RunReport:
     """Run the selected syncs (default: all) with the journal at `config.state_path`
     (created when missing). See `Engine.sync` for the phases and what is raised.
+
+    With `saved` (a saved plan, checked by `gateway.saved_plan.check_plan`), the selected
+    syncs of that plan apply its rows as reviewed instead of planning again (`check_plan`
+    refuses a `sync_name` the plan does not have); `saved_from` names its file in the journal.
 
     A run (not a dry run) first takes the state store's run lock (`gateway.lock`) and holds it
     to the end: a second run on the same state store raises `RunLocked` (a SetupError naming
@@ -92,6 +101,10 @@ async def run_sync(
     units sent to Celery workers), and `buckets` makes the systems' token buckets (there: shared
     with the workers through Redis); everything else runs here as in a single-process run."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
+    reviewed = None
+    if saved is not None:
+        selected = [name for name in selected if name in saved.sync_names]
+        reviewed = saved.to_plans(selected)
     traffic: dict[str, Traffic] = {}
     async with AsyncExitStack() as stack:
         if not dry_run:
@@ -123,7 +136,15 @@ async def run_sync(
         await check_leave_types(config, adapters, selected)
         engine = Engine(config, adapters, journal, today=today)
         report = await engine.sync(
-            selected, dry_run=dry_run, confirm=confirm, progress=progress, applier=applier
+            selected,
+            dry_run=dry_run,
+            confirm=confirm,
+            progress=progress,
+            reviewed=reviewed,
+            origin=""
+            if saved is None
+            else f"applied {describe_saved(saved, saved_from)}, as reviewed",
+            applier=applier,
         )
         report.traffic = traffic
         return report

@@ -35,6 +35,7 @@ from balance_gateway.gateway.engine import (
 from balance_gateway.gateway.errors import SetupError
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.runner import run_sync
+from balance_gateway.gateway.saved_plan import SavedPlan
 
 POLL_SECONDS = 0.2
 # No unit finished for this long: say that workers may be missing (once per wave).
@@ -180,11 +181,13 @@ async def run_distributed(
     confirm: Callable[[list[SyncPlan]], bool] | None = None,
     progress: ProgressSink | None = None,
     today: date | None = None,
+    saved: SavedPlan | None = None,
+    saved_from: str = "",
     notice: Callable[[str], None] = lambda _message: None,
 ) -> RunReport:
-    """`run_sync` with each wave's writes applied by the workers (see the module docstring),
-    every process's requests under the systems' shared budgets. The report's traffic adds the
-    workers' requests to this process's."""
+    """`run_sync` (of a saved plan too) with each wave's writes applied by the workers (see the
+    module docstring), every process's requests under the systems' shared budgets. The report's
+    traffic adds the workers' requests to this process's."""
     settings = distributed_settings(config)
     app = celery_app(settings)
     redis = Redis.from_url(settings.broker)
@@ -198,6 +201,8 @@ async def run_distributed(
             confirm=confirm,
             progress=progress,
             today=today,
+            saved=saved,
+            saved_from=saved_from,
             applier=applier,
             buckets=RedisBuckets(redis),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,9 +15,11 @@ import pytest
 pytestmark = pytest.mark.timeout(300)
 
 
-def _wait_for_commands(process: subprocess.Popen[str]) -> list[str]:
-    """The pasteable lines the demo prints after its passes (export first)."""
+def _wait_for_commands(process: subprocess.Popen[str]) -> tuple[list[str], list[str]]:
+    """What the demo printed before its closing lines, and the pasteable lines it prints
+    after its passes (export first)."""
     assert process.stdout is not None
+    shown: list[str] = []
     pasted: list[str] = []
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
@@ -26,7 +29,9 @@ def _wait_for_commands(process: subprocess.Popen[str]) -> list[str]:
         if line.startswith("  export ") or (pasted and line.startswith("  balance-gateway ")):
             pasted.append(line.strip())
             if pasted[-1].startswith("balance-gateway runs show"):
-                return pasted
+                return shown, pasted
+        elif not pasted:
+            shown.append(line.rstrip("\n"))
     raise AssertionError(f"the demo printed no commands to paste (got {pasted})")
 
 
@@ -49,7 +54,15 @@ def test_the_printed_next_steps_work_when_pasted(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        lines = _wait_for_commands(demo)
+        shown, lines = _wait_for_commands(demo)
+        # The demo's own tables fit 80 columns with every id whole (the closing lines are
+        # left unwrapped on purpose, so that they paste).
+        before_closing = shown[: next(i for i, s in enumerate(shown) if s.startswith("config: "))]
+        assert "…" not in "\n".join(before_closing)
+        assert max(len(line) for line in before_closing) <= 80, "\n".join(before_closing)
+        # CompanyFlow -> Kenjo's sample shows whole ids: a UUID, then a Kenjo ObjectId.
+        whole = r"\b[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12} -> [0-9a-f]{24}\b"
+        assert re.search(whole, "\n".join(before_closing)), "\n".join(before_closing)
         export, commands = lines[0], lines[1:]
         assert export.startswith("export DEMO_")
         assert any(c.startswith("balance-gateway plan ") for c in commands)
@@ -69,6 +82,14 @@ def test_the_printed_next_steps_work_when_pasted(tmp_path: Path) -> None:
                 timeout=120,
             )
             assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+            # At 80 columns every table fits and no id is cut ("…").
+            assert "…" not in done.stdout, done.stdout
+            assert max(map(len, done.stdout.splitlines()), default=0) <= 80, done.stdout
+            if command.startswith(("balance-gateway plan ", "balance-gateway sync ")):
+                # Reading and planning are told on stderr, per system with counts.
+                told = " ".join(done.stderr.split())
+                assert "read companyflow for companyflow-to-kenjo: 24 balance(s)" in told, told
+                assert "planned journyx-to-zeitstrom:" in told, told
     finally:
         os.killpg(demo.pid, signal.SIGINT)
         try:

@@ -1,0 +1,82 @@
+"""Reading and planning show progress (issue 17, item 4): `plan` and `sync` tell on stderr
+what each system gave and what each sync planned, with counts; stdout keeps the report only,
+and `--json` prints nothing but the JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+import balance_gateway.gateway.systems
+from balance_gateway.adapters._core.adapter import AdapterConfig
+from balance_gateway.gateway import cli_sync
+from tests.gateway.gateway_fakes import (
+    BASIC_CSV,
+    BASIC_TOML,
+    ENV,
+    FakeAdapter,
+    basic_systems,
+    write_config,
+)
+
+# hr holds 3 mapped people; time knows U1..U3 and holds one balance; bank cannot be read.
+EXPECTED = [
+    "read hr for hr-to-time: 3 balance(s) of 3 people",
+    "read time for hr-to-time: 1 balance(s) of 3 people",
+    "planned hr-to-time: 3 row(s), 3 to write",
+    "read hr for hr-to-bank: 3 balance(s) of 3 people",
+    "bank cannot be read: hr-to-bank compares with the values last written",
+    "planned hr-to-bank: 3 row(s), 2 to write",
+]
+
+
+@pytest.fixture
+def invoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    systems = basic_systems()
+
+    def build(vendor: str, adapter_config: AdapterConfig) -> FakeAdapter:
+        return systems[adapter_config.system]
+
+    monkeypatch.setattr(balance_gateway.gateway.systems, "build_adapter", build)
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("COLUMNS", "240")
+    write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    app = typer.Typer()
+    cli_sync.register(app)
+    return app
+
+
+def _run(app: typer.Typer, tmp_path: Path, *args: str) -> Result:
+    return CliRunner().invoke(app, [*args, "--config", str(tmp_path / "config.toml")])
+
+
+def _lines(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("command", [["plan"], ["sync", "--yes"], ["sync", "--dry-run"]])
+def test_reading_and_planning_are_told_on_stderr(
+    invoke: typer.Typer, tmp_path: Path, command: list[str]
+) -> None:
+    result = _run(invoke, tmp_path, *command)
+    assert result.exit_code in (0, 1), result.output
+    told = _lines(result.stderr)
+    for line in EXPECTED:
+        assert line in told, result.stderr
+    assert not any("balance(s) of" in line for line in _lines(result.stdout))
+
+
+@pytest.mark.parametrize("command", [["plan"], ["sync", "--yes"]])
+def test_json_output_has_no_progress(
+    invoke: typer.Typer, tmp_path: Path, command: list[str]
+) -> None:
+    result = _run(invoke, tmp_path, *command, "--json")
+    data = json.loads(result.stdout)  # nothing but the JSON on stdout
+    assert [s["name"] for s in data["syncs"]] == ["hr-to-time", "hr-to-bank"]
+    assert "balance(s) of" not in result.stderr
+    assert "planned" not in result.stderr
