@@ -1,7 +1,8 @@
 """The sync engine, its configuration, journal and state store, and the command line.
 
 config (TOML + mapping CSV) -> Engine: resolve, plan, guardrails, apply, verify
-Engine -> Journal (SQLite): runs, operations, last written values
+Engine -> Journal (gateway.store: a SQLite file or PostgreSQL): runs, operations, last written
+    values
 """
 
 from balance_gateway.gateway.config import Config, load_config

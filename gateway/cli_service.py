@@ -78,7 +78,7 @@ def serve(
 
     def started() -> None:
         out.print(f"balance-gateway serve: dashboard at {url}/ (API docs at {url}/docs)")
-        out.print(f"config: {loaded.path}; state: {loaded.state_path}")
+        out.print(f"config: {loaded.path}; state: {loaded.state}")
         upcoming = service.scheduler.next_runs()
         for sync in loaded.file.syncs:
             when = upcoming.get(sync.name)

@@ -12,11 +12,12 @@ Exit codes of `sync`: 0 everything applied (or nothing to do); 1 something faile
 not verified, left unresolved, or a guardrail (or the user at the prompt) stopped the run; 2 bad
 configuration or usage, including `sync` without `--yes` when standard input is not a terminal
 (CI must say `--yes` to write), and a run that could not start because another run holds the
-state store (its lock, `<state path>.lock`): nothing was read or written, run it again once
-the other has finished. `sync --dry-run` exits 1 when a row is blocked or a guardrail would
-stop the run. `plan` exits 0 unless a sync could not be read (1) or the configuration is bad
-(2); with `--detailed-exitcode` (Terraform's convention) it exits 0 when there is nothing to
-do, 2 when writes are pending and 1 on errors (bad configuration stays 2).
+state store (its lock: `<state path>.lock`, or PostgreSQL's advisory lock): nothing was read
+or written, run it again once the other has finished. `sync --dry-run` exits 1 when a row is
+blocked or a guardrail would stop the run. `plan` exits 0 unless a sync could not be read (1)
+or the configuration is bad (2); with `--detailed-exitcode` (Terraform's convention) it exits 0
+when there is nothing to do, 2 when writes are pending and 1 on errors (bad configuration stays
+2).
 
 `plan --out PLAN` saves the plan (`gateway.saved_plan`); `sync --plan PLAN` applies exactly its
 rows, each checked against its target first. A saved plan that cannot be used (unreadable,
@@ -59,8 +60,7 @@ from balance_gateway.gateway.cli_common import (
 )
 from balance_gateway.gateway.config import Config, load_config, parse_duration
 from balance_gateway.gateway.errors import ConfigError, SetupError
-from balance_gateway.gateway.journal import RunRecord, RunStatus, SqliteJournal, StateStoreError
-from balance_gateway.gateway.lock import nobody_holds
+from balance_gateway.gateway.journal import RunRecord, RunStatus, StateStoreError
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.report import (
     operation_json,
@@ -84,6 +84,8 @@ from balance_gateway.gateway.saved_plan import (
     save_plan,
     saved_plan,
 )
+from balance_gateway.gateway.store import StateStore, nobody_holds_run_lock, open_store
+from balance_gateway.gateway.store.sql import SqlJournal
 
 SYNC_OPTION = typer.Option(
     None, "--sync", "-s", metavar="NAME", help="Only the sync with this name."
@@ -433,28 +435,30 @@ STATE_OPTION = typer.Option(
     None,
     "--state",
     metavar="PATH",
-    help="The state store (SQLite) to read; default: the config's state path.",
+    help="A SQLite state store to read; default: the config's [state] (a path or a url).",
 )
 
 
-def _journal(config: Path, state: Path | None, as_json: bool = False) -> SqliteJournal:
+def _journal(config: Path, state: Path | None, as_json: bool = False) -> SqlJournal:
     return _journal_and_systems(config, state, as_json)[0]
 
 
 def _journal_and_systems(
     config: Path, state: Path | None, as_json: bool = False
-) -> tuple[SqliteJournal, frozenset[str] | None]:
-    """The state store to read, and the configured system names (None with `--state`)."""
+) -> tuple[SqlJournal, frozenset[str] | None, StateStore]:
+    """The state store's journal to read, the configured system names (None with `--state`)
+    and the store itself (a SQLite file or a PostgreSQL database)."""
     systems: frozenset[str] | None = None
     if state is not None:
-        path = state
+        store = StateStore(path=state)
     else:
         loaded = _load(config, as_json, with_credentials=False, with_mapping=False)
-        path, systems = loaded.state_path, frozenset(loaded.file.systems)
-    if not path.exists() and not path.is_symlink():
+        store, systems = loaded.state, frozenset(loaded.file.systems)
+    path = store.path
+    if path is not None and not path.exists() and not path.is_symlink():
         fail(f"no state store at {path}: nothing has been synced with this configuration yet")
     try:
-        return SqliteJournal(path, writable=False), systems
+        return open_store(store, writable=False), systems, store
     except StateStoreError as exc:
         _fail(exc, as_json)
 
@@ -479,13 +483,13 @@ def runs(
     on a system the configuration no longer has are flagged: nothing resolves them)."""
     if ctx.invoked_subcommand is not None:
         return
-    journal, systems = _journal_and_systems(config, state, as_json)
+    journal, systems, store = _journal_and_systems(config, state, as_json)
     try:
         found = journal.runs()
         pending = Counter(op.system for op in journal.unresolved())
     finally:
         journal.close()
-    if any(r.status is RunStatus.RUNNING for r in found) and nobody_holds(Path(journal.path)):
+    if any(r.status is RunStatus.RUNNING for r in found) and nobody_holds_run_lock(store):
         # Nobody holds the run lock, so no run is going on: one still `running` was killed.
         found = [_interrupted(r) if r.status is RunStatus.RUNNING else r for r in found]
     if as_json:
@@ -499,7 +503,7 @@ def runs(
             out.print(line)
 
 
-def _find_run(journal: SqliteJournal, wanted: str) -> RunRecord:
+def _find_run(journal: SqlJournal, wanted: str) -> RunRecord:
     """The run `wanted` names: `last`, a whole run id, or a unique beginning of one."""
     if wanted == "last":
         newest = journal.runs(limit=1)

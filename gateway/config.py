@@ -30,7 +30,8 @@
     [concurrency]
     max_in_flight = 16                 # requests in flight across all systems
     [state]
-    path = "balance-gateway.sqlite3"   # relative to this file
+    path = "balance-gateway.sqlite3"   # relative to this file (SQLite, the default), or
+    # url = "postgresql://gateway@db.example.com:5432/gateway"   # PostgreSQL (`scale` extra)
     [plans]
     max_age = "24h"                    # `sync --plan` refuses a saved plan older than this
     [distributed]                      # `sync --distributed` and `worker` (gateway.distributed)
@@ -62,7 +63,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from balance_gateway.adapters._core.registry import ADAPTER_MODULES, adapter_module, known_vendors
 from balance_gateway.adapters._core.retry import RetryPolicy
@@ -78,6 +87,7 @@ from balance_gateway.canonical import (
 )
 from balance_gateway.gateway.errors import ConfigError
 from balance_gateway.gateway.mapping import EmployeeMapping, load_mapping, not_utf8
+from balance_gateway.gateway.store.location import StateStore, url_problem
 
 ENV_VAR_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 # A system name becomes part of "system:id" references and a CSV column: keep it plain.
@@ -330,8 +340,38 @@ class ConcurrencyConfig(_Strict):
     max_in_flight: int = Field(default=16, ge=1, le=512)
 
 
+DEFAULT_STATE_PATH = "balance-gateway.sqlite3"
+
+
 class StateConfig(_Strict):
-    path: str = "balance-gateway.sqlite3"
+    """`path`: a SQLite file (relative to the config file; the default). `url`: a PostgreSQL
+    database (`postgresql://user@host:5432/db`, the `scale` extra). One or the other."""
+
+    path: str | None = None
+    url: str | None = Field(default=None, repr=False)  # may hold a password
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            problem = url_problem(value)
+            if problem is not None:
+                # The message names the key, never the value: a URL may hold a password.
+                raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _one_store(self) -> StateConfig:
+        if self.path is not None and self.url is not None:
+            raise ValueError(
+                "give either `path` (a SQLite file) or `url` (a PostgreSQL database), not both"
+            )
+        return self
+
+    def store(self, base: Path) -> StateStore:
+        if self.url is not None:
+            return StateStore(url=self.url)
+        return StateStore(path=base / (self.path or DEFAULT_STATE_PATH))
 
 
 class DistributedConfig(_Strict):
@@ -428,7 +468,16 @@ class Config:
     file: ConfigFile
     credentials: Mapping[str, Mapping[str, Secret]]
     mapping: EmployeeMapping | None
-    state_path: Path
+    state: StateStore
+
+    @property
+    def state_path(self) -> Path:
+        """The SQLite state file; only for a configuration whose store is a file."""
+        if self.state.path is None:
+            raise ValueError(
+                f"{self.path} keeps its state in PostgreSQL ({self.state}), not a file"
+            )
+        return self.state.path
 
     @property
     def schedule(self) -> WorkSchedule:
@@ -708,14 +757,14 @@ def load_config(
         file=doc,
         credentials=credentials,
         mapping=mapping,
-        state_path=base / doc.state.path,
+        state=doc.state.store(base),
     )
 
 
 def state_path_only(path: Path | str) -> Path:
-    """The state store path of the configuration at `path`, reading nothing else.
+    """The SQLite state store path of the configuration at `path`, reading nothing else.
 
-    Raises ConfigError like `load_config`.
+    Raises ConfigError like `load_config` (ValueError when its store is PostgreSQL).
     """
     return load_config(path, with_credentials=False, with_mapping=False).state_path
 

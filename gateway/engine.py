@@ -29,8 +29,9 @@ holds what the plan saw (read again; the journal's last written value for a writ
 or whose source another sync of the plan writes, and goes on as above: guardrails, confirm,
 apply, verify.
 
-One run at a time per state store: the caller holds the run lock (`gateway.lock`, taken by
-`gateway.runner.run_sync`) for the whole of `sync`.
+One run at a time per state store: the caller holds the run lock (`gateway.store.run_lock_for`:
+a file lock or a PostgreSQL advisory lock, taken by `gateway.runner.run_sync`) for the whole
+of `sync`.
 
 Concurrency: the engine runs up to `max_in_flight` operations at once; the adapters' requests
 are further bounded by the per-system token bucket and the shared in-flight semaphore in

@@ -1,4 +1,5 @@
-"""The run lock: one `sync` at a time per state store.
+"""The run lock: one `sync` at a time per state store (this file lock for a SQLite store; a
+PostgreSQL store takes an advisory lock instead, `gateway.store.pglock`).
 
 Two runs on one state store at once would each resolve the other's in-flight intents and
 plan against values the other is about to write (a double credit on a ledger). A run that

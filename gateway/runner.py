@@ -15,10 +15,18 @@ from balance_gateway.gateway.checks import check_leave_types
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Applier, Engine, ProgressSink, RunReport
 from balance_gateway.gateway.journal import SqliteJournal
-from balance_gateway.gateway.lock import RunLock
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.saved_plan import SavedPlan, describe_saved
+from balance_gateway.gateway.store import open_state_store, run_lock_for, store_exists
+from balance_gateway.gateway.store.sql import SqlJournal
 from balance_gateway.gateway.systems import BucketFactory, local_bucket, open_systems, systems_of
+
+
+def _open_journal(config: Config, *, writable: bool) -> SqlJournal:
+    """The configured state store's journal (a SQLite file, or PostgreSQL)."""
+    if config.state.path is not None:
+        return SqliteJournal(config.state.path, writable=writable)
+    return open_state_store(config, writable=writable)
 
 
 async def run_plan(
@@ -36,16 +44,14 @@ async def run_plan(
     Raises ConfigError (unknown sync) or SetupError (vendor not installed, target not
     writable).
 
-    Takes no run lock: it only reads, and reads the state store (SQLite, WAL) while a run
-    writes it. Every sync is planned against the systems as they are now, so a sync fed by
-    another selected sync shows its values before that one is applied (`sync` plans it again
-    after; see `gateway.engine`, "Waves")."""
+    Takes no run lock: it only reads, and reads the state store (SQLite in WAL mode, or
+    PostgreSQL) while a run writes it. Every sync is planned against the systems as they are
+    now, so a sync fed by another selected sync shows its values before that one is applied
+    (`sync` plans it again after; see `gateway.engine`, "Waves")."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
     traffic: dict[str, Traffic] = {}
     async with AsyncExitStack() as stack:
-        journal = (
-            SqliteJournal(config.state_path, writable=False) if config.state_path.exists() else None
-        )
+        journal = _open_journal(config, writable=False) if store_exists(config) else None
         if journal is not None:
             stack.callback(journal.close)
         adapters = await stack.enter_async_context(
@@ -84,16 +90,17 @@ async def run_sync(
     saved: SavedPlan | None = None,
     saved_from: str = "",
 ) -> RunReport:
-    """Run the selected syncs (default: all) with the journal at `config.state_path`
-    (created when missing). See `Engine.sync` for the phases and what is raised.
+    """Run the selected syncs (default: all) with the journal in `config.state` (a SQLite file
+    created when missing, or PostgreSQL). See `Engine.sync` for the phases and what is raised.
 
     With `saved` (a saved plan, checked by `gateway.saved_plan.check_plan`), the selected
     syncs of that plan apply its rows as reviewed instead of planning again (`check_plan`
     refuses a `sync_name` the plan does not have); `saved_from` names its file in the journal.
 
-    A run (not a dry run) first takes the state store's run lock (`gateway.lock`) and holds it
-    to the end: a second run on the same state store raises `RunLocked` (a SetupError naming
-    the state file; CLI exit code 2) before building anything. Everything opened here (the
+    A run (not a dry run) first takes the state store's run lock (`gateway.store.run_lock_for`:
+    a file lock for SQLite, an advisory lock for PostgreSQL) and holds it to the end: a second
+    run on the same state store raises `RunLocked` (a SetupError naming the store; CLI exit
+    code 2) before building anything. Everything opened here (the
     lock, the adapters, the journal) is closed however the run ends. The report's `traffic`
     counts each system's requests, 429s and retries.
 
@@ -108,14 +115,14 @@ async def run_sync(
     traffic: dict[str, Traffic] = {}
     async with AsyncExitStack() as stack:
         if not dry_run:
-            stack.enter_context(RunLock(config.state_path))
+            stack.enter_context(run_lock_for(config))
         # Opened (and checked: StateStoreError) before any vendor is contacted. A dry run
         # records nothing: it reads an existing state store, never creates one. Closed before
         # the lock is released (the exit stack unwinds in reverse).
         journal = (
             None
-            if dry_run and not config.state_path.exists()
-            else SqliteJournal(config.state_path, writable=not dry_run)
+            if dry_run and not store_exists(config)
+            else _open_journal(config, writable=not dry_run)
         )
         if journal is not None:
             stack.callback(journal.close)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from balance_gateway.gateway.config import Config
-from balance_gateway.gateway.journal import Journal, SqliteJournal
+from balance_gateway.gateway.journal import Journal
+from balance_gateway.gateway.store import open_state_store
 
 
 def open_journal(config: Config) -> Journal:
     """The configuration's state store, writable (a worker records what it applies)."""
-    return SqliteJournal(config.state_path)
+    return open_state_store(config, writable=True)

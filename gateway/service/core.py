@@ -46,7 +46,6 @@ from balance_gateway.gateway.journal import (
     OperationRecord,
     RunRecord,
     RunStatus,
-    SqliteJournal,
 )
 from balance_gateway.gateway.lock import RunLocked
 from balance_gateway.gateway.mapping import Person
@@ -61,6 +60,8 @@ from balance_gateway.gateway.service.plans import (
 )
 from balance_gateway.gateway.service.scheduler import Clock, Scheduler, SystemClock
 from balance_gateway.gateway.service.settings import ServiceSettings
+from balance_gateway.gateway.store import open_state_store, store_exists
+from balance_gateway.gateway.store.sql import SqlJournal
 from balance_gateway.gateway.systems import open_systems, systems_of
 
 logger = structlog.get_logger("balance_gateway.service")
@@ -234,12 +235,12 @@ class GatewayService:
     # -- the journal --------------------------------------------------------------------------
 
     @contextmanager
-    def _journal(self) -> Iterator[SqliteJournal | None]:
-        """The state store, or None before anything was synced (never creates one)."""
-        if not self.config.state_path.exists():
+    def _journal(self) -> Iterator[SqlJournal | None]:
+        """The state store, or None before anything was synced (never creates a file)."""
+        if not store_exists(self.config):
             yield None
             return
-        journal = SqliteJournal(self.config.state_path)
+        journal = open_state_store(self.config)
         try:
             yield journal
         finally:
@@ -255,7 +256,7 @@ class GatewayService:
         with self._journal() as journal:
             found = None if journal is None else journal.run(run_id)
             if journal is None or found is None:
-                raise NotFound(f"no run {run_id!r} in the journal {self.config.state_path}")
+                raise NotFound(f"no run {run_id!r} in the journal {self.config.state}")
             return found, journal.operations(run_id)
 
     def unresolved(self) -> list[OperationRecord]:

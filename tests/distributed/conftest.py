@@ -1,11 +1,12 @@
-"""Fixtures of the distributed tests: Redis (skipped, with the reason, when it cannot be
-reached, unless BALANCE_GATEWAY_REQUIRE_SERVICES=1 makes that a failure), emulators in their
-own processes, configurations, and workers."""
+"""Fixtures of the distributed tests: Redis and PostgreSQL (skipped, naming what is missing,
+when either cannot be reached, unless BALANCE_GATEWAY_REQUIRE_SERVICES=1 makes that a
+failure), emulators in their own processes, configurations, and workers."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from tests.distributed.services import (
     Workers,
     redis_free_db,
 )
+from tests.gateway.stores import postgres_schema
 
 UNUSED_URL = "http://127.0.0.1:9"  # a system no sync of the test uses: never contacted
 
@@ -57,6 +59,14 @@ def redis_url() -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+@pytest.fixture
+def state_stores() -> Iterator[Callable[[], str]]:
+    """`state_stores()`: the URL of a fresh PostgreSQL state store (a schema of its own in the
+    test database), dropped after the test."""
+    with ExitStack() as stack:
+        yield lambda: stack.enter_context(postgres_schema())
 
 
 StartEmulators = Callable[..., dict[str, EmulatorProcess]]
@@ -98,14 +108,15 @@ def write_config(
     syncs: str,
     *,
     redis_url: str,
+    state_url: str,
     batch_size: int = 5,
     max_in_flight: int = 8,
     visibility_timeout: float = 3600,
     extra: str = "",
     rates: Mapping[str, float] | None = None,
 ) -> Path:
-    """config.toml (the emulators, `syncs`, a [distributed] section on `redis_url`) and the
-    mapping in `folder`; the state store is `state.sqlite3` there."""
+    """config.toml (the emulators, `syncs`, a [distributed] section on `redis_url`, the state
+    store at `state_url`) and the mapping in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     urls = {vendor: UNUSED_URL for vendor in TOKENS}
     urls.update({vendor: emulator.base_url for vendor, emulator in emulators.items()})
@@ -131,7 +142,7 @@ max_operations = 100000
 max_in_flight = {max_in_flight}
 
 [state]
-path = "state.sqlite3"
+url = "{state_url}"
 
 [distributed]
 broker = "{redis_url}"

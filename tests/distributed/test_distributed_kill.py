@@ -1,7 +1,8 @@
 """A worker SIGKILLed (with its pool processes, as when its machine dies) in the middle of a
 unit of writes to Zeitstrom: Redis delivers the unit again once its visibility timeout passed,
-another worker resolves the intents the dead one left by reading Zeitstrom back, and the run
-ends exactly as planned: no double credit on the ledger, every operation resolved."""
+another worker resolves the intents the dead one left (journalled in PostgreSQL) by reading
+Zeitstrom back, and the run ends exactly as planned: no double credit on the ledger, every
+operation resolved."""
 
 from __future__ import annotations
 
@@ -33,7 +34,11 @@ def _ours(zeitstrom: EmulatorProcess) -> list[dict[str, Any]]:
 
 
 def test_worker_killed_mid_unit_its_unit_redelivered_no_double_credit(
-    tmp_path: Path, redis_url: str, start_emulators: StartEmulators, workers_for: Any
+    tmp_path: Path,
+    redis_url: str,
+    state_stores: Any,
+    start_emulators: StartEmulators,
+    workers_for: Any,
 ) -> None:
     data = dataset(PEOPLE, seed=11)
     emulators = start_emulators(data, ("companyflow", "zeitstrom"))
@@ -44,6 +49,7 @@ def test_worker_killed_mid_unit_its_unit_redelivered_no_double_credit(
         emulators,
         SYNC,
         redis_url=redis_url,
+        state_url=state_stores(),
         batch_size=10,
         max_in_flight=2,
         visibility_timeout=3,

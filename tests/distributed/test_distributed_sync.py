@@ -1,6 +1,7 @@
-"""`sync --distributed` over 2 and 4 workers, against the five emulators in their own
-processes: the same end state and the same journal operations as a single-process `sync` of
-the same data, every unit applied by the workers (waves included: one sync feeds another)."""
+"""`sync --distributed` over 2 and 4 workers on PostgreSQL and Redis, against the five
+emulators in their own processes: the same end state and the same journal operations as a
+single-process `sync` of the same data (also on PostgreSQL), every unit applied by the workers
+(waves included: one sync feeds another)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,7 @@ def test_distributed_sync_ends_as_a_single_process_sync(
     worker_count: int,
     tmp_path: Path,
     redis_url: str,
+    state_stores: Any,
     start_emulators: StartEmulators,
     workers_for: Any,
 ) -> None:
@@ -99,7 +101,12 @@ def test_distributed_sync_ends_as_a_single_process_sync(
     emulators = start_emulators(data, VENDORS)
 
     single = write_config(
-        tmp_path / "single", data, emulators, DEMO_SYNCS_TOML, redis_url=redis_url
+        tmp_path / "single",
+        data,
+        emulators,
+        DEMO_SYNCS_TOML,
+        redis_url=redis_url,
+        state_url=state_stores(),
     )
     alone = _run("sync", "--config", str(single), "--yes", "--json")
     assert alone["summary"].get("applied", 0) > 0
@@ -109,7 +116,12 @@ def test_distributed_sync_ends_as_a_single_process_sync(
     for emulator in emulators.values():
         emulator.reset()
     spread = write_config(
-        tmp_path / "spread", data, emulators, DEMO_SYNCS_TOML, redis_url=redis_url
+        tmp_path / "spread",
+        data,
+        emulators,
+        DEMO_SYNCS_TOML,
+        redis_url=redis_url,
+        state_url=state_stores(),
     )
     workers = workers_for(spread)
     workers.start(worker_count)

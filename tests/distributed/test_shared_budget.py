@@ -47,7 +47,11 @@ def _most_in_any_window(arrivals: list[float], seconds: float) -> int:
 
 
 def test_four_workers_send_no_more_than_one_budget_together(
-    tmp_path: Path, redis_url: str, start_emulators: StartEmulators, workers_for: Any
+    tmp_path: Path,
+    redis_url: str,
+    state_stores: Any,
+    start_emulators: StartEmulators,
+    workers_for: Any,
 ) -> None:
     data = dataset(PEOPLE, seed=3)
     emulators = start_emulators(data, ("companyflow", "zeitstrom"))
@@ -58,6 +62,7 @@ def test_four_workers_send_no_more_than_one_budget_together(
         emulators,
         SYNC,
         redis_url=redis_url,
+        state_url=state_stores(),
         batch_size=5,
         max_in_flight=8,
         rates={"zeitstrom": CONFIGURED},

@@ -41,6 +41,7 @@ from balance_gateway.canonical import (
     Unit,
 )
 from balance_gateway.gateway.config import Config, load_config
+from tests.gateway.stores import on_store
 
 TODAY = date(2025, 3, 31)
 
@@ -182,9 +183,11 @@ def write_config(
     csv: str,
     *,
     env: Mapping[str, str] | None = None,
+    state_url: str | None = None,
 ) -> Config:
-    """Write `config.toml` and `employees.csv` into `tmp_path` and load them."""
-    (tmp_path / "config.toml").write_text(textwrap.dedent(toml))
+    """Write `config.toml` and `employees.csv` into `tmp_path` and load them; with
+    `state_url`, the configuration keeps its state there instead of its `[state] path`."""
+    (tmp_path / "config.toml").write_text(on_store(textwrap.dedent(toml), state_url))
     (tmp_path / "employees.csv").write_text(textwrap.dedent(csv).lstrip())
     return load_config(tmp_path / "config.toml", env=env or ENV)
 

@@ -15,8 +15,9 @@ import pytest
 from balance_gateway.adapters._core.adapter import WriteKind
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Engine, RowResult
-from balance_gateway.gateway.journal import OpStatus, SqliteJournal
+from balance_gateway.gateway.journal import OpStatus
 from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.store import open_state_store
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
@@ -28,8 +29,8 @@ from tests.gateway.gateway_fakes import (
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+def config(tmp_path: Path, state_url: str | None) -> Config:
+    return write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
 
 
 async def _run_with_change(
@@ -41,7 +42,7 @@ async def _run_with_change(
         systems["time"].balances[("U1", "Vacation")] = new_value
         return True
 
-    journal = SqliteJournal(config.state_path)
+    journal = open_state_store(config)
     report = await Engine(config, systems, journal, today=TODAY).sync(
         ["hr-to-time"], confirm=confirm
     )
@@ -71,9 +72,9 @@ async def test_a_change_past_max_change_is_blocked(config: Config) -> None:
 
 
 async def test_a_change_that_turns_a_credit_into_a_reduction_is_blocked(
-    tmp_path: Path,
+    tmp_path: Path, state_url: str | None
 ) -> None:
-    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
     systems = basic_systems()
     ledger = FakeAdapter(
         "time",
@@ -98,6 +99,6 @@ async def test_a_change_within_what_was_confirmed_is_applied(config: Config) -> 
 
 async def test_without_a_prompt_nothing_is_read_again(config: Config) -> None:
     systems = basic_systems()
-    journal = SqliteJournal(config.state_path)
+    journal = open_state_store(config)
     await Engine(config, systems, journal, today=TODAY).sync(["hr-to-time"])
     assert systems["time"].reads == 2  # the plan's read and the verification, no more

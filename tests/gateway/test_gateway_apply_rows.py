@@ -2,11 +2,12 @@
 planned by another process, safe to apply twice (a unit delivered again after its worker died).
 An operation with an outcome is never written again; one left as an intent is resolved by
 reading the target back, and written again, under the next attempt's id, only when the target
-shows it was not applied."""
+shows it was not applied. On both state stores (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +17,10 @@ import pytest
 from balance_gateway.adapters._core.adapter import OperationKind, WriteIntent, WriteOutcome
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Engine, attempt_operation_id
-from balance_gateway.gateway.journal import OpStatus, RunRecord, SqliteJournal, now_utc
+from balance_gateway.gateway.journal import OpStatus, RunRecord, now_utc
 from balance_gateway.gateway.plan import PlanRow
+from balance_gateway.gateway.store import open_state_store
+from balance_gateway.gateway.store.sql import SqlJournal
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
@@ -30,17 +33,19 @@ from tests.gateway.gateway_fakes import (
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+def config(tmp_path: Path, state_url: str | None) -> Config:
+    return write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
 
 
 @pytest.fixture
-def journal(config: Config) -> SqliteJournal:
-    return SqliteJournal(config.state_path)
+def journal(config: Config) -> Iterator[SqlJournal]:
+    journal = open_state_store(config)
+    yield journal
+    journal.close()
 
 
 async def _planned(
-    config: Config, systems: dict[str, FakeAdapter], journal: SqliteJournal
+    config: Config, systems: dict[str, FakeAdapter], journal: SqlJournal
 ) -> tuple[str, list[PlanRow]]:
     """The coordinator's part: a run recorded and its `hr-to-time` writes planned."""
     coordinator = Engine(config, systems, journal, today=TODAY)
@@ -52,13 +57,13 @@ async def _planned(
 
 
 def _worker(
-    config: Config, systems: dict[str, FakeAdapter], journal: SqliteJournal, run_id: str
+    config: Config, systems: dict[str, FakeAdapter], journal: SqlJournal, run_id: str
 ) -> Engine:
     return Engine(config, systems, journal, today=TODAY, run_id=run_id)
 
 
 async def test_a_unit_applied_twice_writes_each_balance_once(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     run_id, rows = await _planned(config, systems, journal)
@@ -75,7 +80,7 @@ async def test_a_unit_applied_twice_writes_each_balance_once(
 
 
 async def test_a_unit_cut_short_after_a_write_resolves_it_without_writing_again(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     run_id, rows = await _planned(config, systems, journal)
@@ -98,7 +103,7 @@ async def test_a_unit_cut_short_after_a_write_resolves_it_without_writing_again(
 
 
 async def test_a_unit_cut_short_before_a_write_writes_it_under_the_next_attempt_id(
-    config: Config, journal: SqliteJournal, monkeypatch: pytest.MonkeyPatch
+    config: Config, journal: SqlJournal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     systems = basic_systems()
     run_id, rows = await _planned(config, systems, journal)
@@ -132,7 +137,7 @@ async def test_a_unit_cut_short_before_a_write_writes_it_under_the_next_attempt_
 
 
 async def test_apply_rows_refuses_rows_that_write_nothing(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     run_id, rows = await _planned(config, systems, journal)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,8 +13,10 @@ from balance_gateway.adapters._core.adapter import OperationKind, TargetUnit, Wr
 from balance_gateway.canonical import Unit
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Engine
-from balance_gateway.gateway.journal import OpStatus, RunStatus, SqliteJournal
+from balance_gateway.gateway.journal import OpStatus, RunStatus
 from balance_gateway.gateway.report import report_json
+from balance_gateway.gateway.store import open_state_store
+from balance_gateway.gateway.store.sql import SqlJournal
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
@@ -25,24 +27,27 @@ from tests.gateway.gateway_fakes import (
     basic_systems,
     write_config,
 )
+from tests.gateway.stores import store_dump
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+def config(tmp_path: Path, state_url: str | None) -> Config:
+    return write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
 
 
 @pytest.fixture
-def journal(config: Config) -> SqliteJournal:
-    return SqliteJournal(config.state_path)
+def journal(config: Config) -> Iterator[SqlJournal]:
+    journal = open_state_store(config)
+    yield journal
+    journal.close()
 
 
-def engine(config: Config, systems: dict[str, FakeAdapter], journal: SqliteJournal) -> Engine:
+def engine(config: Config, systems: dict[str, FakeAdapter], journal: SqlJournal) -> Engine:
     return Engine(config, systems, journal, today=TODAY)
 
 
 async def test_first_run_writes_converted_values_and_verifies(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     report = await engine(config, systems, journal).sync()
@@ -67,7 +72,7 @@ async def test_first_run_writes_converted_values_and_verifies(
 
 
 async def test_second_run_without_source_change_writes_nothing(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     await engine(config, systems, journal).sync()
@@ -80,7 +85,7 @@ async def test_second_run_without_source_change_writes_nothing(
 
 
 async def test_source_change_rewrites_only_that_balance(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     await engine(config, systems, journal).sync()
@@ -93,11 +98,16 @@ async def test_source_change_rewrites_only_that_balance(
     assert systems["time"].balances[("U2", "Vacation")] == Decimal("67.5")
 
 
-async def test_guardrail_max_operations_stops_before_any_write(tmp_path: Path) -> None:
+async def test_guardrail_max_operations_stops_before_any_write(
+    tmp_path: Path, state_url: str | None
+) -> None:
     config = write_config(
-        tmp_path, BASIC_TOML.replace("max_operations = 100", "max_operations = 2"), BASIC_CSV
+        tmp_path,
+        BASIC_TOML.replace("max_operations = 100", "max_operations = 2"),
+        BASIC_CSV,
+        state_url=state_url,
     )
-    journal = SqliteJournal(config.state_path)
+    journal = open_state_store(config)
     systems = basic_systems()
     report = await engine(config, systems, journal).sync()
     assert report.exit_code == 1
@@ -111,22 +121,29 @@ async def test_guardrail_max_operations_stops_before_any_write(tmp_path: Path) -
     assert journal.operations(report.run_id or "") == []
 
 
-async def test_guardrail_max_change_names_the_balance(tmp_path: Path) -> None:
+async def test_guardrail_max_change_names_the_balance(
+    tmp_path: Path, state_url: str | None
+) -> None:
     config = write_config(
-        tmp_path, BASIC_TOML.replace('max_change = "30 days"', 'max_change = "2 days"'), BASIC_CSV
+        tmp_path,
+        BASIC_TOML.replace('max_change = "30 days"', 'max_change = "2 days"'),
+        BASIC_CSV,
+        state_url=state_url,
     )
     systems = basic_systems()
-    report = await engine(config, systems, SqliteJournal(config.state_path)).sync()
+    report = await engine(config, systems, open_state_store(config)).sync()
     assert report.exit_code == 1
     # U1: 40 h -> 100 h is 60 h = 7.5 days > 2 days; e3's 3 days is also too big.
     assert any("U1" in v and "max_change = 2 days" in v for v in report.violations)
     assert all(not s.writes for s in systems.values())
 
 
-async def test_crash_after_write_is_resolved_before_planning(tmp_path: Path) -> None:
+async def test_crash_after_write_is_resolved_before_planning(
+    tmp_path: Path, state_url: str | None
+) -> None:
     """Intent journalled, write applied, process dies before the outcome: the next run asks
     the target, records the write as applied, and writes nothing twice."""
-    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
     systems = basic_systems()
     ledger = FakeAdapter(
         "time",
@@ -136,16 +153,16 @@ async def test_crash_after_write_is_resolved_before_planning(tmp_path: Path) -> 
         crash_after_apply={"U2"},
     )
     systems["time"] = ledger
-    journal = SqliteJournal(config.state_path)
+    journal = open_state_store(config)
     with pytest.raises(Crash):
         await engine(config, systems, journal).sync(["hr-to-time"])
     journal.close()
-    unresolved = SqliteJournal(config.state_path).unresolved()
+    unresolved = open_state_store(config).unresolved()
     assert [(op.employee, op.status) for op in unresolved] == [("U2", OpStatus.INTENT)]
 
     ledger.crash_after_apply.clear()
     writes_before = list(ledger.writes)
-    journal = SqliteJournal(config.state_path)
+    journal = open_state_store(config)
     report = await engine(config, systems, journal).sync(["hr-to-time"])
     assert report.exit_code == 0
     assert [(r.operation.employee, r.status) for r in report.resolutions] == [
@@ -165,7 +182,7 @@ async def test_intent_not_applied_is_planned_again(config: Config) -> None:
     """An intent whose write never reached the target is marked not_applied, and the fresh
     plan writes the balance."""
     systems = basic_systems()
-    journal = SqliteJournal(config.state_path)
+    journal = open_state_store(config)
     eng = engine(config, systems, journal)
     plans = await eng.plan(["hr-to-time"])
     row = next(r for r in plans[0].rows if r.target_employee == "U2")
@@ -187,7 +204,7 @@ async def test_intent_not_applied_is_planned_again(config: Config) -> None:
 async def test_unknown_outcome_on_write_only_set_target_is_superseded(config: Config) -> None:
     systems = basic_systems()
     systems["bank"].unknown_after_apply.add("b1")
-    journal = SqliteJournal(config.state_path)
+    journal = open_state_store(config)
     first = await engine(config, systems, journal).sync(["hr-to-bank"])
     assert first.exit_code == 1
     unknown = [r for r in first.results if r.status is OpStatus.UNKNOWN]
@@ -209,7 +226,7 @@ async def test_unknown_outcome_on_write_only_set_target_is_superseded(config: Co
 async def test_write_outcome_unknown_is_read_back_at_once(config: Config) -> None:
     systems = basic_systems()
     systems["time"].unknown_after_apply.add("U1")
-    report = await engine(config, systems, SqliteJournal(config.state_path)).sync(["hr-to-time"])
+    report = await engine(config, systems, open_state_store(config)).sync(["hr-to-time"])
     result = next(r for r in report.results if r.row.target_employee == "U1")
     assert result.status is OpStatus.APPLIED
     assert "read back: applied" in result.note
@@ -217,7 +234,7 @@ async def test_write_outcome_unknown_is_read_back_at_once(config: Config) -> Non
 
 
 async def test_failed_and_blocked_writes_exit_1_and_are_journalled(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     systems["time"].fail.add("U1")
@@ -231,7 +248,7 @@ async def test_failed_and_blocked_writes_exit_1_and_are_journalled(
     assert run.status is RunStatus.PARTIAL
 
 
-async def test_read_back_mismatch_is_not_verified(config: Config, journal: SqliteJournal) -> None:
+async def test_read_back_mismatch_is_not_verified(config: Config, journal: SqlJournal) -> None:
     systems = basic_systems()
     systems["time"].lie_on_read.add("U3")
     report = await engine(config, systems, journal).sync(["hr-to-time"])
@@ -245,7 +262,7 @@ async def test_read_back_mismatch_is_not_verified(config: Config, journal: Sqlit
 
 
 async def test_dry_run_writes_nothing_and_records_nothing(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     report = await engine(config, systems, journal).sync(dry_run=True)
@@ -255,7 +272,7 @@ async def test_dry_run_writes_nothing_and_records_nothing(
     assert report.summary["set"] == 5
 
 
-async def test_declined_confirmation_writes_nothing(config: Config, journal: SqliteJournal) -> None:
+async def test_declined_confirmation_writes_nothing(config: Config, journal: SqlJournal) -> None:
     systems = basic_systems()
     report = await engine(config, systems, journal).sync(confirm=lambda plans: False)
     assert report.exit_code == 1
@@ -263,31 +280,33 @@ async def test_declined_confirmation_writes_nothing(config: Config, journal: Sql
     assert all(not s.writes for s in systems.values())
 
 
-async def test_no_secret_in_the_journal(config: Config, journal: SqliteJournal) -> None:
+async def test_no_secret_in_the_journal(config: Config, journal: SqlJournal) -> None:
     systems = basic_systems()
     systems["time"].fail.add("U1")
     await engine(config, systems, journal).sync()
     journal.close()
-    dump = "\n".join(sqlite3.connect(config.state_path).iterdump())
+    dump = store_dump(config)
     for secret in SECRET_VALUES:
         assert secret not in dump
 
 
-async def test_two_syncs_writing_one_balance_are_refused(tmp_path: Path) -> None:
+async def test_two_syncs_writing_one_balance_are_refused(
+    tmp_path: Path, state_url: str | None
+) -> None:
     toml = BASIC_TOML.replace(
         'target = "bank"\ntypes = [{ source = "1", target = "aaaaaaaaaaaaaaaaaaaaaaaa"',
         'target = "time"\ntypes = [{ source = "1", target = "Vacation"',
     )
-    config = write_config(tmp_path, toml, BASIC_CSV)
+    config = write_config(tmp_path, toml, BASIC_CSV, state_url=state_url)
     systems = basic_systems()
-    report = await engine(config, systems, SqliteJournal(config.state_path)).sync(dry_run=True)
+    report = await engine(config, systems, open_state_store(config)).sync(dry_run=True)
     second = [r for r in report.plans[1].rows if r.target_employee == "U1"]
     assert second[0].operation is OperationKind.BLOCKED
     assert "sync hr-to-time writes this balance too" in second[0].note
 
 
 async def test_a_balance_shown_as_absent_is_verified_by_the_adapter(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     """A ledger lowered to 0 shows no balance at all; the adapter's own read-back confirms."""
     systems = basic_systems()
@@ -308,7 +327,7 @@ async def test_a_balance_shown_as_absent_is_verified_by_the_adapter(
     assert report.exit_code == 0
 
 
-async def test_report_json_carries_no_secret(config: Config, journal: SqliteJournal) -> None:
+async def test_report_json_carries_no_secret(config: Config, journal: SqlJournal) -> None:
     systems = basic_systems()
     systems["time"].fail.add("U2")
     report = await engine(config, systems, journal).sync()

@@ -1,4 +1,5 @@
-"""The SQLite journal: intents before outcomes, last written values, unresolved operations."""
+"""The journal, on both state stores (a SQLite file and PostgreSQL): intents before outcomes,
+last written values, unresolved operations, an operation id recorded once."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ from balance_gateway.gateway.journal import (
     RunStatus,
     SqliteJournal,
 )
+from balance_gateway.gateway.store import StateStore, open_store
+from balance_gateway.gateway.store.sql import SqlJournal
+from tests.gateway.stores import store_dump
+
+
+@pytest.fixture
+def store(tmp_path: Path, state_url: str | None) -> StateStore:
+    """A new store: a SQLite file, or a fresh PostgreSQL schema."""
+    if state_url is None:
+        return StateStore(path=tmp_path / "state.sqlite3")
+    return StateStore(url=state_url)
 
 
 def op(operation_id: str, *, run_id: str = "run-1", employee: str = "U1") -> OperationRecord:
@@ -44,19 +56,18 @@ def op(operation_id: str, *, run_id: str = "run-1", employee: str = "U1") -> Ope
     )
 
 
-def started(journal: SqliteJournal, run_id: str = "run-1", minutes: int = 0) -> None:
+def started(journal: SqlJournal, run_id: str = "run-1", minutes: int = 0) -> None:
     at = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes)
     journal.start_run(RunRecord(run_id, at, "/x/config.toml", ("hr-to-time",)))
 
 
-def test_an_intent_survives_reopening_and_is_unresolved(tmp_path: Path) -> None:
-    path = tmp_path / "state.sqlite3"
-    journal = SqliteJournal(path)
+def test_an_intent_survives_reopening_and_is_unresolved(store: StateStore) -> None:
+    journal = open_store(store)
     started(journal)
     journal.record(op("op-1"))
     journal.close()  # as if the process died here
 
-    reopened = SqliteJournal(path)
+    reopened = open_store(store)
     [pending] = reopened.unresolved()
     assert pending.operation_id == "op-1"
     intent = pending.intent()
@@ -75,8 +86,8 @@ def test_wal_mode_and_one_file(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
-def test_applied_outcome_becomes_the_last_written_value() -> None:
-    journal = SqliteJournal(":memory:")
+def test_applied_outcome_becomes_the_last_written_value(store: StateStore) -> None:
+    journal = open_store(store)
     started(journal)
     journal.record(op("op-1"))
     assert journal.last_written("time", "U1", "Vacation") is None
@@ -89,8 +100,8 @@ def test_applied_outcome_becomes_the_last_written_value() -> None:
     assert journal.unresolved() == []
 
 
-def test_failed_outcome_is_not_remembered() -> None:
-    journal = SqliteJournal(":memory:")
+def test_failed_outcome_is_not_remembered(store: StateStore) -> None:
+    journal = open_store(store)
     started(journal)
     journal.record(op("op-1"))
     journal.record_outcome("op-1", OpStatus.FAILED, note="500")
@@ -100,14 +111,14 @@ def test_failed_outcome_is_not_remembered() -> None:
     assert [o.operation_id for o in journal.unresolved()] == ["op-2"]
 
 
-def test_unknown_operation_raises_key_error() -> None:
-    journal = SqliteJournal(":memory:")
+def test_unknown_operation_raises_key_error(store: StateStore) -> None:
+    journal = open_store(store)
     with pytest.raises(KeyError, match="no operation 'nope'"):
         journal.record_outcome("nope", OpStatus.APPLIED)
 
 
-def test_runs_newest_first_with_their_operations_in_order() -> None:
-    journal = SqliteJournal(":memory:")
+def test_runs_newest_first_with_their_operations_in_order(store: StateStore) -> None:
+    journal = open_store(store)
     started(journal, "run-1", minutes=0)
     started(journal, "run-2", minutes=5)
     journal.record(op("op-b", run_id="run-2", employee="U2"))
@@ -123,8 +134,8 @@ def test_runs_newest_first_with_their_operations_in_order() -> None:
     assert journal.run("missing") is None
 
 
-def test_verified_flag_and_note() -> None:
-    journal = SqliteJournal(":memory:")
+def test_verified_flag_and_note(store: StateStore) -> None:
+    journal = open_store(store)
     started(journal)
     journal.record(op("op-1"))
     journal.record_outcome("op-1", OpStatus.APPLIED)
@@ -134,14 +145,13 @@ def test_verified_flag_and_note() -> None:
     assert stored.note == "read back 3 days"
 
 
-def test_a_secret_in_a_note_is_masked(tmp_path: Path) -> None:
+def test_a_secret_in_a_note_is_masked(store: StateStore) -> None:
     secret = Secret("s3cr3t-in-an-error-body-771")
-    path = tmp_path / "state.sqlite3"
-    journal = SqliteJournal(path)
+    journal = open_store(store)
     started(journal)
     journal.record(op("op-1"))
     journal.record_outcome("op-1", OpStatus.FAILED, note=f"vendor said: bad key {secret.reveal()}")
     journal.close()
-    dump = "\n".join(sqlite3.connect(path).iterdump())
+    dump = store_dump(store)
     assert secret.reveal() not in dump
     assert "bad key ***" in dump

@@ -23,9 +23,18 @@ from balance_gateway.adapters._core.errors import (
     RequestValidationError,
 )
 from balance_gateway.canonical import Balance
+from balance_gateway.gateway.config import load_config
 from balance_gateway.gateway.engine import Engine
-from balance_gateway.gateway.journal import OpStatus, SqliteJournal
-from tests.gateway.gateway_fakes import BASIC_TOML, TODAY, FakeAdapter, basic_systems, write_config
+from balance_gateway.gateway.journal import OpStatus
+from balance_gateway.gateway.store import open_state_store
+from tests.gateway.gateway_fakes import (
+    BASIC_TOML,
+    ENV,
+    TODAY,
+    FakeAdapter,
+    basic_systems,
+    write_config,
+)
 
 # e4 (line 5) is stale in the source, U5 (line 6) in the target.
 CSV = """
@@ -79,15 +88,15 @@ def systems() -> dict[str, FakeAdapter]:
 
 
 @pytest.fixture
-def config_path(tmp_path: Path) -> Path:
-    write_config(tmp_path, BASIC_TOML, CSV)
+def config_path(tmp_path: Path, state_url: str | None) -> Path:
+    write_config(tmp_path, BASIC_TOML, CSV, state_url=state_url)
     return tmp_path
 
 
 async def test_a_stale_id_blocks_only_its_rows_and_names_the_line(config_path: Path) -> None:
-    config = write_config(config_path, BASIC_TOML, CSV)
+    config = load_config(config_path / "config.toml", env=ENV)
     adapters = systems()
-    journal = SqliteJournal(config.state_path)
+    journal = open_state_store(config)
     report = await Engine(config, adapters, journal, today=TODAY).sync(["hr-to-time"])
     assert report.exit_code == 1
     (plan,) = report.plans
@@ -111,7 +120,7 @@ async def test_a_stale_id_blocks_only_its_rows_and_names_the_line(config_path: P
 
 
 async def test_a_plan_with_a_stale_id_exits_1(config_path: Path) -> None:
-    config = write_config(config_path, BASIC_TOML, CSV)
+    config = load_config(config_path / "config.toml", env=ENV)
     report = await Engine(config, systems(), None, today=TODAY).sync(["hr-to-time"], dry_run=True)
     assert report.exit_code == 1
     plans = await Engine(config, systems(), None, today=TODAY).plan(["hr-to-time"])
@@ -121,8 +130,12 @@ async def test_a_plan_with_a_stale_id_exits_1(config_path: Path) -> None:
     assert rows["e4"].failed
 
 
-async def test_an_id_the_sdk_refuses_blocks_only_its_row(tmp_path: Path) -> None:
-    config = write_config(tmp_path, BASIC_TOML, CSV.replace("e4,U4", "bad-4,U4"))
+async def test_an_id_the_sdk_refuses_blocks_only_its_row(
+    tmp_path: Path, state_url: str | None
+) -> None:
+    config = write_config(
+        tmp_path, BASIC_TOML, CSV.replace("e4,U4", "bad-4,U4"), state_url=state_url
+    )
     adapters = systems()
     report = await Engine(config, adapters, None, today=TODAY).sync(["hr-to-time"], dry_run=True)
     rows = {r.source_employee: r for r in report.plans[0].rows}
@@ -132,7 +145,7 @@ async def test_an_id_the_sdk_refuses_blocks_only_its_row(tmp_path: Path) -> None
 
 
 async def test_a_system_wide_failure_still_fails_the_sync(config_path: Path) -> None:
-    config = write_config(config_path, BASIC_TOML, CSV)
+    config = load_config(config_path / "config.toml", env=ENV)
     adapters = systems()
     assert isinstance(adapters["hr"], StrictReads)
     adapters["hr"].refuse_all = True

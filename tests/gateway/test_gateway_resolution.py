@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,9 +22,11 @@ from balance_gateway.adapters._core.errors import ResponseParseError
 from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Engine
-from balance_gateway.gateway.journal import OpStatus, RunStatus, SqliteJournal
+from balance_gateway.gateway.journal import OpStatus, RunStatus
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.report import print_report, report_json
+from balance_gateway.gateway.store import open_state_store
+from balance_gateway.gateway.store.sql import SqlJournal
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
@@ -38,16 +41,18 @@ BANK_TYPE = "aaaaaaaaaaaaaaaaaaaaaaaa"
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Config:
-    return write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+def config(tmp_path: Path, state_url: str | None) -> Config:
+    return write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
 
 
 @pytest.fixture
-def journal(config: Config) -> SqliteJournal:
-    return SqliteJournal(config.state_path)
+def journal(config: Config) -> Iterator[SqlJournal]:
+    journal = open_state_store(config)
+    yield journal
+    journal.close()
 
 
-def engine(config: Config, systems: dict[str, FakeAdapter], journal: SqliteJournal) -> Engine:
+def engine(config: Config, systems: dict[str, FakeAdapter], journal: SqlJournal) -> Engine:
     return Engine(config, systems, journal, today=TODAY)
 
 
@@ -56,7 +61,7 @@ def _writes_to(adapter: FakeAdapter, employee: str, since: int = 0) -> list[Deci
 
 
 async def _leave_b1_unknown(
-    config: Config, systems: dict[str, FakeAdapter], journal: SqliteJournal
+    config: Config, systems: dict[str, FakeAdapter], journal: SqlJournal
 ) -> None:
     """A first run whose write to the write-only `bank` for b1 ends unknown (a 5xx)."""
     systems["bank"].fail.add("b1")
@@ -69,7 +74,7 @@ async def _leave_b1_unknown(
 
 
 async def test_declined_prompt_after_an_unknown_write_writes_nothing_at_all(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     await _leave_b1_unknown(config, systems, journal)
@@ -115,7 +120,7 @@ async def test_declined_prompt_after_an_unknown_write_writes_nothing_at_all(
 
 
 async def test_guardrail_stop_after_an_unknown_write_writes_nothing_at_all(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     await _leave_b1_unknown(config, systems, journal)
@@ -130,7 +135,7 @@ async def test_guardrail_stop_after_an_unknown_write_writes_nothing_at_all(
 
 
 async def test_a_would_be_skip_against_a_possibly_changed_value_becomes_one_set(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     first = await engine(config, systems, journal).sync(["hr-to-bank"])  # b1 <- 12.5, known
@@ -185,7 +190,7 @@ def _with_parse_failing_time(
 
 
 async def test_unparsable_2xx_answer_is_read_back_not_failed(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = _with_parse_failing_time(unparsable={"U1"})
     report = await engine(config, systems, journal).sync(["hr-to-time"])
@@ -207,7 +212,7 @@ async def test_unparsable_2xx_answer_is_read_back_not_failed(
 
 
 async def test_unparsable_2xx_answer_not_applied_is_reported_not_applied(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = _with_parse_failing_time(drop={"U2"})
     report = await engine(config, systems, journal).sync(["hr-to-time"])
@@ -218,7 +223,7 @@ async def test_unparsable_2xx_answer_not_applied_is_reported_not_applied(
 
 
 async def test_unparsable_2xx_answer_on_a_write_only_target_is_unknown(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
     systems["bank"] = ParseFailing("bank", can_read=False, unparsable={"b1"})
@@ -265,15 +270,15 @@ e3,U3,
 
 
 async def test_unresolved_on_a_system_no_longer_configured_is_reported_not_dropped(
-    config: Config, journal: SqliteJournal, tmp_path: Path
+    config: Config, journal: SqlJournal, tmp_path: Path, state_url: str | None
 ) -> None:
     systems = basic_systems()
     await _leave_b1_unknown(config, systems, journal)
     journal.close()
 
-    narrowed = write_config(tmp_path, WITHOUT_BANK_TOML, WITHOUT_BANK_CSV)
+    narrowed = write_config(tmp_path, WITHOUT_BANK_TOML, WITHOUT_BANK_CSV, state_url=state_url)
     assert "bank" not in narrowed.file.systems
-    journal = SqliteJournal(narrowed.state_path)
+    journal = open_state_store(narrowed)
     report = await Engine(
         narrowed, {k: v for k, v in systems.items() if k != "bank"}, journal, today=TODAY
     ).sync()
@@ -296,7 +301,7 @@ async def test_unresolved_on_a_system_no_longer_configured_is_reported_not_dropp
 
 
 async def test_ctrl_c_at_the_prompt_records_a_stopped_run_with_nothing_written(
-    config: Config, journal: SqliteJournal
+    config: Config, journal: SqlJournal
 ) -> None:
     systems = basic_systems()
 
@@ -316,13 +321,13 @@ async def test_ctrl_c_at_the_prompt_records_a_stopped_run_with_nothing_written(
 
 
 def test_runs_lists_unresolved_on_a_system_no_longer_configured(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_url: str | None
 ) -> None:
-    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
-    journal = SqliteJournal(config.state_path)
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
+    journal = open_state_store(config)
     asyncio.run(_leave_b1_unknown(config, basic_systems(), journal))
     journal.close()
-    write_config(tmp_path, WITHOUT_BANK_TOML, WITHOUT_BANK_CSV)
+    write_config(tmp_path, WITHOUT_BANK_TOML, WITHOUT_BANK_CSV, state_url=state_url)
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("COLUMNS", "300")
@@ -340,6 +345,8 @@ def test_runs_lists_unresolved_on_a_system_no_longer_configured(
     assert table.exit_code == 0, table.output
     text = " ".join(table.output.split())
     assert "1 operation(s) left unresolved on system 'bank', which is no longer configured" in text
+    if state_url is not None:
+        return  # `--state` names a SQLite file
     # With only the state store, the system cannot be judged, but the count is still shown.
     bare = runner.invoke(app, ["runs", "--state", str(config.state_path), "--json"])
     assert json.loads(bare.output)["unresolved"] == [

@@ -15,7 +15,8 @@ from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters.kenjo.adapter import KenjoAdapter, build_adapter
 from balance_gateway.gateway.engine import Engine
-from balance_gateway.gateway.journal import OpStatus, SqliteJournal
+from balance_gateway.gateway.journal import OpStatus
+from balance_gateway.gateway.store import open_state_store
 from tests.gateway.gateway_fakes import TODAY, FakeAdapter, write_config
 
 TYPE_ID = "65f1a0c0e4b0a1b2c3d4e511"
@@ -82,10 +83,10 @@ def kenjo_adapter(handler: Kenjo) -> KenjoAdapter:
 
 @pytest.mark.parametrize("answer", sorted(ANSWERS))
 async def test_an_unclear_answer_to_kenjo_is_unknown_and_the_value_is_sent_again(
-    tmp_path: Path, answer: str
+    tmp_path: Path, answer: str, state_url: str | None
 ) -> None:
-    config = write_config(tmp_path, TOML, CSV)
-    journal = SqliteJournal(config.state_path)
+    config = write_config(tmp_path, TOML, CSV, state_url=state_url)
+    journal = open_state_store(config)
     hr = FakeAdapter("hr", can_write=False, balances={("e1", "1"): Decimal(10)})
     # An earlier run wrote 7 and Kenjo took it.
     good = Kenjo(httpx.Response(200, json={"balance": 7}))

@@ -24,8 +24,9 @@ from balance_gateway.gateway.config import (
 )
 from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.errors import ConfigError
-from balance_gateway.gateway.journal import RunStatus, SqliteJournal
+from balance_gateway.gateway.journal import RunStatus
 from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.store import open_state_store
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
@@ -79,8 +80,10 @@ types = [{ source = "Vacation", target = "1", kind = "vacation" }]
 
 
 @pytest.fixture
-def chain(tmp_path: Path) -> Config:
-    return write_config(tmp_path, SYSTEMS_TOML + CHAIN_SYNCS + SETTINGS_TOML, BASIC_CSV)
+def chain(tmp_path: Path, state_url: str | None) -> Config:
+    return write_config(
+        tmp_path, SYSTEMS_TOML + CHAIN_SYNCS + SETTINGS_TOML, BASIC_CSV, state_url=state_url
+    )
 
 
 def _systems() -> dict[str, FakeAdapter]:
@@ -99,7 +102,7 @@ async def test_chained_syncs_apply_in_dependency_order(chain: Config) -> None:
         ["time-to-bank"],
     ]
     systems = _systems()
-    journal = SqliteJournal(chain.state_path)
+    journal = open_state_store(chain)
     first = await Engine(chain, systems, journal, today=TODAY).sync()
     assert first.exit_code == 0
     # The bank got the hours hr-to-time had just written (12.5 d = 100 h at 8 h), not the 40 h
@@ -132,7 +135,7 @@ async def test_each_wave_is_confirmed_after_the_one_before_was_applied(chain: Co
         time_now = systems["time"].balances[("U1", "Vacation")]
         return len(asked) == 1 or time_now == Decimal(100)
 
-    report = await Engine(chain, systems, SqliteJournal(chain.state_path), today=TODAY).sync(
+    report = await Engine(chain, systems, open_state_store(chain), today=TODAY).sync(
         confirm=confirm
     )
     assert [names for names, _ in asked] == [["hr-to-time"], ["time-to-bank"]]
@@ -141,7 +144,7 @@ async def test_each_wave_is_confirmed_after_the_one_before_was_applied(chain: Co
 
 async def test_a_later_wave_stopped_leaves_the_run_partial(chain: Config) -> None:
     systems = _systems()
-    journal = SqliteJournal(chain.state_path)
+    journal = open_state_store(chain)
     calls = []
 
     def only_first(plans: list[SyncPlan]) -> bool:
@@ -212,9 +215,7 @@ def test_cli_refuses_a_cycle_with_exit_2(
 
 async def test_dry_run_plans_every_sync_as_things_stand(chain: Config) -> None:
     systems = _systems()
-    report = await Engine(chain, systems, SqliteJournal(chain.state_path), today=TODAY).sync(
-        dry_run=True
-    )
+    report = await Engine(chain, systems, open_state_store(chain), today=TODAY).sync(dry_run=True)
     rows = [r for p in report.plans for r in p.rows if r.target_employee == "b1"]
     assert [r.operation for r in rows] == [OperationKind.SET]
     assert all(not s.writes for s in systems.values())
