@@ -186,7 +186,8 @@ def measure(bench: ModuleType, data: Any, n: int, workers: int, folder: Path) ->
             wall = time.perf_counter()
             coordinator = _cli(args, env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
             assert coordinator.stdout is not None
-            out = coordinator.stdout.read()
+            with coordinator.stdout:
+                out = coordinator.stdout.read()
             _, status, usage = os.wait4(coordinator.pid, 0)
             wall = time.perf_counter() - wall
             coordinator.returncode = os.waitstatus_to_exitcode(status)
