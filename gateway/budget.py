@@ -20,6 +20,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx
 
@@ -147,6 +148,38 @@ class TokenBucket:
         self._calm_since = max(now, self._paused_until)
 
 
+class RateBucket(Protocol):
+    """What `BudgetedTransport` needs of a bucket: `TokenBucket` in one process, or one shared
+    by every process through Redis (`gateway.distributed.bucket`)."""
+
+    @property
+    def ceiling(self) -> float:
+        """The configured rate (requests per second)."""
+        ...
+
+    @property
+    def rate(self) -> float:
+        """The adapted rate now."""
+        ...
+
+    @property
+    def lowest_rate(self) -> float:
+        """The lowest the adapted rate went."""
+        ...
+
+    def now(self) -> float:
+        """The bucket's clock, for `rate_limited`'s `sent_at`."""
+        ...
+
+    async def acquire(self) -> None:
+        """Wait until a request may be sent."""
+        ...
+
+    def rate_limited(self, retry_after: float | None, sent_at: float) -> None:
+        """The vendor answered 429 to a request sent at `sent_at`: pause and slow down."""
+        ...
+
+
 @dataclass
 class Traffic:
     """What one system's requests met, counted by its `BudgetedTransport` as they happen."""
@@ -172,7 +205,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
     def __init__(
         self,
         inner: httpx.AsyncBaseTransport,
-        bucket: TokenBucket | None = None,
+        bucket: RateBucket | None = None,
         in_flight: asyncio.Semaphore | None = None,
     ) -> None:
         self.inner = inner
@@ -183,7 +216,7 @@ class BudgetedTransport(httpx.AsyncBaseTransport):
             self.traffic.configured_rate = bucket.ceiling
             self._note_rate(bucket)
 
-    def _note_rate(self, bucket: TokenBucket) -> None:
+    def _note_rate(self, bucket: RateBucket) -> None:
         self.traffic.rate = bucket.rate
         self.traffic.lowest_rate = bucket.lowest_rate
 

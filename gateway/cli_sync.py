@@ -2,7 +2,8 @@
 
     balance-gateway plan --config FILE [--sync NAME] [--out PLAN] [--detailed-exitcode] [--json]
     balance-gateway sync --config FILE [--sync NAME] [--plan PLAN [--max-plan-age AGE]]
-                         [--dry-run] [--yes] [--json]
+                         [--dry-run] [--yes] [--json] [--distributed]
+    balance-gateway worker --config FILE [--concurrency N]
     balance-gateway runs [--config FILE | --state PATH] [--json]
     balance-gateway runs show RUN [--config FILE | --state PATH] [--json]
     balance-gateway demo [--keep] [--employees N] [--serve [--port N]]
@@ -307,14 +308,23 @@ def sync(
         "[plans] max_age, else 24h).",
     ),
     as_json: bool = JSON_OPTION,
+    distributed: bool = typer.Option(
+        False,
+        "--distributed",
+        help="Apply the writes on Celery workers (`balance-gateway worker`), as the config's "
+        "[distributed] section says; plan, confirm and verify here.",
+    ),
 ) -> None:
     """Apply the plan within the guardrails, exactly once, then verify by reading back.
 
     One run at a time per state store: a second run exits 2 at once, naming the state file.
     Syncs feeding each other are planned and applied in dependency order (one prompt each).
     With --plan, a saved plan's rows are applied as reviewed: a row whose target no longer
-    holds what the plan saw is blocked, the others applied."""
+    holds what the plan saw is blocked, the others applied. With --distributed the writes are
+    applied by the workers, in units of employees."""
     loaded = _load(config, as_json)
+    if distributed:
+        _check_distributed(loaded, as_json)
     if max_plan_age is not None and saved is None:
         fail("--max-plan-age only applies with --plan PLAN")
     reviewed = None
@@ -339,17 +349,33 @@ def sync(
     progress = _ProgressBar(enabled=not as_json)
     try:
         with _sigterm_as_ctrl_c():
-            report = asyncio.run(
-                run_sync(
-                    loaded,
-                    sync,
-                    dry_run=dry_run,
-                    confirm=confirm,
-                    progress=progress,
-                    saved=reviewed,
-                    saved_from=str(saved or ""),
+            if distributed:
+                from balance_gateway.gateway.distributed.coordinator import run_distributed
+
+                report = asyncio.run(
+                    run_distributed(
+                        loaded,
+                        sync,
+                        dry_run=dry_run,
+                        confirm=confirm,
+                        progress=progress,
+                        saved=reviewed,
+                        saved_from=str(saved or ""),
+                        notice=print_error,
+                    )
                 )
-            )
+            else:
+                report = asyncio.run(
+                    run_sync(
+                        loaded,
+                        sync,
+                        dry_run=dry_run,
+                        confirm=confirm,
+                        progress=progress,
+                        saved=reviewed,
+                        saved_from=str(saved or ""),
+                    )
+                )
     except (ConfigError, SetupError) as exc:
         _fail(exc, as_json)
     except KeyboardInterrupt:
@@ -365,6 +391,40 @@ def sync(
     else:
         print_report(_out(), report, errors=Console(stderr=True, soft_wrap=True))
     raise typer.Exit(report.exit_code)
+
+
+def _check_distributed(config: Config, as_json: bool) -> None:
+    """`--distributed` needs the `scale` extra and a [distributed] section: exit 2 otherwise."""
+    from balance_gateway.adapters._core.extras import MissingExtraError, require_distributed
+
+    try:
+        require_distributed("`sync --distributed`")
+    except MissingExtraError as exc:
+        _fail(exc, as_json)
+    from balance_gateway.gateway.distributed import distributed_settings
+
+    try:
+        distributed_settings(config)
+    except ConfigError as exc:
+        _fail(exc, as_json)
+
+
+def worker(
+    config: Path = CONFIG_OPTION,
+    concurrency: int = typer.Option(
+        1, "--concurrency", "-c", min=1, max=256, help="Units applied at once (processes)."
+    ),
+) -> None:
+    """Apply the work units of `sync --distributed` runs, from the config's [distributed]
+    queue, until stopped (SIGTERM or Ctrl-C: finish the units in hand, then stop).
+
+    Each worker needs the same configuration as the coordinator (the systems, the mapping, the
+    state store) and the systems' credentials in its environment."""
+    loaded = _load(config)
+    _check_distributed(loaded, False)
+    from balance_gateway.gateway.distributed.worker import run_worker
+
+    run_worker(loaded, concurrency)
 
 
 runs_app = typer.Typer(
@@ -537,6 +597,11 @@ SYNC_EXIT_CODES = exit_codes(
     "   cannot be used: malformed, another version or configuration, too old), or another",
     "   run holds the state store: nothing was read or written",
 )
+WORKER_EXIT_CODES = exit_codes(
+    "0  stopped (SIGTERM or Ctrl-C) after finishing the units in hand",
+    "2  bad configuration, no [distributed] section, or Celery and Redis not installed",
+    "   (pip install 'balance-gateway[scale]')",
+)
 RUNS_EXIT_CODES = exit_codes(
     "0  shown",
     "2  bad configuration, no state store, or no such run",
@@ -551,9 +616,10 @@ DEMO_EXIT_CODES = exit_codes(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the engine's commands to `app`: plan, sync, runs (list, show), demo."""
+    """Add the engine's commands to `app`: plan, sync, worker, runs (list, show), demo."""
     app.command(name="plan", epilog=PLAN_EXIT_CODES)(with_verbose(plan))
     app.command(name="sync", epilog=SYNC_EXIT_CODES)(with_verbose(sync))
+    app.command(name="worker", epilog=WORKER_EXIT_CODES)(with_verbose(worker))
     runs_app.callback(invoke_without_command=True, epilog=RUNS_EXIT_CODES)(with_verbose(runs))
     runs_app.command("show", epilog=RUNS_EXIT_CODES)(with_verbose(runs_show))
     app.add_typer(runs_app, name="runs")

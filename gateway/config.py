@@ -34,6 +34,11 @@
     # url = "postgresql://gateway@db.example.com:5432/gateway"   # PostgreSQL (`scale` extra)
     [plans]
     max_age = "24h"                    # `sync --plan` refuses a saved plan older than this
+    [distributed]                      # `sync --distributed` and `worker` (gateway.distributed)
+    broker = "redis://127.0.0.1:6379/0"   # Celery's broker and result store; the shared budgets
+    batch_size = 50                    # employees per work unit
+    visibility_timeout_seconds = 3600  # a unit unacknowledged this long is delivered again
+    queue = "balance-gateway"          # the Celery queue of this configuration's units
     [service]                          # `balance-gateway serve` (see gateway.service)
     timezone = "UTC"                   # of the syncs' `schedule = "0 2 * * *"`
     read_tokens = ["GATEWAY_READ_TOKEN"]          # ENVIRONMENT VARIABLE NAMES
@@ -369,6 +374,32 @@ class StateConfig(_Strict):
         return StateStore(path=base / (self.path or DEFAULT_STATE_PATH))
 
 
+class DistributedConfig(_Strict):
+    """`balance-gateway sync --distributed` and `balance-gateway worker`: Celery on Redis.
+
+    `broker` is a Redis URL: Celery's broker and result store, and where every process keeps
+    the systems' shared token buckets. A unit is delivered again to another worker when it is
+    not acknowledged within `visibility_timeout_seconds` (its worker died): keep it well above
+    the time one unit takes, or a slow unit is run twice at once (see docs/distributed.md)."""
+
+    broker: str = "redis://127.0.0.1:6379/0"
+    batch_size: int = Field(default=50, ge=1, le=100_000)
+    visibility_timeout_seconds: float = Field(default=3600, gt=0)
+    queue: str = Field(default="balance-gateway", min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+    @field_validator("broker")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                "the broker must be a Redis URL (redis://host:port/db or rediss://...), "
+                f"got an {value.split('://')[0]}:// URL"
+                if "://" in value
+                else "the broker must be a Redis URL, e.g. redis://127.0.0.1:6379/0"
+            )
+        return value
+
+
 DEFAULT_PLAN_MAX_AGE = timedelta(hours=24)
 
 
@@ -422,6 +453,7 @@ class ConfigFile(_Strict):
     state: StateConfig = Field(default_factory=StateConfig)
     plans: PlansConfig = Field(default_factory=PlansConfig)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    distributed: DistributedConfig | None = None
 
 
 @dataclass(frozen=True)

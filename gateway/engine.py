@@ -36,6 +36,10 @@ of `sync`.
 Concurrency: the engine runs up to `max_in_flight` operations at once; the adapters' requests
 are further bounded by the per-system token bucket and the shared in-flight semaphore in
 `gateway.budget`.
+
+Distributed runs (`gateway.distributed`): `sync` is given an `Applier` that applies each wave's
+writes elsewhere (work units on Celery workers); every other phase runs here as above. A worker
+applies its unit with `apply_rows`, which is safe to call twice with the same rows.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ from balance_gateway.gateway.errors import SetupError
 from balance_gateway.gateway.guardrails import check_guardrails, recheck_row, same_value
 from balance_gateway.gateway.journal import (
     Journal,
+    OperationLookup,
     OperationRecord,
     OpStatus,
     RunRecord,
@@ -109,6 +114,16 @@ class ProgressSink(Protocol):
     def advance(self, description: str) -> None: ...
 
     def finish(self) -> None: ...
+
+
+class Applier(Protocol):
+    """Applies the rows of one wave's confirmed `plans` in place of `Engine.apply`, e.g. spread
+    over workers (`gateway.distributed`), journalling each operation; returns one result per
+    row, in the plans' row order."""
+
+    async def __call__(
+        self, engine: Engine, plans: Sequence[SyncPlan], progress: ProgressSink | None
+    ) -> list[RowResult]: ...
 
 
 @dataclass(frozen=True)
@@ -246,6 +261,56 @@ def _record_for(row: PlanRow, run_id: str, operation_id: str, status: OpStatus) 
         allow_below_threshold=False if intent is None else intent.allow_below_threshold,
         note=row.note,
     )
+
+
+def attempt_operation_id(operation_id: str, attempt: int) -> str:
+    """The operation id of a planned write's `attempt`-th attempt in one run: the planned id
+    itself for the first, `<id>.<attempt>` after (`Engine.apply_rows`)."""
+    return operation_id if attempt == 1 else f"{operation_id}.{attempt}"
+
+
+def latest_attempt(
+    operation_id: str, recorded: Mapping[str, OperationRecord]
+) -> tuple[int, OperationRecord | None]:
+    """The last attempt of the planned write `operation_id` in `recorded` (operation id ->
+    record) and its number; (0, None) when none was recorded."""
+    attempt, found = 0, None
+    while (record := recorded.get(attempt_operation_id(operation_id, attempt + 1))) is not None:
+        attempt, found = attempt + 1, record
+    return attempt, found
+
+
+def recorded_attempts(
+    journal: Journal, run_id: str, operation_ids: Collection[str]
+) -> dict[str, OperationRecord]:
+    """Every recorded attempt (operation id -> record) of the planned writes `operation_ids`
+    of run `run_id`: looked up by id when the journal can (`OperationLookup`), else read from
+    the whole run."""
+    if not isinstance(journal, OperationLookup):
+        return {op.operation_id: op for op in journal.operations(run_id)}
+    found: dict[str, OperationRecord] = {}
+    attempt, wanted = 1, {operation_id: operation_id for operation_id in operation_ids}
+    while wanted:
+        ids = {attempt_operation_id(planned, attempt): planned for planned in wanted}
+        records = journal.operations_by_id(ids)
+        found.update((op.operation_id, op) for op in records)
+        # A later attempt is made only after one the target showed not applied.
+        attempt += 1
+        wanted = {
+            ids[op.operation_id]: ids[op.operation_id]
+            for op in records
+            if op.status is OpStatus.NOT_APPLIED
+        }
+    return found
+
+
+def result_from_record(row: PlanRow, op: OperationRecord) -> RowResult:
+    """The result of planned write `row` as the journal recorded it (operation `op`, maybe a
+    later attempt of the row's own)."""
+    if row.intent is not None and row.intent.operation_id != op.operation_id:
+        row = replace(row, intent=replace(row.intent, operation_id=op.operation_id))
+    after = row.after if op.after is None or op.unit is None else Quantity(op.after, op.unit)
+    return RowResult(row, op.operation_id, op.status, op.kind, after, note=op.note)
 
 
 def _same(a: Quantity, b: Quantity, row: PlanRow) -> bool:
@@ -566,6 +631,56 @@ class Engine:
             if progress is not None:
                 progress.finish()
 
+    async def apply_rows(self, rows: Sequence[PlanRow]) -> list[RowResult]:
+        """Apply writes planned for this run (`run_id`) by another process: a work unit of a
+        distributed run. Safe to call again with the same rows (a unit delivered twice): an
+        operation the journal already has an outcome for is not written again; one left
+        unresolved (its worker died mid-write) is first resolved by reading the target back,
+        as a resumed run does (`resolve`), and written again under the next attempt's id
+        (`attempt_operation_id`) only when the target shows it was not applied."""
+        assert self.journal is not None
+        planned = [row.intent.operation_id for row in rows if row.intent is not None]
+        recorded = recorded_attempts(self.journal, self.run_id, planned)
+        semaphore = asyncio.Semaphore(self._max_in_flight)
+
+        async def one(row: PlanRow) -> RowResult:
+            async with semaphore:
+                return await self._apply_planned(row, recorded)
+
+        return list(await asyncio.gather(*(one(row) for row in rows)))
+
+    def record_not_sent(self, row: PlanRow, note: str) -> RowResult:
+        """Journal planned write `row` as failed, never sent (e.g. its work unit was refused by
+        every worker, or failed before its intent was recorded); `note` says why."""
+        assert self.journal is not None
+        if row.intent is None:
+            raise ValueError("record_not_sent records planned writes only")
+        operation_id = row.intent.operation_id
+        note = _join(row.note, note)
+        record = replace(
+            _record_for(row, self.run_id, operation_id, OpStatus.FAILED), note=scrub(note)
+        )
+        self.journal.record(record)
+        return RowResult(row, operation_id, OpStatus.FAILED, row.operation, row.after, note=note)
+
+    async def _apply_planned(
+        self, row: PlanRow, recorded: Mapping[str, OperationRecord]
+    ) -> RowResult:
+        if row.intent is None or not row.writes:
+            raise ValueError(f"apply_rows applies planned writes only, not {row.operation}")
+        attempt, last = latest_attempt(row.intent.operation_id, recorded)
+        if last is None:
+            return await self._apply_row(row)
+        if last.unresolved:
+            resolution = await self._resolve_one(last)
+            if resolution.status is OpStatus.NOT_APPLIED:
+                again = attempt_operation_id(row.intent.operation_id, attempt + 1)
+                return await self._apply_row(
+                    replace(row, intent=replace(row.intent, operation_id=again))
+                )
+            last = replace(last, status=resolution.status, note=resolution.note)
+        return result_from_record(row, last)
+
     # -- recheck after the confirmation -------------------------------------------------------
 
     async def _read_targets(
@@ -815,11 +930,13 @@ class Engine:
         dry_run: bool = False,
         confirm: Callable[[list[SyncPlan]], bool] | None = None,
         progress: ProgressSink | None = None,
+        applier: Applier | None = None,
         reviewed: Sequence[SyncPlan] | None = None,
         origin: str = "",
     ) -> RunReport:
         """Run the selected syncs: resolve, then per wave (see the module docstring): plan,
-        check guardrails, confirm, apply, verify.
+        check guardrails, confirm, apply, verify. `applier` applies each wave instead of
+        `apply` (a distributed run; see the module docstring).
 
         With `reviewed` (a saved plan, `gateway.saved_plan`), nothing is planned: each wave
         applies the reviewed rows of its syncs, checked against the targets first (see
@@ -911,7 +1028,10 @@ class Engine:
                     # targets still hold what the plan showed.
                     plans = await self._recheck(plans)
                     report.plans[-len(plans) :] = plans
-                results = await self.apply(plans, progress)
+                if applier is None:
+                    results = await self.apply(plans, progress)
+                else:
+                    results = await applier(self, plans, progress)
                 report.results.extend(await self.verify(results))
                 report.applied = True
         except BaseException as exc:

@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from balance_gateway.adapters._core.adapter import OperationKind, WriteIntent
 from balance_gateway.canonical import EmployeeRef, LeaveKind, LeaveTypeRef, Quantity, Unit
@@ -214,6 +214,16 @@ class Journal(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class OperationLookup(Protocol):
+    """A journal that can find operations by id without reading a whole run (a worker of a
+    distributed run looks up its unit's operations; `Engine.apply_rows`)."""
+
+    def operations_by_id(self, operation_ids: Collection[str]) -> list[OperationRecord]:
+        """The operations with these ids that exist (in no set order)."""
+        ...
 
 
 # The SQLite implementation lives with the PostgreSQL one (`gateway.store.sql`: one SQLAlchemy

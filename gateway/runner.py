@@ -13,13 +13,13 @@ from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.checks import check_leave_types
 from balance_gateway.gateway.config import Config
-from balance_gateway.gateway.engine import Engine, ProgressSink, RunReport
+from balance_gateway.gateway.engine import Applier, Engine, ProgressSink, RunReport
 from balance_gateway.gateway.journal import SqliteJournal
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.saved_plan import SavedPlan, describe_saved
 from balance_gateway.gateway.store import open_state_store, run_lock_for, store_exists
 from balance_gateway.gateway.store.sql import SqlJournal
-from balance_gateway.gateway.systems import open_systems, systems_of
+from balance_gateway.gateway.systems import BucketFactory, local_bucket, open_systems, systems_of
 
 
 def _open_journal(config: Config, *, writable: bool) -> SqlJournal:
@@ -85,6 +85,8 @@ async def run_sync(
     today: date | None = None,
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
+    applier: Applier | None = None,
+    buckets: BucketFactory = local_bucket,
     saved: SavedPlan | None = None,
     saved_from: str = "",
 ) -> RunReport:
@@ -100,7 +102,11 @@ async def run_sync(
     run on the same state store raises `RunLocked` (a SetupError naming the store; CLI exit
     code 2) before building anything. Everything opened here (the
     lock, the adapters, the journal) is closed however the run ends. The report's `traffic`
-    counts each system's requests, 429s and retries."""
+    counts each system's requests, 429s and retries.
+
+    `applier` applies each wave's rows instead of this process (`gateway.distributed`: work
+    units sent to Celery workers), and `buckets` makes the systems' token buckets (there: shared
+    with the workers through Redis); everything else runs here as in a single-process run."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
     reviewed = None
     if saved is not None:
@@ -131,6 +137,7 @@ async def run_sync(
                 transports=transports,
                 retry=retry,
                 traffic=traffic,
+                buckets=buckets,
             )
         )
         await check_leave_types(config, adapters, selected)
@@ -144,6 +151,7 @@ async def run_sync(
             origin=""
             if saved is None
             else f"applied {describe_saved(saved, saved_from)}, as reviewed",
+            applier=applier,
         )
         report.traffic = traffic
         return report

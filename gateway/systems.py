@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 
 import httpx
@@ -12,9 +12,18 @@ from balance_gateway.adapters._core.adapter import AdapterConfig, BalanceAdapter
 from balance_gateway.adapters._core.registry import build_adapter, known_vendors
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import scrub
-from balance_gateway.gateway.budget import BudgetedTransport, TokenBucket, Traffic
-from balance_gateway.gateway.config import Config
+from balance_gateway.gateway.budget import BudgetedTransport, RateBucket, TokenBucket, Traffic
+from balance_gateway.gateway.config import Config, SystemConfig
 from balance_gateway.gateway.errors import SetupError
+
+# (system name, its configuration) -> the bucket its requests take tokens from (None: no limit).
+BucketFactory = Callable[[str, SystemConfig], RateBucket | None]
+
+
+def local_bucket(name: str, system: SystemConfig) -> RateBucket | None:
+    """The default: a `TokenBucket` of the system's `requests_per_second`, in this process."""
+    rate = system.requests_per_second
+    return None if rate is None else TokenBucket(rate)
 
 
 def systems_of(config: Config, sync_names: Collection[str] | None = None) -> list[str]:
@@ -31,6 +40,7 @@ def build_systems(
     retry: RetryPolicy | None = None,
     built: dict[str, BalanceAdapter] | None = None,
     traffic: dict[str, Traffic] | None = None,
+    buckets: BucketFactory = local_bucket,
 ) -> dict[str, BalanceAdapter]:
     """One adapter per system in `names`, each behind its request budget.
 
@@ -44,7 +54,9 @@ def build_systems(
 
     Each adapter goes into `built` (when given) as soon as it exists, so that a caller can close
     the ones built before a later one failed; `open_systems` does exactly that. `traffic`
-    (when given) receives each system's live request counts (`Traffic`).
+    (when given) receives each system's live request counts (`Traffic`). `buckets` makes
+    each system's token bucket (default: one in this process; a distributed run shares one
+    through Redis, `gateway.distributed.bucket`).
     """
     in_flight = asyncio.Semaphore(config.file.concurrency.max_in_flight)
     installed = known_vendors()
@@ -57,10 +69,7 @@ def build_systems(
                 f"(installed: {', '.join(installed) or 'none'})"
             )
         inner = (transports or {}).get(name) or httpx.AsyncHTTPTransport()
-        rate = system.requests_per_second
-        transport = BudgetedTransport(
-            inner, bucket=None if rate is None else TokenBucket(rate), in_flight=in_flight
-        )
+        transport = BudgetedTransport(inner, bucket=buckets(name, system), in_flight=in_flight)
         if traffic is not None:
             traffic[name] = transport.traffic
         adapter_config = AdapterConfig(
@@ -88,13 +97,20 @@ async def open_systems(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
     traffic: dict[str, Traffic] | None = None,
+    buckets: BucketFactory = local_bucket,
 ) -> AsyncIterator[dict[str, BalanceAdapter]]:
     """`build_systems` as an async context: every adapter built is closed on the way out,
     including those built before another one failed to build (the SetupError propagates)."""
     adapters: dict[str, BalanceAdapter] = {}
     try:
         build_systems(
-            config, names, transports=transports, retry=retry, built=adapters, traffic=traffic
+            config,
+            names,
+            transports=transports,
+            retry=retry,
+            built=adapters,
+            traffic=traffic,
+            buckets=buckets,
         )
         yield adapters
     finally:

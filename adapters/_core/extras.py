@@ -62,3 +62,17 @@ def require_service(what: str = "balance-gateway serve") -> None:
             f"{what} needs the service's server stack ({', '.join(missing)} not installed): "
             f"{SERVICE_INSTALL}"
         )
+
+
+# `balance-gateway sync --distributed` and `balance-gateway worker`: Celery on Redis.
+DISTRIBUTED_STACK: dict[str, str] = {"celery": "celery", "redis": "redis"}
+SCALE_INSTALL = "pip install 'balance-gateway[scale]'"
+
+
+def require_distributed(what: str = "distributed runs") -> None:
+    """Raise `MissingExtraError` (saying what to install) unless Celery and Redis can run."""
+    missing = missing_modules(DISTRIBUTED_STACK)
+    if missing:
+        raise MissingExtraError(
+            f"{what} need Celery and Redis ({', '.join(missing)} not installed): {SCALE_INSTALL}"
+        )

@@ -104,6 +104,9 @@ _RUN_OPS = (
     .where(operations.c.run_id == bindparam("b_run_id"))
     .order_by(operations.c.seq)
 )
+_OPS_BY_ID = select(operations).where(
+    operations.c.operation_id.in_(bindparam("b_operation_ids", expanding=True))
+)
 _AT_TARGET = (
     (last_written.c.system == bindparam("b_system"))
     & (last_written.c.employee == bindparam("b_employee"))
@@ -420,6 +423,17 @@ class SqlJournal:
     def operations(self, run_id: str) -> list[OperationRecord]:
         with self._transaction() as db:
             return [_op_from(row) for row in db.execute(_RUN_OPS, {"b_run_id": run_id}).mappings()]
+
+    def operations_by_id(self, operation_ids: Collection[str]) -> list[OperationRecord]:
+        """`journal.OperationLookup`: the operations with these ids (a worker of a distributed
+        run looks up its unit's operations, not the whole run's)."""
+        wanted = sorted(set(operation_ids))
+        found: list[OperationRecord] = []
+        with self._transaction() as db:
+            for start in range(0, len(wanted), 500):  # within SQLite's bound on parameters
+                chunk = {"b_operation_ids": wanted[start : start + 500]}
+                found.extend(_op_from(row) for row in db.execute(_OPS_BY_ID, chunk).mappings())
+        return found
 
     # -- last written -------------------------------------------------------------------------
 
