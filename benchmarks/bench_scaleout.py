@@ -5,9 +5,10 @@
     python benchmarks/bench_scaleout.py --n 2000 --workers 1,2,4 --markdown out.md
     python benchmarks/bench_scaleout.py --quick           # N = 40, 1 and 2 workers (the test)
 
-The pair and the emulators are `bench_sync.py`'s: Zeitstrom -> Journyx, each emulator under
-uvicorn in its own process on 127.0.0.1, 20 ms added to every request. Here the target's rate
-limit is far above what is sent (it never binds), so what the workers can do decides.
+The pair and the emulators are `_harness.py`'s, as `bench_sync.py`'s: Zeitstrom -> Journyx,
+each emulator under uvicorn in its own process on 127.0.0.1, 20 ms added to every request.
+Here the target's rate limit is far above what is sent (it never binds), so what the workers
+can do decides.
 
 Per configuration, on fresh emulators and a fresh state store: every worker is a
 `balance-gateway worker` process (its own prefork child applies units) started and ready
@@ -23,7 +24,6 @@ Redis (127.0.0.1:6379, an empty database 1-15) is the broker. Measured:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -35,28 +35,25 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a source tree
     sys.path.insert(0, str(ROOT))
 
+from benchmarks._harness import (  # noqa: E402  (needs ROOT on sys.path)
+    ENV,
+    Dataset,
+    Emulators,
+    end_state,
+    generate,
+    write_config,
+    wrong_balances,
+)
+
 NOT_BINDING = 1_000_000.0  # the target's rate limit: never reached
 BATCH_SIZE = 50
 REDIS = ("127.0.0.1", 6379)
-
-
-def _bench_sync() -> ModuleType:
-    """bench_sync.py (the data, the emulator processes, the config), loaded by path."""
-    path = Path(__file__).resolve().parent / "bench_sync.py"
-    spec = importlib.util.spec_from_file_location("bench_sync", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return sys.modules[spec.name]
 
 
 def _cpu_of(pids: Sequence[int]) -> float:
@@ -145,19 +142,18 @@ def _wait_ready(logs: Sequence[Path], timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
-def measure(bench: ModuleType, data: Any, n: int, workers: int, folder: Path) -> Measured:
+def measure(data: Dataset, n: int, workers: int, folder: Path) -> Measured:
     """One run on fresh emulators: `workers` = 0 is `sync` in one process."""
-    with bench.Emulators(data, folder / "emulators", NOT_BINDING) as emus:
-        config = bench.write_config(
-            folder / "config", data, emus.source.base_url, emus.target.base_url, NOT_BINDING
-        )
+    with Emulators(data, folder / "emulators", NOT_BINDING) as emus:
+        urls = {emus.source.vendor: emus.source.base_url, emus.target.vendor: emus.target.base_url}
+        config = write_config(folder / "config", data, urls, NOT_BINDING)
         db = _free_redis_db()
         with config.open("a") as handle:
             handle.write(
                 f'\n[distributed]\nbroker = "redis://{REDIS[0]}:{REDIS[1]}/{db}"\n'
                 f'batch_size = {BATCH_SIZE}\nqueue = "bench-{os.getpid()}-{workers}"\n'
             )
-        env = dict(bench.ENV)
+        env = dict(ENV)
         started: list[subprocess.Popen[str]] = []
         logs = []
         try:
@@ -197,10 +193,7 @@ def measure(bench: ModuleType, data: Any, n: int, workers: int, folder: Path) ->
             requests = (
                 sum(emus.source.counts().values()) + sum(emus.target.counts().values()) - served
             )
-            got = {
-                (a["id_user"], a["pname"]): a["hours_left"]
-                for a in emus.target.state()["accruals"].values()
-            }
+            got = end_state(emus.target.vendor, emus.target.state())
         finally:
             for process in started:
                 if process.poll() is None:
@@ -210,10 +203,7 @@ def measure(bench: ModuleType, data: Any, n: int, workers: int, folder: Path) ->
             import redis
 
             redis.Redis(host=REDIS[0], port=REDIS[1], db=db).flushdb()
-    from decimal import Decimal
-
-    want = bench.desired_hours(data)
-    correct = all(Decimal(str(got.get(key))) == hours for key, hours in want.items())
+    correct = wrong_balances(data, got) == 0
     report = json.loads(out) if out.strip() else {}
     return Measured(
         label="sync (one process)" if workers == 0 else f"{workers} worker{'s' * (workers > 1)}",
@@ -252,14 +242,13 @@ def table(n: int, results: Sequence[Measured]) -> str:
 def run(
     n: int, worker_counts: Sequence[int], *, baseline: bool = True, log: Any = print
 ) -> list[Measured]:
-    bench = _bench_sync()
-    data = bench.generate(n)
+    data = generate(n)
     folder = Path(tempfile.mkdtemp(prefix="bench-scaleout-"))
     results = []
     try:
         for workers in ([0] if baseline else []) + list(worker_counts):
             log(f"N={n}: {'sync in one process' if workers == 0 else f'{workers} worker(s)'} ...")
-            result = measure(bench, data, n, workers, folder / f"w{workers}")
+            result = measure(data, n, workers, folder / f"w{workers}")
             log(
                 f"  {result.wall:.1f} s, {result.requests:,} requests, "
                 f"{result.cpu_ms_per_balance:.2f} ms CPU per balance "
