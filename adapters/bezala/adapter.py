@@ -19,9 +19,9 @@ with the reason (ASSUMED: blocked rather than posting a second import beside it,
 person's correction is never silently overridden).
 
 Requests: the plan is made from the bulk read (`plan_write` is given the import that holds on
-`as_of`): with no import dated `as_of` itself, the write is a new import and nothing more is
-read; only an import on that very date (to skip, replace or refuse) needs the date's imports
-listed. `apply_write` lists the date's imports once before posting: an import is a POST that
+`as_of`): with no import dated `as_of` itself, the write is a new import, and when the import that
+counts on that date already holds the value, a skip; nothing more is read. Only an import on
+that very date holding another value (to replace or refuse) needs the date's imports listed. `apply_write` lists the date's imports once before posting: an import is a POST that
 creates a record, and that listing is what keeps it from ever landing beside one already on
 the date (someone's correction, or an earlier attempt). Bezala's paths are per user, so these
 reads cannot be batched across employees.
@@ -261,12 +261,20 @@ class BezalaAdapter:
 
     async def _decide_from(self, intent: WriteIntent, current: Balance | None) -> ImportDecision:
         """`_decide`, without a request when the bulk read shows no import dated `intent.as_of`
-        (the import holding on that date is older, or there is none): a new import."""
+        (the import holding on that date is older, or there is none: a new import), or shows
+        that the import counting on that date already holds the value (a skip)."""
         problem = self._check_intent(intent)
         if problem is not None:
             return ImportDecision(OperationKind.BLOCKED, problem)
         if current is None or current.as_of < intent.as_of:
             return decide_import(intent.remaining.value, intent.as_of, [], self.creator_id)
+        if current.as_of == intent.as_of and current.remaining == intent.remaining.value:
+            # The import that counts on the date already holds the value.
+            return ImportDecision(
+                OperationKind.SKIP,
+                f"import #{current.provenance.record_id} dated {intent.as_of} already holds "
+                f"{intent.remaining.value}",
+            )
         return await self._decide(intent)
 
     async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:
