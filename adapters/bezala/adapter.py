@@ -19,12 +19,13 @@ with the reason (ASSUMED: blocked rather than posting a second import beside it,
 person's correction is never silently overridden).
 
 Requests: the plan is made from the bulk read (`plan_write` is given the import that holds on
-`as_of`): with no import dated `as_of` itself, the write is a new import, and when the import that
-counts on that date already holds the value, a skip; nothing more is read. Only an import on
-that very date holding another value (to replace or refuse) needs the date's imports listed. `apply_write` lists the date's imports once before posting: an import is a POST that
-creates a record, and that listing is what keeps it from ever landing beside one already on
-the date (someone's correction, or an earlier attempt). Bezala's paths are per user, so these
-reads cannot be batched across employees.
+`as_of`). With no import dated `as_of` itself the write is a new import, and when the import
+that counts on that date already holds the value it is a skip: nothing more is read. Only an
+import on that very date holding another value (to replace or refuse) needs the date's
+imports listed. `apply_write` lists the date's imports once before posting: an import is a
+POST that creates a record, and that listing is what keeps it from ever landing beside one
+already on the date (someone's correction, or an earlier attempt). Bezala's paths are per
+user, so these reads cannot be batched across employees.
 
 "Made by this project" (ASSUMED): an import whose `creator_id` is the Bezala user the adapter
 authenticates as. Bezala has no label or note on an import, so that user id is the only mark;
