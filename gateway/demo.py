@@ -5,8 +5,9 @@
    (`generate_dataset`: deterministic for a seed): people with 8 h and 7.5 h working days,
    vacation and sick leave, work time, days and hours.
 3. Writes `config.toml` and `employees.csv` into a temporary folder and runs, twice,
-   plan + sync for CompanyFlow -> Kenjo, Zeitstrom -> Bezala, Bezala -> Journyx and
-   Journyx -> Zeitstrom. The first pass changes balances; the second finds nothing to change.
+   a sync for CompanyFlow -> Kenjo, Zeitstrom -> Bezala, Bezala -> Journyx and
+   Journyx -> Zeitstrom, each showing a sample of its own plan (read once, not planned
+   separately first). The first pass changes balances; the second finds nothing to change.
 
 The four syncs touch disjoint leave types except Bezala, which Zeitstrom -> Bezala writes and
 Bezala -> Journyx then reads: they run in that order, so that the second pass is still a no-op.
@@ -68,7 +69,7 @@ from balance_gateway.gateway.engine import RunReport
 from balance_gateway.gateway.matching import MatchResult, match_people
 from balance_gateway.gateway.plan import PlanRow
 from balance_gateway.gateway.report import Fitted, plan_rows_view
-from balance_gateway.gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.runner import run_sync
 
 VENDORS = ("bezala", "companyflow", "journyx", "kenjo", "zeitstrom")
 
@@ -716,17 +717,18 @@ async def _map_step(console: Console, config: Config, env: DemoEnvironment) -> M
 async def _pass(
     console: Console, config: Config, number: int, show_plans: bool
 ) -> tuple[int, int, bool]:
-    """One pass over the four syncs: plan, then sync. Returns (writes planned, applied, ok)."""
+    """One pass over the four syncs, each synced once; its tables show the sync's own plan
+    (no separate `plan` first, which would read every system twice). Returns (writes planned,
+    applied, ok)."""
     planned_writes = applied = 0
     ok = True
     for name in SYNC_ORDER:
-        plan = await run_plan(config, name)
-        rows = [row for p in plan.plans for row in p.rows]
+        report = await run_sync(config, name)
+        rows = [row for p in report.plans for row in p.rows]
         writes = sum(1 for row in rows if row.writes)
         planned_writes += writes
         if show_plans:
             console.print(_sample_table(f"plan {name} (a sample of {len(rows)} rows)", rows))
-        report = await run_sync(config, name)
         applied += sum(1 for r in report.results if r.status.value == "applied")
         ok = ok and report.exit_code == 0
         console.print(

@@ -5,10 +5,19 @@ what its dialect can do (`Capabilities`); the engine plans around that instead o
 
 The write cycle, per employee and leave type:
 1. `plan_write(intent, current)`: which operation the write would be (set, import, credit,
-   reduce, skip, blocked) and why; may read the target, never writes.
+   reduce, skip, blocked) and why; never writes. `current` is the balance the engine's bulk
+   `read_balances` gave for the pair (or the value last written, for a target that cannot be
+   read): plan from it, and from what that bulk read listed, with no request of its own
+   whenever they hold what the decision needs.
 2. The engine journals the intent, then calls `apply_write(intent)`.
 3. After a crash or `WriteOutcomeUnknown`, the engine calls `confirm_write(intent)` to learn
    from the target itself whether the write took effect, before anything is written again.
+4. The engine verifies the applied writes with one bulk `read_balances` per target and date.
+
+Bulk in, one write per change out: an absolute write (a set) is sent alone; a write that is not
+safe to repeat (a ledger credit, a dated import) reads first only what its exactly-once
+guarantee needs, and shares that read with the rows written at the same time where the API
+reads many employees at once (`adapters._core.batching.Coalescer`).
 
 Adapters are async (the engine runs many operations concurrently). Every quantity an adapter
 receives is already in the target's unit (`target_unit`) and rounded to its step.
@@ -137,12 +146,15 @@ class BalanceAdapter(Protocol):
         ...
 
     async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:
-        """The operation `apply_write(intent)` would perform; writes nothing."""
+        """The operation `apply_write(intent)` would perform; writes nothing. `current` is
+        what the bulk read showed for the pair (None: it showed none); a request is sent only
+        for what that read cannot tell (see the module docstring)."""
         ...
 
     async def apply_write(self, intent: WriteIntent) -> WriteOutcome:
-        """Make the target hold `intent.remaining`. Raises `WriteBlocked` when the dialect
-        cannot, `WriteOutcomeUnknown` when the fate of a sent write is unknown."""
+        """Make the target hold `intent.remaining`, reading first only what exactly once
+        needs. Raises `WriteBlocked` when the dialect cannot, `WriteOutcomeUnknown` when the
+        fate of a sent write is unknown."""
         ...
 
     async def confirm_write(self, intent: WriteIntent) -> Confirmation:

@@ -18,6 +18,15 @@ project made it; an import made by anyone else is never deleted, and the write i
 with the reason (ASSUMED: blocked rather than posting a second import beside it, so that a
 person's correction is never silently overridden).
 
+Requests: the plan is made from the bulk read (`plan_write` is given the import that holds on
+`as_of`). With no import dated `as_of` itself the write is a new import, and when the import
+that counts on that date already holds the value it is a skip: nothing more is read. Only an
+import on that very date holding another value (to replace or refuse) needs the date's
+imports listed. `apply_write` lists the date's imports once before posting: an import is a
+POST that creates a record, and that listing is what keeps it from ever landing beside one
+already on the date (someone's correction, or an earlier attempt). Bezala's paths are per
+user, so these reads cannot be batched across employees.
+
 "Made by this project" (ASSUMED): an import whose `creator_id` is the Bezala user the adapter
 authenticates as. Bezala has no label or note on an import, so that user id is the only mark;
 give it as the option `creator_id` (the emulator prints it at start). Without it no import
@@ -251,9 +260,29 @@ class BezalaAdapter:
         on_date = await self._imports_on(intent)
         return decide_import(intent.remaining.value, intent.as_of, on_date, self.creator_id)
 
+    async def _decide_from(self, intent: WriteIntent, current: Balance | None) -> ImportDecision:
+        """`_decide`, without a request when the bulk read shows no import dated `intent.as_of`
+        (the import holding on that date is older, or there is none: a new import), or shows
+        that the import counting on that date already holds the value (a skip)."""
+        problem = self._check_intent(intent)
+        if problem is not None:
+            return ImportDecision(OperationKind.BLOCKED, problem)
+        if current is None or current.as_of < intent.as_of:
+            return decide_import(intent.remaining.value, intent.as_of, [], self.creator_id)
+        if current.as_of == intent.as_of and current.remaining == intent.remaining.value:
+            # The import that counts on the date already holds the value.
+            return ImportDecision(
+                OperationKind.SKIP,
+                f"import #{current.provenance.record_id} dated {intent.as_of} already holds "
+                f"{intent.remaining.value}",
+            )
+        return await self._decide(intent)
+
     async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:
-        """`import`, `skip` or `blocked` (see the module docstring); reads, never writes."""
-        decision = await self._decide(intent)
+        """`import`, `skip` or `blocked` (see the module docstring); never writes. `current`
+        is the import that holds on `intent.as_of` (the bulk read), or None when there is none:
+        unless it is dated `intent.as_of` itself, nothing is read."""
+        decision = await self._decide_from(intent, current)
         before = None
         if current is not None and current.remaining is not None:
             before = Quantity(current.remaining, current.unit)

@@ -12,6 +12,11 @@
   (`use_hard_threshold` and value < `hard_threshold`) is blocked unless
   `intent.allow_below_threshold`. An accrual must already exist: creating one needs its pay
   types, which a balance does not say.
+- Bulk in, one write out: `read_balances` keeps the accruals it listed (id and thresholds, by
+  user and accrual name). `plan_write` plans from that snapshot when it is given the balance
+  the bulk read produced, and `apply_write` PATCHes the accrual found there: the write is sent
+  alone (an absolute, idempotent value needs nothing read first). Without a snapshot (a
+  resumed or distributed write) the accrual is looked up by a filtered GET, as before.
 
 Credentials: `username` + `api_key` (HTTP Basic), or `username` + `password` (cookie login).
 Options (`config.options`):
@@ -44,7 +49,7 @@ from balance_gateway.adapters._core.discovery import (
     LeaveTypeInfo,
     Listing,
 )
-from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.adapters._core.errors import GatewayError, NotFoundError
 from balance_gateway.adapters.journyx.client import AsyncClient
 from balance_gateway.adapters.journyx.models import Accrual
 from balance_gateway.canonical import (
@@ -107,6 +112,8 @@ class JournyxAdapter:
         self.client = client
         self.step = step
         self.page_size = page_size
+        # The accruals the last bulk reads listed, by (user, accrual name): see the docstring.
+        self._seen: dict[tuple[str, str], Accrual] = {}
 
     def target_unit(self, leave_type_id: str) -> TargetUnit:
         """Hours, for every accrual; rounded to `step` only when configured."""
@@ -201,10 +208,14 @@ class JournyxAdapter:
             ):
                 grouped.setdefault((candidate.id_user, pname), []).append(candidate)
         balances = []
+        for employee_id in employees:
+            for pname in types:
+                self._seen.pop((employee_id, pname), None)  # gone since an earlier read
         for (employee_id, pname), accruals in grouped.items():
             accrual = _single(accruals, employee_id, pname)
             if accrual is None or accrual.hours_left is None:
                 continue
+            self._seen[(employee_id, pname)] = accrual
             balances.append(
                 Balance.build(
                     employee=EmployeeRef(self.system, employee_id),
@@ -226,11 +237,23 @@ class JournyxAdapter:
             )
         return intent.remaining.value
 
+    def _snapshot(self, intent: WriteIntent, current: Balance | None) -> Accrual | None:
+        """The accrual the bulk read that produced `current` listed, if it is the one."""
+        if current is None:
+            return None
+        accrual = self._seen.get((intent.employee.id, intent.leave_type.id))
+        if accrual is None or accrual.id != current.provenance.record_id:
+            return None
+        return accrual
+
     async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:
-        """set, skip (already equal), or blocked (no accrual, or below the hard threshold)."""
+        """set, skip (already equal), or blocked (no accrual, or below the hard threshold).
+        Planned from the bulk read that gave `current` (no request); else one filtered GET."""
         value = self._hours(intent)
         after = Quantity(value, Unit.HOURS)
-        accrual = await self._find(intent.employee.id, intent.leave_type.id)
+        accrual = self._snapshot(intent, current)
+        if accrual is None:
+            accrual = await self._find(intent.employee.id, intent.leave_type.id)
         if accrual is None or accrual.hours_left is None:
             return PlannedWrite(
                 OperationKind.BLOCKED,
@@ -248,18 +271,32 @@ class JournyxAdapter:
 
     async def apply_write(self, intent: WriteIntent) -> WriteOutcome:
         """PATCH `hours_left`; `WriteBlocked` when there is no accrual or the value is below
-        an enforced hard threshold (and that is not allowed)."""
+        an enforced hard threshold (and that is not allowed).
+
+        The accrual (id and thresholds) comes from the latest bulk read when it listed it, and
+        the PATCH is then the only request: setting an absolute value twice is harmless, so
+        nothing is read first. Otherwise one filtered GET finds it (and skips an equal value)."""
         value = self._hours(intent)
-        accrual = await self._find(intent.employee.id, intent.leave_type.id)
+        accrual = self._seen.get((intent.employee.id, intent.leave_type.id))
+        known = accrual is not None
+        if accrual is None:
+            accrual = await self._find(intent.employee.id, intent.leave_type.id)
         if accrual is None or accrual.id is None:
             raise WriteBlocked(f"no accrual {intent.leave_type.id!r} for user {intent.employee.id}")
-        if accrual.hours_left == value:
+        if not known and accrual.hours_left == value:
             return WriteOutcome(
                 OperationKind.SKIP, Quantity(value, Unit.HOURS), "already equal", (accrual.id,)
             )
         if below_hard_threshold(accrual, value) and not intent.allow_below_threshold:
             raise WriteBlocked(_blocked_note(accrual, value))
-        updated = await self.client.update_accrual(accrual.id, hours_left=value)
+        try:
+            updated = await self.client.update_accrual(accrual.id, hours_left=value)
+        except NotFoundError as exc:
+            self._seen.pop((intent.employee.id, intent.leave_type.id), None)
+            raise WriteBlocked(
+                f"accrual {accrual.id} ({intent.leave_type.id!r} of user {intent.employee.id}) "
+                "no longer exists; plan again"
+            ) from exc
         written = updated.hours_left if updated.hours_left is not None else value
         return WriteOutcome(
             OperationKind.SET,

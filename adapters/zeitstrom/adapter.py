@@ -27,7 +27,12 @@ Writing (`WriteKind.LEDGER`): the target remaining balance is reached by a delta
   manual transactions this project created earlier (found by the label prefix), newest first.
   Nobody else's transaction is ever touched. When those are not enough, the write is
   `blocked` and nothing is written (`WriteBlocked` from `apply_write`).
-- Nothing is trusted from the plan: `apply_write` reads the net again before acting.
+- Nothing is trusted from the plan: `apply_write` reads the pair's ledger again before acting
+  (whether this operation's labelled transaction exists, and the net). The rows written at the
+  same time share that read: one listing per group of up to 50 employees (pipe-separated
+  `employee_ids` [seed]), made after each of them asked for it.
+- Requests: the plan is made from the bulk read (`current`) for a credit or a skip; only a
+  reduction reads the ledger (to find our own credits), batched the same way.
 - Everything is as of `intent.as_of`: the credit is dated `intent.as_of`, and only our own
   credits dated on or before it are lowered (a later one does not change that balance).
 
@@ -57,6 +62,7 @@ from balance_gateway.adapters._core.adapter import (
     WriteKind,
     WriteOutcome,
 )
+from balance_gateway.adapters._core.batching import Coalescer
 from balance_gateway.adapters._core.concurrency import gather_limited
 from balance_gateway.adapters._core.discovery import (
     ConnectionCheck,
@@ -76,6 +82,8 @@ OPTION_KEYS: tuple[str, ...] = ("step",)
 LABEL_PREFIX = "balance-gateway "
 # Employees per aggregate request: keeps the pipe-joined query well under URL length limits.
 _EMPLOYEE_CHUNK = 50
+# Transactions per page when listing whole ledgers before writes: the documented maximum.
+_LEDGER_PAGE = 1000
 # ASSUMED ends of an open-ended `daterange` (the filter takes both ends): before and after any
 # real ledger entry, and ISO dates with four-digit years as the filter's format demands.
 LEDGER_START = date(1900, 1, 1)
@@ -149,6 +157,9 @@ class ZeitstromAdapter:
             transport=config.transport,
             retry=config.retry,
             timeout=config.timeout,
+        )
+        self._ledgers: Coalescer[str, list[AbsenceTransaction]] = Coalescer(
+            self._employee_ledgers, max_batch=_EMPLOYEE_CHUNK
         )
 
     def target_unit(self, leave_type_id: str) -> TargetUnit:
@@ -302,14 +313,26 @@ class ZeitstromAdapter:
             ),
         )
 
+    async def _employee_ledgers(
+        self, employee_ids: Sequence[str]
+    ) -> dict[str, list[AbsenceTransaction]]:
+        """Every transaction of each of `employee_ids`, any date and source: one listing
+        (pipe-separated `employee_ids` [seed], largest pages [docs]) for them all."""
+        found: dict[str, list[AbsenceTransaction]] = {e: [] for e in employee_ids}
+        async for tx in self._client.iter_transactions(
+            employee_ids=list(employee_ids), limit=_LEDGER_PAGE
+        ):
+            if tx.employee_id in found:
+                found[tx.employee_id].append(tx)
+        return found
+
     async def _pair_ledger(self, employee_id: str, missing_type: str) -> list[AbsenceTransaction]:
         """Every transaction of the pair, any date and source, oldest first (by date, then as
-        listed): what the net as of any date and our own manual credits are taken from."""
-        found = [
-            tx
-            async for tx in self._client.iter_transactions(employee_ids=[employee_id])
-            if tx.missing_type == missing_type and tx.employee_id == employee_id
-        ]
+        listed): what the net as of any date and our own manual credits are taken from.
+        Read afresh for each call; the rows being planned or written at the same time share
+        one listing per employee group (`Coalescer`)."""
+        ledger = await self._ledgers.get(employee_id)
+        found = [tx for tx in ledger if tx.missing_type == missing_type]
         return sorted(found, key=lambda tx: tx.date)
 
     @staticmethod

@@ -17,6 +17,8 @@ def test_demo_changes_then_changes_nothing(
     out = capsys.readouterr().out
     assert str(tmp_path / "config.toml") in out
     assert "pass 2" in out
+    for name in SYNC_ORDER:  # pass 1 shows each sync's plan, taken from the sync itself
+        assert f"plan {name} (a sample of" in out
 
     journal = SqliteJournal(tmp_path / "balance-gateway.sqlite3")
     runs = list(reversed(journal.runs()))  # oldest first: pass 1, then pass 2

@@ -160,8 +160,9 @@ async def test_an_equal_import_on_the_date_is_a_skip(emulator: BezalaEmulator) -
 async def test_our_own_import_on_the_date_is_replaced(emulator: BezalaEmulator) -> None:
     adapter = adapter_for(emulator, creator_id="42")
     wanted = intent("vacation", "6.25")
+    current = (await adapter.read_balances(["819"], ["vacation"], MARCH_31))[0]
 
-    plan = await adapter.plan_write(wanted, None)
+    plan = await adapter.plan_write(wanted, current)
     outcome = await adapter.apply_write(wanted)
 
     assert plan.kind is OperationKind.IMPORT
@@ -179,8 +180,9 @@ async def test_someone_elses_import_on_the_date_blocks_the_write(
 ) -> None:
     adapter = adapter_for(emulator, **options)
     wanted = intent("vacation", "6")
+    current = (await adapter.read_balances(["819"], ["vacation"], MARCH_31))[0]
 
-    plan = await adapter.plan_write(wanted, None)
+    plan = await adapter.plan_write(wanted, current)
     with pytest.raises(WriteBlocked) as blocked:
         await adapter.apply_write(wanted)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -244,3 +245,45 @@ async def test_lists_every_user_with_a_visible_accrual(adapter: JournyxAdapter) 
     listed = await adapter.list_employee_ids()
     assert {JOHN, JANE, ALEX} <= set(listed)
     assert listed == sorted(set(listed))
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """The emulator's ASGI transport, recording "METHOD path" of every request."""
+
+    def __init__(self, emulator: JournyxEmulator) -> None:
+        self.inner = httpx.ASGITransport(app=emulator.app)
+        self.sent: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(f"{request.method} {request.url.path}")
+        return await self.inner.handle_async_request(request)
+
+
+async def test_after_the_bulk_read_plan_and_write_send_only_the_patch(
+    emulator: JournyxEmulator,
+) -> None:
+    counting = Counting(emulator)
+    built = build_adapter(replace(config(emulator), transport=counting))
+    [current] = await built.read_balances([JOHN], ["Vacation"], date.today())
+    counting.sent.clear()
+
+    wanted = intent(JOHN, "Vacation", "32.5")
+    plan = await built.plan_write(wanted, current)
+    outcome = await built.apply_write(wanted)
+
+    assert plan.kind is OperationKind.SET
+    assert plan.before == Quantity(Decimal(40), Unit.HOURS)
+    assert outcome.kind is OperationKind.SET
+    assert counting.sent == [f"PATCH /api/v1/accruals/{JOHN}"]
+    assert (await built.confirm_write(wanted)) is Confirmation.APPLIED
+    await built.aclose()
+
+
+async def test_an_accrual_deleted_after_the_read_blocks_the_write(
+    adapter: JournyxAdapter, api: httpx.AsyncClient
+) -> None:
+    await adapter.read_balances([JOHN], ["Vacation"], date.today())
+    assert (await api.delete(f"/api/v1/accruals/{JOHN}")).status_code in (200, 204)
+
+    with pytest.raises(WriteBlocked, match="no longer exists"):
+        await adapter.apply_write(intent(JOHN, "Vacation", "32.5"))
