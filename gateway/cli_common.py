@@ -37,7 +37,16 @@ CONFIG_OPTION: Any = typer.Option(
 def print_error(message: str) -> None:
     """`error: <message>` on stderr: secrets masked, the text as it is (no rich markup, so
     `balance-gateway[emulators]` stays whole) and never wrapped (paths and commands copy)."""
-    text = Text.assemble(("error: ", "bold red"), scrub(message))
+    _print_labelled("error: ", "bold red", message)
+
+
+def print_warning(message: str) -> None:
+    """`warning: <message>` on stderr, as `print_error`: for a command that goes on."""
+    _print_labelled("warning: ", "bold yellow", message)
+
+
+def _print_labelled(label: str, style: str, message: str) -> None:
+    text = Text.assemble((label, style), scrub(message))
     Console(stderr=True, soft_wrap=True).print(text, highlight=False)
 
 

@@ -56,6 +56,7 @@ from balance_gateway.gateway.cli_common import (
     exit_codes,
     fail,
     print_error,
+    print_warning,
     with_verbose,
 )
 from balance_gateway.gateway.config import Config, load_config, parse_duration
@@ -232,14 +233,19 @@ class _ProgressBar:
             self._progress.console.print(Text(line, style="dim"), highlight=False)
 
     def start(self, total: int) -> None:
+        if total == 0:  # nothing to apply: no bar (an empty "0/0" says nothing)
+            return
         self._progress.start()
         self._task = self._progress.add_task("", total=total)
 
     def advance(self, description: str) -> None:
-        self._progress.update(self._task, advance=1, description=description)
+        if self._task is not None:
+            self._progress.update(self._task, advance=1, description=description)
 
     def finish(self) -> None:
-        self._progress.stop()
+        if self._task is not None:
+            self._progress.stop()
+            self._task = None
 
 
 def _ask(plans: list[SyncPlan]) -> bool:
@@ -361,7 +367,7 @@ def sync(
                         progress=progress,
                         saved=reviewed,
                         saved_from=str(saved or ""),
-                        notice=print_error,
+                        notice=print_warning,
                     )
                 )
             else:
@@ -424,7 +430,10 @@ def worker(
     _check_distributed(loaded, False)
     from balance_gateway.gateway.distributed.worker import run_worker
 
-    run_worker(loaded, concurrency)
+    try:
+        run_worker(loaded, concurrency)
+    except SetupError as exc:  # the broker does not answer: say so now, not after 100 retries
+        _fail(exc, False)
 
 
 runs_app = typer.Typer(

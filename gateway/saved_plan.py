@@ -379,12 +379,18 @@ def check_plan(
             if was.sha256 != now_file.sha256
         ]
         what = " and ".join(changed) if changed else "the configuration"
-        raise PlanFileError(
-            path,
-            "config.digest",
-            f"the plan was made with another configuration: {what} changed since "
-            f"{plan.created_at:%Y-%m-%d %H:%M} UTC; plan again",
-        )
+        if Path(saved.config_file.path).resolve() != Path(current.config_file.path).resolve():
+            # Another file altogether: "X changed" would send the user looking at the wrong one.
+            problem = (
+                f"the plan was made with the configuration {saved.config_file.path}, not "
+                f"{current.config_file.path}; apply it with that one, or plan again"
+            )
+        else:
+            problem = (
+                f"the plan was made with another configuration: {what} changed since "
+                f"{plan.created_at:%Y-%m-%d %H:%M} UTC; plan again"
+            )
+        raise PlanFileError(path, "config.digest", problem)
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     age = moment - plan.created_at
     if age < -CLOCK_SLACK:

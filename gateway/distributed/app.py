@@ -10,8 +10,12 @@ killed outright (its machine gone) cannot reject anything: Redis delivers its un
 from __future__ import annotations
 
 from celery import Celery
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from balance_gateway.gateway.config import DistributedConfig
+from balance_gateway.gateway.config import Config, DistributedConfig
+from balance_gateway.gateway.distributed import broker_label
+from balance_gateway.gateway.errors import SetupError
 
 APPLY_UNIT = "balance_gateway.apply_unit"
 
@@ -56,3 +60,14 @@ def celery_app(settings: DistributedConfig) -> Celery:
 def _restore_interval(visibility_timeout: float) -> float:
     """A quarter of the visibility timeout, between 1 and 10 seconds."""
     return min(10.0, max(1.0, visibility_timeout / 4))
+
+
+async def check_broker(redis: Redis, config: Config, settings: DistributedConfig) -> None:
+    """SetupError naming the broker (never its password) when Redis does not answer."""
+    try:
+        await redis.ping()
+    except RedisError as exc:
+        raise SetupError(
+            f"cannot reach the Redis broker {broker_label(settings.broker)} ([distributed] "
+            f"broker in {config.path}): {type(exc).__name__}; start Redis or fix the URL"
+        ) from None

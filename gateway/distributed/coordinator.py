@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.config import Config, DistributedConfig
 from balance_gateway.gateway.distributed import broker_label, distributed_settings
-from balance_gateway.gateway.distributed.app import APPLY_UNIT, celery_app
+from balance_gateway.gateway.distributed.app import APPLY_UNIT, celery_app, check_broker
 from balance_gateway.gateway.distributed.bucket import RedisBuckets
 from balance_gateway.gateway.distributed.units import WorkUnit, split_units
 from balance_gateway.gateway.distributed.worker import TRAFFIC_FIELDS
@@ -162,17 +162,6 @@ def _exception_text(result: object) -> str:
     return str(result)
 
 
-async def _check_broker(redis: Redis, config: Config, settings: DistributedConfig) -> None:
-    """SetupError naming the broker (never its password) when Redis does not answer."""
-    try:
-        await redis.ping()
-    except RedisError as exc:
-        raise SetupError(
-            f"cannot reach the Redis broker {broker_label(settings.broker)} ([distributed] "
-            f"broker in {config.path}): {type(exc).__name__}; start Redis or fix the URL"
-        ) from None
-
-
 async def run_distributed(
     config: Config,
     sync_name: str | None = None,
@@ -193,7 +182,7 @@ async def run_distributed(
     redis = Redis.from_url(settings.broker)
     applier = DistributedApplier(app, settings, notice)
     try:
-        await _check_broker(redis, config, settings)
+        await check_broker(redis, config, settings)
         report = await run_sync(
             config,
             sync_name,

@@ -24,9 +24,9 @@ from celery.signals import worker_process_shutdown
 from redis.asyncio import Redis
 
 from balance_gateway.gateway.budget import Traffic
-from balance_gateway.gateway.config import Config, load_config
+from balance_gateway.gateway.config import Config, DistributedConfig, load_config
 from balance_gateway.gateway.distributed import distributed_settings
-from balance_gateway.gateway.distributed.app import APPLY_UNIT, celery_app
+from balance_gateway.gateway.distributed.app import APPLY_UNIT, celery_app, check_broker
 from balance_gateway.gateway.distributed.bucket import RedisBuckets
 from balance_gateway.gateway.distributed.state import open_journal
 from balance_gateway.gateway.distributed.units import WorkUnit
@@ -143,11 +143,23 @@ def worker_app(config: Config) -> Celery:
     return app
 
 
+async def _broker_answers(config: Config, settings: DistributedConfig) -> None:
+    """SetupError naming the broker when Redis does not answer: Celery itself would retry for
+    minutes, a line per attempt, and never say which config named that broker."""
+    redis = Redis.from_url(settings.broker)
+    try:
+        await check_broker(redis, config, settings)
+    finally:
+        await redis.aclose()
+
+
 def run_worker(config: Config, concurrency: int = 1, loglevel: str = "INFO") -> None:
     """Serve units from the configuration's queue until stopped (SIGTERM: finish the units
     being applied, then stop; a unit cut short by a kill is delivered again)."""
+    settings = distributed_settings(config)
+    asyncio.run(_broker_answers(config, settings))
     app = worker_app(config)
-    queue = distributed_settings(config).queue
+    queue = settings.queue
     # One line per HTTP request would drown the units' own lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app.worker_main(

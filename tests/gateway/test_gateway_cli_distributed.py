@@ -111,3 +111,20 @@ def test_the_default_commands_never_import_celery_or_redis() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_worker_with_an_unreachable_broker_exits_2_at_once(
+    app: typer.Typer, runner: CliRunner, tmp_path: Path
+) -> None:
+    # Celery's own consumer would retry for minutes, a line per attempt, naming no config.
+    pytest.importorskip("celery", reason="needs the scale extra (Celery)")
+    write_config(
+        tmp_path,
+        BASIC_TOML + DISTRIBUTED.replace("127.0.0.1:1/0", ":hunter2secret@127.0.0.1:1/0"),
+        BASIC_CSV,
+    )
+    result = runner.invoke(app, ["worker", "--config", str(tmp_path / "config.toml")])
+    assert result.exit_code == 2
+    assert "cannot reach the Redis broker redis://127.0.0.1:1/0" in result.output
+    assert "config.toml" in result.output
+    assert "hunter2secret" not in result.output

@@ -80,3 +80,14 @@ def test_json_output_has_no_progress(
     assert [s["name"] for s in data["syncs"]] == ["hr-to-time", "hr-to-bank"]
     assert "balance(s) of" not in result.stderr
     assert "planned" not in result.stderr
+
+
+def test_a_sync_with_nothing_to_write_draws_no_empty_bar(
+    invoke: typer.Typer, tmp_path: Path
+) -> None:
+    first = _run(invoke, tmp_path, "sync", "--yes")
+    assert first.exit_code in (0, 1), first.output
+    assert "applying" in first.stderr  # the bar is drawn when there is something to apply
+    again = _run(invoke, tmp_path, "sync", "--yes", "--sync", "hr-to-time")
+    assert again.exit_code == 0, again.output
+    assert "applying" not in again.stderr, again.stderr  # no "applying ... 0/0"

@@ -155,6 +155,22 @@ async def test_a_plan_of_another_configuration_is_refused_naming_the_file_change
     assert "config.toml" not in message.split("another configuration")[1]
 
 
+async def test_a_plan_of_another_config_file_names_the_file_it_was_made_with(
+    config: Config, tmp_path: Path
+) -> None:
+    path = tmp_path / "plan.json"
+    plan = await _saved(config, basic_systems(), path)
+    other_path = tmp_path / "other.toml"
+    other_path.write_text(config.path.read_text() + "\n# another file\n")
+    other = load_config(other_path, env=ENV)
+    with pytest.raises(PlanFileError) as caught:
+        check_plan(plan, path, other, max_age=DAY, now=MADE)
+    message = str(caught.value)
+    # Not "other.toml changed": the plan was made with config.toml, which did not change.
+    assert f"made with the configuration {config.path}, not {other_path}" in message
+    assert "changed" not in message
+
+
 async def test_a_plan_older_than_the_maximum_age_is_refused(config: Config, tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     plan = await _saved(config, basic_systems(), path)
