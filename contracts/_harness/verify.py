@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from balance_gateway.contracts._harness.binding import ContractBinding
 from balance_gateway.contracts._harness.fixture import Fixture, load_fixtures
@@ -87,25 +88,39 @@ def outcome(result: CheckResult, *, strict: bool = False) -> str:
     return "fail" if failed(result, strict=strict) else "pass"
 
 
+# Narrower than this, the details leave the table for lines under it: the fixture names are
+# shown whole, and the table fits an 80-column terminal.
+WIDE_CONSOLE = 100
+
+
 def report(
     vendor: str, results: list[CheckResult], console: Console, *, strict: bool = False
 ) -> bool:
     """Print one row per check; True when nothing failed (with `strict`, drift fails too)."""
-    table = Table(title=f"contracts: {vendor}")
-    for column in ("fixture", "provenance", "target", "result"):
+    targets = sorted({r.target for r in results})
+    narrow = console.width < WIDE_CONSOLE
+    one_target = narrow and len(targets) == 1
+    table = Table(title=f"contracts: {vendor}" + (f" against {targets[0]}" if one_target else ""))
+    columns = ("fixture", "provenance") + (() if one_target else ("target",)) + ("result",)
+    for column in columns:
         table.add_column(column, no_wrap=True)
-    table.add_column("details", overflow="fold", min_width=24)
+    if not narrow:
+        table.add_column("details", overflow="fold", min_width=24)
+    below: list[tuple[str, str]] = []
+    status = {"skipped": "[yellow]skipped[/]", "pass": "[green]pass[/]", "fail": "[red]FAIL[/]"}
     for r in results:
-        details = "\n".join([*r.problems, *(f"additive: {a}" for a in r.additive)])
-        status = {"skipped": "[yellow]skipped[/]", "pass": "[green]pass[/]", "fail": "[red]FAIL[/]"}
-        table.add_row(
-            r.name,
-            r.fixture.provenance,
-            r.target,
-            status[outcome(r, strict=strict)],
-            r.skipped or details,
-        )
+        details = r.skipped or "\n".join([*r.problems, *(f"additive: {a}" for a in r.additive)])
+        cells = [r.name, r.fixture.provenance, *(() if one_target else (r.target,))]
+        cells.append(status[outcome(r, strict=strict)])
+        if narrow:
+            if details:
+                below.append((r.name, details))
+        else:
+            cells.append(details)
+        table.add_row(*cells)
     console.print(table)
+    for name, details in below:
+        console.print(Text.assemble((f"{name}: ", "bold"), details), highlight=False)
     counts = summary(results, strict=strict)
     console.print(
         f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"

@@ -7,11 +7,18 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from balance_gateway.contracts._harness import load_fixtures
 from balance_gateway.contracts._harness.runner import CheckResult
-from balance_gateway.contracts._harness.verify import outcome, results_json, summary, write_junit
+from balance_gateway.contracts._harness.verify import (
+    outcome,
+    report,
+    results_json,
+    summary,
+    write_junit,
+)
 from balance_gateway.gateway.cli import app
 
 
@@ -71,3 +78,22 @@ def test_usage_errors_exit_2(runner: CliRunner) -> None:
     live = runner.invoke(app, ["contracts", "verify", "bezala", "--against", "live"])
     assert live.exit_code == 2
     assert "--base-url" in live.output
+
+
+@pytest.mark.parametrize("vendor", ["bezala", "companyflow", "journyx", "kenjo", "zeitstrom"])
+def test_the_table_fits_80_columns_with_every_fixture_name_whole(vendor: str) -> None:
+    fixtures = load_fixtures(vendor)
+    problem = "status: expected 422, got 400 (the emulator answered a body the fixture does not)"
+    results = [
+        CheckResult(f, "emulator", problems=[problem] if n == 0 else [])
+        for n, f in enumerate(fixtures)
+    ]
+    console = Console(width=80, record=True, color_system=None)
+    assert report(vendor, results, console) is False  # the one failing check
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in console.export_text()
+    for f in fixtures:
+        assert any(f.name in line for line in lines), f.name
+    # The details, out of the table at this width, are still shown, next to their fixture.
+    assert any(line.startswith(f"{fixtures[0].name}: status: expected 422") for line in lines)
