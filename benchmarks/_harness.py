@@ -792,3 +792,22 @@ if __name__ == "__main__":
         engine_worker(arguments[1], second="--once" not in arguments)
     else:
         sys.exit(f"usage: {sys.argv[0]} --serve ... | --engine-worker CONFIG [--once]")
+
+
+def publish(
+    report: list[str],
+    raw: list[dict[str, Any]],
+    problems: list[str],
+    markdown: Path | None,
+    raw_json: Path | None,
+) -> int:
+    """Print the report (and write it as Markdown, the raw results as JSON, when asked), then
+    each problem as a FAILED line: the exit code, 1 when there is any problem."""
+    print("\n".join(report))
+    if markdown is not None:
+        markdown.write_text("\n".join(report) + "\n")
+    if raw_json is not None:
+        raw_json.write_text(json.dumps(raw, indent=2, default=str))
+    for problem in problems:
+        print(f"FAILED: {problem}")
+    return 1 if problems else 0

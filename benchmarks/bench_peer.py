@@ -64,6 +64,7 @@ from benchmarks._harness import (  # noqa: E402  (needs ROOT on sys.path)
     mb,
     measure_engine,
     measure_loop,
+    publish,
     total,
     write_mapping,
     wrong_balances,
@@ -493,15 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for r in results:
         report += ["", pair_table(r)]
     report += ["", *(scale_lines(results) if args.scale else targets(results))]
-    print("\n".join(report))
-    if args.markdown is not None:
-        args.markdown.write_text("\n".join(report) + "\n")
-    if args.json is not None:
-        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2, default=str))
-    problems = check(results)
-    for problem in problems:
-        print(f"FAILED: {problem}")
-    return 1 if problems else 0
+    return publish(report, [asdict(r) for r in results], check(results), args.markdown, args.json)
 
 
 if __name__ == "__main__":

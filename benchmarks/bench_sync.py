@@ -37,7 +37,6 @@ Measured:
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
@@ -64,6 +63,7 @@ from benchmarks._harness import (  # noqa: E402  (needs ROOT on sys.path)
     mb,
     measure_engine,
     measure_loop,
+    publish,
     total,
     wrong_balances,
 )
@@ -303,15 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         *targets(results),
     ]
-    print("\n".join(report))
-    if args.markdown is not None:
-        args.markdown.write_text("\n".join(report) + "\n")
-    if args.json is not None:
-        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2, default=str))
-    problems = check(results)
-    for problem in problems:
-        print(f"FAILED: {problem}")
-    return 1 if problems else 0
+    return publish(report, [asdict(r) for r in results], check(results), args.markdown, args.json)
 
 
 if __name__ == "__main__":
