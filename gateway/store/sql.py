@@ -335,7 +335,10 @@ class SqlJournal:
 
     def _get(self, operation_id: str) -> OperationRecord:
         with self._transaction() as db:
-            row = db.execute(_OP, {"b_operation_id": operation_id}).mappings().first()
+            return self._get_in(db, operation_id)
+
+    def _get_in(self, db: Connection, operation_id: str) -> OperationRecord:
+        row = db.execute(_OP, {"b_operation_id": operation_id}).mappings().first()
         if row is None:
             raise KeyError(f"no operation {operation_id!r} in the journal {self.path}")
         return _op_from(row)
@@ -352,25 +355,21 @@ class SqlJournal:
         remember: bool | None = None,
         forget: bool = False,
     ) -> OperationRecord:
-        op = self._get(operation_id)
         if remember is None:
             remember = status is OpStatus.APPLIED
         at = now_utc()
-        updated = replace(
-            op,
-            status=status,
-            after=op.after if after is None else after,
-            note=op.note if note is None else scrub(note),
-            record_ids=tuple(record_ids) or op.record_ids,
-            kind=op.kind if kind is None else kind,
-            updated_at=at,
-        )
-        target = {
-            "b_system": updated.system,
-            "b_employee": updated.employee,
-            "b_leave_type": updated.leave_type,
-        }
+        # The read and the update in one transaction: one commit per outcome, not two.
         with self._transaction(several=True) as db:
+            op = self._get_in(db, operation_id)
+            updated = replace(
+                op,
+                status=status,
+                after=op.after if after is None else after,
+                note=op.note if note is None else scrub(note),
+                record_ids=tuple(record_ids) or op.record_ids,
+                kind=op.kind if kind is None else kind,
+                updated_at=at,
+            )
             db.execute(
                 _OUTCOME,
                 {
@@ -383,6 +382,11 @@ class SqlJournal:
                     "b_updated_at": at,
                 },
             )
+            target = {
+                "b_system": updated.system,
+                "b_employee": updated.employee,
+                "b_leave_type": updated.leave_type,
+            }
             if forget:
                 db.execute(_FORGET, target)
             elif remember and updated.after is not None and updated.unit is not None:
