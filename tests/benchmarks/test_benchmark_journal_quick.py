@@ -1,0 +1,50 @@
+"""The journal benchmark (`python benchmarks/bench_journal.py`) at a tiny size: it runs, and it
+checks what the store holds afterwards, so a figure never comes from a journal that lost rows."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_journal.py"
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_journal", BENCH)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_run_reports_cpu_and_wall_per_balance(bench: ModuleType) -> None:
+    cpu, wall = bench.one_run(40, None)
+    assert 0 < cpu < 1
+    assert 0 < wall < 1
+
+
+def test_the_check_refuses_a_journal_that_lost_an_operation(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    from balance_gateway.gateway.store.sql import SqliteJournal
+
+    journal = SqliteJournal(tmp_path / "state.sqlite")
+    try:
+        ghost = replace(bench.sample_record("run", 0), operation_id="run:never-recorded")
+        with pytest.raises(RuntimeError, match="lost operation run:never-recorded"):
+            bench._check(journal, [ghost])
+    finally:
+        journal.close()
+
+
+def test_main_prints_the_median(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--ops", "20", "--repeat", "1"]) == 0
+    assert "journal (SQLite), 20 written balances x 1 runs: CPU" in capsys.readouterr().out
