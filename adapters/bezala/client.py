@@ -22,16 +22,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 
 from balance_gateway.adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
 from balance_gateway.adapters._core.client import (
-    DEFAULT_TIMEOUT,
     AsyncAPIClient,
     BaseClient,
+    ClientOptions,
     SyncAPIClient,
+    base_url_of,
 )
 from balance_gateway.adapters._core.errors import (
     GatewayError,
@@ -44,7 +45,6 @@ from balance_gateway.adapters._core.pagination import (
     Page,
     next_page_number,
 )
-from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
 from balance_gateway.adapters._core.validation import (
     check_choice,
@@ -234,7 +234,7 @@ class BezalaLoginAuth(LoginAuth):
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         super().__init__(clock=clock)
-        self._url = httpx.URL(str(base_url).rstrip("/") + "/").join(LOGIN_PATH)
+        self._url = base_url_of(base_url).join(LOGIN_PATH)
         self._email = email
         self._password = as_secret(password)
 
@@ -288,19 +288,11 @@ class _BezalaOperations(_BezalaBase):
         token: str | Secret | None = None,
         email: str | None = None,
         password: str | Secret | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(
             base_url=base_url,
             auth=_auth(base_url, token, email, password),
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
             **options,
         )
 

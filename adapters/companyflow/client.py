@@ -22,16 +22,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 from pydantic import BaseModel
 
 from balance_gateway.adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
 from balance_gateway.adapters._core.client import (
-    DEFAULT_TIMEOUT,
     AsyncAPIClient,
     BaseClient,
+    ClientOptions,
     SyncAPIClient,
 )
 from balance_gateway.adapters._core.errors import (
@@ -49,7 +49,6 @@ from balance_gateway.adapters._core.operations import (
 from balance_gateway.adapters._core.pagination import (
     Page,
 )
-from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
 from balance_gateway.adapters._core.validation import check_int, check_uuid
 from balance_gateway.adapters.companyflow.models import (
@@ -233,18 +232,10 @@ class _CompanyFlowOperations(_CompanyFlowBase):
         token: str | Secret | None = None,
         email: str | Secret | None = None,
         password: str | Secret | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(
             base_url=base_url,
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
             **options,
         )
         self.auth = self._make_auth(token, email, password)

@@ -21,15 +21,15 @@ import httpx
 
 from balance_gateway.adapters._core.auth import BasicAPIKeyAuth, LoginAuth, TokenGrant
 from balance_gateway.adapters._core.client import (
-    DEFAULT_TIMEOUT,
     AsyncAPIClient,
     BaseClient,
+    ClientOptions,
     SyncAPIClient,
+    base_url_of,
 )
 from balance_gateway.adapters._core.errors import GatewayError, RequestValidationError
 from balance_gateway.adapters._core.operations import Call, Login, Pages, operation, paginated
 from balance_gateway.adapters._core.pagination import Page, next_offset
-from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret
 from balance_gateway.adapters._core.validation import (
     check_choice,
@@ -301,20 +301,11 @@ class _JournyxBase(BaseClient):
         username: str | None = None,
         api_key: str | Secret | None = None,
         password: str | Secret | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        url = httpx.URL(str(base_url).rstrip("/") + "/")
         super().__init__(
             base_url=base_url,
-            auth=_make_auth(url, token, username, api_key, password),
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
+            auth=_make_auth(base_url_of(base_url), token, username, api_key, password),
             **options,
         )
 

@@ -22,7 +22,7 @@ import functools
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
 
@@ -32,6 +32,7 @@ from balance_gateway.adapters._core.client import (
     USER_AGENT,
     AsyncAPIClient,
     BaseClient,
+    ClientOptions,
     SyncAPIClient,
 )
 from balance_gateway.adapters._core.errors import RequestValidationError
@@ -46,7 +47,6 @@ from balance_gateway.adapters._core.operations import (
     paginated,
 )
 from balance_gateway.adapters._core.pagination import Page
-from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
 from balance_gateway.adapters._core.validation import (
     check_date,
@@ -181,19 +181,11 @@ class _KenjoBase(BaseClient):
         *,
         token: str | Secret | None = None,
         api_key: str | Secret | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         now: Callable[[], datetime] | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(
             base_url=base_url,
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
             **options,
         )
         self._now = now

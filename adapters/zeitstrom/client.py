@@ -22,21 +22,20 @@ import re
 from collections.abc import Hashable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 
 from balance_gateway.adapters._core.auth import StaticTokenAuth
 from balance_gateway.adapters._core.client import (
-    DEFAULT_TIMEOUT,
     AsyncAPIClient,
     BaseClient,
+    ClientOptions,
     SyncAPIClient,
 )
 from balance_gateway.adapters._core.errors import RequestValidationError
 from balance_gateway.adapters._core.operations import Call, Pages, operation, paginated
 from balance_gateway.adapters._core.pagination import Page
-from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters._core.validation import (
     check_choice,
@@ -258,19 +257,11 @@ class _ZeitstromOperations(_ZeitstromBase, BaseClient):
         base_url: str | httpx.URL = DEFAULT_BASE_URL,
         *,
         token: str | Secret | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(
             base_url=base_url,
             auth=_auth(token),
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
             **options,
         )
 
