@@ -22,7 +22,7 @@ import functools
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Unpack
+from typing import Any, TypedDict, Unpack
 
 import httpx
 
@@ -91,6 +91,17 @@ MAX_DESCRIPTION_LENGTH = 1000  # [seed]
 MAX_WINDOW_DAYS = 92  # [docs] time-off requests: from..to, both days included
 PAGE_LIMITS = (25, 50, 100)  # [docs]
 BEARER = "Bearer "
+
+
+class TimeOffFilters(TypedDict, total=False):
+    """Which time-off requests a list answers, every filter optional: `user_id` and
+    `time_off_type_id` ObjectIds, `status` Kenjo's status name, `limit` the page size: 25, 50
+    (Kenjo's default) or 100."""
+
+    user_id: str | None
+    time_off_type_id: str | None
+    status: str | None
+    limit: int | None
 
 
 def bearer_header(token: str | Secret) -> Secret:
@@ -255,38 +266,25 @@ class _KenjoBase(BaseClient):
         from_date: date | str,
         to_date: date | str,
         *,
-        user_id: str | None = None,
-        time_off_type_id: str | None = None,
-        status: str | None = None,
         offset: int | None = None,
-        limit: int | None = None,
+        **filters: Unpack[TimeOffFilters],
     ) -> Call[TimeOffRequestPage]:
         """One page of time-off requests between `from_date` and `to_date` (both included, at
-        most 92 days). `offset` is the page number (Kenjo's default 1), `limit` the page size:
-        25, 50 (Kenjo's default) or 100. Raises `RequestValidationError` before sending when
-        an argument breaks these rules."""
-        params = self._requests_params(
-            from_date, to_date, user_id, time_off_type_id, status, offset, limit
-        )
+        most 92 days), filtered by `TimeOffFilters`. `offset` is the page number (Kenjo's
+        default 1). Raises `RequestValidationError` before sending when an argument breaks
+        these rules."""
+        params = self._requests_params(from_date, to_date, offset, **filters)
         return Call(
             "GET", TIME_OFF_REQUESTS_PATH, params=params, parse=self.expect(TimeOffRequestPage)
         )
 
     @paginated
     def iter_time_off_requests(
-        self,
-        from_date: date | str,
-        to_date: date | str,
-        *,
-        user_id: str | None = None,
-        time_off_type_id: str | None = None,
-        status: str | None = None,
-        limit: int | None = None,
+        self, from_date: date | str, to_date: date | str, **filters: Unpack[TimeOffFilters]
     ) -> Pages[TimeOffRequest]:
-        """Every matching time-off request, walking the pages lazily from page 1."""
-        first = self._requests_params(
-            from_date, to_date, user_id, time_off_type_id, status, 1, limit
-        )
+        """Every matching time-off request (as `list_time_off_requests`), walking the pages
+        lazily from page 1."""
+        first = self._requests_params(from_date, to_date, 1, **filters)
 
         return numbered_pages(
             lambda number: Call(
@@ -346,11 +344,12 @@ class _KenjoBase(BaseClient):
     def _requests_params(
         from_date: date | str,
         to_date: date | str,
-        user_id: str | None,
-        time_off_type_id: str | None,
-        status: str | None,
         offset: int | None,
-        limit: int | None,
+        *,
+        user_id: str | None = None,
+        time_off_type_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
     ) -> dict[str, str | int | None]:
         start = check_date("from_date", from_date)
         end = check_date("to_date", to_date)
