@@ -57,35 +57,26 @@ MAX_TOP = 1000  # ASSUMED: the largest `$top` the emulator serves
 Number = Decimal | int | float
 
 
-class AccrualUpdate(TypedDict, total=False):
-    """The writable fields of an accrual. Quantities in hours; ids 32 hex characters."""
+class AccrualOptions(TypedDict, total=False):
+    """The optional writable fields of a create or full replace (pname and pay_type_ids are
+    separate, required arguments). Quantities in hours; ids 32 hex characters."""
+
+    id_user: str
+    hours_left: Number
+    hard_threshold: Number
+    use_hard_threshold: bool
+    warning_threshold: Number
+    use_warning: bool
+    status: str
+    status_code: str
+    is_hidden: bool
+
+
+class AccrualUpdate(AccrualOptions, total=False):
+    """The writable fields of an accrual, every one optional in an update."""
 
     pname: str
     pay_type_ids: Sequence[str]
-    id_user: str
-    hours_left: Number
-    hard_threshold: Number
-    use_hard_threshold: bool
-    warning_threshold: Number
-    use_warning: bool
-    status: str
-    status_code: str
-    is_hidden: bool
-
-
-class AccrualOptions(TypedDict, total=False):
-    """The optional writable fields of a create or full replace (pname and pay_type_ids are
-    separate, required arguments)."""
-
-    id_user: str
-    hours_left: Number
-    hard_threshold: Number
-    use_hard_threshold: bool
-    warning_threshold: Number
-    use_warning: bool
-    status: str
-    status_code: str
-    is_hidden: bool
 
 
 # -- pure helpers -------------------------------------------------------------------------------
