@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable
 from decimal import Decimal
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import httpx
 
@@ -76,6 +76,17 @@ LOGIN_PATH = "api/auth/token"
 DEFAULT_PER_PAGE = 50  # [seed] per_page default
 
 Query = dict[str, str | int | None]
+
+
+class TimeBalanceQuery(TypedDict, total=False):
+    """Which imports a list answers and in what order, all optional: `balance_type`
+    work_time or vacation, `per_page` a positive page size (Bezala's default 50), `sort_by`
+    a field (default `date`), `order` asc or desc (default desc)."""
+
+    balance_type: str | None
+    per_page: int | None
+    sort_by: str | None
+    order: str | None
 
 
 # -- argument checks --------------------------------------------------------------------------
@@ -168,11 +179,12 @@ class _BezalaBase(BaseClient):
 
     def _list_query(
         self,
-        balance_type: object | None,
-        page: object | None,
-        per_page: object | None,
-        sort_by: object | None,
-        order: object | None,
+        page: object | None = None,
+        *,
+        balance_type: object | None = None,
+        per_page: object | None = None,
+        sort_by: object | None = None,
+        order: object | None = None,
     ) -> Query:
         return {
             "balance_type": None if balance_type is None else check_balance_type(balance_type),
@@ -326,11 +338,8 @@ class _BezalaOperations(_BezalaBase):
         self,
         user_id: int | str,
         *,
-        balance_type: str | None = None,
         page: int | None = None,
-        per_page: int | None = None,
-        sort_by: str | None = None,
-        order: str | None = None,
+        **query: Unpack[TimeBalanceQuery],
     ) -> Call[TimeBalancePage]:
         """One page of the user's imported balances (`GET /api/users/:user_id/time_balances`).
 
@@ -339,18 +348,11 @@ class _BezalaOperations(_BezalaBase):
         `NotFoundError` for an unknown user.
         """
         path = self._collection_path(user_id)
-        query = self._list_query(balance_type, page, per_page, sort_by, order)
-        return Call("GET", path, params=query, parse=self._parse_page)
+        return Call("GET", path, params=self._list_query(page, **query), parse=self._parse_page)
 
     @paginated
     def iter_time_balances(
-        self,
-        user_id: int | str,
-        *,
-        balance_type: str | None = None,
-        per_page: int | None = None,
-        sort_by: str | None = None,
-        order: str | None = None,
+        self, user_id: int | str, **query: Unpack[TimeBalanceQuery]
     ) -> Pages[TimeBalance]:
         """Every imported balance of the user, page after page, fetched as the loop reaches it.
 
@@ -358,12 +360,12 @@ class _BezalaOperations(_BezalaBase):
         server sends a page twice.
         """
         path = self._collection_path(user_id)
-        query = self._list_query(balance_type, None, per_page, sort_by, order)
-        walk = _PageWalk(query["per_page"] if isinstance(query["per_page"], int) else None)
+        first = self._list_query(**query)
+        walk = _PageWalk(first["per_page"] if isinstance(first["per_page"], int) else None)
 
         def page(cursor: Hashable | None) -> Call[Page[TimeBalance]]:
             number = cursor if isinstance(cursor, int) else 1
-            params = {**query, "page": cursor if isinstance(cursor, int) else None}
+            params = {**first, "page": cursor if isinstance(cursor, int) else None}
             return Call(
                 "GET",
                 path,
