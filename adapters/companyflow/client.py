@@ -183,26 +183,29 @@ class _CompanyFlowBase(BaseClient):
         return f"employees/{check_uuid('employee_id', employee_id)}/leave-balances"
 
     @staticmethod
-    def _employees_request(company_id: str, page: int, page_size: int) -> tuple[str, Any]:
-        path = f"companies/{check_uuid('company_id', company_id)}/employees"
+    def _company_list(
+        company_id: str, listing: str, page: int, page_size: int, size_param: str
+    ) -> tuple[str, Any]:
+        """The path and query of one page of a company's `listing`; the page size goes in
+        `size_param` (CompanyFlow names it differently per list [docs])."""
+        path = f"companies/{check_uuid('company_id', company_id)}/{listing}"
         params = {
             "page": check_int("page", page, minimum=1),
-            "page_size": check_int("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE),
+            size_param: check_int("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE),
         }
         return path, params
+
+    @classmethod
+    def _employees_request(cls, company_id: str, page: int, page_size: int) -> tuple[str, Any]:
+        return cls._company_list(company_id, "employees", page, page_size, "page_size")
 
     @staticmethod
     def _employee_page(page: EmployeePage) -> Page[EmployeeRecord]:
         return Page(page.data.employees, page.data.pagination.next_page())
 
-    @staticmethod
-    def _leave_types_request(company_id: str, page: int, page_size: int) -> tuple[str, Any]:
-        path = f"companies/{check_uuid('company_id', company_id)}/leave-types"
-        params = {
-            "page": check_int("page", page, minimum=1),
-            "pageSize": check_int("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE),
-        }
-        return path, params
+    @classmethod
+    def _leave_types_request(cls, company_id: str, page: int, page_size: int) -> tuple[str, Any]:
+        return cls._company_list(company_id, "leave-types", page, page_size, "pageSize")
 
     # -- responses ----------------------------------------------------------------------------
 
