@@ -52,12 +52,6 @@ async def no_asleep(seconds: float) -> None:
     pass
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
-    return value
-
-
 class Calls:
     """A MockTransport handler answering `answers` in turn, counting the requests."""
 

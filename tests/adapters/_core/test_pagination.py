@@ -74,12 +74,6 @@ def walk(mode: str, request_for: RequestFor, page_from: PageFrom) -> AsyncIterat
     return aiterate_pages(afetch)
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
-    return value
-
-
 @pytest.fixture
 def api() -> Iterator[respx.MockRouter]:
     with respx.mock(base_url=BASE, assert_all_called=False) as router:

@@ -118,12 +118,6 @@ class Api:
         return result
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    param: str = request.param
-    return param
-
-
 # -- reading ----------------------------------------------------------------------------------
 
 

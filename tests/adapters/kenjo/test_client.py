@@ -83,11 +83,6 @@ async def call(
         return await outcome
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 # -- set-balance ------------------------------------------------------------------------------
 
 
