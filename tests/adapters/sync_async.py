@@ -32,3 +32,11 @@ async def send(
     if isinstance(client, SyncAPIClient):
         return client.request(method, path, **kwargs)
     return await client.request(method, path, **kwargs)
+
+
+async def close(client: SyncAPIClient | AsyncAPIClient) -> None:
+    """`client.close()`, or `await client.aclose()`."""
+    if isinstance(client, SyncAPIClient):
+        client.close()
+    else:
+        await client.aclose()

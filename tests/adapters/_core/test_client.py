@@ -26,31 +26,13 @@ from balance_gateway.adapters._core.errors import (
     WriteOutcomeUnknown,
 )
 from balance_gateway.adapters._core.retry import RetryPolicy
+from tests.adapters.sync_async import core_client, send
 
 BASE = "https://api.example.test/v1"
 
 
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-async def no_asleep(seconds: float) -> None:
-    pass
-
-
 def make_client(mode: str, **kwargs: Any) -> SyncAPIClient | AsyncAPIClient:
-    kwargs.setdefault("base_url", BASE)
-    if mode == "sync":
-        return SyncAPIClient(sleep=no_sleep, **kwargs)
-    return AsyncAPIClient(sleep=no_asleep, **kwargs)
-
-
-async def send(
-    client: SyncAPIClient | AsyncAPIClient, method: str, path: str, **kwargs: Any
-) -> httpx.Response:
-    if isinstance(client, SyncAPIClient):
-        return client.request(method, path, **kwargs)
-    return await client.request(method, path, **kwargs)
+    return core_client(mode, **{"base_url": BASE, **kwargs})
 
 
 @pytest.fixture
