@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from balance_gateway.adapters._core.client import AsyncAPIClient, SyncAPIClient
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Recorder:
+    """A mock vendor (an `httpx.MockTransport` handler): answers with `handler`, and keeps a
+    copy of every request sent (`sent`): an auth flow resends the same request object with new
+    headers, so a copy is what each attempt really carried."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.sent: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.sent.append(
+            httpx.Request(
+                request.method, request.url, headers=request.headers.copy(), content=request.content
+            )
+        )
+        return self.handler(request)
+
+    def paths(self) -> list[str]:
+        """Each request sent, as "METHOD /path"."""
+        return [f"{r.method} {r.url.path}" for r in self.sent]
 
 
 def no_sleep(seconds: float) -> None:

@@ -27,6 +27,7 @@ from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.adapters.companyflow import AsyncClient, Client, LeaveBalance, LeaveTypePage
 from balance_gateway.adapters.companyflow.client import CompanyFlowLoginAuth
+from tests.adapters.sync_async import Recorder
 
 BASE = "https://api.companyflow.com"
 AL = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
@@ -72,19 +73,6 @@ def leave_type(n: int) -> dict[str, Any]:
         "is_paid": True,
         "color_code": "#000000",
     }
-
-
-class Recorder:
-    """A mock transport handler that records what was sent."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.sent: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.sent.append(request)
-        return self.handler(request)
 
 
 class Api:
