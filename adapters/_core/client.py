@@ -143,7 +143,14 @@ class BaseClient:
         **options: Unpack[ClientOptions],
     ) -> None:
         """The one constructor of every client, sync or async (a vendor's own `__init__` adds
-        only its credentials); the options are `ClientOptions`."""
+        only its credentials); the options are `ClientOptions`. An option it does not know
+        raises `TypeError`, as a misspelt keyword argument would."""
+        unknown = sorted(options.keys() - ClientOptions.__optional_keys__)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument(s): "
+                f"{', '.join(unknown)} (the options are those of ClientOptions)"
+            )
         deadline = options.get("deadline", DEFAULT_DEADLINE)
         max_response_bytes = options.get("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
         if deadline is not None and not deadline > 0:

@@ -13,6 +13,7 @@ import respx
 from structlog.testing import capture_logs
 
 import balance_gateway
+from balance_gateway.adapters._core.adapter import AdapterConfig
 from balance_gateway.adapters._core.client import (
     USER_AGENT,
     AsyncAPIClient,
@@ -141,6 +142,34 @@ async def test_an_injected_transport_receives_every_request(mode: str) -> None:
     response = await send(client, "GET", "employees/e-1", params={"fields": "all"})
     assert response.json() == {"id": "e-1", "remaining": 3}
     assert seen == ["GET https://api.example.test/v1/employees/e-1?fields=all"]
+
+
+def test_an_option_the_client_does_not_know_is_refused_by_name(mode: str) -> None:
+    with pytest.raises(TypeError, match="timout") as caught:
+        make_client(mode, timout=5.0)
+    assert ("AsyncAPIClient" if mode == "async" else "SyncAPIClient") in str(caught.value)
+
+
+async def test_an_adapter_config_hands_its_transport_retry_and_timeout_to_the_client() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(503)
+
+    config = AdapterConfig(
+        system="hr-prod",
+        base_url=BASE,
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy.none(),
+        timeout=7.0,
+    )
+    async with AsyncAPIClient(base_url=config.base_url, **config.client_options()) as client:
+        assert client.timeout == httpx.Timeout(7.0)
+        with pytest.raises(ServerError):
+            await client.request("GET", "ping")
+    assert len(seen) == 1  # RetryPolicy.none(): a 503 is not sent again
+    assert seen[0].extensions["timeout"]["read"] == 7.0
 
 
 def test_an_injected_http_client_is_used_and_left_open_sync() -> None:
