@@ -76,6 +76,7 @@ __all__ = [
     "AsyncClient",
     "Client",
     "KenjoLoginAuth",
+    "TimeOffFilters",
 ]
 
 DEFAULT_BASE_URL = "https://api.kenjo.io"
