@@ -34,6 +34,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
+from balance_gateway.adapters._core.client import ClientOptions
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.canonical import (
@@ -214,3 +215,8 @@ class AdapterConfig:
             raise KeyError(
                 f"system {self.system!r} needs credential {key!r} (has: {have})"
             ) from None
+
+    def client_options(self) -> ClientOptions:
+        """The options of this system's API client (`AsyncClient(base_url, <credentials>,
+        **config.client_options())`): its transport, retry policy and timeout."""
+        return {"transport": self.transport, "retry": self.retry, "timeout": self.timeout}

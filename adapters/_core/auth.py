@@ -221,29 +221,41 @@ def _too_large(response: httpx.Response) -> ResponseTooLarge:
     )
 
 
+class _AuthBody:
+    """An authentication answer's body as it arrives, at most MAX_AUTH_BODY_BYTES."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self._data = bytearray()
+
+    def take(self, chunk: bytes) -> None:
+        self._data += chunk
+        if len(self._data) > MAX_AUTH_BODY_BYTES:
+            raise _too_large(self._response)
+
+    def keep(self) -> None:
+        # Where `Response.read()` keeps the body: httpx's own later read of it is then a no-op.
+        self._response._content = bytes(self._data)
+
+
 def read_capped(response: httpx.Response) -> None:
     """Read a streamed response's body, at most MAX_AUTH_BODY_BYTES (`ResponseTooLarge`)."""
     if hasattr(response, "_content"):
         return
-    body = bytearray()
+    body = _AuthBody(response)
     for chunk in response.iter_bytes():
-        body += chunk
-        if len(body) > MAX_AUTH_BODY_BYTES:
-            raise _too_large(response)
-    # Where `Response.read()` keeps the body: httpx's own later read of it is then a no-op.
-    response._content = bytes(body)
+        body.take(chunk)
+    body.keep()
 
 
 async def aread_capped(response: httpx.Response) -> None:
     """The async twin of `read_capped`."""
     if hasattr(response, "_content"):
         return
-    body = bytearray()
+    body = _AuthBody(response)
     async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > MAX_AUTH_BODY_BYTES:
-            raise _too_large(response)
-    response._content = bytes(body)
+        body.take(chunk)
+    body.keep()
 
 
 def _keys(body: object) -> str:

@@ -1,7 +1,10 @@
 """Base HTTP clients every vendor SDK builds on.
 
-`BaseClient` holds the pure logic (building requests, deciding retries, mapping errors);
-`SyncAPIClient` and `AsyncAPIClient` are the thin I/O loops. Both accept an injected
+`BaseClient` holds everything but the I/O: building requests, the retry loop, deadlines,
+mapping errors. An operation runs as a generator of steps (send one attempt, wait before the
+next), each step answered with its outcome, as one `httpx.Auth` flow serves both of httpx's
+clients; `SyncAPIClient` and `AsyncAPIClient` only perform the steps, blocking or awaited.
+Both accept an injected
 `httpx.Client`/`httpx.AsyncClient` or transport: that is how tests (respx, MockTransport),
 fixtures and in-process emulators (`httpx.ASGITransport`) plug in.
 """
@@ -9,16 +12,24 @@ fixtures and in-process emulators (`httpx.ASGITransport`) plug in.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Mapping
-from types import TracebackType
-from typing import Any, NoReturn, Self, TypeVar
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Hashable,
+    Iterator,
+    Mapping,
+)
+from dataclasses import dataclass
+from typing import Any, Generic, NoReturn, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 import pydantic
-import tenacity
 
 from balance_gateway import __version__
 from balance_gateway.adapters._core.auth import LoginAuth, TokenGrant
@@ -42,6 +53,7 @@ from balance_gateway.adapters._core.operations import (
     Pager,
     QueryParams,
     Request,
+    operation,
 )
 from balance_gateway.adapters._core.pagination import Page, aiterate_pages, iterate_pages
 from balance_gateway.adapters._core.retry import (
@@ -59,6 +71,7 @@ from balance_gateway.adapters._core.secrets import scrub
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 T = TypeVar("T")
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # The whole of one request (every attempt, and the waits between them) from first byte sent to
@@ -76,8 +89,49 @@ _WRITE = "balance_gateway.write"
 USER_AGENT = f"balance-gateway/{__version__} python-httpx/{httpx.__version__}"
 
 
+class ClientOptions(TypedDict, total=False):
+    """What every client takes besides its base URL and credentials; all optional.
+
+    `timeout` per read/write/connect (default 30 s, connect 10 s); `retry` the retry budget
+    (`RetryPolicy()`; `RetryPolicy.none()` sends once); `deadline` (seconds, None for none)
+    bounds one request from start to last byte, retries included (default 60);
+    `max_response_bytes` caps the body of one answer (16 MiB); `headers` are added to every
+    request. `http_client` / `transport` route requests elsewhere (tests, emulators); they must
+    suit the client (`httpx.Client` / a sync transport for a sync client, their async kinds for
+    an async one), or `TypeError` says which to use. `clock`, `rng` and `sleep` replace time,
+    jitter and waiting (tests); an async client's `sleep` returns an awaitable.
+    """
+
+    timeout: float | httpx.Timeout
+    retry: RetryPolicy | None
+    clock: Callable[[], float]
+    rng: random.Random | None
+    headers: Mapping[str, str] | None
+    http_client: httpx.Client | httpx.AsyncClient | None
+    transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None
+    sleep: Callable[[float], Any] | None
+    deadline: float | None
+    max_response_bytes: int
+
+
+class RequestParts(TypedDict, total=False):
+    """What a request carries besides its method and path: the query (None values are
+    dropped), and a JSON or a form body."""
+
+    params: QueryParams | None
+    json: Any
+    data: Mapping[str, Any] | None
+
+
+def base_url_of(base_url: str | httpx.URL) -> httpx.URL:
+    """`base_url` as a client holds it: with one trailing slash, so that paths join under it."""
+    return httpx.URL(str(base_url).rstrip("/") + "/")
+
+
 class BaseClient:
-    """Request building, retry decisions and error mapping, shared by sync and async."""
+    """Everything but the I/O, shared by sync and async: building requests, the retry loop,
+    deadlines, error mapping, and the operations every client serves (`request`,
+    `send_login`, `login_with`)."""
 
     vendor: str = "generic"
 
@@ -86,62 +140,157 @@ class BaseClient:
         *,
         base_url: str | httpx.URL,
         auth: httpx.Auth | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
-        headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Any] | None = None,
-        deadline: float | None = DEFAULT_DEADLINE,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        **options: Unpack[ClientOptions],
     ) -> None:
         """The one constructor of every client, sync or async (a vendor's own `__init__` adds
-        only its credentials). `http_client` / `transport` route requests elsewhere (tests,
-        emulators); they must suit the client (`httpx.Client` / a sync transport for a sync
-        client, their async kinds for an async one), or `TypeError` says which to use.
-        `deadline` (seconds, None for none) bounds one request from start to last byte,
-        retries included; `max_response_bytes` caps the body of one answer."""
+        only its credentials); the options are `ClientOptions`. An option it does not know
+        raises `TypeError`, as a misspelt keyword argument would."""
+        unknown = sorted(options.keys() - ClientOptions.__optional_keys__)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument(s): "
+                f"{', '.join(unknown)} (the options are those of ClientOptions)"
+            )
+        deadline = options.get("deadline", DEFAULT_DEADLINE)
+        max_response_bytes = options.get("max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES)
         if deadline is not None and not deadline > 0:
             raise ValueError(f"deadline must be a positive number of seconds, got {deadline!r}")
         if max_response_bytes < 1:
             raise ValueError(f"max_response_bytes must be at least 1, got {max_response_bytes!r}")
         self.deadline = deadline
         self.max_response_bytes = max_response_bytes
-        self.base_url = httpx.URL(str(base_url).rstrip("/") + "/")
+        self.base_url = base_url_of(base_url)
         self.auth = auth
+        timeout = options.get("timeout", DEFAULT_TIMEOUT)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self.retry_policy = retry or RetryPolicy()
-        self._clock = clock
-        self._rng = rng or random.Random()
-        self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
-        self._owns_client = http_client is None
-        self._open(http_client, transport, sleep)
+        self.retry_policy = options.get("retry") or RetryPolicy()
+        self._clock = options.get("clock", time.monotonic)
+        self._rng = options.get("rng") or random.Random()
+        self._headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            **(options.get("headers") or {}),
+        }
+        self._owns_client = options.get("http_client") is None
+        self._open(options)
 
-    def _open(
-        self,
-        http_client: httpx.Client | httpx.AsyncClient | None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
-        sleep: Callable[[float], Any] | None,
-    ) -> None:
+    def _open(self, options: ClientOptions) -> None:
         """Set up the I/O side (the HTTP client and how to wait): `SyncAPIClient` and
         `AsyncAPIClient` each do it their way; the pure `BaseClient` sends nothing."""
 
-    # -- pure logic ---------------------------------------------------------------------------
+    # -- the operations every client serves -----------------------------------------------------
 
-    def build_request(
+    @operation
+    def request(
         self,
         method: str,
         path: str,
         *,
-        params: QueryParams | None = None,
-        json: Any = None,
-        data: Mapping[str, Any] | None = None,
-    ) -> httpx.Request:
+        idempotent: bool | None = None,
+        **parts: Unpack[RequestParts],
+    ) -> Call[httpx.Response]:
+        """Send with retries; returns a successful response or raises a `GatewayError`.
+        `idempotent` overrides the method's default (see `retry`)."""
+        return Call(method, path, parse=_as_is, idempotent=idempotent, **parts)
+
+    @operation
+    def send_login(self, auth: LoginAuth) -> Login[httpx.Response]:
+        """Send the vendor's login request once and answer its response, whatever the status.
+
+        The request (`auth.build_login_request`) goes out without the client's auth and
+        without retries: a login is neither authenticated nor repeated behind the caller's
+        back. For a vendor that reads more from the login body than the grant; others use
+        `login_with`. Raises `TransportError` when no answer arrived.
+        """
+        return Login(auth, parse=_as_is)
+
+    @operation
+    def login_with(self, auth: LoginAuth) -> Login[TokenGrant]:
+        """Log in now: send the vendor's login request without auth or retries, and cache and
+        return the grant, which `auth` then uses for every request.
+
+        Raises `LoginError` when the login is refused, `GatewayError` when it answers without
+        a usable token, `TransportError` when no answer arrived.
+        """
+        return Login(auth, parse=auth.accept_login_response)
+
+    # -- the steps of an operation --------------------------------------------------------------
+
+    def _flow(self, request: Request[T]) -> _Flow[T]:
+        """The steps of one described operation (see `operations`), then its parsed answer."""
+        if isinstance(request, Done):
+            return request.value
+        if isinstance(request, Login):
+            return request.parse((yield from self._login_steps(request.auth)))
+        return request.parse((yield from self._request_steps(request)))
+
+    def _request_steps(self, call: Call[Any]) -> _Flow[httpx.Response]:
+        """`call` sent with retries (see `retry`): a successful response, or the typed error."""
+        request = self.build_request(
+            call.method, call.path, params=call.params, json=call.json, data=call.data
+        )
+        safe = is_idempotent(request.method, call.idempotent)
+        deadline_at = self._deadline_at()
+        retries = _Retries(self, safe, deadline_at)
+        attempt = 0
+        while True:
+            attempt += 1
+            request.extensions[ATTEMPT_EXTENSION] = attempt
+            try:
+                response = yield from self._attempt(request, attempt, deadline_at)
+            except (httpx.TransportError, _TooLarge) as exc:
+                wait = retries.wait(attempt, error=exc)
+                if wait is None:
+                    raise self._transport_failure(request, exc, safe) from None
+            else:
+                wait = retries.wait(attempt, response=response)
+                if wait is None:
+                    return self.handle_response(response, idempotent=safe)
+            yield _Wait(wait)
+
+    def _login_steps(self, auth: LoginAuth) -> _Flow[httpx.Response]:
+        """The login request sent once, without the client's auth: its answer, any status."""
+        request = auth.build_login_request(self.base_url)
+        try:
+            return (yield from self._attempt(request, 1, self._deadline_at(), login=True))
+        except (httpx.TransportError, _TooLarge) as exc:
+            raise self._transport_failure(request, exc, idempotent=True) from None
+
+    def _attempt(
+        self,
+        request: httpx.Request,
+        attempt: int,
+        deadline_at: float | None,
+        *,
+        login: bool = False,
+    ) -> _Flow[httpx.Response]:
+        """One attempt at `request` within the deadline, logged; the response, or the
+        transport failure raised."""
+        started = time.perf_counter()
+        try:
+            left = self._remaining(request, deadline_at)
+            self._attempt_timeouts(request, left)
+            response = yield _Send(request, deadline_at, left, login)
+        except (httpx.TransportError, _TooLarge) as exc:
+            self._log(request, attempt, started, error=exc)
+            raise
+        assert response is not None  # a `_Send` is answered with its response
+        self._log(request, attempt, started, response=response)
+        return response
+
+    def _send_args(self, step: _Send) -> dict[str, Any]:
+        """How `step` goes out: streamed (the size cap is checked as it arrives), redirects
+        never followed, a login without the client's auth."""
+        auth = None if step.login else (self.auth or httpx.USE_CLIENT_DEFAULT)
+        return {"auth": auth, "stream": True, "follow_redirects": False}
+
+    # -- pure logic ---------------------------------------------------------------------------
+
+    def build_request(self, method: str, path: str, **parts: Unpack[RequestParts]) -> httpx.Request:
         """An absolute request for `path` (relative to the base URL); None params are dropped."""
         url = self.base_url.join(path.lstrip("/"))
-        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        params = parts.get("params") or {}
+        query = {k: _query_value(v) for k, v in params.items() if v is not None}
         # Merge, never replace: `httpx.Request(params=...)` would drop a query already in `path`
         # (a next-link such as `items?cursor=abc`).
         if query:
@@ -151,7 +300,12 @@ class BaseClient:
         if method not in SAFE_METHODS:
             extensions[_WRITE] = True
         return httpx.Request(
-            method, url, json=json, data=data, headers=self._headers, extensions=extensions
+            method,
+            url,
+            json=parts.get("json"),
+            data=parts.get("data"),
+            headers=self._headers,
+            extensions=extensions,
         )
 
     # -- deadline and size cap ----------------------------------------------------------------
@@ -176,62 +330,6 @@ class BaseClient:
             key: left if value is None else min(value, left)
             for key, value in self.timeout.as_dict().items()
         }
-
-    def _take(self, request: httpx.Request, body: bytearray, chunk: bytes) -> None:
-        body += chunk
-        if len(body) > self.max_response_bytes:
-            raise _TooLarge(self.max_response_bytes)
-
-    def _finished(self, response: httpx.Response, body: bytes) -> httpx.Response:
-        """`response` (its stream read and closed) holding `body`, as `Response.read()` would
-        leave it: `.content`, `.text` and `.json()` work as on any read response."""
-        response._content = body
-        return response
-
-    def _retrying_kwargs(
-        self, idempotent: bool, started: float, deadline_at: float | None = None
-    ) -> dict[str, Any]:
-        policy = self.retry_policy
-        failed = {"rate_limited": 0, "other": 0}  # retriable attempts so far, by kind
-
-        def retry(state: tenacity.RetryCallState) -> bool:
-            outcome = state.outcome
-            if outcome is None:
-                return False
-            if outcome.failed:
-                exc = outcome.exception()
-                return exc is not None and should_retry_exception(exc, idempotent=idempotent)
-            return should_retry_response(policy, outcome.result(), idempotent=idempotent)
-
-        def wait(state: tenacity.RetryCallState) -> float:
-            outcome = state.outcome
-            response = None if outcome is None or outcome.failed else outcome.result()
-            return wait_seconds(policy, state.attempt_number, response, self._rng)
-
-        def stop(state: tenacity.RetryCallState) -> bool:
-            # Asked once per retriable failed attempt, after its wait was computed.
-            outcome = state.outcome
-            limited = (
-                outcome is not None and not outcome.failed and outcome.result().status_code == 429
-            )
-            failed["rate_limited" if limited else "other"] += 1
-            upcoming = getattr(state, "upcoming_sleep", 0.0) or 0.0
-            if deadline_at is not None and self._clock() + upcoming >= deadline_at:
-                return True  # the request's total deadline comes first
-            return budget_spent(
-                policy,
-                rate_limited=failed["rate_limited"],
-                other=failed["other"],
-                last_rate_limited=limited,
-                elapsed=self._clock() - started,
-                upcoming=upcoming,
-            )
-
-        def give_up(state: tenacity.RetryCallState) -> Any:
-            assert state.outcome is not None
-            return state.outcome.result()  # the last response, or re-raise the last error
-
-        return {"retry": retry, "wait": wait, "stop": stop, "retry_error_callback": give_up}
 
     def _log(
         self,
@@ -354,33 +452,26 @@ def _query_value(value: str | int | float | bool) -> str | int | float:
     return ("true" if value else "false") if isinstance(value, bool) else value
 
 
-def _request_args(call: Call[Any]) -> dict[str, Any]:
-    """The `request()` arguments of a described `Call`."""
-    return {
-        "method": call.method,
-        "path": call.path,
-        "params": call.params,
-        "json": call.json,
-        "data": call.data,
-        "idempotent": call.idempotent,
-    }
+def _as_is(response: httpx.Response) -> httpx.Response:
+    return response
 
 
-def _check_io(
-    client: BaseClient,
-    http_client: object,
-    transport: object,
-    wanted: tuple[type[object], type[object]],
-    other: str,
-) -> None:
-    """Refuse an HTTP client or transport of the other kind (sync vs async), saying which
-    client takes it."""
-    for given, kind in ((http_client, wanted[0]), (transport, wanted[1])):
+def _http_client(
+    client: BaseClient, kinds: tuple[type[H], type[object]], options: ClientOptions, other: str
+) -> H:
+    """The option `http_client`, or a new one of `kinds[0]` over the option `transport`. One of
+    the other kind (sync vs async) is refused, saying which client takes it."""
+    http_client = options.get("http_client")
+    transport: Any = options.get("transport")  # of `kinds[1]`, checked below
+    for given, kind in zip((http_client, transport), kinds, strict=True):
         if given is not None and not isinstance(given, kind):
             raise TypeError(
                 f"{type(client).__name__} needs {kind.__module__}.{kind.__qualname__}, not "
                 f"{type(given).__name__} (use the {other} for that)"
             )
+    if isinstance(http_client, kinds[0]):
+        return http_client
+    return kinds[0](transport=transport, timeout=client.timeout)
 
 
 def _is_write(request: httpx.Request) -> bool:
@@ -420,124 +511,163 @@ class _TooLarge(Exception):
         super().__init__(f"larger than the cap of {cap:,} bytes (max_response_bytes)")
 
 
+@dataclass(frozen=True)
+class _Send:
+    """Send `request` once and read its body, within the deadline `deadline_at` (`left`
+    seconds from now; None: no deadline)."""
+
+    request: httpx.Request
+    deadline_at: float | None
+    left: float | None
+    login: bool
+
+
+@dataclass(frozen=True)
+class _Wait:
+    """Wait before the next attempt."""
+
+    seconds: float
+
+
+_Step = _Send | _Wait
+# The steps of one operation: each `_Send` is answered with its response (or what sending
+# raised, thrown in), each `_Wait` with None; the generator's value is the operation's result.
+_Flow = Generator[_Step, httpx.Response | None, T]
+
+
+@dataclass(frozen=True)
+class _Finished(Generic[T]):
+    value: T
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What performing a step came to: its response (None after a wait) or its error."""
+
+    response: httpx.Response | None = None
+    error: Exception | None = None
+
+    def resume(self, flow: _Flow[T]) -> _Step | _Finished[T]:
+        """Hand this outcome to `flow`: its next step, or its result."""
+        try:
+            if self.error is not None:
+                return flow.throw(self.error)
+            return flow.send(self.response)
+        except StopIteration as done:
+            return _Finished(done.value)
+
+
+class _Retries:
+    """Whether, and after how long, a request is sent again (`retry` decides; this counts the
+    failed attempts by kind and keeps to the time budget and the request's deadline)."""
+
+    def __init__(self, client: BaseClient, idempotent: bool, deadline_at: float | None) -> None:
+        self._client = client
+        self._idempotent = idempotent
+        self._deadline_at = deadline_at
+        self._started = client._clock()
+        self._failed = {"rate_limited": 0, "other": 0}
+
+    def wait(
+        self,
+        attempt: int,
+        *,
+        response: httpx.Response | None = None,
+        error: BaseException | None = None,
+    ) -> float | None:
+        """Seconds to wait after attempt number `attempt`, which answered `response` or raised
+        `error`; None to give up with that answer."""
+        client, policy = self._client, self._client.retry_policy
+        if error is not None:
+            again = should_retry_exception(error, idempotent=self._idempotent)
+        else:
+            assert response is not None
+            again = should_retry_response(policy, response, idempotent=self._idempotent)
+        if not again:
+            return None
+        upcoming = wait_seconds(policy, attempt, response, client._rng)
+        limited = response is not None and response.status_code == 429
+        self._failed["rate_limited" if limited else "other"] += 1
+        if self._deadline_at is not None and client._clock() + upcoming >= self._deadline_at:
+            return None  # the request's total deadline comes first
+        spent = budget_spent(
+            policy,
+            rate_limited=self._failed["rate_limited"],
+            other=self._failed["other"],
+            last_rate_limited=limited,
+            elapsed=client._clock() - self._started,
+            upcoming=upcoming,
+        )
+        return None if spent else upcoming
+
+
+class _Body:
+    """The body of one answer as it arrives, within the size cap."""
+
+    def __init__(self, request: httpx.Request, cap: int) -> None:
+        self._request = request
+        self._cap = cap
+        self._data = bytearray()
+
+    def take(self, chunk: bytes) -> None:
+        self._data += chunk
+        if len(self._data) > self._cap:
+            raise _TooLarge(self._cap)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """A body the server encoded wrongly is a broken answer, as a dropped one is."""
+        try:
+            yield
+        except httpx.DecodingError as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=self._request) from None
+
+    def into(self, response: httpx.Response) -> httpx.Response:
+        """`response` (its stream read and closed) holding the body, as `Response.read()`
+        would leave it: `.content`, `.text` and `.json()` work as on any read response."""
+        response._content = bytes(self._data)
+        return response
+
+
 class SyncAPIClient(BaseClient):
     """Blocking client; pass `http_client` or `transport` to route requests elsewhere."""
 
-    def _open(
-        self,
-        http_client: httpx.Client | httpx.AsyncClient | None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
-        sleep: Callable[[float], Any] | None,
-    ) -> None:
-        _check_io(self, http_client, transport, (httpx.Client, httpx.BaseTransport), "AsyncClient")
-        # Narrowing for the type checker: `_check_io` has refused anything else.
-        assert http_client is None or isinstance(http_client, httpx.Client)
-        assert transport is None or isinstance(transport, httpx.BaseTransport)
-        self._http = http_client or httpx.Client(transport=transport, timeout=self.timeout)
-        self._sleep: Callable[[float], None] = sleep or time.sleep
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: QueryParams | None = None,
-        json: Any = None,
-        data: Mapping[str, Any] | None = None,
-        idempotent: bool | None = None,
-    ) -> httpx.Response:
-        """Send with retries; returns a successful response or raises a `GatewayError`."""
-        request = self.build_request(method, path, params=params, json=json, data=data)
-        safe = is_idempotent(request.method, idempotent)
-        attempts = 0
-        deadline_at = self._deadline_at()
-
-        def send_once() -> httpx.Response:
-            nonlocal attempts
-            attempts += 1
-            request.extensions[ATTEMPT_EXTENSION] = attempts
-            started = time.perf_counter()
-            try:
-                self._attempt_timeouts(request, self._remaining(request, deadline_at))
-                response = self._read(request, deadline_at)
-            except (httpx.TransportError, _TooLarge) as exc:
-                self._log(request, attempts, started, error=exc)
-                raise
-            self._log(request, attempts, started, response=response)
-            return response
-
-        retrying = tenacity.Retrying(
-            sleep=self._sleep, **self._retrying_kwargs(safe, self._clock(), deadline_at)
-        )
-        try:
-            response: httpx.Response = retrying(send_once)
-        except (httpx.TransportError, _TooLarge) as exc:
-            raise self._transport_failure(request, exc, safe) from None
-        return self.handle_response(response, idempotent=safe)
+    def _open(self, options: ClientOptions) -> None:
+        kinds = (httpx.Client, httpx.BaseTransport)
+        self._http = _http_client(self, kinds, options, "AsyncClient")
+        self._sleep: Callable[[float], None] = options.get("sleep") or time.sleep
 
     def run(self, request: Request[T]) -> T:
         """Send one described operation (see `operations`) and parse its answer."""
-        if isinstance(request, Done):
-            return request.value
-        if isinstance(request, Login):
-            return request.parse(self.send_login(request.auth))
-        return request.parse(self.request(**_request_args(request)))
+        flow = self._flow(request)
+        step = _Outcome().resume(flow)
+        while not isinstance(step, _Finished):
+            step = self._perform(step).resume(flow)
+        return step.value
 
     def iterate(self, pager: Pager[T]) -> Iterator[T]:
         """Every item of a paginated list, each page fetched when the loop reaches it."""
         return iterate_pages(lambda cursor: self.run(pager.call(cursor)))
 
-    def _read(
-        self, request: httpx.Request, deadline_at: float | None, *, login: bool = False
-    ) -> httpx.Response:
+    def _perform(self, step: _Step) -> _Outcome:
+        try:
+            if isinstance(step, _Wait):
+                self._sleep(step.seconds)
+                return _Outcome()
+            return _Outcome(self._read(step))
+        except Exception as exc:
+            return _Outcome(error=exc)
+
+    def _read(self, step: _Send) -> httpx.Response:
         """Send once and read the body, within the size cap and the deadline (checked between
-        chunks; no single read waits past it either). Redirects are never followed. A `login`
-        request goes out without the client's auth."""
-        response = self._http.send(
-            request,
-            auth=None if login else (self.auth or httpx.USE_CLIENT_DEFAULT),
-            stream=True,
-            follow_redirects=False,
-        )
-        try:
-            body = bytearray()
+        chunks; no single read waits past it either)."""
+        response = self._http.send(step.request, **self._send_args(step))
+        body = _Body(step.request, self.max_response_bytes)
+        with contextlib.closing(response), body.reading():
             for chunk in response.iter_bytes():
-                self._take(request, body, chunk)
-                self._remaining(request, deadline_at)
-        except httpx.DecodingError as exc:
-            raise httpx.RemoteProtocolError(str(exc), request=request) from None
-        finally:
-            response.close()
-        return self._finished(response, bytes(body))
-
-    def send_login(self, auth: LoginAuth) -> httpx.Response:
-        """Send the vendor's login request once and answer its response, whatever the status.
-
-        The request (`auth.build_login_request`) goes out without the client's auth and
-        without retries: a login is neither authenticated nor repeated behind the caller's
-        back. For a vendor that reads more from the login body than the grant; others use
-        `login_with`. Raises `TransportError` when no answer arrived.
-        """
-        request = auth.build_login_request(self.base_url)
-        started = time.perf_counter()
-        deadline_at = self._deadline_at()
-        try:
-            self._attempt_timeouts(request, self._remaining(request, deadline_at))
-            response = self._read(request, deadline_at, login=True)
-        except (httpx.TransportError, _TooLarge) as exc:
-            self._log(request, 1, started, error=exc)
-            raise self._transport_failure(request, exc, idempotent=True) from None
-        self._log(request, 1, started, response=response)
-        return response
-
-    def login_with(self, auth: LoginAuth) -> TokenGrant:
-        """Log in now: send the vendor's login request without auth or retries, and cache and
-        return the grant, which `auth` then uses for every request.
-
-        Raises `LoginError` when the login is refused, `GatewayError` when it answers without
-        a usable token, `TransportError` when no answer arrived.
-        """
-        return auth.accept_login_response(self.send_login(auth))
+                body.take(chunk)
+                self._remaining(step.request, step.deadline_at)
+        return body.into(response)
 
     def close(self) -> None:
         if self._owns_client:
@@ -546,12 +676,7 @@ class SyncAPIClient(BaseClient):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
@@ -560,74 +685,20 @@ async def _asyncio_sleep(seconds: float) -> None:
 
 
 class AsyncAPIClient(BaseClient):
-    """Asyncio client; the async twin of `SyncAPIClient`."""
+    """Asyncio client: the same operations as `SyncAPIClient`, awaited."""
 
-    def _open(
-        self,
-        http_client: httpx.Client | httpx.AsyncClient | None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None,
-        sleep: Callable[[float], Any] | None,
-    ) -> None:
-        _check_io(
-            self, http_client, transport, (httpx.AsyncClient, httpx.AsyncBaseTransport), "Client"
-        )
-        # Narrowing for the type checker: `_check_io` has refused anything else.
-        assert http_client is None or isinstance(http_client, httpx.AsyncClient)
-        assert transport is None or isinstance(transport, httpx.AsyncBaseTransport)
-        self._http = http_client or httpx.AsyncClient(transport=transport, timeout=self.timeout)
-        self._sleep: Callable[[float], Awaitable[None]] = sleep or _asyncio_sleep
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: QueryParams | None = None,
-        json: Any = None,
-        data: Mapping[str, Any] | None = None,
-        idempotent: bool | None = None,
-    ) -> httpx.Response:
-        """Send with retries; returns a successful response or raises a `GatewayError`."""
-        request = self.build_request(method, path, params=params, json=json, data=data)
-        safe = is_idempotent(request.method, idempotent)
-        attempts = 0
-        deadline_at = self._deadline_at()
-
-        async def send_once() -> httpx.Response:
-            nonlocal attempts
-            attempts += 1
-            request.extensions[ATTEMPT_EXTENSION] = attempts
-            started = time.perf_counter()
-            try:
-                left = self._remaining(request, deadline_at)
-                self._attempt_timeouts(request, left)
-                try:
-                    async with asyncio.timeout(left):
-                        response = await self._read(request)
-                except TimeoutError:
-                    raise _PastDeadline(self.deadline or 0.0, request=request) from None
-            except (httpx.TransportError, _TooLarge) as exc:
-                self._log(request, attempts, started, error=exc)
-                raise
-            self._log(request, attempts, started, response=response)
-            return response
-
-        retrying = tenacity.AsyncRetrying(
-            sleep=self._sleep, **self._retrying_kwargs(safe, self._clock(), deadline_at)
-        )
-        try:
-            response: httpx.Response = await retrying(send_once)
-        except (httpx.TransportError, _TooLarge) as exc:
-            raise self._transport_failure(request, exc, safe) from None
-        return self.handle_response(response, idempotent=safe)
+    def _open(self, options: ClientOptions) -> None:
+        kinds = (httpx.AsyncClient, httpx.AsyncBaseTransport)
+        self._http = _http_client(self, kinds, options, "Client")
+        self._sleep: Callable[[float], Awaitable[None]] = options.get("sleep") or _asyncio_sleep
 
     async def run(self, request: Request[T]) -> T:
         """Send one described operation (see `operations`) and parse its answer."""
-        if isinstance(request, Done):
-            return request.value
-        if isinstance(request, Login):
-            return request.parse(await self.send_login(request.auth))
-        return request.parse(await self.request(**_request_args(request)))
+        flow = self._flow(request)
+        step = _Outcome().resume(flow)
+        while not isinstance(step, _Finished):
+            step = (await self._perform(step)).resume(flow)
+        return step.value
 
     def iterate(self, pager: Pager[T]) -> AsyncIterator[T]:
         """Every item of a paginated list, each page fetched when the loop reaches it."""
@@ -637,52 +708,28 @@ class AsyncAPIClient(BaseClient):
 
         return aiterate_pages(fetch)
 
-    async def _read(self, request: httpx.Request, *, login: bool = False) -> httpx.Response:
-        """Send once and read the body within the size cap (the caller bounds the time).
-        Redirects are never followed. A `login` request goes out without the client's auth."""
-        response = await self._http.send(
-            request,
-            auth=None if login else (self.auth or httpx.USE_CLIENT_DEFAULT),
-            stream=True,
-            follow_redirects=False,
-        )
+    async def _perform(self, step: _Step) -> _Outcome:
         try:
-            body = bytearray()
-            async for chunk in response.aiter_bytes():
-                self._take(request, body, chunk)
-        except httpx.DecodingError as exc:
-            raise httpx.RemoteProtocolError(str(exc), request=request) from None
-        finally:
-            await response.aclose()
-        return self._finished(response, bytes(body))
-
-    async def send_login(self, auth: LoginAuth) -> httpx.Response:
-        """Send the vendor's login request once; see `SyncAPIClient.send_login`."""
-        request = auth.build_login_request(self.base_url)
-        started = time.perf_counter()
-        deadline_at = self._deadline_at()
-        try:
-            left = self._remaining(request, deadline_at)
-            self._attempt_timeouts(request, left)
+            if isinstance(step, _Wait):
+                await self._sleep(step.seconds)
+                return _Outcome()
             try:
-                async with asyncio.timeout(left):
-                    response = await self._read(request, login=True)
+                async with asyncio.timeout(step.left):
+                    return _Outcome(await self._read(step))
             except TimeoutError:
-                raise _PastDeadline(self.deadline or 0.0, request=request) from None
-        except (httpx.TransportError, _TooLarge) as exc:
-            self._log(request, 1, started, error=exc)
-            raise self._transport_failure(request, exc, idempotent=True) from None
-        self._log(request, 1, started, response=response)
-        return response
+                raise _PastDeadline(self.deadline or 0.0, request=step.request) from None
+        except Exception as exc:
+            return _Outcome(error=exc)
 
-    async def login_with(self, auth: LoginAuth) -> TokenGrant:
-        """Log in now: send the vendor's login request without auth or retries, and cache and
-        return the grant; see `SyncAPIClient.login_with`.
-
-        Raises `LoginError` when the login is refused, `GatewayError` when it answers without
-        a usable token, `TransportError` when no answer arrived.
-        """
-        return auth.accept_login_response(await self.send_login(auth))
+    async def _read(self, step: _Send) -> httpx.Response:
+        """Send once and read the body within the size cap (`_perform` bounds the time)."""
+        response = await self._http.send(step.request, **self._send_args(step))
+        body = _Body(step.request, self.max_response_bytes)
+        async with contextlib.aclosing(response):
+            with body.reading():
+                async for chunk in response.aiter_bytes():
+                    body.take(chunk)
+        return body.into(response)
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -691,13 +738,16 @@ class AsyncAPIClient(BaseClient):
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
 
-__all__ = ["USER_AGENT", "APIStatusError", "AsyncAPIClient", "BaseClient", "SyncAPIClient"]
+__all__ = [
+    "USER_AGENT",
+    "APIStatusError",
+    "AsyncAPIClient",
+    "BaseClient",
+    "ClientOptions",
+    "SyncAPIClient",
+    "base_url_of",
+]

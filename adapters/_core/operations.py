@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 P = ParamSpec("P")
 T = TypeVar("T")
+R = TypeVar("R")
 
 QueryParams = Mapping[str, str | int | float | bool | None]
 
@@ -100,13 +101,33 @@ def numbered_pages(call_for_page: Callable[[int], Call[Page[T]]], first: int = 1
     return Pages(lambda cursor: call_for_page(numeric_cursor(cursor, first)))
 
 
-class operation(Generic[P, T]):
-    """One API operation: the decorated method builds its `Call` or `Login`; the client sends
-    it (see the module docstring)."""
+class _Described(Generic[P, R]):
+    """A method that describes what to send; bound to a client, it asks the client (its
+    method named `sender`) to send that and answers the result."""
 
-    def __init__(self, build: Callable[Concatenate[Any, P], Request[T]]) -> None:
+    sender: str
+
+    def __init__(self, build: Callable[Concatenate[Any, P], R]) -> None:
         self.build = build
         self.__doc__ = build.__doc__  # `help(Client.method)` shows the operation's docs
+
+    def _bind(self, client: Any) -> Any:
+        if client is None:
+            return self
+        build, send = self.build, getattr(client, self.sender)
+
+        @functools.wraps(build)
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            return send(build(client, *args, **kwargs))
+
+        return bound
+
+
+class operation(_Described[P, Request[T]]):
+    """One API operation: the decorated method builds its `Call` or `Login`; the client sends
+    it (`run`; see the module docstring)."""
+
+    sender = "run"
 
     @overload
     def __get__(self, client: None, owner: type[Any]) -> operation[P, T]: ...
@@ -118,25 +139,15 @@ class operation(Generic[P, T]):
     def __get__(self, client: AsyncAPIClient, owner: type[Any]) -> Callable[P, Awaitable[T]]: ...
 
     def __get__(self, client: Any, owner: type[Any]) -> Any:
-        if client is None:
-            return self
-        build = self.build
-
-        @functools.wraps(build)
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            return client.run(build(client, *args, **kwargs))
-
-        return bound
+        return self._bind(client)
 
 
-class paginated(Generic[P, T]):
+class paginated(_Described[P, Pager[T]]):
     """A list walked page by page: the decorated method builds the `Pager`; the sync client
-    answers an `Iterator`, the async one an `AsyncIterator`, both fetching lazily and refusing
-    a page cursor seen twice (`PaginationError`)."""
+    answers an `Iterator`, the async one an `AsyncIterator` (`iterate`), both fetching lazily
+    and refusing a page cursor seen twice (`PaginationError`)."""
 
-    def __init__(self, build: Callable[Concatenate[Any, P], Pager[T]]) -> None:
-        self.build = build
-        self.__doc__ = build.__doc__  # `help(Client.method)` shows the operation's docs
+    sender = "iterate"
 
     @overload
     def __get__(self, client: None, owner: type[Any]) -> paginated[P, T]: ...
@@ -150,12 +161,4 @@ class paginated(Generic[P, T]):
     ) -> Callable[P, AsyncIterator[T]]: ...
 
     def __get__(self, client: Any, owner: type[Any]) -> Any:
-        if client is None:
-            return self
-        build = self.build
-
-        @functools.wraps(build)
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            return client.iterate(build(client, *args, **kwargs))
-
-        return bound
+        return self._bind(client)

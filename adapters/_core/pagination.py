@@ -62,33 +62,38 @@ class _LoopGuard:
         self._seen.add(cursor)
 
 
+class _Walk(Generic[T]):
+    """Where a walk over pages is: the cursor of the page to fetch next, and whether the last
+    page was reached. Shared by the sync and the async walk."""
+
+    def __init__(self) -> None:
+        self._guard = _LoopGuard()
+        self.cursor: Hashable | None = None
+        self.done = False
+
+    def take(self, page: Page[T]) -> Sequence[T]:
+        """The items of `page`, the page at `cursor`; moves on to the page after it."""
+        # Checked before the items are handed out: a page that leads back must not hand out
+        # its items again.
+        if page.next_cursor is not None:
+            self._guard.check(page.next_cursor)
+        self.cursor = page.next_cursor
+        self.done = page.next_cursor is None
+        return page.items
+
+
 def iterate_pages(fetch: Callable[[Hashable | None], Page[T]]) -> Iterator[T]:
     """Every item of every page, fetching each page only when it is reached."""
-    guard = _LoopGuard()
-    cursor: Hashable | None = None
-    while True:
-        page = fetch(cursor)
-        # Check before yielding: a page that leads back must not hand out its items again.
-        if page.next_cursor is not None:
-            guard.check(page.next_cursor)
-        yield from page.items
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+    walk: _Walk[T] = _Walk()
+    while not walk.done:
+        yield from walk.take(fetch(walk.cursor))
 
 
 async def aiterate_pages(
     fetch: Callable[[Hashable | None], Awaitable[Page[T]]],
 ) -> AsyncIterator[T]:
     """Async twin of `iterate_pages`."""
-    guard = _LoopGuard()
-    cursor: Hashable | None = None
-    while True:
-        page = await fetch(cursor)
-        if page.next_cursor is not None:
-            guard.check(page.next_cursor)
-        for item in page.items:
+    walk: _Walk[T] = _Walk()
+    while not walk.done:
+        for item in walk.take(await fetch(walk.cursor)):
             yield item
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor

@@ -1,4 +1,5 @@
-"""What every vendor SDK re-exports from the shared core: the error tree and the retry policy.
+"""What every vendor SDK re-exports from the shared core: the error tree, the retry policy and
+the client options.
 
 Each vendor package does `from balance_gateway.adapters._core.public import *`, so that an SDK
 user writes `from balance_gateway.adapters.bezala import Client, NotFoundError, RetryPolicy`
@@ -6,6 +7,7 @@ and never imports a private module.
 """
 
 from balance_gateway.adapters._core.auth import LoginError
+from balance_gateway.adapters._core.client import ClientOptions
 from balance_gateway.adapters._core.errors import (
     APIStatusError,
     AuthenticationError,
@@ -32,6 +34,7 @@ from balance_gateway.adapters._core.secrets import Secret
 __all__ = [
     "APIStatusError",
     "AuthenticationError",
+    "ClientOptions",
     "ConflictError",
     "DeadlineExceeded",
     "GatewayError",

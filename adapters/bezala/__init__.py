@@ -13,6 +13,7 @@ from balance_gateway.adapters.bezala.client import (
     AsyncClient,
     BezalaLoginAuth,
     Client,
+    TimeBalanceQuery,
 )
 from balance_gateway.adapters.bezala.models import (
     AuthToken,
@@ -38,6 +39,7 @@ __all__ = [
     "TimeBalance",
     "TimeBalancePage",
     "TimeBalanceParams",
+    "TimeBalanceQuery",
     "build_adapter",
 ]
 __all__ += _public.__all__

@@ -376,9 +376,7 @@ def build_adapter(config: AdapterConfig) -> BezalaAdapter:
         token=token,
         email=email,
         password=password,
-        transport=config.transport,
-        retry=config.retry,
-        timeout=config.timeout,
+        **config.client_options(),
     )
     return BezalaAdapter(
         system=config.system,

@@ -22,16 +22,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import httpx
 
 from balance_gateway.adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
 from balance_gateway.adapters._core.client import (
-    DEFAULT_TIMEOUT,
     AsyncAPIClient,
     BaseClient,
+    ClientOptions,
     SyncAPIClient,
+    base_url_of,
 )
 from balance_gateway.adapters._core.errors import (
     GatewayError,
@@ -44,7 +45,6 @@ from balance_gateway.adapters._core.pagination import (
     Page,
     next_page_number,
 )
-from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
 from balance_gateway.adapters._core.validation import (
     check_choice,
@@ -76,6 +76,17 @@ LOGIN_PATH = "api/auth/token"
 DEFAULT_PER_PAGE = 50  # [seed] per_page default
 
 Query = dict[str, str | int | None]
+
+
+class TimeBalanceQuery(TypedDict, total=False):
+    """Which imports a list answers and in what order, all optional: `balance_type`
+    work_time or vacation, `per_page` a positive page size (Bezala's default 50), `sort_by`
+    a field (default `date`), `order` asc or desc (default desc)."""
+
+    balance_type: str | None
+    per_page: int | None
+    sort_by: str | None
+    order: str | None
 
 
 # -- argument checks --------------------------------------------------------------------------
@@ -168,11 +179,12 @@ class _BezalaBase(BaseClient):
 
     def _list_query(
         self,
-        balance_type: object | None,
-        page: object | None,
-        per_page: object | None,
-        sort_by: object | None,
-        order: object | None,
+        page: object | None = None,
+        *,
+        balance_type: object | None = None,
+        per_page: object | None = None,
+        sort_by: object | None = None,
+        order: object | None = None,
     ) -> Query:
         return {
             "balance_type": None if balance_type is None else check_balance_type(balance_type),
@@ -234,7 +246,7 @@ class BezalaLoginAuth(LoginAuth):
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         super().__init__(clock=clock)
-        self._url = httpx.URL(str(base_url).rstrip("/") + "/").join(LOGIN_PATH)
+        self._url = base_url_of(base_url).join(LOGIN_PATH)
         self._email = email
         self._password = as_secret(password)
 
@@ -288,19 +300,11 @@ class _BezalaOperations(_BezalaBase):
         token: str | Secret | None = None,
         email: str | None = None,
         password: str | Secret | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(
             base_url=base_url,
             auth=_auth(base_url, token, email, password),
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
             **options,
         )
 
@@ -334,11 +338,8 @@ class _BezalaOperations(_BezalaBase):
         self,
         user_id: int | str,
         *,
-        balance_type: str | None = None,
         page: int | None = None,
-        per_page: int | None = None,
-        sort_by: str | None = None,
-        order: str | None = None,
+        **query: Unpack[TimeBalanceQuery],
     ) -> Call[TimeBalancePage]:
         """One page of the user's imported balances (`GET /api/users/:user_id/time_balances`).
 
@@ -347,18 +348,11 @@ class _BezalaOperations(_BezalaBase):
         `NotFoundError` for an unknown user.
         """
         path = self._collection_path(user_id)
-        query = self._list_query(balance_type, page, per_page, sort_by, order)
-        return Call("GET", path, params=query, parse=self._parse_page)
+        return Call("GET", path, params=self._list_query(page, **query), parse=self._parse_page)
 
     @paginated
     def iter_time_balances(
-        self,
-        user_id: int | str,
-        *,
-        balance_type: str | None = None,
-        per_page: int | None = None,
-        sort_by: str | None = None,
-        order: str | None = None,
+        self, user_id: int | str, **query: Unpack[TimeBalanceQuery]
     ) -> Pages[TimeBalance]:
         """Every imported balance of the user, page after page, fetched as the loop reaches it.
 
@@ -366,12 +360,12 @@ class _BezalaOperations(_BezalaBase):
         server sends a page twice.
         """
         path = self._collection_path(user_id)
-        query = self._list_query(balance_type, None, per_page, sort_by, order)
-        walk = _PageWalk(query["per_page"] if isinstance(query["per_page"], int) else None)
+        first = self._list_query(**query)
+        walk = _PageWalk(first["per_page"] if isinstance(first["per_page"], int) else None)
 
         def page(cursor: Hashable | None) -> Call[Page[TimeBalance]]:
             number = cursor if isinstance(cursor, int) else 1
-            params = {**query, "page": cursor if isinstance(cursor, int) else None}
+            params = {**first, "page": cursor if isinstance(cursor, int) else None}
             return Call(
                 "GET",
                 path,

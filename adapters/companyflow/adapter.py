@@ -113,13 +113,7 @@ class CompanyFlowAdapter:
         return {"token": self.config.credential("token")}
 
     def _make_client(self, credentials: Mapping[str, Any]) -> AsyncClient:
-        return AsyncClient(
-            self.config.base_url,
-            transport=self.config.transport,
-            retry=self.config.retry,
-            timeout=self.config.timeout,
-            **credentials,
-        )
+        return AsyncClient(self.config.base_url, **self.config.client_options(), **credentials)
 
     def _client_for(self, employee_id: str) -> AsyncClient:
         assert self._employee_logins is not None

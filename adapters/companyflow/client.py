@@ -22,16 +22,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 from pydantic import BaseModel
 
 from balance_gateway.adapters._core.auth import LoginAuth, StaticTokenAuth, TokenGrant
 from balance_gateway.adapters._core.client import (
-    DEFAULT_TIMEOUT,
     AsyncAPIClient,
     BaseClient,
+    ClientOptions,
     SyncAPIClient,
 )
 from balance_gateway.adapters._core.errors import (
@@ -49,7 +49,6 @@ from balance_gateway.adapters._core.operations import (
 from balance_gateway.adapters._core.pagination import (
     Page,
 )
-from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
 from balance_gateway.adapters._core.validation import check_int, check_uuid
 from balance_gateway.adapters.companyflow.models import (
@@ -184,26 +183,29 @@ class _CompanyFlowBase(BaseClient):
         return f"employees/{check_uuid('employee_id', employee_id)}/leave-balances"
 
     @staticmethod
-    def _employees_request(company_id: str, page: int, page_size: int) -> tuple[str, Any]:
-        path = f"companies/{check_uuid('company_id', company_id)}/employees"
+    def _company_list(
+        company_id: str, listing: str, page: int, page_size: int, size_param: str
+    ) -> tuple[str, Any]:
+        """The path and query of one page of a company's `listing`; the page size goes in
+        `size_param` (CompanyFlow names it differently per list [docs])."""
+        path = f"companies/{check_uuid('company_id', company_id)}/{listing}"
         params = {
             "page": check_int("page", page, minimum=1),
-            "page_size": check_int("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE),
+            size_param: check_int("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE),
         }
         return path, params
+
+    @classmethod
+    def _employees_request(cls, company_id: str, page: int, page_size: int) -> tuple[str, Any]:
+        return cls._company_list(company_id, "employees", page, page_size, "page_size")
 
     @staticmethod
     def _employee_page(page: EmployeePage) -> Page[EmployeeRecord]:
         return Page(page.data.employees, page.data.pagination.next_page())
 
-    @staticmethod
-    def _leave_types_request(company_id: str, page: int, page_size: int) -> tuple[str, Any]:
-        path = f"companies/{check_uuid('company_id', company_id)}/leave-types"
-        params = {
-            "page": check_int("page", page, minimum=1),
-            "pageSize": check_int("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE),
-        }
-        return path, params
+    @classmethod
+    def _leave_types_request(cls, company_id: str, page: int, page_size: int) -> tuple[str, Any]:
+        return cls._company_list(company_id, "leave-types", page, page_size, "pageSize")
 
     # -- responses ----------------------------------------------------------------------------
 
@@ -233,18 +235,10 @@ class _CompanyFlowOperations(_CompanyFlowBase):
         token: str | Secret | None = None,
         email: str | Secret | None = None,
         password: str | Secret | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(
             base_url=base_url,
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
             **options,
         )
         self.auth = self._make_auth(token, email, password)

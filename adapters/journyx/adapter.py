@@ -339,11 +339,7 @@ def _option_step(raw: Any) -> Decimal | None:
 def build_adapter(config: AdapterConfig) -> JournyxAdapter:
     """A Journyx adapter for `config` (credentials and options: see the module docstring)."""
     username = config.credential("username").reveal()
-    common: dict[str, Any] = {
-        "transport": config.transport,
-        "retry": config.retry,
-        "timeout": config.timeout,
-    }
+    common = config.client_options()
     if "api_key" in config.credentials or "password" not in config.credentials:
         client = AsyncClient(
             config.base_url, username=username, api_key=config.credential("api_key"), **common

@@ -21,15 +21,15 @@ import httpx
 
 from balance_gateway.adapters._core.auth import BasicAPIKeyAuth, LoginAuth, TokenGrant
 from balance_gateway.adapters._core.client import (
-    DEFAULT_TIMEOUT,
     AsyncAPIClient,
     BaseClient,
+    ClientOptions,
     SyncAPIClient,
+    base_url_of,
 )
 from balance_gateway.adapters._core.errors import GatewayError, RequestValidationError
 from balance_gateway.adapters._core.operations import Call, Login, Pages, operation, paginated
 from balance_gateway.adapters._core.pagination import Page, next_offset
-from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret
 from balance_gateway.adapters._core.validation import (
     check_choice,
@@ -57,35 +57,26 @@ MAX_TOP = 1000  # ASSUMED: the largest `$top` the emulator serves
 Number = Decimal | int | float
 
 
-class AccrualUpdate(TypedDict, total=False):
-    """The writable fields of an accrual. Quantities in hours; ids 32 hex characters."""
+class AccrualOptions(TypedDict, total=False):
+    """The optional writable fields of a create or full replace (pname and pay_type_ids are
+    separate, required arguments). Quantities in hours; ids 32 hex characters."""
+
+    id_user: str
+    hours_left: Number
+    hard_threshold: Number
+    use_hard_threshold: bool
+    warning_threshold: Number
+    use_warning: bool
+    status: str
+    status_code: str
+    is_hidden: bool
+
+
+class AccrualUpdate(AccrualOptions, total=False):
+    """The writable fields of an accrual, every one optional in an update."""
 
     pname: str
     pay_type_ids: Sequence[str]
-    id_user: str
-    hours_left: Number
-    hard_threshold: Number
-    use_hard_threshold: bool
-    warning_threshold: Number
-    use_warning: bool
-    status: str
-    status_code: str
-    is_hidden: bool
-
-
-class AccrualOptions(TypedDict, total=False):
-    """The optional writable fields of a create or full replace (pname and pay_type_ids are
-    separate, required arguments)."""
-
-    id_user: str
-    hours_left: Number
-    hard_threshold: Number
-    use_hard_threshold: bool
-    warning_threshold: Number
-    use_warning: bool
-    status: str
-    status_code: str
-    is_hidden: bool
 
 
 # -- pure helpers -------------------------------------------------------------------------------
@@ -301,20 +292,11 @@ class _JournyxBase(BaseClient):
         username: str | None = None,
         api_key: str | Secret | None = None,
         password: str | Secret | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        url = httpx.URL(str(base_url).rstrip("/") + "/")
         super().__init__(
             base_url=base_url,
-            auth=_make_auth(url, token, username, api_key, password),
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
+            auth=_make_auth(base_url_of(base_url), token, username, api_key, password),
             **options,
         )
 

@@ -14,6 +14,7 @@ from balance_gateway.adapters.kenjo.client import (
     AsyncClient,
     Client,
     KenjoLoginAuth,
+    TimeOffFilters,
 )
 from balance_gateway.adapters.kenjo.models import (
     Employee,
@@ -42,6 +43,7 @@ __all__ = [
     "PageMetadata",
     "SetBalanceRequest",
     "TimeOffBalance",
+    "TimeOffFilters",
     "TimeOffRequest",
     "TimeOffRequestPage",
     "build_adapter",

@@ -224,8 +224,6 @@ def build_adapter(config: AdapterConfig) -> KenjoAdapter:
         config.base_url,
         api_key=api_key,
         token=token,
-        transport=config.transport,
-        retry=config.retry,
-        timeout=config.timeout,
+        **config.client_options(),
     )
     return KenjoAdapter(config.system, client, _type_units(config.options))

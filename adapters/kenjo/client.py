@@ -22,7 +22,7 @@ import functools
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 
@@ -32,6 +32,7 @@ from balance_gateway.adapters._core.client import (
     USER_AGENT,
     AsyncAPIClient,
     BaseClient,
+    ClientOptions,
     SyncAPIClient,
 )
 from balance_gateway.adapters._core.errors import RequestValidationError
@@ -46,7 +47,6 @@ from balance_gateway.adapters._core.operations import (
     paginated,
 )
 from balance_gateway.adapters._core.pagination import Page
-from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret, as_secret, register_secret
 from balance_gateway.adapters._core.validation import (
     check_date,
@@ -76,6 +76,7 @@ __all__ = [
     "AsyncClient",
     "Client",
     "KenjoLoginAuth",
+    "TimeOffFilters",
 ]
 
 DEFAULT_BASE_URL = "https://api.kenjo.io"
@@ -91,6 +92,17 @@ MAX_DESCRIPTION_LENGTH = 1000  # [seed]
 MAX_WINDOW_DAYS = 92  # [docs] time-off requests: from..to, both days included
 PAGE_LIMITS = (25, 50, 100)  # [docs]
 BEARER = "Bearer "
+
+
+class TimeOffFilters(TypedDict, total=False):
+    """Which time-off requests a list answers, every filter optional: `user_id` and
+    `time_off_type_id` ObjectIds, `status` Kenjo's status name, `limit` the page size: 25, 50
+    (Kenjo's default) or 100."""
+
+    user_id: str | None
+    time_off_type_id: str | None
+    status: str | None
+    limit: int | None
 
 
 def bearer_header(token: str | Secret) -> Secret:
@@ -181,19 +193,11 @@ class _KenjoBase(BaseClient):
         *,
         token: str | Secret | None = None,
         api_key: str | Secret | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         now: Callable[[], datetime] | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(
             base_url=base_url,
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
             **options,
         )
         self._now = now
@@ -263,38 +267,25 @@ class _KenjoBase(BaseClient):
         from_date: date | str,
         to_date: date | str,
         *,
-        user_id: str | None = None,
-        time_off_type_id: str | None = None,
-        status: str | None = None,
         offset: int | None = None,
-        limit: int | None = None,
+        **filters: Unpack[TimeOffFilters],
     ) -> Call[TimeOffRequestPage]:
         """One page of time-off requests between `from_date` and `to_date` (both included, at
-        most 92 days). `offset` is the page number (Kenjo's default 1), `limit` the page size:
-        25, 50 (Kenjo's default) or 100. Raises `RequestValidationError` before sending when
-        an argument breaks these rules."""
-        params = self._requests_params(
-            from_date, to_date, user_id, time_off_type_id, status, offset, limit
-        )
+        most 92 days), filtered by `TimeOffFilters`. `offset` is the page number (Kenjo's
+        default 1). Raises `RequestValidationError` before sending when an argument breaks
+        these rules."""
+        params = self._requests_params(from_date, to_date, offset, **filters)
         return Call(
             "GET", TIME_OFF_REQUESTS_PATH, params=params, parse=self.expect(TimeOffRequestPage)
         )
 
     @paginated
     def iter_time_off_requests(
-        self,
-        from_date: date | str,
-        to_date: date | str,
-        *,
-        user_id: str | None = None,
-        time_off_type_id: str | None = None,
-        status: str | None = None,
-        limit: int | None = None,
+        self, from_date: date | str, to_date: date | str, **filters: Unpack[TimeOffFilters]
     ) -> Pages[TimeOffRequest]:
-        """Every matching time-off request, walking the pages lazily from page 1."""
-        first = self._requests_params(
-            from_date, to_date, user_id, time_off_type_id, status, 1, limit
-        )
+        """Every matching time-off request (as `list_time_off_requests`), walking the pages
+        lazily from page 1."""
+        first = self._requests_params(from_date, to_date, 1, **filters)
 
         return numbered_pages(
             lambda number: Call(
@@ -354,11 +345,12 @@ class _KenjoBase(BaseClient):
     def _requests_params(
         from_date: date | str,
         to_date: date | str,
-        user_id: str | None,
-        time_off_type_id: str | None,
-        status: str | None,
         offset: int | None,
-        limit: int | None,
+        *,
+        user_id: str | None = None,
+        time_off_type_id: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
     ) -> dict[str, str | int | None]:
         start = check_date("from_date", from_date)
         end = check_date("to_date", to_date)

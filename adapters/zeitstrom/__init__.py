@@ -14,7 +14,13 @@ from balance_gateway.adapters.zeitstrom.adapter import (
     build_adapter,
     label_for,
 )
-from balance_gateway.adapters.zeitstrom.client import DEFAULT_BASE_URL, AsyncClient, Client
+from balance_gateway.adapters.zeitstrom.client import (
+    DEFAULT_BASE_URL,
+    AsyncClient,
+    Client,
+    TransactionFields,
+    TransactionFilters,
+)
 from balance_gateway.adapters.zeitstrom.models import (
     AbsenceTransaction,
     AbsenceTransactionPage,
@@ -43,6 +49,8 @@ __all__ = [
     "SourceTotals",
     "TotalsAggregate",
     "TotalsAggregateList",
+    "TransactionFields",
+    "TransactionFilters",
     "TransactionWrite",
     "ZeitstromAdapter",
     "build_adapter",

@@ -154,9 +154,7 @@ class ZeitstromAdapter:
         self._client = client or AsyncClient(
             config.base_url,
             token=config.credential("token"),
-            transport=config.transport,
-            retry=config.retry,
-            timeout=config.timeout,
+            **config.client_options(),
         )
         self._ledgers: Coalescer[str, list[AbsenceTransaction]] = Coalescer(
             self._employee_ledgers, max_batch=_EMPLOYEE_CHUNK

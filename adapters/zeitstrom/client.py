@@ -22,21 +22,20 @@ import re
 from collections.abc import Hashable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
 import httpx
 
 from balance_gateway.adapters._core.auth import StaticTokenAuth
 from balance_gateway.adapters._core.client import (
-    DEFAULT_TIMEOUT,
     AsyncAPIClient,
     BaseClient,
+    ClientOptions,
     SyncAPIClient,
 )
 from balance_gateway.adapters._core.errors import RequestValidationError
 from balance_gateway.adapters._core.operations import Call, Pages, operation, paginated
 from balance_gateway.adapters._core.pagination import Page
-from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters._core.validation import (
     check_choice,
@@ -75,6 +74,30 @@ _LIST_ID = re.compile(r"^[^|\s]+$")
 QueryValue = str | int | None
 DateLike = date | str
 Amount = Decimal | int | float | str
+
+
+class TransactionFilters(TypedDict, total=False):
+    """Which transactions a list answers, every filter optional: `employee_ids` a list (sent
+    pipe-joined), `daterange` a (start, end) pair of dates, both inclusive and start <= end,
+    `sources` a list of `Source`s, `quote_mode` all|quota|no-quota, `limit` (the page size)
+    1..1000."""
+
+    employee_ids: Sequence[str] | str | None
+    daterange: Sequence[DateLike] | None
+    sources: Sequence[Source | str] | Source | str | None
+    quote_mode: QuoteMode | str | None
+    limit: int | None
+
+
+class TransactionFields(TypedDict):
+    """A transaction as written (a create, or a full replace): `amount` days (>= 0) of
+    `missing_type` for `employee_id`, dated `date`, with an optional `label`."""
+
+    employee_id: str
+    missing_type: str
+    date: DateLike
+    amount: Amount
+    label: NotRequired[str | None]
 
 
 def _check_text(field: str, value: object, *, required: bool = True) -> str:
@@ -217,7 +240,7 @@ class _ZeitstromBase:
         missing_type: str,
         date: DateLike,
         amount: Amount,
-        label: str | None,
+        label: str | None = None,
     ) -> dict[str, Any]:
         body = TransactionWrite(
             employee_id=check_pattern(
@@ -258,67 +281,30 @@ class _ZeitstromOperations(_ZeitstromBase, BaseClient):
         base_url: str | httpx.URL = DEFAULT_BASE_URL,
         *,
         token: str | Secret | None = None,
-        http_client: httpx.Client | httpx.AsyncClient | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(
             base_url=base_url,
             auth=_auth(token),
-            http_client=http_client,
-            transport=transport,
-            retry=retry,
-            timeout=timeout,
             **options,
         )
 
     @operation
     def list_transactions(
-        self,
-        *,
-        employee_ids: Sequence[str] | str | None = None,
-        daterange: Sequence[DateLike] | None = None,
-        sources: Sequence[Source | str] | Source | str | None = None,
-        quote_mode: QuoteMode | str | None = None,
-        limit: int | None = None,
-        offset: int | None = None,
+        self, *, offset: int | None = None, **filters: Unpack[TransactionFilters]
     ) -> Call[AbsenceTransactionPage]:
-        """One page of absence transactions. `employee_ids` is a list (sent pipe-joined),
-        `daterange` a (start, end) pair of dates, both inclusive and start <= end, `sources`
-        a list of `Source`s, `quote_mode` all|quota|no-quota, `limit` 1..1000, `offset` >= 0."""
-        params = self._list_params(
-            employee_ids=employee_ids,
-            daterange=daterange,
-            sources=sources,
-            quote_mode=quote_mode,
-            limit=limit,
-            offset=offset,
-        )
+        """One page of absence transactions, from `offset` (>= 0) on; the filters are
+        `TransactionFilters`."""
+        params = self._list_params(offset=offset, **filters)
         return Call(
             "GET", TRANSACTIONS_PATH, params=params, parse=self.expect(AbsenceTransactionPage)
         )
 
     @paginated
-    def iter_transactions(
-        self,
-        *,
-        employee_ids: Sequence[str] | str | None = None,
-        daterange: Sequence[DateLike] | None = None,
-        sources: Sequence[Source | str] | Source | str | None = None,
-        quote_mode: QuoteMode | str | None = None,
-        limit: int | None = None,
-    ) -> Pages[AbsenceTransaction]:
-        """Every matching transaction, walking the `next` links lazily (same filters as
-        `list_transactions`). Raises `PaginationError` if the server links a page twice."""
-        first = self._list_params(
-            employee_ids=employee_ids,
-            daterange=daterange,
-            sources=sources,
-            quote_mode=quote_mode,
-            limit=limit,
-        )
+    def iter_transactions(self, **filters: Unpack[TransactionFilters]) -> Pages[AbsenceTransaction]:
+        """Every matching transaction (the filters are `TransactionFilters`), walking the `next`
+        links lazily. Raises `PaginationError` if the server links a page twice."""
+        first = self._list_params(**filters)
         return self._drf_pages(TRANSACTIONS_PATH, first, AbsenceTransactionPage)
 
     @paginated
@@ -328,48 +314,21 @@ class _ZeitstromOperations(_ZeitstromBase, BaseClient):
         return self._drf_pages(EMPLOYEES_PATH, self._employee_params(limit), EmployeePage)
 
     @operation
-    def create_transaction(
-        self,
-        *,
-        employee_id: str,
-        missing_type: str,
-        date: DateLike,
-        amount: Amount,
-        label: str | None = None,
-    ) -> Call[AbsenceTransaction]:
+    def create_transaction(self, **fields: Unpack[TransactionFields]) -> Call[AbsenceTransaction]:
         """Credit `amount` days (>= 0) as a `manual` transaction; returns it as created.
 
         Not idempotent: raises `WriteOutcomeUnknown` when the request was sent but no answer
         came back; read back (e.g. by `label`) before creating again."""
-        body = self._write_body(
-            employee_id=employee_id,
-            missing_type=missing_type,
-            date=date,
-            amount=amount,
-            label=label,
-        )
+        body = self._write_body(**fields)
         return Call("POST", TRANSACTIONS_PATH, json=body, parse=self.expect(AbsenceTransaction))
 
     @operation
     def update_transaction(
-        self,
-        transaction_id: str,
-        *,
-        employee_id: str,
-        missing_type: str,
-        date: DateLike,
-        amount: Amount,
-        label: str | None = None,
+        self, transaction_id: str, **fields: Unpack[TransactionFields]
     ) -> Call[AbsenceTransaction]:
         """Replace a transaction (PUT, full body). Only `manual` transactions can be changed:
         others answer `PermissionDeniedError` (403, ASSUMED)."""
-        body = self._write_body(
-            employee_id=employee_id,
-            missing_type=missing_type,
-            date=date,
-            amount=amount,
-            label=label,
-        )
+        body = self._write_body(**fields)
         path = self._transaction_path(transaction_id)
         return Call("PUT", path, json=body, parse=self.expect(AbsenceTransaction))
 

@@ -30,6 +30,7 @@ from balance_gateway.adapters._core.errors import (
     WriteOutcomeUnknown,
 )
 from balance_gateway.adapters._core.secrets import Secret
+from tests.adapters.sync_async import core_client, no_asleep, send
 
 BASE = "https://hr.example.test/api"
 LOGIN_URL = "https://hr.example.test/auth/login"
@@ -38,32 +39,8 @@ PASSWORD = "pw-correct-horse-battery-51"
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 
 
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-async def no_asleep(seconds: float) -> None:
-    pass
-
-
 def make_client(mode: str, auth: httpx.Auth, **kwargs: Any) -> SyncAPIClient | AsyncAPIClient:
-    if mode == "sync":
-        return SyncAPIClient(base_url=BASE, auth=auth, sleep=no_sleep, **kwargs)
-    return AsyncAPIClient(base_url=BASE, auth=auth, sleep=no_asleep, **kwargs)
-
-
-async def send(
-    client: SyncAPIClient | AsyncAPIClient, method: str, path: str, **kwargs: Any
-) -> httpx.Response:
-    if isinstance(client, SyncAPIClient):
-        return client.request(method, path, **kwargs)
-    return await client.request(method, path, **kwargs)
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
-    return value
+    return core_client(mode, base_url=BASE, auth=auth, **kwargs)
 
 
 @pytest.fixture

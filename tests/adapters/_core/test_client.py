@@ -13,6 +13,7 @@ import respx
 from structlog.testing import capture_logs
 
 import balance_gateway
+from balance_gateway.adapters._core.adapter import AdapterConfig
 from balance_gateway.adapters._core.client import (
     USER_AGENT,
     AsyncAPIClient,
@@ -26,37 +27,13 @@ from balance_gateway.adapters._core.errors import (
     WriteOutcomeUnknown,
 )
 from balance_gateway.adapters._core.retry import RetryPolicy
+from tests.adapters.sync_async import core_client, send
 
 BASE = "https://api.example.test/v1"
 
 
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-async def no_asleep(seconds: float) -> None:
-    pass
-
-
 def make_client(mode: str, **kwargs: Any) -> SyncAPIClient | AsyncAPIClient:
-    kwargs.setdefault("base_url", BASE)
-    if mode == "sync":
-        return SyncAPIClient(sleep=no_sleep, **kwargs)
-    return AsyncAPIClient(sleep=no_asleep, **kwargs)
-
-
-async def send(
-    client: SyncAPIClient | AsyncAPIClient, method: str, path: str, **kwargs: Any
-) -> httpx.Response:
-    if isinstance(client, SyncAPIClient):
-        return client.request(method, path, **kwargs)
-    return await client.request(method, path, **kwargs)
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
-    return value
+    return core_client(mode, **{"base_url": BASE, **kwargs})
 
 
 @pytest.fixture
@@ -165,6 +142,34 @@ async def test_an_injected_transport_receives_every_request(mode: str) -> None:
     response = await send(client, "GET", "employees/e-1", params={"fields": "all"})
     assert response.json() == {"id": "e-1", "remaining": 3}
     assert seen == ["GET https://api.example.test/v1/employees/e-1?fields=all"]
+
+
+def test_an_option_the_client_does_not_know_is_refused_by_name(mode: str) -> None:
+    with pytest.raises(TypeError, match="timout") as caught:
+        make_client(mode, timout=5.0)
+    assert ("AsyncAPIClient" if mode == "async" else "SyncAPIClient") in str(caught.value)
+
+
+async def test_an_adapter_config_hands_its_transport_retry_and_timeout_to_the_client() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(503)
+
+    config = AdapterConfig(
+        system="hr-prod",
+        base_url=BASE,
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy.none(),
+        timeout=7.0,
+    )
+    async with AsyncAPIClient(base_url=config.base_url, **config.client_options()) as client:
+        assert client.timeout == httpx.Timeout(7.0)
+        with pytest.raises(ServerError):
+            await client.request("GET", "ping")
+    assert len(seen) == 1  # RetryPolicy.none(): a 503 is not sent again
+    assert seen[0].extensions["timeout"]["read"] == 7.0
 
 
 def test_an_injected_http_client_is_used_and_left_open_sync() -> None:

@@ -43,6 +43,7 @@ from balance_gateway.adapters._core.errors import (
 from balance_gateway.adapters._core.logging import logger, redact_secrets
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import MASK, Secret, register_secret, scrub
+from tests.adapters.sync_async import core_client, send
 
 BASE = "https://api.example.test/v1"
 # Distinctive values: the scrubber remembers every secret for the rest of the session.
@@ -53,27 +54,8 @@ LOGIN_TOKEN = "lt-issued-6b5a4c3d"
 SECRETS = (TOKEN, API_KEY, PASSWORD, LOGIN_TOKEN)
 
 
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-async def no_asleep(seconds: float) -> None:
-    pass
-
-
 def make_client(mode: str, **kwargs: Any) -> SyncAPIClient | AsyncAPIClient:
-    kwargs.setdefault("retry", RetryPolicy.none())
-    if mode == "sync":
-        return SyncAPIClient(base_url=BASE, sleep=no_sleep, **kwargs)
-    return AsyncAPIClient(base_url=BASE, sleep=no_asleep, **kwargs)
-
-
-async def send(
-    client: SyncAPIClient | AsyncAPIClient, method: str, path: str, **kwargs: Any
-) -> httpx.Response:
-    if isinstance(client, SyncAPIClient):
-        return client.request(method, path, **kwargs)
-    return await client.request(method, path, **kwargs)
+    return core_client(mode, **{"base_url": BASE, "retry": RetryPolicy.none(), **kwargs})
 
 
 async def failure(
@@ -83,12 +65,6 @@ async def failure(
     with pytest.raises(GatewayError) as caught:
         await send(client, method, path, **kwargs)
     return caught.value
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
-    return value
 
 
 @pytest.fixture

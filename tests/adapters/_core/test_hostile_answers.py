@@ -32,6 +32,7 @@ from balance_gateway.adapters._core.errors import (
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters.kenjo import AsyncClient as KenjoAsync
 from balance_gateway.adapters.kenjo import Client as KenjoClient
+from tests.adapters.sync_async import close, core_client, send
 
 BASE = "https://api.example.test/v1"
 TYPE_ID = "65f1a0c0e4b0a1b2c3d4e511"
@@ -42,20 +43,6 @@ class Item(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="allow")
     id: str
     value: float | None = None
-
-
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-async def no_asleep(seconds: float) -> None:
-    pass
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
-    return value
 
 
 class Calls:
@@ -75,17 +62,12 @@ async def call(
     mode: str, handler: Calls, method: str, path: str, model: type[Any] | None = Item, **kw: Any
 ) -> Any:
     kw.setdefault("retry", RetryPolicy(max_attempts=3))
-    if mode == "sync":
-        with SyncAPIClient(
-            base_url=BASE, transport=httpx.MockTransport(handler), sleep=no_sleep, **kw
-        ) as client:
-            response = client.request(method, path)
-            return response if model is None else client.parse(response, model)
-    async with AsyncAPIClient(
-        base_url=BASE, transport=httpx.MockTransport(handler), sleep=no_asleep, **kw
-    ) as aclient:
-        response = await aclient.request(method, path)
-        return response if model is None else aclient.parse(response, model)
+    client = core_client(mode, base_url=BASE, transport=httpx.MockTransport(handler), **kw)
+    try:
+        response = await send(client, method, path)
+        return response if model is None else client.parse(response, model)
+    finally:
+        await close(client)
 
 
 # -- 3xx ----------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from balance_gateway.adapters._core.pagination import (
     next_page_number,
     numeric_cursor,
 )
+from tests.adapters.sync_async import no_asleep, no_sleep
 
 BASE = "https://api.example.test/v2"
 ITEMS = [{"id": f"e-{n}"} for n in range(1, 8)]  # seven employees
@@ -33,14 +34,6 @@ ITEMS = [{"id": f"e-{n}"} for n in range(1, 8)]  # seven employees
 # How one dialect turns a cursor into a request and a response into a page.
 RequestFor = Callable[[Hashable | None], tuple[str, dict[str, Any]]]
 PageFrom = Callable[[httpx.Response], Page[Any]]
-
-
-def no_sleep(seconds: float) -> None:
-    pass
-
-
-async def no_asleep(seconds: float) -> None:
-    pass
 
 
 async def _as_async(items: Iterator[Any]) -> AsyncIterator[Any]:
@@ -72,12 +65,6 @@ def walk(mode: str, request_for: RequestFor, page_from: PageFrom) -> AsyncIterat
         return page_from(await aclient.request("GET", path, params=params))
 
     return aiterate_pages(afetch)
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
-    return value
 
 
 @pytest.fixture

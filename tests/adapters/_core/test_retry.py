@@ -37,6 +37,7 @@ from balance_gateway.adapters._core.retry import (
     should_retry_response,
     wait_seconds,
 )
+from tests.adapters.sync_async import send
 
 BASE = "https://api.example.test/v1"
 OK_BODY = {"id": "e-1", "remaining": 12.5}
@@ -67,15 +68,7 @@ class Harness:
         self.sleep(seconds)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        if isinstance(self.client, SyncAPIClient):
-            return self.client.request(method, path, **kwargs)
-        return await self.client.request(method, path, **kwargs)
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
-    return value
+        return await send(self.client, method, path, **kwargs)
 
 
 @pytest.fixture

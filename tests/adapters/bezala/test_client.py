@@ -96,12 +96,6 @@ def answer(status: int = 200, body: Any = None, **kwargs: Any) -> Handler:
     return lambda request: httpx.Response(status, json=body, **kwargs)
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    param: str = request.param
-    return param
-
-
 # -- each endpoint ----------------------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.adapters.companyflow import AsyncClient, Client, LeaveBalance, LeaveTypePage
 from balance_gateway.adapters.companyflow.client import CompanyFlowLoginAuth
+from tests.adapters.sync_async import Recorder
 
 BASE = "https://api.companyflow.com"
 AL = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
@@ -74,19 +75,6 @@ def leave_type(n: int) -> dict[str, Any]:
     }
 
 
-class Recorder:
-    """A mock transport handler that records what was sent."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.sent: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        self.sent.append(request)
-        return self.handler(request)
-
-
 class Api:
     """Calls one SDK method the same way on the sync or the async client."""
 
@@ -116,12 +104,6 @@ class Api:
         if self.mode == "async":
             return await result
         return result
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    param: str = request.param
-    return param
 
 
 # -- reading ----------------------------------------------------------------------------------

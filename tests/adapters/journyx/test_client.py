@@ -109,11 +109,6 @@ class Sdk:
         return [a async for a in self.client.iter_accruals(**kwargs)]
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 # -- reads --
 
 

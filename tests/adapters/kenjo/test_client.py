@@ -27,33 +27,13 @@ from balance_gateway.adapters._core.errors import (
 )
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters.kenjo import AsyncClient, Client, LoginResponse, TimeOffBalance
+from tests.adapters.sync_async import Recorder
 
 BASE = "https://kenjo.test"
 TYPE_ID = "65f1a0c0e4b0a1b2c3d4e501"
 EMP_ID = "65f1a0c0e4b0a1b2c3d4e511"
 API_KEY = "api-key-for-tests-0001"
 Handler = Callable[[httpx.Request], httpx.Response]
-
-
-class Recorder:
-    """A fake Kenjo: answers with `handler`, remembers what was sent."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.sent: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        request.read()
-        # A snapshot: an auth flow resends the same request object with new headers.
-        self.sent.append(
-            httpx.Request(
-                request.method, request.url, headers=request.headers.copy(), content=request.content
-            )
-        )
-        return self.handler(request)
-
-    def paths(self) -> list[str]:
-        return [f"{r.method} {r.url.path}" for r in self.sent]
 
 
 def ok(body: Any = None, status: int = 200) -> Handler:
@@ -81,11 +61,6 @@ async def call(
         if method.startswith("iter_"):
             return [item async for item in outcome]
         return await outcome
-
-
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 # -- set-balance ------------------------------------------------------------------------------

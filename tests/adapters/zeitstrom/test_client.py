@@ -57,11 +57,6 @@ class Recorder:
         return self.handler(request)
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 async def call(
     mode: str, recorder: Recorder, name: str, *args: Any, retry: RetryPolicy | None = None,
     **kwargs: Any,
