@@ -1,10 +1,11 @@
 """The journal and state store: runs, operations (intent before the write, outcome after) and the
 values last written to each target.
 
-`Journal` is the small interface the engine uses. `gateway.store` implements it once, with
+`Journal` is the small interface the engine uses; this module holds it and the records it
+reads and writes, and no implementation. `gateway.store.sql` implements it once, with
 SQLAlchemy Core, for a SQLite file (`SqliteJournal`: WAL mode) and a PostgreSQL database
 (`[state] url`): every call is its own committed transaction, so a process killed at any point
-leaves a consistent store.
+leaves a consistent store. `gateway.store.open_state_store` opens the configured one.
 
 An operation's `status`:
 
@@ -226,11 +227,11 @@ class OperationLookup(Protocol):
         ...
 
 
-# The SQLite implementation lives with the PostgreSQL one (`gateway.store.sql`: one SQLAlchemy
-# implementation); imported last, since it builds on the records above.
-from balance_gateway.gateway.store.sql import SqliteJournal as SqliteJournal  # noqa: E402
+def __getattr__(name: str) -> object:
+    # `SqliteJournal` is the implementation (`gateway.store.sql`), not part of this interface;
+    # found here on first use only, for callers that still import it from this module.
+    if name == "SqliteJournal":
+        from balance_gateway.gateway.store.sql import SqliteJournal
 
-
-def open_journal(path: Path | str) -> SqliteJournal:
-    """The SQLite journal at `path`, created (with its folder) when missing."""
-    return SqliteJournal(path)
+        return SqliteJournal
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

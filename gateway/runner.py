@@ -14,12 +14,11 @@ from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.checks import check_leave_types
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Applier, Engine, ProgressSink
-from balance_gateway.gateway.journal import SqliteJournal
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.saved_plan import SavedPlan, describe_saved
 from balance_gateway.gateway.store import open_state_store, run_lock_for, store_exists
-from balance_gateway.gateway.store.sql import SqlJournal
+from balance_gateway.gateway.store.sql import SqliteJournal, SqlJournal
 from balance_gateway.gateway.systems import BucketFactory, local_bucket, open_systems, systems_of
 
 

@@ -29,7 +29,7 @@ from balance_gateway.canonical import (
 )
 from balance_gateway.gateway.config import RoundingConfig
 from balance_gateway.gateway.engine import Engine
-from balance_gateway.gateway.journal import LastWritten, SqliteJournal
+from balance_gateway.gateway.journal import LastWritten
 from balance_gateway.gateway.plan import (
     NotPlannable,
     PlanContext,
@@ -38,6 +38,7 @@ from balance_gateway.gateway.plan import (
     plan_sync,
     source_dating,
 )
+from balance_gateway.gateway.store.sql import SqliteJournal
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,

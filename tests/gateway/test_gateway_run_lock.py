@@ -19,11 +19,12 @@ from balance_gateway.adapters._core.adapter import AdapterConfig
 from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.errors import SetupError
-from balance_gateway.gateway.journal import RunStatus, SqliteJournal
+from balance_gateway.gateway.journal import RunStatus
 from balance_gateway.gateway.lock import RunLock, RunLocked, lock_path
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.store.sql import SqliteJournal
 from balance_gateway.gateway.systems import open_systems
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
