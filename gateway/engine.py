@@ -84,7 +84,7 @@ from balance_gateway.gateway.attempts import (
 )
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
 from balance_gateway.gateway.errors import SetupError
-from balance_gateway.gateway.guardrails import check_guardrails
+from balance_gateway.gateway.guardrails import GuardrailTally, check_guardrails
 from balance_gateway.gateway.journal import (
     Journal,
     OperationRecord,
@@ -557,6 +557,8 @@ class Engine:
             finished = True
 
         writers: dict[Key, str] = {}
+        # The writes of the waves so far, as confirmed: max_operations limits the whole run.
+        tally = GuardrailTally(self.config.file.guardrails)
         try:
             report.resolutions = await self.resolve()
             for number, wave in enumerate(waves, 1):
@@ -570,8 +572,9 @@ class Engine:
                     )
                 )
                 report.plans.extend(plans)
-                # Counted over every wave so far: max_operations limits the whole run.
-                report.violations = check_guardrails(report.plans, self.config.file.guardrails)
+                checked = tally.copy()
+                checked.add_plans(plans)
+                report.violations = checked.violations()
                 later = _later_wave(number, len(waves), wave) if report.applied else ""
                 if report.violations:
                     finish_stopped(
@@ -599,6 +602,7 @@ class Engine:
                     # targets still hold what the plan showed.
                     plans = await recheck(self.scope, plans, self.config.file.guardrails)
                     report.plans[-len(plans) :] = plans
+                tally.add_plans(plans)
                 if applier is None:
                     results = await self.apply(plans, progress)
                 else:
