@@ -82,6 +82,7 @@ from balance_gateway.gateway.attempts import (
     recorded_attempts,
     result_from_record,
 )
+from balance_gateway.gateway.bounded import map_bounded
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
 from balance_gateway.gateway.errors import SetupError
 from balance_gateway.gateway.guardrails import GuardrailTally, check_guardrails
@@ -413,24 +414,21 @@ class Engine:
     async def apply(
         self, plans: Sequence[SyncPlan], progress: ProgressSink | None = None
     ) -> list[RowResult]:
-        """Journal and apply every row of `plans` (writes concurrently, at most
-        `max_in_flight` at once); rows that write nothing are journalled as they are."""
-        rows = [row for plan in plans for row in plan.rows]
-        semaphore = asyncio.Semaphore(self._max_in_flight)
+        """Journal and apply every row of `plans`, in their order, by `max_in_flight` tasks
+        (`gateway.bounded`: at most that many writes at once, and no task per row); rows that
+        write nothing are journalled as they are."""
         if progress is not None:
-            progress.start(sum(1 for r in rows if r.writes))
+            progress.start(sum(1 for plan in plans for r in plan.rows if r.writes))
 
         async def one(row: PlanRow) -> RowResult:
-            if not row.writes:
-                return await self._apply_row(row)
-            async with semaphore:
-                result = await self._apply_row(row)
-            if progress is not None:
+            result = await self._apply_row(row)
+            if progress is not None and row.writes:
                 progress.advance(f"{row.target_system} {row.target_employee}")
             return result
 
+        rows = (row for plan in plans for row in plan.rows)
         try:
-            return list(await asyncio.gather(*(one(row) for row in rows)))
+            return await map_bounded(rows, one, self._max_in_flight)
         finally:
             if progress is not None:
                 progress.finish()
@@ -445,13 +443,11 @@ class Engine:
         assert self.journal is not None
         planned = [row.intent.operation_id for row in rows if row.intent is not None]
         recorded = recorded_attempts(self.journal, self.run_id, planned)
-        semaphore = asyncio.Semaphore(self._max_in_flight)
 
         async def one(row: PlanRow) -> RowResult:
-            async with semaphore:
-                return await self._apply_planned(row, recorded)
+            return await self._apply_planned(row, recorded)
 
-        return list(await asyncio.gather(*(one(row) for row in rows)))
+        return await map_bounded(rows, one, self._max_in_flight)
 
     def record_not_sent(self, row: PlanRow, note: str) -> RowResult:
         """Journal planned write `row` as failed, never sent (e.g. its work unit was refused by

@@ -11,12 +11,12 @@ blocks its balance until someone looks.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Collection
 
 from balance_gateway.adapters._core.adapter import Confirmation, WriteKind
 from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.gateway.bounded import map_bounded
 from balance_gateway.gateway.journal import Journal, OperationRecord, OpStatus
 from balance_gateway.gateway.results import Resolution
 from balance_gateway.gateway.scope import RunScope
@@ -29,13 +29,11 @@ async def resolve_unresolved(scope: RunScope) -> list[Resolution]:
     if scope.journal is None:
         return []
     pending = scope.journal.unresolved(set(scope.adapters))
-    semaphore = asyncio.Semaphore(scope.max_in_flight)
 
     async def one(op: OperationRecord) -> Resolution:
-        async with semaphore:
-            return await resolve_operation(scope, op)
+        return await resolve_operation(scope, op)
 
-    return list(await asyncio.gather(*(one(op) for op in pending)))
+    return await map_bounded(pending, one, scope.max_in_flight)
 
 
 async def resolve_operation(scope: RunScope, op: OperationRecord) -> Resolution:
