@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from balance_gateway.adapters._core.adapter import OperationKind, WriteIntent
 from balance_gateway.canonical import EmployeeRef, LeaveKind, LeaveTypeRef, Quantity, Unit
@@ -225,6 +225,10 @@ class OperationLookup(Protocol):
     def operations_by_id(self, operation_ids: Collection[str]) -> list[OperationRecord]:
         """The operations with these ids that exist (in no set order)."""
         ...
+
+
+if TYPE_CHECKING:
+    from balance_gateway.gateway.store.sql import SqliteJournal as SqliteJournal
 
 
 def __getattr__(name: str) -> object:
