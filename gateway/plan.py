@@ -48,10 +48,11 @@ from balance_gateway.canonical import (
     convert,
     convert_rounded,
 )
+from balance_gateway.gateway.bounded import map_bounded
 from balance_gateway.gateway.config import RoundingConfig, SyncConfig
 from balance_gateway.gateway.isolation import IsolatingReads, failure_note
 from balance_gateway.gateway.journal import Journal, LastWritten, OperationRecord
-from balance_gateway.gateway.mapping import EmployeeMapping
+from balance_gateway.gateway.mapping import EmployeeMapping, Person
 
 WRITE_OPERATIONS = frozenset(
     {OperationKind.SET, OperationKind.IMPORT, OperationKind.CREDIT, OperationKind.REDUCE}
@@ -493,7 +494,6 @@ async def plan_sync(
         )
     source_index = _index(source_balances)
     target_index = _index(target_balances)
-    semaphore = asyncio.Semaphore(context.max_concurrent)
 
     async def plan_one(
         person_ids: Mapping[str, str], schedule: WorkSchedule, line: int
@@ -544,23 +544,26 @@ async def plan_sync(
                     )
                 )
                 continue
-            async with semaphore:
-                rows.append(
-                    await _plan_pair(
-                        base,
-                        sync,
-                        target,
-                        context,
-                        balance=balance,
-                        dating=dating,
-                        current_read=target_index.get((target_id, pair.target)),
-                        as_of=as_of,
-                    )
+            rows.append(
+                await _plan_pair(
+                    base,
+                    sync,
+                    target,
+                    context,
+                    balance=balance,
+                    dating=dating,
+                    current_read=target_index.get((target_id, pair.target)),
+                    as_of=as_of,
                 )
+            )
         return rows
 
-    tasks = [plan_one(p.ids, mapping.schedule(p, default_schedule), p.line) for p in people]
-    planned = [row for rows in await asyncio.gather(*tasks) for row in rows]
+    async def plan_person(person: Person) -> list[PlanRow]:
+        return await plan_one(person.ids, mapping.schedule(person, default_schedule), person.line)
+
+    # One person's pairs are planned one after another, so at most `max_concurrent` at once.
+    by_person = await map_bounded(people, plan_person, context.max_concurrent)
+    planned = [row for rows in by_person for row in rows]
     for extra in sorted(extra_ids):
         for pair in sync.types:
             balance = source_index.get((extra, pair.source))
