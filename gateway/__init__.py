@@ -12,7 +12,7 @@ from balance_gateway.gateway.journal import Journal, OpStatus
 from balance_gateway.gateway.plan import PlanRow, SyncPlan
 from balance_gateway.gateway.results import RowResult, RunReport
 from balance_gateway.gateway.runner import run_plan, run_sync
-from balance_gateway.gateway.store.sql import SqliteJournal
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 
 __all__ = [
     "Config",

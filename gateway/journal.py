@@ -3,9 +3,10 @@ values last written to each target.
 
 `Journal` is the small interface the engine uses; this module holds it and the records it
 reads and writes, and no implementation. `gateway.store.sql` implements it once, with
-SQLAlchemy Core, for a SQLite file (`SqliteJournal`: WAL mode) and a PostgreSQL database
-(`[state] url`): every call is its own committed transaction, so a process killed at any point
-leaves a consistent store. `gateway.store.open_state_store` opens the configured one.
+SQLAlchemy Core, for a SQLite file (`gateway.store.sqlite.SqliteJournal`: WAL mode) and a
+PostgreSQL database (`gateway.store.postgres`, `[state] url`): every call is its own committed
+transaction, so a process killed at any point leaves a consistent store.
+`gateway.store.open_state_store` opens the configured one.
 
 An operation's `status`:
 
@@ -228,14 +229,14 @@ class OperationLookup(Protocol):
 
 
 if TYPE_CHECKING:
-    from balance_gateway.gateway.store.sql import SqliteJournal as SqliteJournal
+    from balance_gateway.gateway.store.sqlite import SqliteJournal as SqliteJournal
 
 
 def __getattr__(name: str) -> object:
-    # `SqliteJournal` is the implementation (`gateway.store.sql`), not part of this interface;
+    # `SqliteJournal` is an implementation (`gateway.store.sqlite`), not part of this interface;
     # found here on first use only, for callers that still import it from this module.
     if name == "SqliteJournal":
-        from balance_gateway.gateway.store.sql import SqliteJournal
+        from balance_gateway.gateway.store.sqlite import SqliteJournal
 
         return SqliteJournal
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,7 +19,8 @@ from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.saved_plan import SavedPlan, describe_saved
 from balance_gateway.gateway.store import open_state_store, run_lock_for, store_exists
-from balance_gateway.gateway.store.sql import SqliteJournal, SqlJournal
+from balance_gateway.gateway.store.sql import SqlJournal
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from balance_gateway.gateway.systems import BucketFactory, local_bucket, open_systems, systems_of
 
 

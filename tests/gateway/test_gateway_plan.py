@@ -38,7 +38,7 @@ from balance_gateway.gateway.plan import (
     plan_sync,
     source_dating,
 )
-from balance_gateway.gateway.store.sql import SqliteJournal
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,

@@ -24,7 +24,7 @@ from balance_gateway.gateway.lock import RunLock, RunLocked, lock_path
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.runner import run_plan, run_sync
-from balance_gateway.gateway.store.sql import SqliteJournal
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from balance_gateway.gateway.systems import open_systems
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,

@@ -26,7 +26,7 @@ from balance_gateway.gateway.saved_plan import (
     save_plan,
     saved_plan,
 )
-from balance_gateway.gateway.store.sql import SqliteJournal
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
