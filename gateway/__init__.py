@@ -6,11 +6,13 @@ Engine -> Journal (gateway.store: a SQLite file or PostgreSQL): runs, operations
 """
 
 from balance_gateway.gateway.config import Config, load_config
-from balance_gateway.gateway.engine import Engine, RowResult, RunReport
+from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.errors import ConfigError, EngineError, SetupError
-from balance_gateway.gateway.journal import Journal, OpStatus, SqliteJournal
+from balance_gateway.gateway.journal import Journal, OpStatus
 from balance_gateway.gateway.plan import PlanRow, SyncPlan
+from balance_gateway.gateway.results import RowResult, RunReport
 from balance_gateway.gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 
 __all__ = [
     "Config",

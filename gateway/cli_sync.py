@@ -250,7 +250,7 @@ class _ProgressBar:
 
 def _ask(plans: list[SyncPlan]) -> bool:
     """Show the plan and ask before writing (only on a terminal)."""
-    from balance_gateway.gateway.engine import RunReport
+    from balance_gateway.gateway.results import RunReport
 
     print_report(_out(), RunReport(run_id=None, dry_run=True, plans=plans))
     writes = sum(1 for p in plans for r in p.rows if r.writes)

@@ -4,6 +4,11 @@ once, verify by reading back, and journal every step.
     resolve -> for each wave: plan -> guardrails -> confirm -> apply (intent, write, outcome)
     -> verify
 
+This module runs the phases in order and applies the writes; each other phase is a module of
+its own: `gateway.resolution`, `gateway.plan`, `gateway.guardrails`, `gateway.recheck` (the
+targets read again after the confirmation, a saved plan's rows checked), `gateway.verify`;
+what a run produced and its exit code are `gateway.results`.
+
 Exactly once: each write's intent (the full `WriteIntent`) is committed to the journal before
 `apply_write` is called, and its outcome after. A run that starts with intents left without an
 outcome (a crash) or with an unknown outcome (`WriteOutcomeUnknown`) first asks the target
@@ -47,11 +52,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
-from fractions import Fraction
 from typing import Protocol
 
 from balance_gateway.adapters._core.adapter import (
@@ -60,7 +63,6 @@ from balance_gateway.adapters._core.adapter import (
     OperationKind,
     WriteBlocked,
     WriteIntent,
-    WriteKind,
     WriteOutcome,
 )
 from balance_gateway.adapters._core.errors import (
@@ -73,14 +75,19 @@ from balance_gateway.adapters._core.errors import (
     WriteOutcomeUnknown,
 )
 from balance_gateway.adapters._core.secrets import scrub
-from balance_gateway.canonical import CanonicalError, Quantity, convert
-from balance_gateway.gateway.budget import Traffic
+from balance_gateway.canonical import CanonicalError
+from balance_gateway.gateway.attempts import (
+    attempt_operation_id,
+    latest_attempt,
+    recorded_attempts,
+    result_from_record,
+)
+from balance_gateway.gateway.bounded import map_bounded
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
 from balance_gateway.gateway.errors import SetupError
-from balance_gateway.gateway.guardrails import check_guardrails, recheck_row, same_value
+from balance_gateway.gateway.guardrails import GuardrailTally, check_guardrails
 from balance_gateway.gateway.journal import (
     Journal,
-    OperationLookup,
     OperationRecord,
     OpStatus,
     RunRecord,
@@ -90,16 +97,26 @@ from balance_gateway.gateway.journal import (
 from balance_gateway.gateway.plan import (
     WRITE_OPERATIONS,
     Key,
+    PlanContext,
     PlanRow,
     SyncPlan,
-    current_from_last_written,
+    join_notes,
     plan_sync,
     utc_today,
 )
-
-FAILED_STATUSES = frozenset(
-    {OpStatus.BLOCKED, OpStatus.FAILED, OpStatus.UNKNOWN, OpStatus.NOT_APPLIED, OpStatus.INTENT}
+from balance_gateway.gateway.recheck import block_double_writes, check_reviewed, recheck
+from balance_gateway.gateway.resolution import (
+    resolve_operation,
+    resolve_unresolved,
+    unresolved_elsewhere,
 )
+from balance_gateway.gateway.results import Resolution, RowResult, RunReport
+from balance_gateway.gateway.scope import RunScope
+from balance_gateway.gateway.verify import verify
+
+# RowResult and RunReport live in `gateway.results`; re-exported here, where the demo and the
+# stress tests import them from.
+__all__ = ["Applier", "Engine", "ProgressSink", "RowResult", "RunReport", "new_run_id"]
 
 
 class ProgressSink(Protocol):
@@ -124,101 +141,6 @@ class Applier(Protocol):
     async def __call__(
         self, engine: Engine, plans: Sequence[SyncPlan], progress: ProgressSink | None
     ) -> list[RowResult]: ...
-
-
-@dataclass(frozen=True)
-class RowResult:
-    """What happened to one plan row in a sync run."""
-
-    row: PlanRow
-    operation_id: str
-    status: OpStatus
-    kind: OperationKind
-    after: Quantity | None = None
-    verified: bool | None = None
-    note: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status not in FAILED_STATUSES and self.verified is not False
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """How an operation left unresolved by an earlier run was resolved (or not) now."""
-
-    operation: OperationRecord
-    status: OpStatus
-    note: str
-
-    @property
-    def resolved(self) -> bool:
-        return self.status not in (OpStatus.INTENT, OpStatus.UNKNOWN)
-
-
-@dataclass
-class RunReport:
-    """Everything a `plan` or `sync` run produced; `exit_code` is the CLI's."""
-
-    run_id: str | None
-    dry_run: bool
-    plans: list[SyncPlan] = field(default_factory=list)
-    results: list[RowResult] = field(default_factory=list)
-    resolutions: list[Resolution] = field(default_factory=list)
-    violations: list[str] = field(default_factory=list)
-    stopped: str | None = None
-    applied: bool = False  # True once the apply phase ran (of at least one wave)
-    # Operations still unresolved on systems the configuration no longer has: system -> count.
-    # Nothing can resolve them from here; the report warns, the exit code is unchanged.
-    unresolved_elsewhere: dict[str, int] = field(default_factory=dict)
-    # Requests per system, 429s and retries (filled by `gateway.runner`; empty otherwise).
-    traffic: dict[str, Traffic] = field(default_factory=dict)
-
-    @property
-    def resolution_summary(self) -> dict[str, int]:
-        """Counts of earlier unresolved operations by what this run resolved them to."""
-        return dict(sorted(Counter(r.status.value for r in self.resolutions).items()))
-
-    @property
-    def summary(self) -> dict[str, int]:
-        """Counts of results by status (a sync) or of plan rows by operation (a plan)."""
-        if self.applied:
-            counts = Counter(r.status.value for r in self.results)
-            counts["verified"] = sum(1 for r in self.results if r.verified is True)
-            counts["not_verified"] = sum(1 for r in self.results if r.verified is False)
-        else:
-            counts = Counter(row.operation.value for p in self.plans for row in p.rows)
-        return dict(sorted(counts.items()))
-
-    @property
-    def exit_code(self) -> int:
-        """0: everything applied (or nothing to do); 1: something failed, was blocked, not
-        verified, left unresolved, or a guardrail/the user stopped the run. A plan exits 1
-        only when a sync, or one employee's rows, could not be read or planned."""
-        if self.stopped or self.violations:
-            return 1
-        if any(p.error for p in self.plans):
-            return 1
-        if any(not r.resolved for r in self.resolutions):
-            return 1
-        if self.applied:
-            return 0 if all(r.ok for r in self.results) else 1
-        if not self.dry_run:  # a plan: only unplannable syncs and rows fail it
-            return 1 if any(row.failed for p in self.plans for row in p.rows) else 0
-        return (
-            1
-            if any(row.operation is OperationKind.BLOCKED for p in self.plans for row in p.rows)
-            else 0
-        )
-
-    @property
-    def detailed_exit_code(self) -> int:
-        """`plan --detailed-exitcode`, Terraform's convention: 1 when the plan exits 1 (a sync
-        or a row could not be read or planned), else 2 when it has a write to apply, else 0
-        (nothing to do; rows that are only skipped, blocked or unmapped write nothing)."""
-        if self.exit_code != 0:
-            return 1
-        return 2 if any(row.writes for p in self.plans for row in p.rows) else 0
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -263,63 +185,6 @@ def _record_for(row: PlanRow, run_id: str, operation_id: str, status: OpStatus) 
     )
 
 
-def attempt_operation_id(operation_id: str, attempt: int) -> str:
-    """The operation id of a planned write's `attempt`-th attempt in one run: the planned id
-    itself for the first, `<id>.<attempt>` after (`Engine.apply_rows`)."""
-    return operation_id if attempt == 1 else f"{operation_id}.{attempt}"
-
-
-def latest_attempt(
-    operation_id: str, recorded: Mapping[str, OperationRecord]
-) -> tuple[int, OperationRecord | None]:
-    """The last attempt of the planned write `operation_id` in `recorded` (operation id ->
-    record) and its number; (0, None) when none was recorded."""
-    attempt, found = 0, None
-    while (record := recorded.get(attempt_operation_id(operation_id, attempt + 1))) is not None:
-        attempt, found = attempt + 1, record
-    return attempt, found
-
-
-def recorded_attempts(
-    journal: Journal, run_id: str, operation_ids: Collection[str]
-) -> dict[str, OperationRecord]:
-    """Every recorded attempt (operation id -> record) of the planned writes `operation_ids`
-    of run `run_id`: looked up by id when the journal can (`OperationLookup`), else read from
-    the whole run."""
-    if not isinstance(journal, OperationLookup):
-        return {op.operation_id: op for op in journal.operations(run_id)}
-    found: dict[str, OperationRecord] = {}
-    attempt, wanted = 1, {operation_id: operation_id for operation_id in operation_ids}
-    while wanted:
-        ids = {attempt_operation_id(planned, attempt): planned for planned in wanted}
-        records = journal.operations_by_id(ids)
-        found.update((op.operation_id, op) for op in records)
-        # A later attempt is made only after one the target showed not applied.
-        attempt += 1
-        wanted = {
-            ids[op.operation_id]: ids[op.operation_id]
-            for op in records
-            if op.status is OpStatus.NOT_APPLIED
-        }
-    return found
-
-
-def result_from_record(row: PlanRow, op: OperationRecord) -> RowResult:
-    """The result of planned write `row` as the journal recorded it (operation `op`, maybe a
-    later attempt of the row's own)."""
-    if row.intent is not None and row.intent.operation_id != op.operation_id:
-        row = replace(row, intent=replace(row.intent, operation_id=op.operation_id))
-    after = row.after if op.after is None or op.unit is None else Quantity(op.after, op.unit)
-    return RowResult(row, op.operation_id, op.status, op.kind, after, note=op.note)
-
-
-def _same(a: Quantity, b: Quantity, row: PlanRow) -> bool:
-    try:
-        return Fraction(convert(a, b.unit, row.schedule).value) == Fraction(b.value)
-    except CanonicalError:
-        return False
-
-
 class Engine:
     """Runs the configured syncs against `adapters` (system name -> adapter), journalling to
     `journal` (None: plan only, nothing can be remembered)."""
@@ -345,16 +210,14 @@ class Engine:
         self.run_id = run_id or new_run_id()
         self._sequence = itertools.count(1)
         self._max_in_flight = config.file.concurrency.max_in_flight
+        self.scope = RunScope(self.run_id, adapters, journal, self._max_in_flight)
 
     def new_operation_id(self) -> str:
         """`<run id>-<n>`: unique, and stable from intent to outcome to any later resume."""
         return f"{self.run_id}-{next(self._sequence):05d}"
 
     def _adapter(self, system: str) -> BalanceAdapter:
-        try:
-            return self.adapters[system]
-        except KeyError:
-            raise SetupError(f"no adapter was built for system {system!r}") from None
+        return self.scope.adapter(system)
 
     # -- plan ---------------------------------------------------------------------------------
 
@@ -400,27 +263,25 @@ class Engine:
         if self.journal is not None:
             for op in self.journal.unresolved({s.target for s in syncs}):
                 unresolved[(op.system, op.employee, op.leave_type)] = op
+        context = PlanContext(
+            mapping=self.mapping,
+            default_schedule=self.config.schedule,
+            run_id=self.run_id,
+            new_operation_id=self.new_operation_id,
+            today=self.today,
+            journal=self.journal,
+            unresolved=unresolved,
+            block_unresolved=block_unresolved,
+            max_concurrent=self._max_in_flight,
+            progress=None if progress is None else progress.step,
+        )
         plans = await asyncio.gather(
             *(
-                plan_sync(
-                    sync,
-                    source=self._adapter(sync.source),
-                    target=self._adapter(sync.target),
-                    mapping=self.mapping,
-                    default_schedule=self.config.schedule,
-                    journal=self.journal,
-                    run_id=self.run_id,
-                    new_operation_id=self.new_operation_id,
-                    today=self.today,
-                    unresolved=unresolved,
-                    block_unresolved=block_unresolved,
-                    max_concurrent=self._max_in_flight,
-                    progress=None if progress is None else progress.step,
-                )
+                plan_sync(sync, self._adapter(sync.source), self._adapter(sync.target), context)
                 for sync in syncs
             )
         )
-        return _block_double_writes([self._with_credential_hint(p) for p in plans], writers)
+        return block_double_writes([self._with_credential_hint(p) for p in plans], writers)
 
     def credential_hint(self, system: str) -> str:
         """Where `system`'s credentials came from, for a 401: the environment variables (their
@@ -452,72 +313,16 @@ class Engine:
 
     def unresolved_elsewhere(self) -> dict[str, int]:
         """Unresolved operations on systems the configuration no longer has: system -> count."""
-        if self.journal is None:
-            return {}
-        configured = set(self.config.file.systems)
-        found = Counter(
-            op.system for op in self.journal.unresolved() if op.system not in configured
-        )
-        return dict(sorted(found.items()))
+        return unresolved_elsewhere(self.journal, self.config.file.systems)
 
     # -- resolve ------------------------------------------------------------------------------
 
     async def resolve(self) -> list[Resolution]:
-        """Resolve every unresolved operation aimed at a configured system, before planning.
-
-        Only reads the target back (`confirm_write`): nothing is written to any vendor here.
-        When a `set` target cannot tell, the operation becomes `superseded` and the value last
-        written there is forgotten, so that the fresh plan sets the current value. Never raises
-        for a vendor error: the operation stays unresolved and the resolution says why."""
-        if self.journal is None:
-            return []
-        pending = self.journal.unresolved(set(self.adapters))
-        semaphore = asyncio.Semaphore(self._max_in_flight)
-
-        async def one(op: OperationRecord) -> Resolution:
-            async with semaphore:
-                return await self._resolve_one(op)
-
-        return list(await asyncio.gather(*(one(op) for op in pending)))
-
-    async def _resolve_one(self, op: OperationRecord) -> Resolution:
-        assert self.journal is not None
-        adapter = self._adapter(op.system)
-        prefix = f"resolved by run {self.run_id}: "
-        try:
-            intent = op.intent()
-        except ValueError as exc:
-            self.journal.record_outcome(op.operation_id, OpStatus.FAILED, note=prefix + str(exc))
-            return Resolution(op, OpStatus.FAILED, str(exc))
-        try:
-            confirmation = await adapter.confirm_write(intent)
-        except GatewayError as exc:
-            return Resolution(op, op.status, f"could not read the target back: {exc}")
-        if confirmation is Confirmation.APPLIED:
-            note = "the target shows it applied"
-            self.journal.record_outcome(op.operation_id, OpStatus.APPLIED, note=prefix + note)
-            return Resolution(op, OpStatus.APPLIED, note)
-        if confirmation is Confirmation.NOT_APPLIED:
-            note = "the target shows it was not applied; this run plans it again"
-            self.journal.record_outcome(op.operation_id, OpStatus.NOT_APPLIED, note=prefix + note)
-            return Resolution(op, OpStatus.NOT_APPLIED, note)
-        if adapter.capabilities.write_kind is not WriteKind.SET:
-            note = (
-                f"{op.system} cannot tell whether it took effect and its writes are not "
-                "idempotent; check the target by hand"
-            )
-            return Resolution(op, op.status, note)
-        # Not re-sent: the value is stale (the source may have changed since), and a write here
-        # would bypass the guardrails and the confirmation. Forgetting the value last written
-        # makes the fresh plan set the current value, as for a balance never written.
-        note = (
-            f"{op.system} cannot tell whether it took effect; not sent again: the value last "
-            "written there is forgotten, so this run's plan sets the current value"
-        )
-        self.journal.record_outcome(
-            op.operation_id, OpStatus.SUPERSEDED, note=prefix + note, forget=True
-        )
-        return Resolution(op, OpStatus.SUPERSEDED, note)
+        """Resolve every unresolved operation aimed at a configured system, before planning
+        (`gateway.resolution`). Only reads the targets back: nothing is written to any vendor
+        here. Never raises for a vendor error: the operation stays unresolved and the
+        resolution says why."""
+        return await resolve_unresolved(self.scope)
 
     # -- apply --------------------------------------------------------------------------------
 
@@ -598,35 +403,32 @@ class Engine:
             operation_id,
             status,
             after=None if after is None else after.value,
-            note=_join(row.note, note),
+            note=join_notes(row.note, note),
             record_ids=record_ids,
             kind=kind,
             remember=remember and not forget,
             forget=forget,
         )
-        return RowResult(row, operation_id, status, kind, after, note=_join(row.note, note))
+        return RowResult(row, operation_id, status, kind, after, note=join_notes(row.note, note))
 
     async def apply(
         self, plans: Sequence[SyncPlan], progress: ProgressSink | None = None
     ) -> list[RowResult]:
-        """Journal and apply every row of `plans` (writes concurrently, at most
-        `max_in_flight` at once); rows that write nothing are journalled as they are."""
-        rows = [row for plan in plans for row in plan.rows]
-        semaphore = asyncio.Semaphore(self._max_in_flight)
+        """Journal and apply every row of `plans`, in their order, by `max_in_flight` tasks
+        (`gateway.bounded`: at most that many writes at once, and no task per row); rows that
+        write nothing are journalled as they are."""
         if progress is not None:
-            progress.start(sum(1 for r in rows if r.writes))
+            progress.start(sum(1 for plan in plans for r in plan.rows if r.writes))
 
         async def one(row: PlanRow) -> RowResult:
-            if not row.writes:
-                return await self._apply_row(row)
-            async with semaphore:
-                result = await self._apply_row(row)
-            if progress is not None:
+            result = await self._apply_row(row)
+            if progress is not None and row.writes:
                 progress.advance(f"{row.target_system} {row.target_employee}")
             return result
 
+        rows = (row for plan in plans for row in plan.rows)
         try:
-            return list(await asyncio.gather(*(one(row) for row in rows)))
+            return await map_bounded(rows, one, self._max_in_flight)
         finally:
             if progress is not None:
                 progress.finish()
@@ -641,13 +443,11 @@ class Engine:
         assert self.journal is not None
         planned = [row.intent.operation_id for row in rows if row.intent is not None]
         recorded = recorded_attempts(self.journal, self.run_id, planned)
-        semaphore = asyncio.Semaphore(self._max_in_flight)
 
         async def one(row: PlanRow) -> RowResult:
-            async with semaphore:
-                return await self._apply_planned(row, recorded)
+            return await self._apply_planned(row, recorded)
 
-        return list(await asyncio.gather(*(one(row) for row in rows)))
+        return await map_bounded(rows, one, self._max_in_flight)
 
     def record_not_sent(self, row: PlanRow, note: str) -> RowResult:
         """Journal planned write `row` as failed, never sent (e.g. its work unit was refused by
@@ -656,7 +456,7 @@ class Engine:
         if row.intent is None:
             raise ValueError("record_not_sent records planned writes only")
         operation_id = row.intent.operation_id
-        note = _join(row.note, note)
+        note = join_notes(row.note, note)
         record = replace(
             _record_for(row, self.run_id, operation_id, OpStatus.FAILED), note=scrub(note)
         )
@@ -672,7 +472,7 @@ class Engine:
         if last is None:
             return await self._apply_row(row)
         if last.unresolved:
-            resolution = await self._resolve_one(last)
+            resolution = await resolve_operation(self.scope, last)
             if resolution.status is OpStatus.NOT_APPLIED:
                 again = attempt_operation_id(row.intent.operation_id, attempt + 1)
                 return await self._apply_row(
@@ -681,245 +481,12 @@ class Engine:
             last = replace(last, status=resolution.status, note=resolution.note)
         return result_from_record(row, last)
 
-    # -- recheck after the confirmation -------------------------------------------------------
-
-    async def _read_targets(
-        self, rows: Sequence[PlanRow]
-    ) -> tuple[dict[Key, Quantity | None], dict[str, str]]:
-        """What the readable targets of `rows` hold now (one bulk read per target system and
-        date): (target balance -> remaining, None when shown without one; system -> why it
-        could not be read). A balance the target does not show is absent."""
-        groups: dict[tuple[str, date], list[PlanRow]] = {}
-        for row in rows:
-            if row.intent is not None:
-                groups.setdefault((row.target_system, row.intent.as_of), []).append(row)
-        now: dict[Key, Quantity | None] = {}
-        failed: dict[str, str] = {}
-
-        async def read(system: str, as_of: date, rows: list[PlanRow]) -> None:
-            employees = sorted({r.target_employee or "" for r in rows})
-            types = sorted({r.target_type or "" for r in rows})
-            try:
-                balances = await self._adapter(system).read_balances(employees, types, as_of)
-            except (GatewayError, CanonicalError) as exc:
-                failed[system] = getattr(exc, "message", str(exc))
-                return
-            for balance in balances:
-                shown = (
-                    None if balance.remaining is None else Quantity(balance.remaining, balance.unit)
-                )
-                now[(system, balance.employee.id, balance.leave_type.id)] = shown
-
-        await asyncio.gather(*(read(s, d, rows) for (s, d), rows in groups.items()))
-        return now, failed
-
-    async def _recheck(self, plans: list[SyncPlan]) -> list[SyncPlan]:
-        """Read every readable target again (one bulk read per target, system and date) and
-        block each write whose target changed beyond what was confirmed or the guardrails
-        (`gateway.guardrails.recheck_row`). A target that cannot be read again blocks its
-        writes: what they would do now is not known."""
-        to_check = [
-            row
-            for plan in plans
-            for row in plan.rows
-            if row.writes
-            and row.intent is not None
-            and self._adapter(row.target_system).capabilities.can_read
-        ]
-        if not to_check:
-            return plans
-        now, failed = await self._read_targets(to_check)
-        limits = self.config.file.guardrails
-        checked = {id(row) for row in to_check}
-        fixed = []
-        for plan in plans:
-            rows = []
-            for row in plan.rows:
-                if id(row) in checked:
-                    system = row.target_system
-                    if system in failed:
-                        reason: str | None = (
-                            f"could not read {system} again after the confirmation "
-                            f"({failed[system]}); not written: run again"
-                        )
-                    else:
-                        key = (system, row.target_employee or "", row.target_type or "")
-                        reason = recheck_row(row, now.get(key), limits)
-                    if reason is not None:
-                        row = replace(
-                            row, operation=OperationKind.BLOCKED, note=_join(row.note, reason)
-                        )
-                rows.append(row)
-            fixed.append(replace(plan, rows=tuple(rows)))
-        return fixed
-
-    # -- a saved plan, applied as reviewed -----------------------------------------------------
-
-    async def _check_reviewed(
-        self, plans: Sequence[SyncPlan], everything: Sequence[SyncPlan], writers: dict[Key, str]
-    ) -> list[SyncPlan]:
-        """`plans` (of a reviewed, saved plan whose syncs are `everything`) made ready to
-        apply as they are: nothing is planned again. Each write gets this run's ids, and a row
-        is blocked when its balance has an operation still unresolved, when its target no
-        longer holds the value the row was planned against (read again now; on a target that
-        cannot be read, the value last written there), or when its source balance is one that
-        another sync of the plan writes (the plan carried the value before that write)."""
-        unresolved: dict[Key, OperationRecord] = {}
-        if self.journal is not None:
-            for op in self.journal.unresolved({p.target for p in plans}):
-                unresolved[(op.system, op.employee, op.leave_type)] = op
-        written = {
-            (r.target_system, r.target_employee, r.target_type): r.sync
-            for p in everything
-            for r in p.rows
-            if r.writes
-        }
-        plans = [replace(p, rows=tuple(self._with_this_runs_ids(r) for r in p.rows)) for p in plans]
-        checked = [
-            r
-            for p in plans
-            for r in p.rows
-            if r.intent is not None and (r.writes or r.operation is OperationKind.SKIP)
-        ]
-        now, failed = await self._read_targets(
-            [r for r in checked if self._adapter(r.target_system).capabilities.can_read]
-        )
-        checked_ids = {id(r) for r in checked}
-
-        def reason(row: PlanRow) -> str | None:
-            key = (row.target_system, row.target_employee or "", row.target_type or "")
-            pending = unresolved.get(key)
-            if pending is not None and row.writes:
-                return (
-                    f"operation {pending.operation_id} (run {pending.run_id}) is still "
-                    f"{pending.status.value}: the target could not tell whether it took "
-                    "effect; check the target, then plan again"
-                )
-            feeder = written.get((row.source_system, row.source_employee, row.source_type))
-            if feeder is not None and feeder != row.sync and row.writes:
-                return (
-                    f"sync {feeder} writes this row's source balance in the same plan, which "
-                    "was made before that write: plan this sync again after this run"
-                )
-            if id(row) not in checked_ids:
-                return None
-            if self._adapter(row.target_system).capabilities.can_read:
-                if row.target_system in failed:
-                    return (
-                        f"could not read {row.target_system} to check that it still holds what "
-                        f"the plan saw ({failed[row.target_system]}); not written: run again"
-                    )
-                held = now.get(key)
-            else:
-                try:
-                    held = self._last_written_now(row)
-                except (GatewayError, CanonicalError, KeyError, ValueError) as exc:
-                    return scrub(f"could not tell what {row.target_system} holds: {exc}")
-            if same_value(held, row.before) or (_empty(held) and _empty(row.before)):
-                return None
-            return (
-                f"target changed since the plan: planned against {_shown(row.before)}, "
-                f"now {_shown(held)}; not written: plan again"
-            )
-
-        fixed = []
-        for plan in plans:
-            rows = []
-            for row in plan.rows:
-                why = reason(row)
-                if why is not None:
-                    row = replace(row, operation=OperationKind.BLOCKED, note=_join(row.note, why))
-                rows.append(row)
-            fixed.append(replace(plan, rows=tuple(rows)))
-        return _block_double_writes(fixed, writers)
-
-    def _with_this_runs_ids(self, row: PlanRow) -> PlanRow:
-        """`row` with its write given this run's ids; a note naming the plan's operation id
-        (a ledger's label) names the one this run writes with."""
-        if row.intent is None:
-            return row
-        planned_id, operation_id = row.intent.operation_id, self.new_operation_id()
-        intent = replace(row.intent, operation_id=operation_id, run_id=self.run_id)
-        note = row.note.replace(planned_id, operation_id) if planned_id else row.note
-        return replace(row, intent=intent, note=note)
-
-    def _last_written_now(self, row: PlanRow) -> Quantity | None:
-        """What a target that cannot be read holds by the journal: the value last written."""
-        intent = row.intent
-        if self.journal is None or intent is None:
-            return None
-        last = self.journal.last_written(
-            row.target_system, intent.employee.id, intent.leave_type.id
-        )
-        unit = self._adapter(row.target_system).target_unit(intent.leave_type.id)
-        balance = current_from_last_written(
-            last, intent.employee, intent.leave_type, unit, row.schedule, intent.as_of
-        )
-        if balance is None or balance.remaining is None:
-            return None
-        return Quantity(balance.remaining, balance.unit)
-
     # -- verify -------------------------------------------------------------------------------
 
     async def verify(self, results: list[RowResult]) -> list[RowResult]:
         """Read back every readable target that was written and mark each applied operation
-        verified (the target's remaining equals the intended value) or not. Returns the
-        results with `verified` set; operations on write-only targets stay `None`."""
-        groups: dict[tuple[str, date], list[int]] = {}
-        for index, result in enumerate(results):
-            intent = result.row.intent
-            if result.status is not OpStatus.APPLIED or intent is None:
-                continue
-            if not self._adapter(result.row.target_system).capabilities.can_read:
-                continue
-            groups.setdefault((result.row.target_system, intent.as_of), []).append(index)
-        verified = list(results)
-
-        async def check(system: str, as_of: date, indexes: list[int]) -> None:
-            adapter = self._adapter(system)
-            employees = sorted({results[i].row.target_employee or "" for i in indexes})
-            types = sorted({results[i].row.target_type or "" for i in indexes})
-            try:
-                balances = await adapter.read_balances(employees, types, as_of)
-                error = None
-            except GatewayError as exc:
-                balances, error = [], f"could not read back: {exc.message}"
-            found = {(b.employee.id, b.leave_type.id): b for b in balances}
-            for i in indexes:
-                result = results[i]
-                intent = result.row.intent
-                assert intent is not None
-                balance = found.get((intent.employee.id, intent.leave_type.id))
-                if error is not None:
-                    ok, note = False, error
-                elif balance is None or balance.remaining is None:
-                    # Some dialects show nothing for an empty balance (a ledger with no
-                    # transactions left): let the adapter judge from the target itself.
-                    ok = await self._confirmed(adapter, intent)
-                    note = (
-                        "read back: no balance shown, and the target confirms the write"
-                        if ok
-                        else "read back: the target shows no balance"
-                    )
-                else:
-                    shown = Quantity(balance.remaining, balance.unit)
-                    ok = _same(shown, intent.remaining, result.row)
-                    note = "" if ok else f"read back {shown}, expected {intent.remaining}"
-                verified[i] = replace(result, verified=ok, note=_join(result.note, note))
-                if self.journal is not None:
-                    self.journal.set_verified(
-                        result.operation_id, ok, None if ok else verified[i].note
-                    )
-
-        await asyncio.gather(*(check(s, d, ix) for (s, d), ix in groups.items()))
-        return verified
-
-    @staticmethod
-    async def _confirmed(adapter: BalanceAdapter, intent: WriteIntent) -> bool:
-        try:
-            return await adapter.confirm_write(intent) is Confirmation.APPLIED
-        except GatewayError:
-            return False
+        verified or not (`gateway.verify`); operations on write-only targets stay `None`."""
+        return await verify(self.scope, results)
 
     # -- the whole run ------------------------------------------------------------------------
 
@@ -978,7 +545,7 @@ class Engine:
         def finish_stopped(why: str) -> None:
             nonlocal finished
             report.stopped = why
-            lines = [why, *report.violations, *self._warnings(report)]
+            lines = [why, *report.violations, *report.warnings]
             message = "\n".join([origin, *lines] if origin else lines)
             # Stopped before any write: `stopped`; after an earlier wave wrote: `partial`.
             status = RunStatus.PARTIAL if report.applied else RunStatus.STOPPED
@@ -986,6 +553,8 @@ class Engine:
             finished = True
 
         writers: dict[Key, str] = {}
+        # The writes of the waves so far, as confirmed: max_operations limits the whole run.
+        tally = GuardrailTally(self.config.file.guardrails)
         try:
             report.resolutions = await self.resolve()
             for number, wave in enumerate(waves, 1):
@@ -999,8 +568,9 @@ class Engine:
                     )
                 )
                 report.plans.extend(plans)
-                # Counted over every wave so far: max_operations limits the whole run.
-                report.violations = check_guardrails(report.plans, self.config.file.guardrails)
+                checked = tally.copy()
+                checked.add_plans(plans)
+                report.violations = checked.violations()
                 later = _later_wave(number, len(waves), wave) if report.applied else ""
                 if report.violations:
                     finish_stopped(
@@ -1026,8 +596,9 @@ class Engine:
                         break
                     # The prompt may have waited long: what was confirmed holds only while the
                     # targets still hold what the plan showed.
-                    plans = await self._recheck(plans)
+                    plans = await recheck(self.scope, plans, self.config.file.guardrails)
                     report.plans[-len(plans) :] = plans
+                tally.add_plans(plans)
                 if applier is None:
                     results = await self.apply(plans, progress)
                 else:
@@ -1054,37 +625,15 @@ class Engine:
             return report
         errors = [f"sync {p.sync}: {p.error}" for p in report.plans if p.error]
         status = RunStatus.SUCCEEDED if report.exit_code == 0 else RunStatus.PARTIAL
-        lines = [*errors, *self._warnings(report)]
+        lines = [*errors, *report.warnings]
         message = "\n".join([origin, *lines] if origin else lines)
         journal.finish_run(self.run_id, status, report.summary, message)
         return report
 
-    @staticmethod
-    def _warnings(report: RunReport) -> list[str]:
-        return [unresolved_elsewhere_warning(s, n) for s, n in report.unresolved_elsewhere.items()]
-
-
-def _join(*notes: str) -> str:
-    return "; ".join(n for n in notes if n)
-
-
-def _empty(value: Quantity | None) -> bool:
-    """No balance shown, or a zero one: a ledger without transactions shows none."""
-    return value is None or value.value == 0
-
-
-def _shown(value: Quantity | None) -> str:
-    return "nothing" if value is None else str(value)
-
-
-def unresolved_elsewhere_warning(system: str, count: int) -> str:
-    """The report's (and the run message's) line for operations left unresolved on a system
-    the configuration no longer has."""
-    return (
-        f"warning: {count} operation(s) left unresolved on system {system!r}, which is no "
-        "longer configured; nothing resolves them from here: check that system by hand "
-        "(balance-gateway runs show RUN)"
-    )
+    async def _check_reviewed(
+        self, plans: Sequence[SyncPlan], everything: Sequence[SyncPlan], writers: dict[Key, str]
+    ) -> list[SyncPlan]:
+        return await check_reviewed(self.scope, plans, everything, writers, self.new_operation_id)
 
 
 def _later_wave(number: int, total: int, wave: Sequence[SyncConfig]) -> str:
@@ -1096,28 +645,3 @@ def _later_wave(number: int, total: int, wave: Sequence[SyncConfig]) -> str:
 def _in_config_order(plans: list[SyncPlan], selected: Sequence[SyncConfig]) -> list[SyncPlan]:
     order = {s.name: i for i, s in enumerate(selected)}
     return sorted(plans, key=lambda p: order.get(p.sync, len(order)))
-
-
-def _block_double_writes(
-    plans: list[SyncPlan], writer: dict[Key, str] | None = None
-) -> list[SyncPlan]:
-    """Two syncs writing the same target balance would fight: block the later one's rows.
-    `writer` (balance -> first sync writing it) is updated, to carry over to later waves."""
-    if writer is None:
-        writer = {}
-    fixed = []
-    for plan in plans:
-        rows = []
-        for row in plan.rows:
-            if row.intent is not None and row.target_employee and row.target_type:
-                key = (row.target_system, row.target_employee, row.target_type)
-                first = writer.setdefault(key, row.sync)
-                if first != row.sync:
-                    row = replace(
-                        row,
-                        operation=OperationKind.BLOCKED,
-                        note=f"sync {first} writes this balance too; map it in one sync only",
-                    )
-            rows.append(row)
-        fixed.append(replace(plan, rows=tuple(rows)))
-    return fixed

@@ -1,4 +1,5 @@
-"""Guardrails: limits checked on the whole plan before anything is written.
+"""Guardrails: limits checked on the whole plan before anything is written, counted as the
+plan's rows arrive (`GuardrailTally`), so that no list of rows is needed to check them.
 
 They stop a bad mapping (a wrong column, a days/hours mix-up) from rewriting a company:
 - `max_operations`: most write operations in one run (all selected syncs together);
@@ -9,7 +10,8 @@ They stop a bad mapping (a wrong column, a days/hours mix-up) from rewriting a c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 
@@ -36,32 +38,72 @@ def _limit_in(limit: Quantity, row: PlanRow) -> Fraction:
     return convert_rounded(limit, row.after.unit, row.schedule, Decimal(1), RoundingMode.DOWN).exact
 
 
-def check_guardrails(plans: Sequence[SyncPlan], limits: GuardrailsConfig) -> list[str]:
-    """Every guardrail the plan breaks, one human-readable line each (empty: all within)."""
-    writes = [row for plan in plans for row in plan.rows if row.writes]
-    violations: list[str] = []
-    if limits.max_operations is not None and len(writes) > limits.max_operations:
-        violations.append(
-            f"{len(writes)} write operations planned, more than max_operations = "
-            f"{limits.max_operations}"
-        )
-    limit = limits.max_change_quantity()
-    if limit is None:
-        return violations
-    too_big = []
-    for row in writes:
+class GuardrailTally:
+    """The guardrails counted as plan rows arrive (`add`), holding no row: the number of
+    writes, the largest change seen and the lines of at most `MAX_LISTED` rows over
+    `max_change` (the rest only counted). `violations` reads what `check_guardrails` reports;
+    `copy` lets a run check a wave's rows on top of those of earlier waves."""
+
+    def __init__(self, limits: GuardrailsConfig) -> None:
+        self.limits = limits
+        self.writes = 0
+        # The largest |after - before| of one write, in its own unit (None: no change known).
+        self.largest: tuple[Fraction, PlanRow] | None = None
+        self.over_listed: list[str] = []
+        self.over_unlisted = 0
+        self._limit = limits.max_change_quantity()
+
+    def add(self, row: PlanRow) -> None:
+        """Count `row` (only a write counts)."""
+        if not row.writes:
+            return
+        self.writes += 1
         change = _change(row)
-        if change is not None and change > _limit_in(limit, row):
-            before = "unknown (counted from 0)" if row.before is None else str(row.before)
-            too_big.append(
-                f"sync {row.sync}, employee {row.employee_label}, type {row.type_label}: "
-                f"{row.operation.value} from {before} to {row.after} changes more than "
-                f"max_change = {limits.max_change}"
+        if change is None:
+            return
+        if self.largest is None or change > self.largest[0]:
+            self.largest = (change, row)
+        if self._limit is None or change <= _limit_in(self._limit, row):
+            return
+        if len(self.over_listed) == MAX_LISTED:
+            self.over_unlisted += 1
+            return
+        before = "unknown (counted from 0)" if row.before is None else str(row.before)
+        self.over_listed.append(
+            f"sync {row.sync}, employee {row.employee_label}, type {row.type_label}: "
+            f"{row.operation.value} from {before} to {row.after} changes more than "
+            f"max_change = {self.limits.max_change}"
+        )
+
+    def add_plans(self, plans: Iterable[SyncPlan]) -> None:
+        for plan in plans:
+            for row in plan.rows:
+                self.add(row)
+
+    def copy(self) -> GuardrailTally:
+        tally = copy.copy(self)
+        tally.over_listed = list(self.over_listed)
+        return tally
+
+    def violations(self) -> list[str]:
+        """Every guardrail broken so far, one human-readable line each (empty: all within)."""
+        lines: list[str] = []
+        limit = self.limits.max_operations
+        if limit is not None and self.writes > limit:
+            lines.append(
+                f"{self.writes} write operations planned, more than max_operations = {limit}"
             )
-    violations.extend(too_big[:MAX_LISTED])
-    if len(too_big) > MAX_LISTED:
-        violations.append(f"... and {len(too_big) - MAX_LISTED} more balances over max_change")
-    return violations
+        lines.extend(self.over_listed)
+        if self.over_unlisted:
+            lines.append(f"... and {self.over_unlisted} more balances over max_change")
+        return lines
+
+
+def check_guardrails(plans: Iterable[SyncPlan], limits: GuardrailsConfig) -> list[str]:
+    """Every guardrail the plan breaks, one human-readable line each (empty: all within)."""
+    tally = GuardrailTally(limits)
+    tally.add_plans(plans)
+    return tally.violations()
 
 
 def recheck_row(row: PlanRow, now: Quantity | None, limits: GuardrailsConfig) -> str | None:

@@ -1,10 +1,12 @@
 """The journal and state store: runs, operations (intent before the write, outcome after) and the
 values last written to each target.
 
-`Journal` is the small interface the engine uses. `gateway.store` implements it once, with
-SQLAlchemy Core, for a SQLite file (`SqliteJournal`: WAL mode) and a PostgreSQL database
-(`[state] url`): every call is its own committed transaction, so a process killed at any point
-leaves a consistent store.
+`Journal` is the small interface the engine uses; this module holds it and the records it
+reads and writes, and no implementation. `gateway.store.sql` implements it once, with
+SQLAlchemy Core, for a SQLite file (`gateway.store.sqlite.SqliteJournal`: WAL mode) and a
+PostgreSQL database (`gateway.store.postgres`, `[state] url`): every call is its own committed
+transaction, so a process killed at any point leaves a consistent store.
+`gateway.store.open_state_store` opens the configured one.
 
 An operation's `status`:
 
@@ -31,7 +33,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from balance_gateway.adapters._core.adapter import OperationKind, WriteIntent
 from balance_gateway.canonical import EmployeeRef, LeaveKind, LeaveTypeRef, Quantity, Unit
@@ -226,11 +228,15 @@ class OperationLookup(Protocol):
         ...
 
 
-# The SQLite implementation lives with the PostgreSQL one (`gateway.store.sql`: one SQLAlchemy
-# implementation); imported last, since it builds on the records above.
-from balance_gateway.gateway.store.sql import SqliteJournal as SqliteJournal  # noqa: E402
+if TYPE_CHECKING:
+    from balance_gateway.gateway.store.sqlite import SqliteJournal as SqliteJournal
 
 
-def open_journal(path: Path | str) -> SqliteJournal:
-    """The SQLite journal at `path`, created (with its folder) when missing."""
-    return SqliteJournal(path)
+def __getattr__(name: str) -> object:
+    # `SqliteJournal` is an implementation (`gateway.store.sqlite`), not part of this interface;
+    # found here on first use only, for callers that still import it from this module.
+    if name == "SqliteJournal":
+        from balance_gateway.gateway.store.sqlite import SqliteJournal
+
+        return SqliteJournal
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

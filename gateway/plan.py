@@ -48,10 +48,11 @@ from balance_gateway.canonical import (
     convert,
     convert_rounded,
 )
+from balance_gateway.gateway.bounded import map_bounded
 from balance_gateway.gateway.config import RoundingConfig, SyncConfig
 from balance_gateway.gateway.isolation import IsolatingReads, failure_note
 from balance_gateway.gateway.journal import Journal, LastWritten, OperationRecord
-from balance_gateway.gateway.mapping import EmployeeMapping
+from balance_gateway.gateway.mapping import EmployeeMapping, Person
 
 WRITE_OPERATIONS = frozenset(
     {OperationKind.SET, OperationKind.IMPORT, OperationKind.CREDIT, OperationKind.REDUCE}
@@ -402,36 +403,47 @@ def _unpaired_rows(
     ]
 
 
+@dataclass(frozen=True)
+class PlanContext:
+    """What planning needs besides the sync and its two adapters; one serves every sync of a
+    run (or of one wave).
+
+    `mapping` pairs the people (`default_schedule`: the working day of those it gives none).
+    Each write gets `run_id` and an id from `new_operation_id`; `today` gives the as-of date.
+    `journal` gives the last written values for a target that cannot be read (None: treat it
+    as never written). A target balance with an `unresolved` earlier operation (by
+    (system, employee, leave type)) is blocked when `block_unresolved`, else only noted. At
+    most `max_concurrent` rows are planned at once. `progress` is told, in a line each, what
+    was read from each system and what was planned."""
+
+    mapping: EmployeeMapping
+    default_schedule: WorkSchedule
+    run_id: str
+    new_operation_id: Callable[[], str]
+    today: date
+    journal: Journal | None = None
+    unresolved: Mapping[Key, OperationRecord] = field(default_factory=dict)
+    block_unresolved: bool = True
+    max_concurrent: int = 16
+    progress: Callable[[str], None] | None = None
+
+    def tell(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress(line)
+
+
 async def plan_sync(
-    sync: SyncConfig,
-    *,
-    source: BalanceAdapter,
-    target: BalanceAdapter,
-    mapping: EmployeeMapping,
-    default_schedule: WorkSchedule,
-    journal: Journal | None,
-    run_id: str,
-    new_operation_id: Callable[[], str],
-    today: date,
-    unresolved: Mapping[Key, OperationRecord] | None = None,
-    block_unresolved: bool = True,
-    max_concurrent: int = 16,
-    progress: Callable[[str], None] | None = None,
+    sync: SyncConfig, source: BalanceAdapter, target: BalanceAdapter, context: PlanContext
 ) -> SyncPlan:
-    """Plan `sync`: read source and target, and ask the target adapter what each write would be.
+    """Plan `sync`: read `source` and `target`, and ask the target adapter what each write
+    would be (`context`: see `PlanContext`).
 
-    Writes nothing anywhere. `journal` gives the last written values for a target that cannot
-    be read (None: treat it as never written). An (employee, type) of the target with an
-    `unresolved` earlier operation is blocked when `block_unresolved`, else only noted. A vendor
-    error while reading makes the whole sync unplannable (`SyncPlan.error`), never a crash.
-    `progress` is told, in a line each, what was read from each system and what was planned.
+    Writes nothing anywhere. A vendor error while reading makes the whole sync unplannable
+    (`SyncPlan.error`), never a crash.
     """
+    tell, mapping, default_schedule = context.tell, context.mapping, context.default_schedule
 
-    def tell(line: str) -> None:
-        if progress is not None:
-            progress(line)
-
-    as_of = sync.as_of_date(today)
+    as_of = sync.as_of_date(context.today)
     plan = SyncPlan(sync=sync.name, source=sync.source, target=sync.target, as_of=as_of)
     people = [p for p in mapping if p.id_in(sync.source) is not None]
     source_types = [pair.source for pair in sync.types]
@@ -482,7 +494,6 @@ async def plan_sync(
         )
     source_index = _index(source_balances)
     target_index = _index(target_balances)
-    semaphore = asyncio.Semaphore(max_concurrent)
 
     async def plan_one(
         person_ids: Mapping[str, str], schedule: WorkSchedule, line: int
@@ -533,27 +544,26 @@ async def plan_sync(
                     )
                 )
                 continue
-            async with semaphore:
-                rows.append(
-                    await _plan_pair(
-                        base,
-                        sync=sync,
-                        balance=balance,
-                        dating=dating,
-                        target=target,
-                        current_read=target_index.get((target_id, pair.target)),
-                        journal=journal,
-                        run_id=run_id,
-                        operation_id=new_operation_id(),
-                        as_of=as_of,
-                        unresolved=(unresolved or {}).get((sync.target, target_id, pair.target)),
-                        block_unresolved=block_unresolved,
-                    )
+            rows.append(
+                await _plan_pair(
+                    base,
+                    sync,
+                    target,
+                    context,
+                    balance=balance,
+                    dating=dating,
+                    current_read=target_index.get((target_id, pair.target)),
+                    as_of=as_of,
                 )
+            )
         return rows
 
-    tasks = [plan_one(p.ids, mapping.schedule(p, default_schedule), p.line) for p in people]
-    planned = [row for rows in await asyncio.gather(*tasks) for row in rows]
+    async def plan_person(person: Person) -> list[PlanRow]:
+        return await plan_one(person.ids, mapping.schedule(person, default_schedule), person.line)
+
+    # One person's pairs are planned one after another, so at most `max_concurrent` at once.
+    by_person = await map_bounded(people, plan_person, context.max_concurrent)
+    planned = [row for rows in by_person for row in rows]
     for extra in sorted(extra_ids):
         for pair in sync.types:
             balance = source_index.get((extra, pair.source))
@@ -601,27 +611,31 @@ def _figure_or_none(balance: Balance, figure: Figure) -> Quantity | None:
     return None if value is None else Quantity(value, balance.unit)
 
 
-def _join(*notes: str) -> str:
+def join_notes(*notes: str) -> str:
+    """The non-empty notes, joined as one row's note."""
     return "; ".join(n for n in notes if n)
 
 
 async def _plan_pair(
     base: PlanRow,
-    *,
     sync: SyncConfig,
+    target: BalanceAdapter,
+    context: PlanContext,
+    *,
     balance: Balance | None,
     dating: SourceDating | None,
-    target: BalanceAdapter,
     current_read: Balance | None,
-    journal: Journal | None,
-    run_id: str,
-    operation_id: str,
     as_of: date,
-    unresolved: OperationRecord | None,
-    block_unresolved: bool,
 ) -> PlanRow:
+    """The row of one mapped (employee, type) pair, from its source `balance` (dated as
+    `dating` says) and what the target shows (`current_read`; the value last written when it
+    cannot be read)."""
     assert base.target_employee is not None
     assert base.target_type is not None
+    # Taken first, as every pair of a mapped person always took one: ids stay as they were.
+    operation_id = context.new_operation_id()
+    journal = context.journal
+    unresolved = context.unresolved.get((sync.target, base.target_employee, base.target_type))
     if balance is None:
         return _with(
             base,
@@ -644,7 +658,7 @@ async def _plan_pair(
     leave_type = LeaveTypeRef(sync.target, base.target_type, base.leave_kind)
     intent = WriteIntent(
         operation_id=operation_id,
-        run_id=run_id,
+        run_id=context.run_id,
         employee=employee,
         leave_type=leave_type,
         remaining=value,
@@ -668,14 +682,14 @@ async def _plan_pair(
             f"operation {unresolved.operation_id} (run {unresolved.run_id}) is still "
             f"{unresolved.status.value}"
         )
-        if block_unresolved:
+        if context.block_unresolved:
             return _with(
                 base,
                 operation=OperationKind.BLOCKED,
                 before=_remaining(current),
                 after=value,
                 intent=intent,
-                note=_join(
+                note=join_notes(
                     pending_note,
                     "the target could not tell whether it took effect; check the target and "
                     "run again",
@@ -701,7 +715,7 @@ async def _plan_pair(
         before=planned.before if planned.before is not None else _remaining(current),
         after=planned.after if planned.after is not None else value,
         intent=intent,
-        note=_join(dating_note, rounding_note, planned.note, pending_note),
+        note=join_notes(dating_note, rounding_note, planned.note, pending_note),
     )
 
 

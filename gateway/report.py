@@ -15,14 +15,14 @@ from rich.text import Text
 
 from balance_gateway.canonical import AsOfBasis, Quantity
 from balance_gateway.gateway.budget import Traffic
-from balance_gateway.gateway.engine import (
+from balance_gateway.gateway.journal import OperationRecord, RunRecord
+from balance_gateway.gateway.plan import PlanRow, SyncPlan
+from balance_gateway.gateway.results import (
     Resolution,
     RowResult,
     RunReport,
     unresolved_elsewhere_warning,
 )
-from balance_gateway.gateway.journal import OperationRecord, RunRecord
-from balance_gateway.gateway.plan import PlanRow, SyncPlan
 
 _OPERATION_STYLE = {
     "set": "bold green",

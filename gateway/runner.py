@@ -3,22 +3,24 @@ the journal, run the engine, close everything. The CLI and the demo both call th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 
 import httpx
 
+from balance_gateway.adapters._core.adapter import BalanceAdapter
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.checks import check_leave_types
 from balance_gateway.gateway.config import Config
-from balance_gateway.gateway.engine import Applier, Engine, ProgressSink, RunReport
-from balance_gateway.gateway.journal import SqliteJournal
+from balance_gateway.gateway.engine import Applier, Engine, ProgressSink
 from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.saved_plan import SavedPlan, describe_saved
 from balance_gateway.gateway.store import open_state_store, run_lock_for, store_exists
 from balance_gateway.gateway.store.sql import SqlJournal
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from balance_gateway.gateway.systems import BucketFactory, local_bucket, open_systems, systems_of
 
 
@@ -29,6 +31,28 @@ def _open_journal(config: Config, *, writable: bool) -> SqlJournal:
     return open_state_store(config, writable=writable)
 
 
+@asynccontextmanager
+async def _systems(
+    config: Config,
+    names: Collection[str],
+    ready: Mapping[str, BalanceAdapter] | None,
+    *,
+    transports: Mapping[str, httpx.AsyncBaseTransport] | None,
+    retry: RetryPolicy | None,
+    traffic: dict[str, Traffic],
+    buckets: BucketFactory = local_bucket,
+) -> AsyncIterator[Mapping[str, BalanceAdapter]]:
+    """The adapters of `names`: `ready` ones as they are (their caller closes them), else built
+    from `config` (`open_systems`: closed on the way out)."""
+    if ready is not None:
+        yield ready
+        return
+    async with open_systems(
+        config, names, transports=transports, retry=retry, traffic=traffic, buckets=buckets
+    ) as built:
+        yield built
+
+
 async def run_plan(
     config: Config,
     sync_name: str | None = None,
@@ -37,12 +61,14 @@ async def run_plan(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     retry: RetryPolicy | None = None,
     progress: ProgressSink | None = None,
+    adapters: Mapping[str, BalanceAdapter] | None = None,
 ) -> RunReport:
     """Plan the selected syncs (default: all). Reads source and targets, writes nothing to
     any vendor, and creates no state file (an existing one is read for last written values).
     `progress` is told what each system gave and what each sync planned (`ProgressSink.step`).
-    Raises ConfigError (unknown sync) or SetupError (vendor not installed, target not
-    writable).
+    `adapters` (system name -> adapter) are used as they are instead of building each system's
+    from the configuration, as for `run_sync`. Raises ConfigError (unknown sync) or SetupError
+    (vendor not installed, target not writable).
 
     Takes no run lock: it only reads, and reads the state store (SQLite in WAL mode, or
     PostgreSQL) while a run writes it. Every sync is planned against the systems as they are
@@ -54,17 +80,18 @@ async def run_plan(
         journal = _open_journal(config, writable=False) if store_exists(config) else None
         if journal is not None:
             stack.callback(journal.close)
-        adapters = await stack.enter_async_context(
-            open_systems(
+        systems = await stack.enter_async_context(
+            _systems(
                 config,
                 systems_of(config, selected),
+                adapters,
                 transports=transports,
                 retry=retry,
                 traffic=traffic,
             )
         )
-        await check_leave_types(config, adapters, selected)
-        engine = Engine(config, adapters, journal, today=today)
+        await check_leave_types(config, systems, selected)
+        engine = Engine(config, systems, journal, today=today)
         plans = await engine.plan(selected, progress=progress)
         return RunReport(
             run_id=None,
@@ -89,6 +116,7 @@ async def run_sync(
     buckets: BucketFactory = local_bucket,
     saved: SavedPlan | None = None,
     saved_from: str = "",
+    adapters: Mapping[str, BalanceAdapter] | None = None,
 ) -> RunReport:
     """Run the selected syncs (default: all) with the journal in `config.state` (a SQLite file
     created when missing, or PostgreSQL). See `Engine.sync` for the phases and what is raised.
@@ -106,7 +134,12 @@ async def run_sync(
 
     `applier` applies each wave's rows instead of this process (`gateway.distributed`: work
     units sent to Celery workers), and `buckets` makes the systems' token buckets (there: shared
-    with the workers through Redis); everything else runs here as in a single-process run."""
+    with the workers through Redis); everything else runs here as in a single-process run.
+
+    `adapters` (system name -> adapter, e.g. fakes in a test) are used as they are instead of
+    building each system's from the configuration: `transports`, `retry` and `buckets` then
+    do not apply, the caller closes them, and the report counts no traffic. They are taken
+    after the run lock and the journal, as built ones are."""
     selected = [s.name for s in config.selected_syncs(sync_name)]
     reviewed = None
     if saved is not None:
@@ -130,18 +163,19 @@ async def run_sync(
                 # This run holds the lock: no other run is going on, so a run still `running`
                 # was killed.
                 journal.close_abandoned_runs()
-        adapters = await stack.enter_async_context(
-            open_systems(
+        systems = await stack.enter_async_context(
+            _systems(
                 config,
                 systems_of(config, selected),
+                adapters,
                 transports=transports,
                 retry=retry,
                 traffic=traffic,
                 buckets=buckets,
             )
         )
-        await check_leave_types(config, adapters, selected)
-        engine = Engine(config, adapters, journal, today=today)
+        await check_leave_types(config, systems, selected)
+        engine = Engine(config, systems, journal, today=today)
         report = await engine.sync(
             selected,
             dry_run=dry_run,

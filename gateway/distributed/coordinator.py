@@ -17,6 +17,7 @@ from kombu.exceptions import OperationalError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from balance_gateway.gateway.attempts import latest_attempt, result_from_record
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.config import Config, DistributedConfig
 from balance_gateway.gateway.distributed import broker_label, distributed_settings
@@ -24,16 +25,10 @@ from balance_gateway.gateway.distributed.app import APPLY_UNIT, celery_app, chec
 from balance_gateway.gateway.distributed.bucket import RedisBuckets
 from balance_gateway.gateway.distributed.units import WorkUnit, split_units
 from balance_gateway.gateway.distributed.worker import TRAFFIC_FIELDS
-from balance_gateway.gateway.engine import (
-    Engine,
-    ProgressSink,
-    RowResult,
-    RunReport,
-    latest_attempt,
-    result_from_record,
-)
+from balance_gateway.gateway.engine import Engine, ProgressSink
 from balance_gateway.gateway.errors import SetupError
 from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.results import RowResult, RunReport
 from balance_gateway.gateway.runner import run_sync
 from balance_gateway.gateway.saved_plan import SavedPlan
 

@@ -39,7 +39,6 @@ from balance_gateway.canonical import (
     LeaveTypeRef,
 )
 from balance_gateway.gateway.config import Config
-from balance_gateway.gateway.engine import RunReport
 from balance_gateway.gateway.errors import ConfigError, SetupError
 from balance_gateway.gateway.guardrails import check_guardrails
 from balance_gateway.gateway.journal import (
@@ -50,6 +49,7 @@ from balance_gateway.gateway.journal import (
 from balance_gateway.gateway.lock import RunLocked
 from balance_gateway.gateway.mapping import Person
 from balance_gateway.gateway.plan import SyncPlan, current_from_last_written
+from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.runner import run_plan, run_sync
 from balance_gateway.gateway.service.metrics import Metrics
 from balance_gateway.gateway.service.plans import (

@@ -31,8 +31,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from balance_gateway.gateway.engine import RunReport
 from balance_gateway.gateway.journal import RunRecord, RunStatus
+from balance_gateway.gateway.results import RunReport
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

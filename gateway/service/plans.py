@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from balance_gateway.canonical import Quantity
-from balance_gateway.gateway.engine import RunReport
 from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.results import RunReport
 
 PLAN_TTL = timedelta(minutes=15)
 MAX_PLANS = 64

@@ -43,10 +43,10 @@ def open_state_store(config: Config, *, writable: bool = True) -> SqlJournal:
 
 def open_store(store: StateStore, *, writable: bool = True) -> SqlJournal:
     if store.path is not None:
-        from balance_gateway.gateway.store.sql import SqliteJournal
+        from balance_gateway.gateway.store.sqlite import SqliteJournal
 
         return SqliteJournal(store.path, writable=writable)
-    from balance_gateway.gateway.store.sql import postgres_journal
+    from balance_gateway.gateway.store.postgres import postgres_journal
 
     assert store.url is not None
     return postgres_journal(store.url, writable=writable)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from balance_gateway.gateway.journal import StateStoreError
 from balance_gateway.gateway.lock import RunLocked
 from balance_gateway.gateway.store.location import mask_url
-from balance_gateway.gateway.store.sql import postgres_engine
+from balance_gateway.gateway.store.postgres import postgres_engine
 
 _KEY = text(
     "SELECT hashtextextended('balance-gateway/' || current_database() || '/' "

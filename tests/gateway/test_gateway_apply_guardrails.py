@@ -14,9 +14,10 @@ import pytest
 
 from balance_gateway.adapters._core.adapter import WriteKind
 from balance_gateway.gateway.config import Config
-from balance_gateway.gateway.engine import Engine, RowResult
+from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.journal import OpStatus
 from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.results import RowResult
 from balance_gateway.gateway.store import open_state_store
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from balance_gateway.adapters._core.adapter import OperationKind, WriteIntent, WriteOutcome
+from balance_gateway.gateway.attempts import attempt_operation_id
 from balance_gateway.gateway.config import Config
-from balance_gateway.gateway.engine import Engine, attempt_operation_id
+from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.journal import OpStatus, RunRecord, now_utc
 from balance_gateway.gateway.plan import PlanRow
 from balance_gateway.gateway.store import open_state_store

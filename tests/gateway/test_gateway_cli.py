@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.engine import Engine
-from balance_gateway.gateway.journal import SqliteJournal
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,

@@ -13,15 +13,10 @@ import pytest
 from balance_gateway.adapters._core.adapter import OperationKind
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.canonical import LeaveKind, Quantity, Unit
-from balance_gateway.gateway.journal import (
-    OperationRecord,
-    OpStatus,
-    RunRecord,
-    RunStatus,
-    SqliteJournal,
-)
+from balance_gateway.gateway.journal import OperationRecord, OpStatus, RunRecord, RunStatus
 from balance_gateway.gateway.store import StateStore, open_store
 from balance_gateway.gateway.store.sql import SqlJournal
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from tests.gateway.stores import store_dump
 
 

@@ -16,7 +16,6 @@ from balance_gateway.adapters._core.adapter import OperationKind
 from balance_gateway.canonical import AsOfBasis, Quantity, Unit
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.cli_discover import listing_view
-from balance_gateway.gateway.engine import Resolution, RowResult
 from balance_gateway.gateway.journal import OperationRecord, OpStatus, RunRecord, RunStatus
 from balance_gateway.gateway.plan import PlanRow, SyncPlan
 from balance_gateway.gateway.report import (
@@ -28,6 +27,7 @@ from balance_gateway.gateway.report import (
     runs_table,
     traffic_table,
 )
+from balance_gateway.gateway.results import Resolution, RowResult
 
 # Ids as the vendors make them: CompanyFlow UUIDs, Kenjo ObjectIds (24 hex), Journyx 32 hex.
 CF_PERSON = "9d1f5c4e-2b7a-4c3e-8f6d-1a2b3c4d5e6f"

@@ -29,14 +29,16 @@ from balance_gateway.canonical import (
 )
 from balance_gateway.gateway.config import RoundingConfig
 from balance_gateway.gateway.engine import Engine
-from balance_gateway.gateway.journal import LastWritten, SqliteJournal
+from balance_gateway.gateway.journal import LastWritten
 from balance_gateway.gateway.plan import (
     NotPlannable,
+    PlanContext,
     current_from_last_written,
     desired_value,
     plan_sync,
     source_dating,
 )
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
@@ -187,17 +189,14 @@ async def test_source_employees_missing_from_the_mapping_are_unmapped(tmp_path: 
     hr = Directory("hr", can_write=False, balances=dict(systems["hr"].balances))
     hr.balances[("e9", "1")] = Decimal(4)
     assert config.mapping is not None
-    plan = await plan_sync(
-        config.sync("hr-to-time"),
-        source=hr,
-        target=systems["time"],
+    context = PlanContext(
         mapping=config.mapping,
         default_schedule=config.schedule,
-        journal=None,
         run_id="r",
         new_operation_id=iter(f"op-{i}" for i in range(100)).__next__,
         today=TODAY,
     )
+    plan = await plan_sync(config.sync("hr-to-time"), hr, systems["time"], context)
     extra = [r for r in plan.rows if r.source_employee == "e9"]
     assert [r.operation for r in extra] == [OperationKind.UNMAPPED]
     assert extra[0].note == "hr employee e9 is not in the mapping"

@@ -13,8 +13,9 @@ from rich.console import Console
 
 from balance_gateway.canonical import AsOfBasis
 from balance_gateway.gateway.budget import Traffic
-from balance_gateway.gateway.engine import Engine, RunReport
+from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.report import print_report, report_json
+from balance_gateway.gateway.results import RunReport
 from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, TODAY, basic_systems, write_config
 
 

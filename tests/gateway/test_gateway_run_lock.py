@@ -18,12 +18,13 @@ import balance_gateway.gateway.systems
 from balance_gateway.adapters._core.adapter import AdapterConfig
 from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.config import Config
-from balance_gateway.gateway.engine import RunReport
 from balance_gateway.gateway.errors import SetupError
-from balance_gateway.gateway.journal import RunStatus, SqliteJournal
+from balance_gateway.gateway.journal import RunStatus, StateStoreError
 from balance_gateway.gateway.lock import RunLock, RunLocked, lock_path
 from balance_gateway.gateway.plan import SyncPlan
+from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from balance_gateway.gateway.systems import open_systems
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
@@ -58,9 +59,16 @@ class Built:
 
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> Built:
+    """For the tests of building (and closing) the adapters: the registry hands out fakes."""
     built = Built()
     monkeypatch.setattr(balance_gateway.gateway.systems, "build_adapter", built)
     return built
+
+
+@pytest.fixture
+def systems() -> dict[str, FakeAdapter]:
+    """Ready adapters, given to `run_sync(adapters=...)` by the tests that build nothing."""
+    return basic_systems()
 
 
 async def _run(command: str, config: Config) -> RunReport:
@@ -105,7 +113,9 @@ async def test_second_run_is_refused_at_once_naming_the_state_file(
     assert _writes(fakes) == 0
 
 
-async def test_the_lock_is_held_for_the_whole_run(config: Config, fakes: Built) -> None:
+async def test_the_lock_is_held_for_the_whole_run(
+    config: Config, systems: dict[str, FakeAdapter]
+) -> None:
     seen: list[bool] = []
 
     def confirm(plans: list[SyncPlan]) -> bool:
@@ -120,7 +130,7 @@ async def test_the_lock_is_held_for_the_whole_run(config: Config, fakes: Built) 
             seen.append(False)
         return True
 
-    report = await run_sync(config, confirm=confirm)
+    report = await run_sync(config, confirm=confirm, adapters=systems)
     assert report.exit_code == 0
     assert seen == [True]
     with RunLock(config.state_path):  # and released at the end
@@ -128,13 +138,13 @@ async def test_the_lock_is_held_for_the_whole_run(config: Config, fakes: Built) 
 
 
 async def test_readers_and_dry_runs_work_while_a_run_holds_the_lock(
-    config: Config, fakes: Built
+    config: Config, systems: dict[str, FakeAdapter]
 ) -> None:
-    first = await run_sync(config)  # a state store to read
+    first = await run_sync(config, adapters=systems)  # a state store to read
     assert first.exit_code == 0
     with RunLock(config.state_path):
-        planned = await run_plan(config)
-        dry = await run_sync(config, dry_run=True)
+        planned = await run_plan(config, adapters=systems)
+        dry = await run_sync(config, dry_run=True, adapters=systems)
     assert planned.exit_code == 0
     assert dry.exit_code == 0
     assert all(row.operation.value in ("skip", "unmapped") for p in planned.plans for row in p.rows)
@@ -167,9 +177,9 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def test_cli_sync_exits_2_while_locked_and_runs_still_lists(
-    config: Config, fakes: Built, app: typer.Typer, runner: CliRunner
+    config: Config, systems: dict[str, FakeAdapter], app: typer.Typer, runner: CliRunner
 ) -> None:
-    asyncio.run(run_sync(config))
+    asyncio.run(run_sync(config, adapters=systems))
     path = str(config.path)
     with RunLock(config.state_path):
         refused = runner.invoke(app, ["sync", "--config", path, "--yes"])
@@ -210,24 +220,21 @@ async def test_runner_closes_adapters_when_one_fails_to_build(
 
 
 @pytest.mark.parametrize("command", ["plan", "sync"])
-async def test_runner_closes_adapters_when_the_journal_cannot_open(
-    config: Config, fakes: Built, monkeypatch: pytest.MonkeyPatch, command: str
+async def test_runner_builds_nothing_when_the_journal_cannot_open(
+    config: Config, fakes: Built, command: str
 ) -> None:
     config.state_path.parent.mkdir(parents=True, exist_ok=True)
-    config.state_path.write_bytes(b"")  # exists, so `plan` opens it too
-
-    def broken(path: Any, **options: Any) -> SqliteJournal:
-        raise sqlite3.OperationalError("unable to open database file")
-
-    monkeypatch.setattr(balance_gateway.gateway.runner, "SqliteJournal", broken)
-    with pytest.raises(sqlite3.OperationalError):
+    config.state_path.write_bytes(b"not a database " * 100)  # exists, so `plan` opens it too
+    with pytest.raises(StateStoreError, match="is damaged"):
         await _run(command, config)
-    assert all(fakes.systems[name].closed for name in fakes.built)
+    assert fakes.built == []  # the journal is checked before any vendor is contacted
     with RunLock(config.state_path):
         pass
 
 
-async def test_journal_is_closed_after_a_run(config: Config, fakes: Built) -> None:
+async def test_journal_is_closed_after_a_run(
+    config: Config, systems: dict[str, FakeAdapter]
+) -> None:
     opened: list[SqliteJournal] = []
     real = SqliteJournal
 
@@ -238,7 +245,7 @@ async def test_journal_is_closed_after_a_run(config: Config, fakes: Built) -> No
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(balance_gateway.gateway.runner, "SqliteJournal", tracking)
-        report = await run_sync(config)
+        report = await run_sync(config, adapters=systems)
     assert report.exit_code == 0
     assert len(opened) == 1
     with pytest.raises(sqlite3.ProgrammingError):  # closed
@@ -248,3 +255,17 @@ async def test_journal_is_closed_after_a_run(config: Config, fakes: Built) -> No
         assert [r.status for r in run.runs()] == [RunStatus.SUCCEEDED]
     finally:
         run.close()
+
+
+async def test_ready_adapters_are_used_as_they_are_and_left_open(
+    config: Config, fakes: Built, systems: dict[str, FakeAdapter]
+) -> None:
+    report = await run_sync(config, adapters=systems)
+    assert report.exit_code == 0
+    assert fakes.built == []  # nothing built from the configuration
+    assert sum(len(s.writes) for s in systems.values()) > 0
+    assert not any(s.closed for s in systems.values())  # their caller closes them
+    assert report.traffic == {}  # counted by the budgeted transports of built ones only
+    planned = await run_plan(config, adapters=systems)
+    assert planned.exit_code == 0
+    assert not any(s.closed for s in systems.values())

@@ -15,7 +15,7 @@ from balance_gateway.adapters._core.adapter import OperationKind
 from balance_gateway.gateway.config import Config, load_config, parse_duration
 from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.errors import ConfigError
-from balance_gateway.gateway.journal import OpStatus, SqliteJournal
+from balance_gateway.gateway.journal import OpStatus
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.saved_plan import (
     PlanFileError,
@@ -26,6 +26,7 @@ from balance_gateway.gateway.saved_plan import (
     save_plan,
     saved_plan,
 )
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,

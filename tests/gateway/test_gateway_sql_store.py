@@ -29,7 +29,6 @@ from balance_gateway.gateway.journal import (
     OpStatus,
     RunRecord,
     RunStatus,
-    SqliteJournal,
     StateStoreError,
 )
 from balance_gateway.gateway.lock import RunLocked
@@ -37,6 +36,7 @@ from balance_gateway.gateway.runner import run_sync
 from balance_gateway.gateway.store import StateStore, mask_url, open_store, run_lock_for
 from balance_gateway.gateway.store.migrate import head
 from balance_gateway.gateway.store.pglock import AdvisoryLock, AdvisoryLocked
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, ENV, FakeAdapter, write_config
 
 PASSWORD = "pw-4b1d-never-shown"

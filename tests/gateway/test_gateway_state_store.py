@@ -25,8 +25,9 @@ from typer.testing import CliRunner
 
 from balance_gateway.gateway.cli import app
 from balance_gateway.gateway.errors import SetupError
-from balance_gateway.gateway.journal import RunRecord, SqliteJournal, StateStoreError
+from balance_gateway.gateway.journal import RunRecord, StateStoreError
 from balance_gateway.gateway.lock import RunLock, RunLocked
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, ENV
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from balance_gateway.gateway.demo import SYNC_ORDER, run_demo
-from balance_gateway.gateway.journal import SqliteJournal
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 
 
 def test_demo_changes_then_changes_nothing(

@@ -32,8 +32,8 @@ from balance_gateway.gateway.demo import (
     DemoEnvironment,
     DemoPerson,
 )
-from balance_gateway.gateway.engine import RunReport
 from balance_gateway.gateway.journal import OpStatus
+from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.runner import run_plan, run_sync
 
 PEOPLE = 16  # 4 of them in Journyx, every one with a 7.5 h or an 8 h day

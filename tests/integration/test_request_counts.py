@@ -25,8 +25,8 @@ from balance_gateway.gateway.demo import (
     SYNC_ORDER,
     DemoEnvironment,
 )
-from balance_gateway.gateway.engine import RunReport
 from balance_gateway.gateway.journal import OpStatus
+from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.runner import run_sync
 
 PEOPLE = 24

@@ -18,7 +18,7 @@ from balance_gateway.adapters._emulator.base import DEFAULT_TENANT
 from balance_gateway.adapters.journyx.emulator import JournyxState
 from balance_gateway.gateway.cli import app
 from balance_gateway.gateway.demo import DEMO_SYNCS_TOML, ENV, DemoEnvironment
-from balance_gateway.gateway.journal import SqliteJournal
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -1,0 +1,86 @@
+"""Verification: after the writes, read every readable target back and mark each applied
+operation verified (the target holds the intended value) or not, in the journal too.
+Write-only targets cannot be read back: their operations stay unverified (`None`)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import date
+from fractions import Fraction
+
+from balance_gateway.adapters._core.adapter import BalanceAdapter, Confirmation, WriteIntent
+from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.canonical import CanonicalError, Quantity, convert
+from balance_gateway.gateway.journal import OpStatus
+from balance_gateway.gateway.plan import PlanRow, join_notes
+from balance_gateway.gateway.results import RowResult
+from balance_gateway.gateway.scope import RunScope
+
+
+async def verify(scope: RunScope, results: list[RowResult]) -> list[RowResult]:
+    """Read back every readable target that was written (one bulk read per target system and
+    date) and mark each applied operation verified or not. Returns the results with
+    `verified` set; operations on write-only targets stay `None`."""
+    groups: dict[tuple[str, date], list[int]] = {}
+    for index, result in enumerate(results):
+        intent = result.row.intent
+        if result.status is not OpStatus.APPLIED or intent is None:
+            continue
+        if not scope.adapter(result.row.target_system).capabilities.can_read:
+            continue
+        groups.setdefault((result.row.target_system, intent.as_of), []).append(index)
+    verified = list(results)
+
+    async def check(system: str, as_of: date, indexes: list[int]) -> None:
+        adapter = scope.adapter(system)
+        employees = sorted({results[i].row.target_employee or "" for i in indexes})
+        types = sorted({results[i].row.target_type or "" for i in indexes})
+        try:
+            balances = await adapter.read_balances(employees, types, as_of)
+            error = None
+        except GatewayError as exc:
+            balances, error = [], f"could not read back: {exc.message}"
+        found = {(b.employee.id, b.leave_type.id): b for b in balances}
+        for i in indexes:
+            result = results[i]
+            intent = result.row.intent
+            assert intent is not None
+            balance = found.get((intent.employee.id, intent.leave_type.id))
+            if error is not None:
+                ok, note = False, error
+            elif balance is None or balance.remaining is None:
+                # Some dialects show nothing for an empty balance (a ledger with no
+                # transactions left): let the adapter judge from the target itself.
+                ok = await _confirmed(adapter, intent)
+                note = (
+                    "read back: no balance shown, and the target confirms the write"
+                    if ok
+                    else "read back: the target shows no balance"
+                )
+            else:
+                shown = Quantity(balance.remaining, balance.unit)
+                ok = _same(shown, intent.remaining, result.row)
+                note = "" if ok else f"read back {shown}, expected {intent.remaining}"
+            verified[i] = replace(result, verified=ok, note=join_notes(result.note, note))
+            if scope.journal is not None:
+                scope.journal.set_verified(
+                    result.operation_id, ok, None if ok else verified[i].note
+                )
+
+    await asyncio.gather(*(check(s, d, ix) for (s, d), ix in groups.items()))
+    return verified
+
+
+async def _confirmed(adapter: BalanceAdapter, intent: WriteIntent) -> bool:
+    try:
+        return await adapter.confirm_write(intent) is Confirmation.APPLIED
+    except GatewayError:
+        return False
+
+
+def _same(a: Quantity, b: Quantity, row: PlanRow) -> bool:
+    try:
+        return Fraction(convert(a, b.unit, row.schedule).value) == Fraction(b.value)
+    except CanonicalError:
+        return False
