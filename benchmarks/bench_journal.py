@@ -36,13 +36,14 @@ from balance_gateway.gateway.journal import (  # noqa: E402
     RunStatus,
     now_utc,
 )
-from balance_gateway.gateway.store.sql import SqliteJournal, SqlJournal  # noqa: E402
+from balance_gateway.gateway.store.sql import SqlJournal  # noqa: E402
+from balance_gateway.gateway.store.sqlite import SqliteJournal  # noqa: E402
 
 
 def _open(url: str | None, folder: Path) -> SqlJournal:
     if url is None:
         return SqliteJournal(folder / "state.sqlite")
-    from balance_gateway.gateway.store.sql import postgres_journal
+    from balance_gateway.gateway.store.postgres import postgres_journal
 
     return postgres_journal(url)
 

@@ -34,7 +34,7 @@ def test_a_run_reports_cpu_and_wall_per_balance(bench: ModuleType) -> None:
 def test_the_check_refuses_a_journal_that_lost_an_operation(
     bench: ModuleType, tmp_path: Path
 ) -> None:
-    from balance_gateway.gateway.store.sql import SqliteJournal
+    from balance_gateway.gateway.store.sqlite import SqliteJournal
 
     journal = SqliteJournal(tmp_path / "state.sqlite")
     try:
