@@ -30,6 +30,7 @@ from typing import Any, Generic, NoReturn, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 import pydantic
+import tenacity
 
 from balance_gateway import __version__
 from balance_gateway.adapters._core.auth import LoginAuth, TokenGrant
@@ -225,28 +226,81 @@ class BaseClient:
         return request.parse((yield from self._request_steps(request)))
 
     def _request_steps(self, call: Call[Any]) -> _Flow[httpx.Response]:
-        """`call` sent with retries (see `retry`): a successful response, or the typed error."""
+        """`call` sent with retries (tenacity, deciding as `retry` says; `_retrying`): a successful
+        response, or the typed error."""
         request = self.build_request(
             call.method, call.path, params=call.params, json=call.json, data=call.data
         )
         safe = is_idempotent(request.method, call.idempotent)
         deadline_at = self._deadline_at()
-        retries = _Retries(self, safe, deadline_at)
-        attempt = 0
-        while True:
-            attempt += 1
-            request.extensions[ATTEMPT_EXTENSION] = attempt
-            try:
-                response = yield from self._attempt(request, attempt, deadline_at)
-            except (httpx.TransportError, _TooLarge) as exc:
-                wait = retries.wait(attempt, error=exc)
-                if wait is None:
-                    raise self._transport_failure(request, exc, safe) from None
-            else:
-                wait = retries.wait(attempt, response=response)
-                if wait is None:
-                    return self.handle_response(response, idempotent=safe)
-            yield _Wait(wait)
+        waits: list[float] = []  # what tenacity would sleep, done as a `_Wait` step instead
+        response: httpx.Response | None = None
+        try:
+            for attempt in self._retrying(safe, deadline_at, waits.append):
+                if waits:
+                    yield _Wait(float(waits.pop()))
+                state = attempt.retry_state
+                request.extensions[ATTEMPT_EXTENSION] = state.attempt_number
+                with attempt:
+                    response = yield from self._attempt(request, state.attempt_number, deadline_at)
+                if state.outcome is not None and not state.outcome.failed:
+                    state.set_result(response)  # for `retry` to judge (tenacity's block form)
+        except (httpx.TransportError, _TooLarge) as exc:
+            raise self._transport_failure(request, exc, safe) from None
+        assert response is not None  # tenacity ends the loop with an answer, or re-raises
+        return self.handle_response(response, idempotent=safe)
+
+    def _retrying(
+        self, idempotent: bool, deadline_at: float | None, sleep: Callable[[float], None]
+    ) -> tenacity.Retrying:
+        """tenacity's loop over the decisions in `retry`: retry?, then the wait, then stop
+        (which counts the failed attempts by kind and keeps to the time budget and the
+        request's deadline). Past the budget, the last answer stands: its response, or its
+        error re-raised."""
+        policy = self.retry_policy
+        started = self._clock()
+        failed = {"rate_limited": 0, "other": 0}  # retriable attempts so far, by kind
+
+        def retry(state: tenacity.RetryCallState) -> bool:
+            outcome = state.outcome
+            if outcome is None:
+                return False
+            if outcome.failed:
+                exc = outcome.exception()
+                return exc is not None and should_retry_exception(exc, idempotent=idempotent)
+            return should_retry_response(policy, outcome.result(), idempotent=idempotent)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            outcome = state.outcome
+            response = None if outcome is None or outcome.failed else outcome.result()
+            return wait_seconds(policy, state.attempt_number, response, self._rng)
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            # Asked once per retriable failed attempt, after its wait was computed.
+            outcome = state.outcome
+            limited = (
+                outcome is not None and not outcome.failed and outcome.result().status_code == 429
+            )
+            failed["rate_limited" if limited else "other"] += 1
+            upcoming = state.upcoming_sleep
+            if deadline_at is not None and self._clock() + upcoming >= deadline_at:
+                return True  # the request's total deadline comes first
+            return budget_spent(
+                policy,
+                rate_limited=failed["rate_limited"],
+                other=failed["other"],
+                last_rate_limited=limited,
+                elapsed=self._clock() - started,
+                upcoming=upcoming,
+            )
+
+        def give_up(state: tenacity.RetryCallState) -> Any:
+            assert state.outcome is not None
+            return state.outcome.result()  # the last response, or re-raise the last error
+
+        return tenacity.Retrying(
+            sleep=sleep, retry=retry, wait=wait, stop=stop, retry_error_callback=give_up
+        )
 
     def _login_steps(self, auth: LoginAuth) -> _Flow[httpx.Response]:
         """The login request sent once, without the client's auth: its answer, any status."""
@@ -555,50 +609,6 @@ class _Outcome:
             return flow.send(self.response)
         except StopIteration as done:
             return _Finished(done.value)
-
-
-class _Retries:
-    """Whether, and after how long, a request is sent again (`retry` decides; this counts the
-    failed attempts by kind and keeps to the time budget and the request's deadline)."""
-
-    def __init__(self, client: BaseClient, idempotent: bool, deadline_at: float | None) -> None:
-        self._client = client
-        self._idempotent = idempotent
-        self._deadline_at = deadline_at
-        self._started = client._clock()
-        self._failed = {"rate_limited": 0, "other": 0}
-
-    def wait(
-        self,
-        attempt: int,
-        *,
-        response: httpx.Response | None = None,
-        error: BaseException | None = None,
-    ) -> float | None:
-        """Seconds to wait after attempt number `attempt`, which answered `response` or raised
-        `error`; None to give up with that answer."""
-        client, policy = self._client, self._client.retry_policy
-        if error is not None:
-            again = should_retry_exception(error, idempotent=self._idempotent)
-        else:
-            assert response is not None
-            again = should_retry_response(policy, response, idempotent=self._idempotent)
-        if not again:
-            return None
-        upcoming = wait_seconds(policy, attempt, response, client._rng)
-        limited = response is not None and response.status_code == 429
-        self._failed["rate_limited" if limited else "other"] += 1
-        if self._deadline_at is not None and client._clock() + upcoming >= self._deadline_at:
-            return None  # the request's total deadline comes first
-        spent = budget_spent(
-            policy,
-            rate_limited=self._failed["rate_limited"],
-            other=self._failed["other"],
-            last_rate_limited=limited,
-            elapsed=client._clock() - self._started,
-            upcoming=upcoming,
-        )
-        return None if spent else upcoming
 
 
 class _Body:

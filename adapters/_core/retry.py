@@ -1,6 +1,6 @@
 """When a request may be sent again, and how long to wait first.
 
-Pure decisions, shared by the sync and async clients; `client.BaseClient` runs the loop.
+Pure decisions, shared by the sync and async clients; tenacity runs the loop.
 
 - Idempotent requests (GET, HEAD, PUT, DELETE, and writes a vendor documents as absolute) are
   retried on connect errors, timeouts, dropped connections, 408, 429 and every 5xx, as the
