@@ -32,14 +32,7 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def _rows(person: DemoPerson) -> dict[str, str]:
-    ids = {
-        "companyflow": person.companyflow,
-        "kenjo": person.kenjo,
-        "zeitstrom": person.zeitstrom,
-        "bezala": person.bezala,
-        "journyx": person.journyx,
-    }
-    return {system: i for system, i in ids.items() if i}
+    return dict(person.ids)
 
 
 def test_systems_lists_credentials_and_checks_every_connection(
