@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from balance_gateway.gateway.cli import app
-from balance_gateway.gateway.demo import ENV, DemoEnvironment, DemoPerson
+from balance_gateway.gateway.demo import ENV, VENDORS, DemoEnvironment, DemoPerson
 
 PEOPLE = 200  # the demo's own size
 
@@ -131,7 +131,7 @@ def test_map_never_overwrites_silently_and_merge_keeps_the_existing_rows(
     person = demo.dataset.people[1]
     # A reviewed row that disagrees with the systems: its Kenjo cell was left empty on purpose.
     reviewed = {**_rows(person), "kenjo": ""}
-    header = ["companyflow", "kenjo", "zeitstrom", "bezala", "journyx", "hours_per_day"]
+    header = [*VENDORS, "hours_per_day"]  # the configured systems' order
     out.write_text(
         ",".join(header) + "\n" + ",".join(reviewed.get(c, "") for c in header[:-1]) + ",7.5\n"
     )
