@@ -73,8 +73,9 @@ from pydantic import (
     model_validator,
 )
 
+from balance_gateway.adapters._core import registry
 from balance_gateway.adapters._core.options import AdapterOptions
-from balance_gateway.adapters._core.registry import VENDORS, adapter_module, known_vendors
+from balance_gateway.adapters._core.registry import adapter_module, known_vendors
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.canonical import (
@@ -222,10 +223,9 @@ class SystemConfig(_Strict):
     @field_validator("vendor")
     @classmethod
     def _known_vendor(cls, value: str) -> str:
-        if value not in VENDORS:
-            raise ValueError(
-                f"unknown vendor {value!r}; expected one of {', '.join(sorted(VENDORS))}"
-            )
+        if value not in registry.VENDORS:
+            known = ", ".join(sorted(registry.VENDORS))
+            raise ValueError(f"unknown vendor {value!r}; expected one of {known}")
         return value
 
     @field_validator("base_url")

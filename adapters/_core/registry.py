@@ -36,10 +36,10 @@ def module_name(vendor: str, part: Part) -> str:
     return f"balance_gateway.adapters.{vendor}.{part}"
 
 
-def installed(part: Part = "adapter", vendors: tuple[str, ...] = VENDORS) -> list[str]:
+def installed(part: Part = "adapter") -> list[str]:
     """The vendors (in name order) whose `part` module can be imported; found, not imported."""
     found = []
-    for vendor in sorted(vendors):
+    for vendor in sorted(VENDORS):
         try:
             if importlib.util.find_spec(module_name(vendor, part)) is not None:
                 found.append(vendor)
