@@ -90,7 +90,8 @@ class Options(AdapterOptions):
     @classmethod
     def _exact(cls, value: object) -> object:
         # Through the text: a TOML float 0.1 stays exactly 0.1.
-        return Decimal(str(value)) if isinstance(value, float | int) else value
+        exact = isinstance(value, float | int) and not isinstance(value, bool)
+        return Decimal(str(value)) if exact else value
 
 
 # ASSUMED label format for every transaction this project creates: prefix + operation id.
