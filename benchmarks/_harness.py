@@ -5,6 +5,10 @@ in a fresh process, and reading back the target's end state.
 hand-written script, `peer_script.py`) both build on this module, so that every contender sees
 the same data, latency, rate limit and end-state check.
 
+The target's end state is read back through the emulator's own admin read
+(`GET /_emulator/balances`: each employee's balances in canonical terms), never re-derived
+from its vendor state here.
+
 Two pairs, both between Zeitstrom (a ledger in days) and Journyx (accruals in hours):
 - `zeitstrom-to-journyx`: an absolute target (PATCH `hours_left`);
 - `journyx-to-zeitstrom`: the ledger target (a labelled credit transaction, exactly once).
@@ -250,21 +254,6 @@ def generate(
     return Dataset(pair, types, people, zeitstrom, journyx, want)
 
 
-def end_state(vendor: str, state: Mapping[str, Any]) -> dict[tuple[str, str], Decimal]:
-    """(employee id, type id) -> balance in the vendor's unit, from an emulator's state."""
-    if vendor == "journyx":
-        return {
-            (a["id_user"], a["pname"]): Decimal(str(a["hours_left"]))
-            for a in state["accruals"].values()
-        }
-    net: dict[tuple[str, str], Decimal] = {}
-    for tx in state["transactions"]:
-        amount = Decimal(str(tx["amount"]))
-        key = (tx["employee_id"], tx["missing_type"])
-        net[key] = net.get(key, Decimal(0)) + (-amount if tx["source"] == DEBIT_SOURCE else amount)
-    return net
-
-
 def wrong_balances(data: Dataset, got: Mapping[tuple[str, str], Decimal]) -> int:
     """How many target balances differ from what the source says they should be."""
     return sum(1 for key, value in data.want.items() if got.get(key) != value)
@@ -375,9 +364,11 @@ class EmulatorProcess:
     def faults(self) -> dict[str, int]:
         return dict(self._get("/_emulator/faults")["counts"])
 
-    def state(self) -> dict[str, Any]:
-        state: dict[str, Any] = self._get("/_emulator/state")["tenants"]["default"]
-        return state
+    def balances(self) -> dict[tuple[str, str], Decimal]:
+        """(employee id, type id) -> remaining, in the vendor's unit, as the emulator tells it
+        (`GET /_emulator/balances`)."""
+        body = self._get("/_emulator/balances")
+        return {(b["employee"], b["leave_type"]): Decimal(b["remaining"]) for b in body["balances"]}
 
     def stop(self) -> None:
         if self.process.stdin is not None and not self.process.stdin.closed:
@@ -677,9 +668,9 @@ class EngineRun:
 
 def measure_engine(
     data: Dataset, folder: Path, rate_limit: float, *, second: bool = True
-) -> tuple[EngineRun, dict[str, Any]]:
+) -> tuple[EngineRun, dict[tuple[str, str], Decimal]]:
     """One engine measurement on fresh emulators (`second`: then a sync with no change);
-    returns it and the target's end state (the emulator's state)."""
+    returns it and the target's end balances (`EmulatorProcess.balances`)."""
     source, target = data.pair.source, data.pair.target
     with Emulators(data, folder / "emulators", rate_limit) as emus:
         config = write_config(
@@ -694,7 +685,7 @@ def measure_engine(
         target_served = total(emus.target.counts())
         server = emus.source.counts() + emus.target.counts()
         faults = emus.target.faults()
-        state = emus.target.state()
+        balances = emus.target.balances()
     first = result["first"]
     again = result["second"] or {"wall": 0.0, "requests": {}, "errors": [], "exit_code": 0}
     if first["errors"] or again["errors"]:
@@ -728,7 +719,7 @@ def measure_engine(
         bound_by=bound_by,
         target_cpu_per_request=target_cpu / max(1, target_served),
     )
-    return run, state
+    return run, balances
 
 
 def measure_loop(
@@ -739,7 +730,7 @@ def measure_loop(
     with Emulators(data, folder, rate_limit) as emus:
         urls = {emus.source.vendor: emus.source.base_url, emus.target.vendor: emus.target.base_url}
         wall, counts = sequential_loop(data, people, urls)
-        got = end_state(data.pair.target, emus.target.state())
+        got = emus.target.balances()
     covered = {p.id_in(data.pair.target) for p in people}
     right = all(got.get(key) == value for key, value in data.want.items() if key[0] in covered)
     return wall, counts, right

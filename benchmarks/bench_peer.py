@@ -42,6 +42,7 @@ if str(ROOT) not in sys.path:  # run as a plain script from a source tree
     sys.path.insert(0, str(ROOT))
 
 from benchmarks._harness import (  # noqa: E402  (needs ROOT on sys.path)
+    ABSOLUTE,
     ENV,
     LATENCY_MS,
     MAX_IN_FLIGHT,
@@ -55,7 +56,6 @@ from benchmarks._harness import (  # noqa: E402  (needs ROOT on sys.path)
     EngineRun,
     LeaveType,
     client_rps,
-    end_state,
     generate,
     load_average,
     lower_bound,
@@ -182,7 +182,7 @@ def measure_peer(
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
         source, target = emus.source.counts(), emus.target.counts()
         faults = emus.target.faults()
-        wrong = wrong_balances(data, end_state(data.pair.target, emus.target.state()))
+        wrong = wrong_balances(data, emus.target.balances())
     own = sum(total(counts) for counts in result["requests"].values())
     everything = total(source) + total(target)
     return PeerRun(
@@ -223,11 +223,11 @@ def measure_pair(
     result = PairResult(pair_name, n, len(data.want), rate_limit)
     for attempt in range(repeat):
         log(f"{pair_name} N={n}: engine run {attempt + 1}/{repeat} ...")
-        run, state = measure_engine(
+        run, balances = measure_engine(
             data, folder / f"{pair_name}-{n}-engine{attempt}", rate_limit, second=second
         )
         result.engines.append(run)
-        result.engine_wrong.append(wrong_balances(data, end_state(data.pair.target, state)))
+        result.engine_wrong.append(wrong_balances(data, balances))
         log(f"  {run.wall:.2f} s, {run.target_requests} target requests, cpu {run.cpu:.1f} s")
         log(f"{pair_name} N={n}: peer script run {attempt + 1}/{repeat} ...")
         peer = measure_peer(data, folder / f"{pair_name}-{n}-peer{attempt}", rate_limit)
@@ -453,7 +453,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", action="store_true", help="N x 3 types, no rate limit")
     parser.add_argument("--scale-employees", default="100000", help="comma-separated N for --scale")
     parser.add_argument(
-        "--scale-pair", default="zeitstrom-to-journyx", help="the pair --scale runs"
+        "--scale-pair", default=ABSOLUTE.name, help="the pair --scale runs (absolute target)"
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--markdown", type=Path, help="also write the report here (Markdown)")

@@ -45,7 +45,6 @@ from benchmarks._harness import (  # noqa: E402  (needs ROOT on sys.path)
     ENV,
     Dataset,
     Emulators,
-    end_state,
     generate,
     write_config,
     wrong_balances,
@@ -193,7 +192,7 @@ def measure(data: Dataset, n: int, workers: int, folder: Path) -> Measured:
             requests = (
                 sum(emus.source.counts().values()) + sum(emus.target.counts().values()) - served
             )
-            got = end_state(emus.target.vendor, emus.target.state())
+            got = emus.target.balances()
         finally:
             for process in started:
                 if process.poll() is None:

@@ -55,7 +55,6 @@ from benchmarks._harness import (  # noqa: E402  (needs ROOT on sys.path)
     MAX_IN_FLIGHT,
     RATE_LIMIT,
     EngineRun,
-    end_state,
     generate,
     load_average,
     machine,
@@ -108,8 +107,8 @@ def measure_size(
     result = SizeResult(n=n, balances=2 * n)
     for attempt in range(repeat):
         log(f"N={n}: engine run {attempt + 1}/{repeat} ...")
-        run, state = measure_engine(data, folder / f"n{n}-run{attempt}", rate_limit)
-        wrong = wrong_balances(data, end_state(data.pair.target, state))
+        run, balances = measure_engine(data, folder / f"n{n}-run{attempt}", rate_limit)
+        wrong = wrong_balances(data, balances)
         if wrong:
             raise RuntimeError(f"N={n}: {wrong} target balances differ from the source")
         log(

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from balance_gateway.adapters._core.registry import ADAPTER_MODULES
+from balance_gateway.adapters._core.registry import VENDORS
 
 if TYPE_CHECKING:
     from balance_gateway.adapters._emulator import Emulator, ServerThread
@@ -226,7 +226,7 @@ def _vendor_fixture(vendor: str, *, http: bool) -> Any:
 
 
 # One pair of fixtures per vendor, named after it (pytest finds them as module attributes).
-for _vendor in sorted(ADAPTER_MODULES):
+for _vendor in sorted(VENDORS):
     globals()[f"_{_vendor}_emulator"] = _vendor_fixture(_vendor, http=False)
     globals()[f"_{_vendor}_emulator_http"] = _vendor_fixture(_vendor, http=True)
 

@@ -1,10 +1,10 @@
 """The sync configuration: a TOML file, validated by pydantic, plus the employee mapping CSV.
 
     [systems.hr]                       # one table per system; the name is yours
-    vendor = "companyflow"             # bezala | companyflow | journyx | kenjo | zeitstrom
+    vendor = "companyflow"             # a vendor of the registry (adapters._core.registry)
     base_url = "https://api.example.com"
     credentials = { email = "HR_EMAIL", password = "HR_PASSWORD" }   # ENVIRONMENT VARIABLE NAMES
-    options = { company_id = "1" }     # vendor-specific, passed to the adapter
+    options = { company_id = "1" }     # vendor-specific: the adapter's `Options` model
     requests_per_second = 20           # this system's request budget (token bucket)
     retry = { max_attempts = 4, max_total_seconds = 60 }   # one request's retry budget
 
@@ -73,7 +73,9 @@ from pydantic import (
     model_validator,
 )
 
-from balance_gateway.adapters._core.registry import ADAPTER_MODULES, adapter_module, known_vendors
+from balance_gateway.adapters._core import registry
+from balance_gateway.adapters._core.options import AdapterOptions
+from balance_gateway.adapters._core.registry import adapter_module, known_vendors
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.canonical import (
@@ -120,7 +122,7 @@ def _env_var_name(name: str) -> str:
     if not ENV_VAR_NAME.match(name):
         raise ValueError(
             "a credential must name an environment variable (capitals, digits and underscores, "
-            "e.g. KENJO_API_KEY), and this value does not look like one: it looks like a "
+            "e.g. HR_API_KEY), and this value does not look like one: it looks like a "
             "literal secret, which is refused. Put the secret in an environment variable and "
             "write the variable's name here"
         )
@@ -221,10 +223,9 @@ class SystemConfig(_Strict):
     @field_validator("vendor")
     @classmethod
     def _known_vendor(cls, value: str) -> str:
-        if value not in ADAPTER_MODULES:
-            raise ValueError(
-                f"unknown vendor {value!r}; expected one of {', '.join(sorted(ADAPTER_MODULES))}"
-            )
+        if value not in registry.VENDORS:
+            known = ", ".join(sorted(registry.VENDORS))
+            raise ValueError(f"unknown vendor {value!r}; expected one of {known}")
         return value
 
     @field_validator("base_url")
@@ -666,22 +667,58 @@ def _check_sync_cycles(path: Path, doc: ConfigFile) -> None:
         raise ConfigError(path, "syncs", str(exc)) from None
 
 
-def _check_options(path: Path, doc: ConfigFile) -> None:
-    """Refuse `options` keys the vendor's adapter does not take (its `OPTION_KEYS`): a typo
-    there would otherwise be ignored, and the option silently not applied."""
-    installed = set(known_vendors())
+def _vendor_options(path: Path, name: str, system: SystemConfig) -> AdapterOptions | None:
+    """`system.options` as its adapter's `Options` (None: the vendor is not installed, which
+    building the adapters reports); ConfigError naming the option otherwise. A typo there
+    would otherwise be ignored, and the option silently not applied."""
+    if system.vendor not in known_vendors():
+        return None
+    model = adapter_module(system.vendor).Options
+    try:
+        options = model.model_validate(system.options)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = [str(part) for part in error["loc"]]
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            valid = list(model.model_fields)
+            hint = _did_you_mean(loc[-1], valid) if valid else f"; {system.vendor} takes none"
+            message = f"unknown option for {system.vendor}{hint}"
+        key = ".".join([f"systems.{name}.options", *loc])
+        raise ConfigError(path, key, message) from None
+    assert isinstance(options, AdapterOptions)
+    return options
+
+
+def _check_systems(path: Path, doc: ConfigFile) -> None:
+    """Each system's options against its adapter's `Options`, and its credential keys against
+    the adapter's `CREDENTIAL_KEYS` (or the keys its options name): a missing or misspelt key
+    is said at load time, naming the key, never a value."""
     for name, system in doc.systems.items():
-        if system.vendor not in installed:
-            continue  # said when the adapters are built (SetupError)
-        valid = list(adapter_module(system.vendor).OPTION_KEYS)
-        for key in system.options:
-            if key not in valid:
-                hint = _did_you_mean(key, valid) if valid else f"; {system.vendor} takes none"
-                raise ConfigError(
-                    path,
-                    f"systems.{name}.options.{key}",
-                    f"unknown option for {system.vendor}{hint}",
-                )
+        options = _vendor_options(path, name, system)
+        if options is None:
+            continue
+        default = adapter_module(system.vendor).CREDENTIAL_KEYS
+        sets = options.credential_sets(default)
+        have = set(system.credentials)
+        if any(set(keys) <= have for keys in sets):
+            valid = sorted({key for keys in (*sets, *default) for key in keys})
+            unknown = sorted(have - set(valid))
+            if not unknown:
+                continue
+            raise ConfigError(
+                path,
+                f"systems.{name}.credentials.{unknown[0]}",
+                f"{system.vendor} takes no credential {unknown[0]!r}"
+                + _did_you_mean(unknown[0], valid),
+            )
+        wanted = " or ".join("{" + ", ".join(keys) + "}" for keys in sets)
+        raise ConfigError(
+            path,
+            f"systems.{name}.credentials",
+            f"{system.vendor} needs the credential keys {wanted}; this system has "
+            f"{', '.join(sorted(have)) or 'none'}",
+        )
 
 
 def _read_credentials(
@@ -742,7 +779,7 @@ def load_config(
     except ValidationError as exc:
         raise _pydantic_errors(path, exc) from None
     _check_references(path, doc)
-    _check_options(path, doc)
+    _check_systems(path, doc)
     _check_sync_cycles(path, doc)
     base = path.parent
     credentials = (

@@ -9,12 +9,13 @@ case.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
+
+from balance_gateway.adapters._core.registry import load
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,5 @@ class ConformanceCase:
 def conformance_case(vendor: str) -> ConformanceCase:
     """`adapters/<vendor>/conformance.py`'s `CASE` (found by convention, like the contract
     bindings)."""
-    module = importlib.import_module(f"balance_gateway.adapters.{vendor}.conformance")
-    case: ConformanceCase = module.CASE
+    case: ConformanceCase = load(vendor, "conformance").CASE
     return case

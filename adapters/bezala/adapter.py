@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 
+from pydantic import field_validator
+
 from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     Capabilities,
@@ -67,6 +69,7 @@ from balance_gateway.adapters._core.discovery import (
     Listing,
 )
 from balance_gateway.adapters._core.errors import NotFoundError
+from balance_gateway.adapters._core.options import AdapterOptions, parse_options
 from balance_gateway.adapters._core.validation import check_integer_id
 from balance_gateway.adapters.bezala.client import AsyncClient
 from balance_gateway.adapters.bezala.models import BalanceType, SortOrder, TimeBalance
@@ -82,7 +85,19 @@ from balance_gateway.canonical import (
 )
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("token",), ("email", "password"))
-OPTION_KEYS: tuple[str, ...] = ("creator_id",)
+
+
+class Options(AdapterOptions):
+    """Bezala's `[systems] options`: `creator_id`, the Bezala user id the credentials act as
+    (an int or its digits; see the module docstring)."""
+
+    creator_id: str | None = None
+
+    @field_validator("creator_id", mode="before")
+    @classmethod
+    def _integer_id(cls, value: object) -> object:
+        return None if value is None else str(check_integer_id("options.creator_id", value))
+
 
 TARGET_UNITS: dict[BalanceType, TargetUnit] = {
     BalanceType.VACATION: TargetUnit(Unit.DAYS),
@@ -358,9 +373,7 @@ class BezalaAdapter:
 
 
 def _creator_id(value: object) -> str | None:
-    if value is None:
-        return None
-    return str(check_integer_id("options.creator_id", value))
+    return parse_options(Options, {"creator_id": value}).creator_id
 
 
 def build_adapter(config: AdapterConfig) -> BezalaAdapter:

@@ -39,6 +39,8 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from pydantic import field_validator
+
 from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     Capabilities,
@@ -57,6 +59,7 @@ from balance_gateway.adapters._core.discovery import (
     Listing,
 )
 from balance_gateway.adapters._core.errors import NotFoundError
+from balance_gateway.adapters._core.options import AdapterOptions, CredentialSets, parse_options
 from balance_gateway.adapters.companyflow.client import AsyncClient
 from balance_gateway.adapters.companyflow.models import LeaveBalance
 from balance_gateway.canonical import (
@@ -70,7 +73,32 @@ from balance_gateway.canonical import (
 )
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("email", "password"), ("token",))
-OPTION_KEYS: tuple[str, ...] = ("employee_logins",)
+
+
+class EmployeeLogin(AdapterOptions):
+    """The credential keys (not the values) of one employee's own login."""
+
+    email: str
+    password: str
+
+
+class Options(AdapterOptions):
+    """CompanyFlow's `[systems] options` (see the module docstring)."""
+
+    company_id: str | None = None
+    employee_logins: dict[str, EmployeeLogin] | None = None
+
+    @field_validator("company_id", mode="before")
+    @classmethod
+    def _id_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    def credential_sets(self, default: CredentialSets) -> CredentialSets:
+        if self.employee_logins is None:
+            return default
+        keys = {k for login in self.employee_logins.values() for k in (login.email, login.password)}
+        return (tuple(sorted(keys)),)
+
 
 # [docs] DECIMAL(6,1): CompanyFlow keeps days with one decimal place.
 DAY_STEP = Decimal("0.1")
@@ -288,22 +316,10 @@ class CompanyFlowAdapter:
 
 
 def _employee_logins(options: Mapping[str, Any]) -> dict[str, dict[str, str]] | None:
-    raw = options.get("employee_logins")
-    if raw is None:
+    logins = parse_options(Options, options).employee_logins
+    if logins is None:
         return None
-    if not isinstance(raw, Mapping):
-        raise ValueError("option employee_logins must map employee id -> {email, password}")
-    logins: dict[str, dict[str, str]] = {}
-    for employee_id, keys in raw.items():
-        if not isinstance(keys, Mapping) or not all(
-            isinstance(keys.get(k), str) for k in ("email", "password")
-        ):
-            raise ValueError(
-                f"option employee_logins[{employee_id!r}] must name the credential keys "
-                '{"email": ..., "password": ...}'
-            )
-        logins[str(employee_id)] = {"email": keys["email"], "password": keys["password"]}
-    return logins
+    return {employee: login.model_dump() for employee, login in logins.items()}
 
 
 def build_adapter(config: AdapterConfig) -> CompanyFlowAdapter:
@@ -311,4 +327,4 @@ def build_adapter(config: AdapterConfig) -> CompanyFlowAdapter:
     return CompanyFlowAdapter(config)
 
 
-__all__ = ["CREDENTIAL_KEYS", "OPTION_KEYS", "CompanyFlowAdapter", "build_adapter"]
+__all__ = ["CREDENTIAL_KEYS", "CompanyFlowAdapter", "Options", "build_adapter"]

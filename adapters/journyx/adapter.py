@@ -31,6 +31,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import Field, field_validator
+
 from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     Capabilities,
@@ -50,6 +52,7 @@ from balance_gateway.adapters._core.discovery import (
     Listing,
 )
 from balance_gateway.adapters._core.errors import GatewayError, NotFoundError
+from balance_gateway.adapters._core.options import AdapterOptions, parse_options
 from balance_gateway.adapters.journyx.client import AsyncClient
 from balance_gateway.adapters.journyx.models import Accrual
 from balance_gateway.canonical import (
@@ -64,7 +67,27 @@ from balance_gateway.canonical import (
 
 VENDOR = "journyx"
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("username", "api_key"), ("username", "password"))
-OPTION_KEYS: tuple[str, ...] = ("page_size", "step")
+
+
+class Options(AdapterOptions):
+    """Journyx's `[systems] options` (see the module docstring)."""
+
+    step: Decimal | None = None
+    page_size: int | None = Field(default=None, ge=1)
+
+    @field_validator("step", mode="before")
+    @classmethod
+    def _positive_hours(cls, value: object) -> object:
+        if value is None:
+            return None
+        try:  # through the text: a TOML float 0.1 stays exactly 0.1
+            step = Decimal(str(value))
+        except ArithmeticError:
+            step = Decimal("NaN")
+        if not step.is_finite() or step <= 0:
+            raise ValueError("must be a positive number of hours")
+        return step
+
 
 # The fields a balance needs; asking only for them keeps list pages small.
 _READ_KEYS = (
@@ -328,12 +351,7 @@ def _single(accruals: list[Accrual], employee_id: str, pname: str) -> Accrual | 
 
 
 def _option_step(raw: Any) -> Decimal | None:
-    if raw is None:
-        return None
-    step = Decimal(str(raw))
-    if not step.is_finite() or step <= 0:
-        raise ValueError(f"journyx option step must be a positive number of hours, got {raw!r}")
-    return step
+    return parse_options(Options, {"step": raw}).step
 
 
 def build_adapter(config: AdapterConfig) -> JournyxAdapter:
@@ -348,7 +366,7 @@ def build_adapter(config: AdapterConfig) -> JournyxAdapter:
         client = AsyncClient(
             config.base_url, username=username, password=config.credential("password"), **common
         )
-    page_size = config.options.get("page_size")
+    page_size = parse_options(Options, config.options).page_size
     return JournyxAdapter(
         config.system,
         client,
@@ -357,4 +375,4 @@ def build_adapter(config: AdapterConfig) -> JournyxAdapter:
     )
 
 
-__all__ = ["CREDENTIAL_KEYS", "OPTION_KEYS", "JournyxAdapter", "build_adapter"]
+__all__ = ["CREDENTIAL_KEYS", "JournyxAdapter", "Options", "build_adapter"]

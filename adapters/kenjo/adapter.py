@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
@@ -45,14 +47,22 @@ from balance_gateway.adapters._core.errors import (
     NotFoundError,
     RequestValidationError,
 )
+from balance_gateway.adapters._core.options import AdapterOptions, parse_options
 from balance_gateway.adapters.kenjo.client import MAX_DESCRIPTION_LENGTH, AsyncClient
 from balance_gateway.adapters.kenjo.models import TimeOffBalance
 from balance_gateway.canonical import Balance, Quantity, Unit
 
-__all__ = ["CREDENTIAL_KEYS", "OPTION_KEYS", "KenjoAdapter", "build_adapter"]
+__all__ = ["CREDENTIAL_KEYS", "KenjoAdapter", "Options", "build_adapter"]
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("api_key",), ("token",))
-OPTION_KEYS: tuple[str, ...] = ("type_units",)
+
+
+class Options(AdapterOptions):
+    """Kenjo's `[systems] options`: `type_units` maps a time-off type id to the unit it counts
+    in ("days" or "hours"); types not listed count in days."""
+
+    type_units: dict[str, Literal["days", "hours"]] = Field(default_factory=dict)
+
 
 _TYPE_UNITS = {"days": Unit.DAYS, "hours": Unit.HOURS}
 
@@ -201,17 +211,8 @@ def _describe(result: TimeOffBalance) -> str:
 
 
 def _type_units(options: Mapping[str, Any]) -> dict[str, Unit]:
-    raw = options.get("type_units") or {}
-    if not isinstance(raw, Mapping):
-        raise ValueError("option type_units must map time-off type ids to 'days' or 'hours'")
-    units: dict[str, Unit] = {}
-    for type_id, unit in raw.items():
-        if unit not in _TYPE_UNITS:
-            raise ValueError(
-                f"option type_units[{type_id!r}] must be 'days' or 'hours', got {unit!r}"
-            )
-        units[str(type_id)] = _TYPE_UNITS[unit]
-    return units
+    parsed = parse_options(Options, options)
+    return {type_id: _TYPE_UNITS[unit] for type_id, unit in parsed.type_units.items()}
 
 
 def build_adapter(config: AdapterConfig) -> KenjoAdapter:

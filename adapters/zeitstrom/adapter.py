@@ -50,6 +50,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
+from pydantic import Field, field_validator
+
 from balance_gateway.adapters._core.adapter import (
     AdapterConfig,
     Capabilities,
@@ -71,12 +73,26 @@ from balance_gateway.adapters._core.discovery import (
     Listing,
 )
 from balance_gateway.adapters._core.errors import NotFoundError
+from balance_gateway.adapters._core.options import AdapterOptions, parse_options
 from balance_gateway.adapters.zeitstrom.client import AsyncClient
 from balance_gateway.adapters.zeitstrom.models import AbsenceTransaction, BalanceAggregate, Source
 from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("token",),)
-OPTION_KEYS: tuple[str, ...] = ("step",)
+
+
+class Options(AdapterOptions):
+    """Zeitstrom's `[systems] options`: `step`, a rounding step for amounts in days."""
+
+    step: Decimal | None = Field(default=None, gt=0)
+
+    @field_validator("step", mode="before")
+    @classmethod
+    def _exact(cls, value: object) -> object:
+        # Through the text: a TOML float 0.1 stays exactly 0.1.
+        exact = isinstance(value, float | int) and not isinstance(value, bool)
+        return Decimal(str(value)) if exact else value
+
 
 # ASSUMED label format for every transaction this project creates: prefix + operation id.
 LABEL_PREFIX = "balance-gateway "
@@ -149,8 +165,7 @@ class ZeitstromAdapter:
     def __init__(self, config: AdapterConfig, client: AsyncClient | None = None) -> None:
         self.system = config.system
         self._config = config
-        step = config.options.get("step")
-        self._step = Decimal(str(step)) if step is not None else None
+        self._step = parse_options(Options, config.options).step
         self._client = client or AsyncClient(
             config.base_url,
             token=config.credential("token"),

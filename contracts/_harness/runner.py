@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -22,6 +21,7 @@ import httpx
 from pydantic import BaseModel
 
 from balance_gateway.adapters._core.errors import GatewayError
+from balance_gateway.adapters._core.registry import load
 from balance_gateway.contracts._harness.binding import ContractBinding
 from balance_gateway.contracts._harness.fixture import Fixture, RecordedRequest
 from balance_gateway.contracts._harness.matching import compare, shape_drift
@@ -47,8 +47,8 @@ class CheckResult:
 
 
 def load_binding(vendor: str) -> ContractBinding:
-    module = importlib.import_module(f"balance_gateway.contracts.{vendor}.binding")
-    binding: ContractBinding = module.BINDING
+    """`contracts/<vendor>/binding.py`'s `BINDING` (found by convention: the registry)."""
+    binding: ContractBinding = load(vendor, "binding").BINDING
     return binding
 
 

@@ -1,6 +1,6 @@
 """`balance-gateway demo --serve`: the demo's emulators and data, with the service on top.
 
-1. Starts the five emulators with the demo's generated dataset (`gateway.demo.DemoEnvironment`)
+1. Starts the emulators with the demo's generated dataset (`gateway.demo.DemoEnvironment`)
    and writes its config, each sync scheduled nightly (`0 2 * * *`) and two demo tokens.
 2. Runs every sync once, but one (`LEFT_FOR_THE_OPERATOR`), so that the dashboard has runs to
    show and one sync whose drift an operator can preview and apply.
@@ -47,7 +47,8 @@ timezone = "UTC"
 read_tokens = ["DEMO_READ_TOKEN"]          # environment variable names, as for credentials
 operator_tokens = ["DEMO_OPERATOR_TOKEN"]
 """
-LEFT_FOR_THE_OPERATOR = "journyx-to-zeitstrom"
+# The scenario's last sync: its drift is left for an operator to preview and apply.
+LEFT_FOR_THE_OPERATOR = SYNC_ORDER[-1]
 
 
 def scheduled_syncs_toml(schedule: str = SCHEDULE, syncs: str = DEMO_SYNCS_TOML) -> str:

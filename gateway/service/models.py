@@ -230,8 +230,8 @@ class PlanRowOut(_Out):
     source_value: Amount | None = Field(description="The carried figure, source's unit.")
     source_as_of: date | None = Field(description="The date the source figure is valid for.")
     source_as_of_basis: AsOfBasis | None = Field(
-        description="What that date means: date, period (the figures of a period, e.g. "
-        "CompanyFlow's year) or current (no date kept, e.g. Journyx: read that day)."
+        description="What that date means: date, period (the figures of a period, e.g. a "
+        "vendor that answers per year) or current (no date kept: read that day)."
     )
     source_age_days: int | None = Field(
         description="Days from source_as_of to the sync's as_of (negative: read after it)."

@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from balance_gateway.gateway.demo import CF_ANNUAL, ENV
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
+from balance_gateway.gateway.demo import ENV
 from tests.distributed.conftest import StartEmulators, dataset, write_config
 from tests.distributed.services import EmulatorProcess, cli
 
@@ -97,7 +98,7 @@ def test_worker_killed_mid_unit_its_unit_redelivered_no_double_credit(
         record = next(
             b
             for b in cf["balances"]
-            if b["employee_id"] == person.companyflow and b["leave_type_id"] == CF_ANNUAL
+            if b["employee_id"] == person.ids["companyflow"] and b["leave_type_id"] == CF_ANNUAL
         )
         expected = (
             25 + Decimal(str(record["carried_forward_days"])) - Decimal(str(record["used_days"]))
@@ -106,7 +107,7 @@ def test_worker_killed_mid_unit_its_unit_redelivered_no_double_credit(
             (
                 Decimal(str(tx["amount"])) * (-1 if tx["source"] == "absence" else 1)
                 for tx in transactions
-                if tx["employee_id"] == person.zeitstrom and tx["missing_type"] == "sick"
+                if tx["employee_id"] == person.ids["zeitstrom"] and tx["missing_type"] == "sick"
             ),
             Decimal(0),
         )

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from balance_gateway.gateway.demo import CF_ANNUAL, ENV
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
+from balance_gateway.gateway.demo import ENV
 from tests.distributed.conftest import StartEmulators, dataset, write_config
 from tests.distributed.services import Workers, cli
 

@@ -12,7 +12,7 @@ from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters.journyx import JournyxAdapter
 from balance_gateway.canonical import Figure, LeaveKind, Quantity, RoundingMode, Unit
 from balance_gateway.gateway.config import load_config, parse_quantity
-from balance_gateway.gateway.errors import ConfigError, SetupError
+from balance_gateway.gateway.errors import ConfigError
 from balance_gateway.gateway.systems import build_systems, close_systems
 from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, ENV, write_config
 
@@ -111,19 +111,37 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     assert error.file == str(tmp_path / "config.toml")
 
 
-def test_incomplete_credentials_are_refused_when_the_adapter_is_built(tmp_path: Path) -> None:
-    # Which keys a vendor takes depends on its options (CompanyFlow's employee_logins), so the
-    # adapter checks them; the engine reports that as a setup error naming system and key.
-    config = write_config(
-        tmp_path,
-        BASIC_TOML.replace(
-            'credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }',
-            'credentials = { api_key = "TIME_SECRET" }',
-        ),
-        BASIC_CSV,
+def test_incomplete_credentials_are_refused_at_load_time(tmp_path: Path) -> None:
+    # Checked against the adapter's CREDENTIAL_KEYS (or the keys its options name) when the
+    # file is loaded, naming the key, never a value.
+    toml = BASIC_TOML.replace(
+        'credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }',
+        'credentials = { api_key = "TIME_SECRET" }',
     )
-    with pytest.raises(SetupError, match=r"system 'time' .*'username'"):
-        build_systems(config, ["time"])
+    error = _error(tmp_path, toml)
+    assert error.key == "systems.time.credentials"
+    assert "{username, api_key} or {username, password}" in str(error)
+
+
+def test_a_misspelt_credential_key_is_refused_at_load_time(tmp_path: Path) -> None:
+    toml = BASIC_TOML.replace(
+        'credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }',
+        'credentials = { username = "TIME_USER", api_key = "TIME_SECRET", pasword = "X" }',
+    )
+    error = _error(tmp_path, toml)
+    assert error.key == "systems.time.credentials.pasword"
+    assert "did you mean 'password'" in str(error)
+
+
+def test_a_wrong_option_value_names_the_option(tmp_path: Path) -> None:
+    toml = BASIC_TOML.replace(
+        'credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }',
+        'credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }\n'
+        "options = { page_size = 0 }",
+    )
+    error = _error(tmp_path, toml)
+    assert error.key == "systems.time.options.page_size"
+    assert "greater than or equal to 1" in str(error)
 
 
 def test_rounding_and_figure_are_read(tmp_path: Path) -> None:

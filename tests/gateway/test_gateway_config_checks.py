@@ -20,9 +20,10 @@ import structlog
 from typer import Typer
 from typer.testing import CliRunner
 
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
 from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.config import load_config
-from balance_gateway.gateway.demo import CF_ANNUAL, ENV, DemoEnvironment
+from balance_gateway.gateway.demo import ENV, DemoEnvironment
 from balance_gateway.gateway.errors import ConfigError
 from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML
 from tests.gateway.gateway_fakes import ENV as FAKE_ENV

@@ -28,17 +28,11 @@ from typer.testing import CliRunner
 from balance_gateway.adapters._core.adapter import AdapterConfig
 from balance_gateway.adapters._core.registry import build_adapter
 from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.adapters.bezala.demo import BEZALA_GATEWAY_USER
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
+from balance_gateway.adapters.kenjo.demo import KENJO_VACATION
 from balance_gateway.gateway import cli_sync
-from balance_gateway.gateway.demo import (
-    BEZALA_GATEWAY_USER,
-    CF_ANNUAL,
-    ENV,
-    KENJO_VACATION,
-    SETTINGS_TOML,
-    TOKENS,
-    DemoEnvironment,
-    DemoPerson,
-)
+from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, TOKENS, DemoEnvironment, DemoPerson
 
 PEOPLE = 8  # people 0 and 4 have a Journyx account
 
@@ -144,7 +138,7 @@ def _later_ledger(env: DemoEnvironment) -> None:
     a summer holiday (4) and next year's entitlement (30). Person 2: 120 small absences after
     mid-June (6 days planned, more than a page of the ledger)."""
     zeitstrom = state(env, "zeitstrom")
-    p0, p2 = person(env, 0).zeitstrom, person(env, 2).zeitstrom
+    p0, p2 = person(env, 0).ids["zeitstrom"], person(env, 2).ids["zeitstrom"]
     kept = [
         tx
         for tx in zeitstrom["transactions"]
@@ -178,7 +172,7 @@ async def test_the_zeitstrom_balance_as_of_a_date_counts_nothing_dated_after_it(
         ),
     )
     as_of = date.fromisoformat(on(fresh, 6, 15))
-    p0, p1, p2 = (person(fresh, i).zeitstrom for i in range(3))
+    p0, p1, p2 = (person(fresh, i).ids["zeitstrom"] for i in range(3))
     try:
         balances = await adapter.read_balances([p0, p1, p2], ["holiday"], as_of)
     finally:
@@ -224,7 +218,7 @@ as_of = "{as_of}"
     p0 = person(fresh, 0)
     code, plan = cli(path, "plan")
     assert code == 0
-    remaining = row_for(rows_of(plan, "ledger-remaining"), p0.zeitstrom, "holiday")
+    remaining = row_for(rows_of(plan, "ledger-remaining"), p0.ids["zeitstrom"], "holiday")
     # Remaining leaves the planned 4 days out: a target that subtracts planned time itself
     # (Kenjo) must not have them subtracted twice. Available subtracts them.
     assert amount(remaining["source_value"]) == days("22")
@@ -232,17 +226,17 @@ as_of = "{as_of}"
     assert remaining["source_as_of_basis"] == "date"
     assert remaining["source_age_days"] == 0
     assert amount(remaining["target_after"]) == days("22")
-    available = row_for(rows_of(plan, "ledger-available"), p0.zeitstrom, "holiday")
+    available = row_for(rows_of(plan, "ledger-available"), p0.ids["zeitstrom"], "holiday")
     assert amount(available["source_value"]) == days("18")
 
     code, synced = cli(path, "sync", "--sync", "ledger-remaining", "--yes")
     assert code == 0, synced
-    row = row_for(rows_of(synced, "ledger-remaining"), p0.zeitstrom, "holiday")
+    row = row_for(rows_of(synced, "ledger-remaining"), p0.ids["zeitstrom"], "holiday")
     assert (row["status"], row["verified"]) == ("applied", True)
     imports = [
         b
         for b in state(fresh, "bezala")["time_balances"]
-        if b["user_id"] == int(p0.bezala) and b["creator_id"] == BEZALA_GATEWAY_USER
+        if b["user_id"] == int(p0.ids["bezala"]) and b["creator_id"] == BEZALA_GATEWAY_USER
     ]
     assert [(b["balance_type"], b["date"], Decimal(str(b["value"]))) for b in imports] == [
         ("vacation", as_of, Decimal(22))
@@ -258,11 +252,18 @@ def test_a_credit_reaches_the_balance_as_of_the_date_whatever_is_dated_later(
     zeitstrom["transactions"] = [
         tx
         for tx in zeitstrom["transactions"]
-        if not (tx["employee_id"] == p0.zeitstrom and tx["missing_type"] == "sick")
+        if not (tx["employee_id"] == p0.ids["zeitstrom"] and tx["missing_type"] == "sick")
     ] + [
-        _tx(p0.zeitstrom, "sick", on(fresh, 3, 1), "2", "manual", "HR grant"),
-        _tx(p0.zeitstrom, "sick", on(fresh, 9, 1), "1", "absence", "Planned surgery"),
-        _tx(p0.zeitstrom, "sick", on(fresh, 1, 1, years_later=1), "10", "repeating-rule", "Next"),
+        _tx(p0.ids["zeitstrom"], "sick", on(fresh, 3, 1), "2", "manual", "HR grant"),
+        _tx(p0.ids["zeitstrom"], "sick", on(fresh, 9, 1), "1", "absence", "Planned surgery"),
+        _tx(
+            p0.ids["zeitstrom"],
+            "sick",
+            on(fresh, 1, 1, years_later=1),
+            "10",
+            "repeating-rule",
+            "Next",
+        ),
     ]
     put_state(fresh, "zeitstrom", zeitstrom)
     syncs = f"""
@@ -276,11 +277,11 @@ as_of = "{as_of}"
     path = fresh.write_config(tmp_path, syncs, SETTINGS_TOML)
     code, plan = cli(path, "plan")
     assert code == 0
-    row = row_for(rows_of(plan, "hr-to-ledger"), p0.companyflow, CF_ANNUAL)
+    row = row_for(rows_of(plan, "hr-to-ledger"), p0.ids["companyflow"], CF_ANNUAL)
     record = next(
         b
         for b in state(fresh, "companyflow")["balances"]
-        if b["employee_id"] == p0.companyflow and b["leave_type_id"] == CF_ANNUAL
+        if b["employee_id"] == p0.ids["companyflow"] and b["leave_type_id"] == CF_ANNUAL
     )
     expected = 25 + Decimal(str(record["carried_forward_days"])) - Decimal(str(record["used_days"]))
     assert amount(row["target_now"]) == days("2")  # as of mid-June: the grant only
@@ -292,14 +293,14 @@ as_of = "{as_of}"
 
     code, synced = cli(path, "sync", "--yes")
     assert code == 0, synced
-    row = row_for(rows_of(synced, "hr-to-ledger"), p0.companyflow, CF_ANNUAL)
+    row = row_for(rows_of(synced, "hr-to-ledger"), p0.ids["companyflow"], CF_ANNUAL)
     assert (row["status"], row["verified"]) == ("applied", True)
     after = state(fresh, "zeitstrom")["transactions"]
-    assert net_as_of(after, p0.zeitstrom, "sick", as_of) == expected
+    assert net_as_of(after, p0.ids["zeitstrom"], "sick", as_of) == expected
     ours = [
         tx
         for tx in after
-        if tx["employee_id"] == p0.zeitstrom
+        if tx["employee_id"] == p0.ids["zeitstrom"]
         and tx["missing_type"] == "sick"
         and tx["label"].startswith("balance-gateway ")
     ]
@@ -319,7 +320,7 @@ def _imports_around(env: DemoEnvironment) -> DemoPerson:
     (31 May), all by HR."""
     p0 = person(env, 0)
     bezala = state(env, "bezala")
-    records = [b for b in bezala["time_balances"] if b["user_id"] != int(p0.bezala)]
+    records = [b for b in bezala["time_balances"] if b["user_id"] != int(p0.ids["bezala"])]
     for offset, (kind, day, value) in enumerate(
         [
             ("vacation", on(env, 3, 31), 4),
@@ -330,7 +331,7 @@ def _imports_around(env: DemoEnvironment) -> DemoPerson:
         records.append(
             {
                 "id": 9000 + offset,
-                "user_id": int(p0.bezala),
+                "user_id": int(p0.ids["bezala"]),
                 "balance_type": kind,
                 "date": day,
                 "value": value,
@@ -381,7 +382,7 @@ def test_the_bezala_figure_is_the_latest_import_on_or_before_as_of(
     as_of = on(fresh, month, day)
     code, plan = cli(fresh.write_config(tmp_path, _bezala_syncs(as_of), SETTINGS_TOML), "plan")
     assert code == 0
-    row = row_for(rows_of(plan, "imports-to-hours"), p0.bezala, "vacation")
+    row = row_for(rows_of(plan, "imports-to-hours"), p0.ids["bezala"], "vacation")
     assert amount(row["source_value"]) == days(vacation)
     assert row["source_as_of"] == on(fresh, *dated)
     assert row["source_as_of_basis"] == "date"
@@ -399,7 +400,7 @@ def test_before_the_first_import_there_is_no_bezala_balance(
     path = fresh.write_config(tmp_path, _bezala_syncs(on(fresh, 3, 30)), SETTINGS_TOML)
     code, plan = cli(path, "plan")
     assert code == 0
-    row = row_for(rows_of(plan, "imports-to-hours"), p0.bezala, "vacation")
+    row = row_for(rows_of(plan, "imports-to-hours"), p0.ids["bezala"], "vacation")
     assert row["operation"] == "skip"
     assert row["source_value"] is None
     assert row["source_as_of"] is None
@@ -415,30 +416,32 @@ def test_max_source_age_blocks_a_stale_import_and_says_why(
     code, plan = cli(path, "plan")
     assert code == 0  # a plan only fails when a sync cannot be planned at all
     rows = rows_of(plan, "imports-to-hours")
-    vacation = row_for(rows, p0.bezala, "vacation")
+    vacation = row_for(rows, p0.ids["bezala"], "vacation")
     assert vacation["operation"] == "blocked"
     assert vacation["source_age_days"] == 91
     assert (
         f"the bezala figure is dated {on(fresh, 3, 31)}, 91 days before {on(fresh, 6, 30)}: "
         "older than max_source_age (45 days)" in vacation["note"]
     )
-    work_time = row_for(rows, p0.bezala, "work_time")  # 30 days old: carried
+    work_time = row_for(rows, p0.ids["bezala"], "work_time")  # 30 days old: carried
     assert work_time["operation"] == "set"
     assert amount(work_time["target_after"]) == (Decimal(2), "hours")
 
     code, synced = cli(path, "sync", "--yes")
     assert code == 1  # a blocked row fails the run
     rows = rows_of(synced, "imports-to-hours")
-    assert row_for(rows, p0.bezala, "vacation")["status"] == "blocked"
-    assert row_for(rows, p0.bezala, "work_time")["status"] == "applied"
+    assert row_for(rows, p0.ids["bezala"], "vacation")["status"] == "blocked"
+    assert row_for(rows, p0.ids["bezala"], "work_time")["status"] == "applied"
     accruals = state(fresh, "journyx")["accruals"].values()
     vacation_hours = next(
-        a["hours_left"] for a in accruals if a["id_user"] == p0.journyx and a["pname"] == "Vacation"
+        a["hours_left"]
+        for a in accruals
+        if a["id_user"] == p0.ids["journyx"] and a["pname"] == "Vacation"
     )
     original = next(
         a["hours_left"]
         for a in fresh.dataset.states["journyx"]["accruals"].values()
-        if a["id_user"] == p0.journyx and a["pname"] == "Vacation"
+        if a["id_user"] == p0.ids["journyx"] and a["pname"] == "Vacation"
     )
     assert vacation_hours == original  # nothing written for the stale figure
 
@@ -466,12 +469,12 @@ def test_a_journyx_figure_for_a_past_date_is_said_to_be_the_current_one(
     today = datetime.now(UTC).date()
     assert code == 0
     p0 = person(fresh, 0)
-    assert p0.journyx is not None
-    row = row_for(rows_of(plan, "bank-to-ledger"), p0.journyx, "Sick")
+    assert "journyx" in p0.ids
+    row = row_for(rows_of(plan, "bank-to-ledger"), p0.ids["journyx"], "Sick")
     accrual = next(
         a
         for a in state(fresh, "journyx")["accruals"].values()
-        if a["id_user"] == p0.journyx and a["pname"] == "Sick"
+        if a["id_user"] == p0.ids["journyx"] and a["pname"] == "Sick"
     )
     assert Decimal(row["source_value"]["value"]) == Decimal(str(accrual["hours_left"]))
     assert row["source_as_of"] == today.isoformat()
@@ -484,6 +487,6 @@ def test_a_journyx_figure_for_a_past_date_is_said_to_be_the_current_one(
 
     path = fresh.write_config(tmp_path, JOURNYX_SYNC.format(as_of=today), SETTINGS_TOML)
     code, plan = cli(path, "plan")
-    row = row_for(rows_of(plan, "bank-to-ledger"), p0.journyx, "Sick")
+    row = row_for(rows_of(plan, "bank-to-ledger"), p0.ids["journyx"], "Sick")
     assert (row["source_as_of_basis"], row["source_age_days"]) == ("current", 0)
     assert "keeps no date" not in row["note"]

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from balance_gateway.gateway.cli import app
-from balance_gateway.gateway.demo import ENV, DemoEnvironment, DemoPerson
+from balance_gateway.gateway.demo import ENV, VENDORS, DemoEnvironment, DemoPerson
 
 PEOPLE = 200  # the demo's own size
 
@@ -32,14 +32,7 @@ def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 
 
 def _rows(person: DemoPerson) -> dict[str, str]:
-    ids = {
-        "companyflow": person.companyflow,
-        "kenjo": person.kenjo,
-        "zeitstrom": person.zeitstrom,
-        "bezala": person.bezala,
-        "journyx": person.journyx,
-    }
-    return {system: i for system, i in ids.items() if i}
+    return dict(person.ids)
 
 
 def test_systems_lists_credentials_and_checks_every_connection(
@@ -138,7 +131,7 @@ def test_map_never_overwrites_silently_and_merge_keeps_the_existing_rows(
     person = demo.dataset.people[1]
     # A reviewed row that disagrees with the systems: its Kenjo cell was left empty on purpose.
     reviewed = {**_rows(person), "kenjo": ""}
-    header = ["companyflow", "kenjo", "zeitstrom", "bezala", "journyx", "hours_per_day"]
+    header = [*VENDORS, "hours_per_day"]  # the configured systems' order
     out.write_text(
         ",".join(header) + "\n" + ",".join(reviewed.get(c, "") for c in header[:-1]) + ",7.5\n"
     )

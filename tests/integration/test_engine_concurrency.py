@@ -26,7 +26,8 @@ from typing import Any
 import httpx
 import pytest
 
-from balance_gateway.gateway.demo import CF_ANNUAL, ENV, SETTINGS_TOML, DemoEnvironment
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
+from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, DemoEnvironment
 from balance_gateway.gateway.runner import run_sync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +79,7 @@ def _expected_and_net(env: DemoEnvironment) -> list[tuple[str, Decimal, Decimal]
         record = next(
             b
             for b in cf["balances"]
-            if b["employee_id"] == person.companyflow and b["leave_type_id"] == CF_ANNUAL
+            if b["employee_id"] == person.ids["companyflow"] and b["leave_type_id"] == CF_ANNUAL
         )
         expected = (
             25 + Decimal(str(record["carried_forward_days"])) - Decimal(str(record["used_days"]))
@@ -87,11 +88,11 @@ def _expected_and_net(env: DemoEnvironment) -> list[tuple[str, Decimal, Decimal]
             (
                 Decimal(str(tx["amount"])) * (-1 if tx["source"] == "absence" else 1)
                 for tx in zeitstrom["transactions"]
-                if tx["employee_id"] == person.zeitstrom and tx["missing_type"] == "sick"
+                if tx["employee_id"] == person.ids["zeitstrom"] and tx["missing_type"] == "sick"
             ),
             Decimal(0),
         )
-        found.append((person.zeitstrom, expected, net))
+        found.append((person.ids["zeitstrom"], expected, net))
     return found
 
 

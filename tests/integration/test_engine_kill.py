@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from balance_gateway.gateway.demo import CF_ANNUAL, ENV, SETTINGS_TOML, DemoEnvironment
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
+from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, DemoEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 40
@@ -103,7 +104,7 @@ def test_sigkill_mid_write_then_rerun_ends_exactly_as_planned(tmp_path: Path) ->
             record = next(
                 b
                 for b in cf["balances"]
-                if b["employee_id"] == person.companyflow and b["leave_type_id"] == CF_ANNUAL
+                if b["employee_id"] == person.ids["companyflow"] and b["leave_type_id"] == CF_ANNUAL
             )
             expected = (
                 25
@@ -114,7 +115,7 @@ def test_sigkill_mid_write_then_rerun_ends_exactly_as_planned(tmp_path: Path) ->
                 (
                     Decimal(str(tx["amount"])) * (-1 if tx["source"] == "absence" else 1)
                     for tx in zeitstrom["transactions"]
-                    if tx["employee_id"] == person.zeitstrom and tx["missing_type"] == "sick"
+                    if tx["employee_id"] == person.ids["zeitstrom"] and tx["missing_type"] == "sick"
                 ),
                 Decimal(0),
             )

@@ -17,15 +17,13 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from balance_gateway.adapters._core.adapter import OperationKind
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL, CF_SICK
+from balance_gateway.adapters.kenjo.demo import KENJO_SICK, KENJO_VACATION
 from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.config import Config, load_config
 from balance_gateway.gateway.demo import (
-    CF_ANNUAL,
-    CF_SICK,
     DEMO_SYNCS_TOML,
     ENV,
-    KENJO_SICK,
-    KENJO_VACATION,
     SETTINGS_TOML,
     SYNC_ORDER,
     TOKENS,
@@ -86,7 +84,9 @@ def person_7_5(env: DemoEnvironment, *, journyx: bool = False) -> DemoPerson:
     return next(
         p
         for p in env.dataset.people
-        if p.hours_per_day == Decimal("7.5") and p.kenjo and (p.journyx or not journyx)
+        if p.hours_per_day == Decimal("7.5")
+        and "kenjo" in p.ids
+        and ("journyx" in p.ids or not journyx)
     )
 
 
@@ -122,7 +122,7 @@ async def test_demo_syncs_convert_round_and_then_change_nothing(
         record = next(
             b
             for b in cf["balances"]
-            if b["employee_id"] == someone.companyflow and b["leave_type_id"] == type_id
+            if b["employee_id"] == someone.ids["companyflow"] and b["leave_type_id"] == type_id
         )
         total = Decimal(allowed) + Decimal(str(record["carried_forward_days"]))
         return total - Decimal(str(record["used_days"]))
@@ -131,7 +131,7 @@ async def test_demo_syncs_convert_round_and_then_change_nothing(
         a = next(
             a
             for a in kenjo["assignments"]
-            if a["employee_id"] == someone.kenjo and a["time_off_type_id"] == type_id
+            if a["employee_id"] == someone.ids["kenjo"] and a["time_off_type_id"] == type_id
         )
         return Decimal(str(a["total_allowance"])) - Decimal(str(a["taken"]))
 
@@ -142,7 +142,7 @@ async def test_demo_syncs_convert_round_and_then_change_nothing(
     def zeitstrom_net(kind: str) -> Decimal:
         net = Decimal(0)
         for tx in zeitstrom["transactions"]:
-            if tx["employee_id"] == someone.zeitstrom and tx["missing_type"] == kind:
+            if tx["employee_id"] == someone.ids["zeitstrom"] and tx["missing_type"] == kind:
                 sign = -1 if tx["source"] == "absence" else 1
                 net += sign * Decimal(str(tx["amount"]))
         return net
@@ -151,7 +151,7 @@ async def test_demo_syncs_convert_round_and_then_change_nothing(
         records = [
             r
             for r in bezala["time_balances"]
-            if r["user_id"] == int(someone.bezala) and r["balance_type"] == kind
+            if r["user_id"] == int(someone.ids["bezala"]) and r["balance_type"] == kind
         ]
         return Decimal(str(max(records, key=lambda r: (r["date"], r["id"]))["value"]))
 
@@ -164,7 +164,7 @@ async def test_demo_syncs_convert_round_and_then_change_nothing(
         found = next(
             a
             for a in journyx["accruals"].values()
-            if a["id_user"] == someone.journyx and a["pname"] == pname
+            if a["id_user"] == someone.ids["journyx"] and a["pname"] == pname
         )
         return Decimal(str(found["hours_left"]))
 
@@ -195,7 +195,7 @@ async def test_kenjo_value_unchanged_is_not_written_again(
     record = next(
         b
         for b in cf["balances"]
-        if b["employee_id"] == someone.companyflow and b["leave_type_id"] == CF_ANNUAL
+        if b["employee_id"] == someone.ids["companyflow"] and b["leave_type_id"] == CF_ANNUAL
     )
     record["used_days"] = float(Decimal(str(record["used_days"])) + 1)
     put_state(fresh, "companyflow", cf)
@@ -204,7 +204,7 @@ async def test_kenjo_value_unchanged_is_not_written_again(
     assert report.exit_code == 0
     writes = [r for r in report.results if r.status is OpStatus.APPLIED]
     assert [(r.row.target_employee, r.row.target_type) for r in writes] == [
-        (someone.kenjo, KENJO_VACATION)
+        (someone.ids["kenjo"], KENJO_VACATION)
     ]
     assert len(state(fresh, "kenjo")["history"]) == history + 1
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from balance_gateway.gateway.demo import CF_ANNUAL, ENV, SETTINGS_TOML, DemoEnvironment
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
+from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, DemoEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 24

@@ -44,8 +44,9 @@ def stale_mapping(env: DemoEnvironment, folder: Path) -> tuple[Path, int, str]:
     path = env.write_config(folder)
     mapping = folder / "employees.csv"
     lines = mapping.read_text().splitlines()
+    column = lines[0].split(",").index("bezala")
     cells = lines[2].split(",")
-    old, cells[3] = cells[3], STALE
+    old, cells[column] = cells[column], STALE
     lines[2] = ",".join(cells)
     mapping.write_text("\n".join(lines) + "\n")
     return path, 3, old

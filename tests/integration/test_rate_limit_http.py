@@ -20,8 +20,9 @@ import pytest
 from typer import Typer
 from typer.testing import CliRunner
 
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
 from balance_gateway.gateway import cli_sync
-from balance_gateway.gateway.demo import CF_ANNUAL, ENV, SETTINGS_TOML, DemoEnvironment
+from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, DemoEnvironment
 
 # About one request per person since the writes share their ledger reads (issue 16): enough
 # people that the sync lasts the rounds it takes the rate to come down to the limit.
@@ -75,7 +76,7 @@ def expected_and_net(env: DemoEnvironment) -> list[tuple[Decimal, Decimal]]:
         record = next(
             b
             for b in balances
-            if b["employee_id"] == person.companyflow and b["leave_type_id"] == CF_ANNUAL
+            if b["employee_id"] == person.ids["companyflow"] and b["leave_type_id"] == CF_ANNUAL
         )
         expected = (
             25 + Decimal(str(record["carried_forward_days"])) - Decimal(str(record["used_days"]))
@@ -84,7 +85,7 @@ def expected_and_net(env: DemoEnvironment) -> list[tuple[Decimal, Decimal]]:
             (
                 Decimal(str(tx["amount"])) * (-1 if tx["source"] == "absence" else 1)
                 for tx in transactions
-                if tx["employee_id"] == person.zeitstrom and tx["missing_type"] == "sick"
+                if tx["employee_id"] == person.ids["zeitstrom"] and tx["missing_type"] == "sick"
             ),
             Decimal(0),
         )

@@ -66,18 +66,11 @@ import httpx
 import pytest
 
 from balance_gateway.adapters._core.adapter import OperationKind
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL, CF_SICK
+from balance_gateway.adapters.journyx.demo import JOURNYX_TYPES
+from balance_gateway.adapters.kenjo.demo import KENJO_SICK, KENJO_VACATION
 from balance_gateway.gateway.config import Config, load_config
-from balance_gateway.gateway.demo import (
-    CF_ANNUAL,
-    CF_SICK,
-    ENV,
-    JOURNYX_TYPES,
-    KENJO_SICK,
-    KENJO_VACATION,
-    SETTINGS_TOML,
-    DemoEnvironment,
-    generate_dataset,
-)
+from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, DemoEnvironment, generate_dataset
 from balance_gateway.gateway.engine import RunReport
 from balance_gateway.gateway.journal import SqliteJournal
 from balance_gateway.gateway.plan import WRITE_OPERATIONS, PlanRow
@@ -748,7 +741,8 @@ def test_kenjo_write_failing_after_apply_is_written_again(
     with httpx.Client(timeout=30) as http:
 
         def kenjo() -> Decimal:
-            url = f"{env.base_urls['kenjo']}/_emulator/balances/{KENJO_VACATION}/{person.kenjo}"
+            employee = person.ids["kenjo"]
+            url = f"{env.base_urls['kenjo']}/_emulator/balances/{KENJO_VACATION}/{employee}"
             return _dec(http.get(url).json()["balance"])
 
         assert asyncio.run(run_sync(config)).exit_code == 0
@@ -756,7 +750,10 @@ def test_kenjo_write_failing_after_apply_is_written_again(
         original = admin_state(http, env, "companyflow")
         changed = copy.deepcopy(original)
         for record in changed["balances"]:
-            if (record["employee_id"], record["leave_type_id"]) == (person.companyflow, CF_ANNUAL):
+            if (record["employee_id"], record["leave_type_id"]) == (
+                person.ids["companyflow"],
+                CF_ANNUAL,
+            ):
                 record["used_days"] = str(_dec(record["used_days"]) + 3)
         source_url = f"{env.base_urls['companyflow']}/_emulator/state"
         http.put(source_url, json=changed).raise_for_status()

@@ -41,16 +41,15 @@ from structlog.testing import capture_logs
 from balance_gateway.adapters._core.errors import GatewayError
 from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread, build_emulator
 from balance_gateway.adapters._emulator.base import Emulator
+from balance_gateway.adapters.bezala.demo import BEZALA_GATEWAY_USER
+from balance_gateway.adapters.companyflow.demo import COMPANYFLOW_READER
 from balance_gateway.adapters.journyx.emulator import SAMPLE_USERNAME
 from balance_gateway.adapters.kenjo.client import AsyncClient as KenjoClient
+from balance_gateway.adapters.kenjo.demo import KENJO_SICK, KENJO_VACATION
 from balance_gateway.adapters.zeitstrom.client import AsyncClient as ZeitstromClient
 from balance_gateway.gateway.config import load_config
 from balance_gateway.gateway.demo import (
-    BEZALA_GATEWAY_USER,
-    COMPANYFLOW_READER,
     DEMO_SYNCS_TOML,
-    KENJO_SICK,
-    KENJO_VACATION,
     VENDORS,
     DemoDataset,
     generate_dataset,

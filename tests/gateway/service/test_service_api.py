@@ -17,7 +17,7 @@ import pytest
 
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters.zeitstrom import Client as ZeitstromClient
-from balance_gateway.gateway.demo import TOKENS
+from balance_gateway.gateway.demo import TOKENS, VENDORS
 from balance_gateway.gateway.lock import RunLock
 from balance_gateway.gateway.service.app import create_app
 from balance_gateway.gateway.service.core import GatewayService, RunningNow
@@ -144,7 +144,8 @@ async def test_one_persons_balances_across_every_configured_system(
         answer = await client.get("/api/balances", params={"employee": asked}, headers=READER)
         assert answer.status_code == 200, answer.text
         body = answer.json()
-        person_id = f"companyflow:{person.ids['companyflow']}"  # the mapping's first column
+        first = VENDORS[0]  # the mapping's first column names a person
+        person_id = f"{first}:{person.ids[first]}"
         assert body["person"]["person_id"] == person_id
         assert body["person"]["ids"] == dict(person.ids)
         balances = body["balances"]
