@@ -1,10 +1,30 @@
 """Journyx's case for the adapter conformance suite (see `adapters/_emulator/conformance.py`)."""
 
+import copy
 from datetime import date
 from decimal import Decimal
+from random import Random
 
-from balance_gateway.adapters._emulator.conformance import ConformanceCase
+from balance_gateway.adapters._emulator.conformance import (
+    CampaignFacts,
+    ConformanceCase,
+    VendorState,
+)
 from balance_gateway.adapters.journyx.emulator import SAMPLE_USERNAME, SEED_USER_ID
+
+# The demo's generated accrual pay types (`gateway/demo.py`), all in hours.
+DEMO_TYPES = ("Vacation", "Time Bank", "Sick", "Floating Holiday")
+
+
+def change_source(state: VendorState, types: set[str], rng: Random, today: date) -> VendorState:
+    """Some accruals of `types` moved by up to 4 hours, as people do."""
+    changed = copy.deepcopy(state)
+    for accrual in changed["accruals"].values():
+        if accrual["pname"] in types and rng.random() < 0.7:
+            hours = Decimal(str(accrual["hours_left"])) + Decimal(rng.randint(-16, 16)) / 4
+            accrual["hours_left"] = str(hours)
+    return changed
+
 
 CASE = ConformanceCase(
     vendor="journyx",
@@ -13,4 +33,12 @@ CASE = ConformanceCase(
     leave_type="Vacation",
     as_of=date(2025, 6, 1),
     write_value=Decimal("32.5"),
+    campaign=CampaignFacts(
+        source_types=DEMO_TYPES,
+        target_types=DEMO_TYPES,
+        steps=("0.01", "0.25"),
+        pair_source_type="Vacation",  # hours
+        pair_target_type="Vacation",
+        change_source=change_source,
+    ),
 )

@@ -1,0 +1,86 @@
+"""What the vendor-generic stress and integration tests know of the vendors: only the registry,
+each vendor's conformance case (`adapters/<vendor>/conformance.py`), and the emulators' admin
+API. No test that imports this names a vendor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from balance_gateway.adapters._core.registry import known_vendors
+from balance_gateway.adapters._emulator.conformance import ConformanceCase, conformance_case
+
+Key = tuple[str, str]  # (employee id, leave type id), in the vendor's own ids
+
+
+def _id_of(person: Any, vendor: str) -> str | None:
+    """A generated demo person's id in `vendor` (None: no account there). The one place the
+    tests reach into `DemoPerson` for a vendor's id."""
+    found: str | None = getattr(person, vendor)
+    return found
+
+
+def cases() -> dict[str, ConformanceCase]:
+    """Every registered vendor's conformance case, in name order."""
+    return {vendor: conformance_case(vendor) for vendor in known_vendors()}
+
+
+def sources() -> dict[str, tuple[str, ...]]:
+    """Vendor -> the leave types the demo's data lets a sync read from it (sources only)."""
+    return {v: c.campaign.source_types for v, c in cases().items() if c.campaign.source_types}
+
+
+def targets() -> dict[str, tuple[str, ...]]:
+    """Vendor -> the leave types the demo's data lets a sync write to it (targets only)."""
+    return {v: c.campaign.target_types for v, c in cases().items() if c.campaign.target_types}
+
+
+def admin_state(http: httpx.Client, base_url: str, tenant: str = "default") -> dict[str, Any]:
+    """One tenant's state, as the emulator at `base_url` keeps it (`GET /_emulator/state`)."""
+    response = http.get(f"{base_url}/_emulator/state")
+    response.raise_for_status()
+    return dict(response.json()["tenants"][tenant])
+
+
+def admin_balances(
+    http: httpx.Client, base_url: str, as_of: date, tenant: str = "default"
+) -> dict[Key, Decimal]:
+    """Every balance the emulator at `base_url` holds as of `as_of`, in canonical terms, by its
+    own arithmetic (`GET /_emulator/balances`): (employee, leave type) -> remaining."""
+    response = http.get(
+        f"{base_url}/_emulator/balances", params={"tenant": tenant, "as_of": as_of.isoformat()}
+    )
+    response.raise_for_status()
+    return {
+        (b["employee"], b["leave_type"]): Decimal(b["remaining"])
+        for b in response.json()["balances"]
+    }
+
+
+def held(
+    http: httpx.Client, base_url: str, vendor: str, keys: list[Key], as_of: date
+) -> dict[Key, Decimal | None]:
+    """Each key's balance in `vendor`'s emulator at `base_url` (None: it holds none; 0 where
+    the vendor's case says no row is a balance of 0)."""
+    balances = admin_balances(http, base_url, as_of)
+    absent = Decimal(0) if conformance_case(vendor).campaign.absent_is_zero else None
+    return {key: balances.get(key, absent) for key in keys}
+
+
+def set_faults(
+    http: httpx.Client, base_urls: Mapping[str, str], faults: Mapping[str, Mapping[str, Any]]
+) -> int:
+    """Configure `faults` (vendor -> FaultConfig JSON; every other emulator's off); returns how
+    many faults the configurations it replaces had injected."""
+    injected = 0
+    for vendor, base_url in base_urls.items():
+        response = http.get(f"{base_url}/_emulator/faults")
+        response.raise_for_status()
+        injected += sum(response.json()["counts"].values())
+        config = dict(faults.get(vendor, {}))
+        http.put(f"{base_url}/_emulator/faults", json=config).raise_for_status()
+    return injected
