@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 
-from balance_gateway.adapters._core.registry import known_vendors
+from balance_gateway.adapters._core.adapter import AdapterConfig, Capabilities
+from balance_gateway.adapters._core.registry import build_adapter, known_vendors
+from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters._emulator.conformance import ConformanceCase, conformance_case
 
 Key = tuple[str, str]  # (employee id, leave type id), in the vendor's own ids
@@ -84,3 +86,19 @@ def set_faults(
         config = dict(faults.get(vendor, {}))
         http.put(f"{base_url}/_emulator/faults", json=config).raise_for_status()
     return injected
+
+
+async def capabilities(vendor: str) -> Capabilities:
+    """What `vendor`'s adapter can do (e.g. a write-only one cannot read back)."""
+    case = conformance_case(vendor)
+    config = AdapterConfig(
+        system=vendor,
+        base_url="http://unused.invalid",  # never called
+        credentials={k: Secret(v) for k, v in case.credentials("unused").items()},
+        options=dict(case.options),
+    )
+    adapter = build_adapter(vendor, config)
+    try:
+        return adapter.capabilities
+    finally:
+        await adapter.aclose()
