@@ -6,7 +6,8 @@ The suite runs the same checks over every registered vendor against its emulator
 plan, apply, confirm, re-apply is a skip, an unknown outcome resolved by reading back, tenants
 that never mix, secrets that never leak. The fault campaign (`tests/stress/test_fault_campaign.py`)
 and the engine pair tests (`tests/integration/test_engine_pairs.py`) take what they need of a
-vendor from the case's `campaign` (`CampaignFacts`), on the demo's generated data. A new
+vendor from the case's `campaign` (`CampaignFacts`), on the demo's generated data; the secrets
+stress test (`tests/stress/test_secrets.py`) from its `secrets` (`SecretFacts`). A new
 vendor's adapter tests are then mostly this one case.
 """
 
@@ -56,6 +57,40 @@ class CampaignFacts:
     absent_is_zero: bool = False
 
 
+def _nothing_derived(credentials: Mapping[str, str]) -> list[str]:
+    return []
+
+
+def _state_as_is(state: VendorState, credentials: Mapping[str, str]) -> VendorState:
+    return state
+
+
+@dataclass(frozen=True)
+class SecretFacts:
+    """A vendor's part in the secrets stress test (`tests/stress/test_secrets.py`): how the
+    gateway may authenticate, so that every credential (and every session the emulator issues
+    for one) can be looked for in every output.
+
+    `credentials(secret)`: the credentials on the demo's data, for the tenant whose emulator
+    credential is `secret` (None: the case's own), and `logs_in`: they are exchanged at a
+    login for a session the emulator issues. `login(secret)`: other credentials that log in
+    with a password (None: the vendor has no such login), and `login_state(state,
+    credentials)` the emulator state with what that login needs (e.g. a user with that email
+    and password). `derived(credentials)`: secrets computed from credentials that must not
+    appear either (e.g. an HTTP Basic pair's Base64). `login_paths`: the vendor routes that log
+    in (a gate that echoes credentials in a 401 to every write lets these through). `options`:
+    the `[systems]` options the
+    gateway needs on the demo's data."""
+
+    credentials: Callable[[str], dict[str, str]] | None = None
+    logs_in: bool = False
+    login: Callable[[str], dict[str, str]] | None = None
+    login_state: Callable[[VendorState, Mapping[str, str]], VendorState] = _state_as_is
+    derived: Callable[[Mapping[str, str]], list[str]] = _nothing_derived
+    login_paths: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class ConformanceCase:
     """One vendor's facts for the conformance suite, all taken from its emulator's sample data.
@@ -63,8 +98,8 @@ class ConformanceCase:
     `credentials(token)` are the adapter's credentials (its `CREDENTIAL_KEYS`) for the tenant
     whose emulator credential is `token`; `employee` has a balance of `leave_type` (for a
     source) or may be written there (for a target); `write_value` is a remaining balance the
-    target can take, in its unit (None for a read-only vendor). `campaign`: its facts for the
-    stress tests (see `CampaignFacts`)."""
+    target can take, in its unit (None for a read-only vendor). `campaign` and `secrets`: its
+    facts for the stress tests (see `CampaignFacts`, `SecretFacts`)."""
 
     vendor: str
     credentials: Callable[[str], dict[str, str]]
@@ -74,6 +109,7 @@ class ConformanceCase:
     write_value: Decimal | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     campaign: CampaignFacts = field(default_factory=CampaignFacts)
+    secrets: SecretFacts = field(default_factory=SecretFacts)
 
 
 def conformance_case(vendor: str) -> ConformanceCase:

@@ -11,6 +11,7 @@ from typing import Any
 from balance_gateway.adapters._emulator.conformance import (
     CampaignFacts,
     ConformanceCase,
+    SecretFacts,
     VendorState,
 )
 
@@ -61,6 +62,18 @@ def invariants(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]
     return found
 
 
+LOGIN_EMAIL = "gateway@conformance.example"
+
+
+def login_state(state: VendorState, credentials: Mapping[str, str]) -> VendorState:
+    """`state` with our user (`OURS`) able to log in with `credentials`' email and password."""
+    changed = copy.deepcopy(state)
+    for user in changed["users"]:
+        if user["id"] == OURS:
+            user.update(email=credentials["email"], password=credentials["password"])
+    return changed
+
+
 CASE = ConformanceCase(
     vendor="bezala",
     credentials=lambda token: {"token": token},
@@ -79,5 +92,12 @@ CASE = ConformanceCase(
         pair_target_type="work_time",  # whole minutes
         change_source=change_source,
         invariants=invariants,
+    ),
+    secrets=SecretFacts(
+        # A password of its own, apart from the token.
+        login=lambda secret: {"email": LOGIN_EMAIL, "password": f"{secret}-password"},
+        login_state=login_state,
+        login_paths=("/api/auth/token",),
+        options={"creator_id": str(OURS)},
     ),
 )

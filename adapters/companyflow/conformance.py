@@ -9,6 +9,7 @@ from random import Random
 from balance_gateway.adapters._emulator.conformance import (
     CampaignFacts,
     ConformanceCase,
+    SecretFacts,
     VendorState,
 )
 from balance_gateway.adapters.companyflow.emulator import ANNUAL_LEAVE_ID, SEED_EMPLOYEE_ID
@@ -39,5 +40,11 @@ CASE = ConformanceCase(
         source_types=(ANNUAL, SICK),
         pair_source_type=ANNUAL,  # days
         change_source=change_source,
+    ),
+    secrets=SecretFacts(
+        # The demo's reader account; the password is the emulator's credential.
+        credentials=lambda token: {"email": "gateway-reader@demo.example", "password": token},
+        logs_in=True,
+        login_paths=("/auth/login",),
     ),
 )

@@ -1,6 +1,8 @@
 """Journyx's case for the adapter conformance suite (see `adapters/_emulator/conformance.py`)."""
 
+import base64
 import copy
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from random import Random
@@ -8,6 +10,7 @@ from random import Random
 from balance_gateway.adapters._emulator.conformance import (
     CampaignFacts,
     ConformanceCase,
+    SecretFacts,
     VendorState,
 )
 from balance_gateway.adapters.journyx.emulator import SAMPLE_USERNAME, SEED_USER_ID
@@ -26,6 +29,14 @@ def change_source(state: VendorState, types: set[str], rng: Random, today: date)
     return changed
 
 
+def basic_pair(credentials: Mapping[str, str]) -> list[str]:
+    """The Base64 of the HTTP Basic pair an API key is sent as."""
+    if "api_key" not in credentials:
+        return []
+    pair = f"{credentials['username']}:{credentials['api_key']}"
+    return [base64.b64encode(pair.encode()).decode()]
+
+
 CASE = ConformanceCase(
     vendor="journyx",
     credentials=lambda token: {"username": SAMPLE_USERNAME, "api_key": token},
@@ -40,5 +51,11 @@ CASE = ConformanceCase(
         pair_source_type="Vacation",  # hours
         pair_target_type="Vacation",
         change_source=change_source,
+    ),
+    secrets=SecretFacts(
+        # The API key is also the login password (for a `wtsession` cookie).
+        login=lambda secret: {"username": SAMPLE_USERNAME, "password": secret},
+        derived=basic_pair,
+        login_paths=("/login",),
     ),
 )

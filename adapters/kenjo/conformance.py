@@ -3,7 +3,11 @@
 from datetime import date
 from decimal import Decimal
 
-from balance_gateway.adapters._emulator.conformance import CampaignFacts, ConformanceCase
+from balance_gateway.adapters._emulator.conformance import (
+    CampaignFacts,
+    ConformanceCase,
+    SecretFacts,
+)
 from balance_gateway.adapters.kenjo.emulator import EMPLOYEE_TAKEN_ID, VACATION_TYPE_ID
 
 # The demo's generated time-off types (`gateway/demo.py`): vacation in days, sick in hours.
@@ -22,5 +26,10 @@ CASE = ConformanceCase(
         target_types=(DEMO_VACATION, DEMO_SICK),
         steps=("0.01", "0.5"),
         pair_target_type=DEMO_SICK,  # hours (write-only)
+    ),
+    secrets=SecretFacts(
+        logs_in=True,  # the API key, for a session token
+        login_paths=("/api/v1/auth/login",),
+        options={"type_units": {DEMO_SICK: "hours", DEMO_VACATION: "days"}},
     ),
 )

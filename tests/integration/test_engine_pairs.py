@@ -73,7 +73,7 @@ async def test_every_pair_applies_verifies_and_is_idempotent(
     applied = [r for r in first.results if r.status is OpStatus.APPLIED]
     assert applied
     # Verified by reading back; a write-only target cannot be (None).
-    expected_verified = True if (await capabilities(target)).can_read else None
+    expected_verified = True if capabilities(target).can_read else None
     assert {r.verified for r in applied} == {expected_verified}
 
     second = await run_sync(config, "pair")

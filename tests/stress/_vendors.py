@@ -4,6 +4,7 @@ API. No test that imports this names a vendor."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -88,8 +89,7 @@ def set_faults(
     return injected
 
 
-async def capabilities(vendor: str) -> Capabilities:
-    """What `vendor`'s adapter can do (e.g. a write-only one cannot read back)."""
+def _capabilities(vendor: str) -> Capabilities:
     case = conformance_case(vendor)
     config = AdapterConfig(
         system=vendor,
@@ -101,4 +101,13 @@ async def capabilities(vendor: str) -> Capabilities:
     try:
         return adapter.capabilities
     finally:
-        await adapter.aclose()
+        asyncio.run(adapter.aclose())
+
+
+# Taken once, at import (outside any event loop): what each adapter can do.
+_CAPABILITIES = {vendor: _capabilities(vendor) for vendor in known_vendors()}
+
+
+def capabilities(vendor: str) -> Capabilities:
+    """What `vendor`'s adapter can do (e.g. a write-only one cannot read back)."""
+    return _CAPABILITIES[vendor]
