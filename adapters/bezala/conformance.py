@@ -1,4 +1,5 @@
-"""Bezala's case for the adapter conformance suite (see `adapters/_emulator/conformance.py`)."""
+"""Bezala's case for the adapter conformance suite and the stress tests (see
+`adapters/_emulator/conformance.py`)."""
 
 import copy
 from collections import Counter

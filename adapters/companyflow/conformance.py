@@ -1,4 +1,4 @@
-"""CompanyFlow's case for the adapter conformance suite (see
+"""CompanyFlow's case for the adapter conformance suite and the stress tests (see
 `adapters/_emulator/conformance.py`): read-only."""
 
 import copy

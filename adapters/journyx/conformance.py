@@ -1,4 +1,5 @@
-"""Journyx's case for the adapter conformance suite (see `adapters/_emulator/conformance.py`)."""
+"""Journyx's case for the adapter conformance suite and the stress tests (see
+`adapters/_emulator/conformance.py`)."""
 
 import base64
 import copy

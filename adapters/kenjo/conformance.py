@@ -1,4 +1,5 @@
-"""Kenjo's case for the adapter conformance suite (see `adapters/_emulator/conformance.py`)."""
+"""Kenjo's case for the adapter conformance suite and the stress tests (see
+`adapters/_emulator/conformance.py`)."""
 
 from datetime import date
 from decimal import Decimal

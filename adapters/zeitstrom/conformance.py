@@ -1,4 +1,5 @@
-"""Zeitstrom's case for the adapter conformance suite (see `adapters/_emulator/conformance.py`)."""
+"""Zeitstrom's case for the adapter conformance suite and the stress tests (see
+`adapters/_emulator/conformance.py`)."""
 
 import copy
 import uuid
