@@ -590,6 +590,7 @@ def test_schedules_are_replayable() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # about 5 min on 2 cores; longer when they are shared
 def test_full_fault_campaign(capsys: pytest.CaptureFixture[str]) -> None:
     seeds = list(range(1, FULL_SCHEDULES + 1))
     workers = [
