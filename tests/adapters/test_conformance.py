@@ -3,12 +3,13 @@ suite is, and the Singer SDK's reusable tap tests): each vendor supplies only it
 `adapters/<vendor>/conformance.py`.
 
 Against the vendor's in-process emulator: read; plan, apply, confirm; re-applying is a skip;
-an unknown outcome is resolved by reading back; tenants never mix; secrets never leak.
+an unknown outcome is resolved by reading back; tenants never mix; secrets never leak, by the
+usual credentials or by the vendor's other login (its case's `secrets.login`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -93,11 +94,19 @@ class Setup:
         return None
 
 
-def _adapter(case: ConformanceCase, emulator: Emulator[Any], token: str) -> BalanceAdapter:
+def _adapter(
+    case: ConformanceCase,
+    emulator: Emulator[Any],
+    token: str,
+    credentials: Callable[[str], dict[str, str]] | None = None,
+) -> BalanceAdapter:
+    """The case's adapter for the tenant of `token`, by the case's credentials (or by
+    `credentials`, e.g. the vendor's other login)."""
+    given = (credentials or case.credentials)(token)
     config = AdapterConfig(
         system=f"{case.vendor}-under-test",
         base_url="http://emulator",
-        credentials={k: Secret(v) for k, v in case.credentials(token).items()},
+        credentials={k: Secret(v) for k, v in given.items()},
         options=dict(case.options),
         transport=httpx.ASGITransport(app=emulator.app),
         retry=RETRY,
@@ -240,3 +249,36 @@ async def test_credentials_never_reach_a_log_or_an_error(setup: Setup) -> None:
     assert events, "no request was logged"
     for secret in (A_TOKEN, "conformance-wrong-secret-5c2b8a"):
         assert secret not in text
+
+
+async def test_the_other_login_never_reaches_a_log_or_an_error(setup: Setup) -> None:
+    """The vendor's other login (a password exchanged for a session), where it has one: its
+    password and a wrong one are nowhere in the logs or the errors."""
+    login = setup.case.secrets.login
+    if login is None:
+        return
+    # The tenant's state, with what that login needs (e.g. a user with that password).
+    state = setup.emulator.dump_state()["tenants"]["default"]
+    prepared = setup.case.secrets.login_state(state, login(A_TOKEN))
+    setup.emulator.load_state(prepared, "default")
+    adapter = _adapter(setup.case, setup.emulator, A_TOKEN, login)
+    wrong = _adapter(setup.case, setup.emulator, "conformance-wrong-secret-5c2b8a", login)
+    with capture_logs() as events:
+        assert isinstance(adapter, Discovery)
+        await adapter.check_connection()
+        if setup.adapter.capabilities.can_read:
+            found = await adapter.read_balances(
+                [setup.case.employee], [setup.case.leave_type], setup.case.as_of
+            )
+            assert [b.remaining for b in found] == [await setup.held()]
+        assert isinstance(wrong, Discovery)
+        with pytest.raises(AuthenticationError) as refused:
+            await wrong.check_connection()
+    await adapter.aclose()
+    await wrong.aclose()
+    text = repr(events) + str(refused.value) + repr(refused.value.__dict__)
+    assert events, "no request was logged"
+    for credentials in (login(A_TOKEN), login("conformance-wrong-secret-5c2b8a")):
+        for key, value in credentials.items():
+            if "conformance" in value:
+                assert value not in text, f"{key} leaked"

@@ -1,18 +1,20 @@
 """The fault campaign: seeded random schedules of vendor faults and process kills, over every
-writable target (Kenjo, Bezala, Zeitstrom, Journyx), each followed by clean reruns and checked
-against the plan.
+registered writable target, each followed by clean reruns and checked against the plan. What
+each vendor takes part with (its types as a source and as a target, its rounding steps, how a
+source changes, its invariants) is its conformance case's `campaign`
+(`adapters/<vendor>/conformance.py`); nothing here names a vendor.
 
 One schedule (`make_schedule(seed)`, fully determined by its seed):
-1. Fresh emulators: the five `DemoEnvironment` emulators reloaded with a small generated
+1. Fresh emulators: the `DemoEnvironment` emulators reloaded with a small generated
    dataset (5-10 people, dataset seed = schedule seed), faults off, a new config folder (and so
    a new journal), one sync from a random readable source to the target. Every system's client
    timeout is low (`timeout_seconds`), so that latency spikes outlast it.
 2. The reference: the plan computed from the source before anything is faulted, and the target
-   as it is (read through each emulator's admin API, never through the SDK). A `primed`
-   schedule first syncs cleanly and then changes the source, so that the faulted runs replace,
-   lower or raise what an earlier run of ours wrote; the reference is then planned from the
-   changed source, unless the schedule `revert`s the source to its first values before the
-   clean reruns (the reference is then the first plan).
+   as it is (each emulator's admin read `GET /_emulator/balances`, never through the SDK). A
+   `primed` schedule first syncs cleanly and then changes the source (its `change_source`), so
+   that the faulted runs replace, lower or raise what an earlier run of ours wrote; the
+   reference is then planned from the changed source, unless the schedule `revert`s the
+   source to its first values before the clean reruns (the reference is then the first plan).
 3. The faulted phase, in a seeded order: in-process `run_sync` runs and/or a
    `balance-gateway sync --config ... --yes --json` subprocess killed with SIGKILL at a random
    moment (after a random number of journalled operations, or a random time). Faults on the
@@ -22,16 +24,16 @@ One schedule (`make_schedule(seed)`, fully determined by its seed):
 4. Faults cleared, then `run_sync` again until a run has nothing left to write (at most
    `MAX_RERUNS` runs).
 5. The checks: (a) every target balance equals the reference plan (a row the target's dialect
-   cannot reach: unchanged); (b) no Zeitstrom credit label twice and nobody else's transaction
-   touched; no two imports of ours on one Bezala date and nobody else's import touched; (c) no
-   journal operation left `intent` or `unknown`.
+   cannot reach: unchanged); (b) the target's `invariants` hold (e.g. no write of ours doubled,
+   nobody else's record touched); (c) no journal operation left `intent` or `unknown`.
 
 Between runs the emulators are drained: a request an emulator still holds (held past the
 client's timeout by a latency spike, or sent by a process just killed) finishes first, as it
 does between two scheduled syncs in production. uvicorn does not cancel it: a DELETE still
 takes effect late (a request with a body reads a disconnect instead, and is not applied).
 
-The fast subset (`FAST_SEEDS`) runs in the normal test command; the full campaign
+The fast subset (`FAST_SEEDS`, the first seeds that cover every writable target and each kind
+of kill and apply-then-fail, `fast_seeds()`) runs in the normal test command; the full campaign
 (`FULL_SCHEDULES` seeds, `--runslow`) runs in `WORKERS` worker processes, each with its own
 emulators, and prints one summary line. Replay one schedule:
 
@@ -42,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import json
 import os
 import signal
@@ -52,11 +53,9 @@ import sys
 import tempfile
 import time
 import traceback
-import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from random import Random
@@ -66,9 +65,7 @@ import httpx
 import pytest
 
 from balance_gateway.adapters._core.adapter import OperationKind
-from balance_gateway.adapters.companyflow.demo import CF_ANNUAL, CF_SICK
-from balance_gateway.adapters.journyx.demo import JOURNYX_TYPES
-from balance_gateway.adapters.kenjo.demo import KENJO_SICK, KENJO_VACATION
+from balance_gateway.adapters._emulator.conformance import conformance_case
 from balance_gateway.gateway.config import Config, load_config
 from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, DemoEnvironment, generate_dataset
 from balance_gateway.gateway.engine import RunReport
@@ -77,41 +74,22 @@ from balance_gateway.gateway.plan import WRITE_OPERATIONS, PlanRow
 from balance_gateway.gateway.runner import run_plan, run_sync
 
 ROOT = Path(__file__).resolve().parents[2]
-BEZALA_OURS = 42  # the Bezala user the demo token acts as: the creator of our imports
+if str(ROOT) not in sys.path:  # run as a script (a worker, a replay): `tests` is importable
+    sys.path.insert(0, str(ROOT))
+
+from tests.stress._vendors import Key, admin_state, held, set_faults, sources, targets  # noqa: E402
+
 MAX_RERUNS = 3
 FULL_SCHEDULES = 200
 WORKERS = 4  # mostly waiting (timeouts, Retry-After, backoff): 4 fit on 2 cores
-# The fast subset: every writable target, a kill, apply-then-fail in both modes (checked by
-# `test_fast_subset_covers_every_target_kills_and_apply_then_fail`).
-FAST_SEEDS = (16, 18, 27, 36, 65, 85, 114)
+FAST_SCHEDULES = 7  # at least; more if covering every writable target takes more
 
-WRITABLE = ("kenjo", "bezala", "zeitstrom", "journyx")
-# Leave types of each system (vendor ids), as a source and as a target.
-SOURCE_TYPES: dict[str, tuple[str, ...]] = {
-    "companyflow": (CF_ANNUAL, CF_SICK),
-    "zeitstrom": ("holiday", "overtime", "sick", "special"),
-    "bezala": ("vacation", "work_time"),
-    "journyx": JOURNYX_TYPES,
-}
-TARGET_TYPES: dict[str, tuple[str, ...]] = {
-    "kenjo": (KENJO_VACATION, KENJO_SICK),
-    "bezala": ("vacation", "work_time"),
-    # holiday (rule credits) and overtime (someone else's manual credit) cannot be lowered
-    # below what others credited: overtime gives some blocked rows, which must stay untouched.
-    "zeitstrom": ("sick", "special", "overtime"),
-    "journyx": JOURNYX_TYPES,
-}
-# Rounding steps each target can take (Bezala's work_time only whole minutes).
-STEPS: dict[str, tuple[str, ...]] = {
-    "kenjo": ("0.01", "0.5"),
-    "bezala": ("1",),
-    "zeitstrom": ("0.01", "0.25"),
-    "journyx": ("0.01", "0.25"),
-}
+# Leave types of each registered system (vendor ids), as a source and as a target, in name order.
+SOURCE_TYPES = sources()
+TARGET_TYPES = targets()
+WRITABLE = tuple(TARGET_TYPES)
 WRITES = ["POST", "PUT", "PATCH", "DELETE"]
 FAULT_KINDS = ("error", "throttle", "spike", "drop", "apply_then_fail", "rate_limit")
-
-Key = tuple[str, str]  # (target employee id, target leave type id)
 
 
 # -- the schedule ---------------------------------------------------------------------------
@@ -132,8 +110,8 @@ class Schedule:
     faults: dict[str, dict[str, Any]]  # vendor -> FaultConfig (JSON)
     steps: tuple[str, ...]  # "run" (in-process, faulted) or "kill" (a killed subprocess)
     # A clean sync first, then the source changes: the faulted runs then replace, lower or
-    # raise what an earlier run of ours wrote (Bezala replaces, Zeitstrom reduces, Kenjo's
-    # last written value).
+    # raise what an earlier run of ours wrote (a dated import replaced, a ledger credit
+    # reduced, a write-only target's last written value).
     primed: bool
     revert: bool  # primed, and the source goes back to its first values before the reruns
     kill_after_ops: int  # kill once the journal holds this many operations (0: by time)
@@ -192,6 +170,42 @@ def fault_mix(rng: Random, timeout: float, *, light: bool = False) -> dict[str, 
     return config
 
 
+def features(schedule: Schedule) -> set[str]:
+    """What a schedule exercises, for choosing the fast subset."""
+    found = {f"target:{schedule.target}"}
+    if schedule.kills:
+        found.add("kill:ops" if schedule.kill_after_ops else "kill:time")
+    if schedule.revert:
+        found.add("revert")
+    for config in schedule.faults.values():
+        if config.get("apply_then_fail_rate"):
+            found.add(f"apply_then_fail:{config['apply_then_fail_mode']}")
+    return found
+
+
+# Every writable target, a kill, a revert, apply-then-fail in both modes.
+FAST_FEATURES = frozenset(
+    {f"target:{t}" for t in WRITABLE}
+    | {"kill:ops", "revert", "apply_then_fail:status", "apply_then_fail:drop"}
+)
+
+
+def fast_seeds(count: int = FAST_SCHEDULES) -> tuple[int, ...]:
+    """The fast subset: from seed 1 on, each seed that exercises something the ones before did
+    not (`FAST_FEATURES`), then the next seeds until there are `count`. Derived from the
+    registry, so that a new vendor is in it as a target without an edit here."""
+    chosen: list[int] = []
+    missing = set(FAST_FEATURES)
+    for seed in range(1, 10 * FULL_SCHEDULES):
+        found = features(make_schedule(seed))
+        if found & missing or (not missing and len(chosen) < count):
+            chosen.append(seed)
+            missing -= found
+        if not missing and len(chosen) >= count:
+            return tuple(chosen)
+    raise AssertionError(f"no seed up to {10 * FULL_SCHEDULES} gives {sorted(missing)}")
+
+
 def make_schedule(seed: int) -> Schedule:
     """The schedule of `seed`; the target cycles through the writable systems."""
     rng = Random(seed)
@@ -219,7 +233,7 @@ def make_schedule(seed: int) -> Schedule:
         source=source,
         people=rng.randint(5, 10),
         types=types,
-        step=rng.choice(STEPS[target]),
+        step=rng.choice(conformance_case(target).campaign.steps),
         timeout=timeout,
         max_in_flight=rng.choice([3, 8, 32]),
         faults=faults,
@@ -229,6 +243,9 @@ def make_schedule(seed: int) -> Schedule:
         kill_after_ops=rng.randint(1, 6) if by_ops else 0,
         kill_delay=rng.uniform(0, 0.3) if by_ops else rng.uniform(0.5, 2.5),
     )
+
+
+FAST_SEEDS = fast_seeds()
 
 
 # -- what a schedule found ------------------------------------------------------------------
@@ -259,27 +276,6 @@ def replay_hint(seed: int) -> str:
 # -- emulator admin API ---------------------------------------------------------------------
 
 
-def admin_state(http: httpx.Client, env: DemoEnvironment, vendor: str) -> dict[str, Any]:
-    response = http.get(f"{env.base_urls[vendor]}/_emulator/state")
-    response.raise_for_status()
-    return dict(response.json()["tenants"]["default"])
-
-
-def set_faults(
-    http: httpx.Client, env: DemoEnvironment, faults: Mapping[str, Mapping[str, Any]]
-) -> int:
-    """Configure `faults` (vendor -> FaultConfig; the others off); returns how many faults the
-    configuration it replaces had injected."""
-    injected = 0
-    for vendor, base_url in env.base_urls.items():
-        response = http.get(f"{base_url}/_emulator/faults")
-        response.raise_for_status()
-        injected += sum(response.json()["counts"].values())
-        config = dict(faults.get(vendor, {}))
-        http.put(f"{base_url}/_emulator/faults", json=config).raise_for_status()
-    return injected
-
-
 def drain(env: DemoEnvironment, timeout: float = 30.0) -> None:
     """Wait until no emulator holds a request: everything sent (also by a killed process, or
     held past the client's timeout by a latency spike) has been answered or abandoned."""
@@ -291,105 +287,16 @@ def drain(env: DemoEnvironment, timeout: float = 30.0) -> None:
         time.sleep(0.02)
 
 
-def _dec(value: Any) -> Decimal:
-    return Decimal(str(value))
-
-
 def read_target(
     http: httpx.Client, env: DemoEnvironment, target: str, keys: Sequence[Key]
 ) -> tuple[dict[Key, Decimal | None], dict[str, Any]]:
-    """Each key's balance as the target's emulator holds it (None: none), and its raw state."""
-    if target == "kenjo":
-        values: dict[Key, Decimal | None] = {}
-        for employee, kind in keys:
-            response = http.get(f"{env.base_urls['kenjo']}/_emulator/balances/{kind}/{employee}")
-            values[(employee, kind)] = (
-                _dec(response.json()["balance"]) if response.status_code == 200 else None
-            )
-        return values, admin_state(http, env, "kenjo")
-    state = admin_state(http, env, target)
-    if target == "zeitstrom":
-        nets: dict[Key, Decimal] = {}
-        for tx in state["transactions"]:
-            key = (tx["employee_id"], tx["missing_type"])
-            sign = -1 if tx["source"] == "absence" else 1
-            nets[key] = nets.get(key, Decimal(0)) + sign * _dec(tx["amount"])
-        # No transaction at all is a balance of 0 (the aggregate then shows no row).
-        return {k: nets.get(k, Decimal(0)) for k in keys}, state
-    if target == "bezala":
-        latest: dict[Key, tuple[str, int, Decimal]] = {}
-        for record in state["time_balances"]:
-            key = (str(record["user_id"]), record["balance_type"])
-            entry = (record["date"], int(record["id"]), _dec(record["value"]))
-            if key not in latest or entry[:2] > latest[key][:2]:
-                latest[key] = entry
-        return {k: latest[k][2] if k in latest else None for k in keys}, state
-    assert target == "journyx"
-    hours: dict[Key, Decimal] = {}
-    for accrual in state["accruals"].values():
-        if accrual["status_code"] != "h":
-            hours[(accrual["id_user"], accrual["pname"])] = _dec(accrual["hours_left"])
-    return {k: hours.get(k) for k in keys}, state
+    """Each key's balance as the target's emulator holds it (its admin read; None: none), and
+    its raw state (for its invariants)."""
+    values = held(http, env.base_urls[target], target, list(keys), env.today)
+    return values, admin_state(http, env.base_urls[target])
 
 
 # -- running a schedule ---------------------------------------------------------------------
-
-
-def changed_source(
-    vendor: str, state: Mapping[str, Any], types: set[str], rng: Random, today: date
-) -> dict[str, Any]:
-    """`state` (a source's admin state) with some balances of `types` changed, as people do."""
-    changed = copy.deepcopy(dict(state))
-    if vendor == "companyflow":
-        for record in changed["balances"]:
-            if record["leave_type_id"] in types and rng.random() < 0.7:
-                used = _dec(record["used_days"]) + Decimal(rng.randint(-4, 4)) / 2
-                record["used_days"] = str(min(max(used, Decimal(0)), Decimal(8)))
-    elif vendor == "zeitstrom":
-        for employee in sorted({tx["employee_id"] for tx in changed["transactions"]}):
-            for kind in sorted(types):
-                if rng.random() < 0.7:
-                    changed["transactions"].append(
-                        {
-                            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                            "employee_id": employee,
-                            "label": "HR correction",
-                            "missing_type": kind,
-                            "date": today.isoformat(),
-                            "amount": str(Decimal(rng.randint(1, 6)) / 2),
-                            "source": rng.choice(["manual", "absence"]),
-                        }
-                    )
-    elif vendor == "bezala":
-        next_id = int(changed["next_id"])
-        for user in changed["users"]:
-            for kind in sorted(types):
-                if user["id"] >= 1000 and rng.random() < 0.7:
-                    value = (
-                        Decimal(rng.randint(0, 50)) / 2
-                        if kind == "vacation"
-                        else Decimal(rng.randint(-300, 1500))
-                    )
-                    changed["time_balances"].append(
-                        {
-                            "id": next_id,
-                            "user_id": user["id"],
-                            "balance_type": kind,
-                            "date": (today - timedelta(days=1)).isoformat(),
-                            "value": str(value),
-                            "creator_id": 7,
-                            "creator_name": "HR Admin",
-                        }
-                    )
-                    next_id += 1
-        changed["next_id"] = next_id
-    else:
-        assert vendor == "journyx"
-        for accrual in changed["accruals"].values():
-            if accrual["pname"] in types and rng.random() < 0.7:
-                hours = _dec(accrual["hours_left"]) + Decimal(rng.randint(-16, 16)) / 4
-                accrual["hours_left"] = str(hours)
-    return changed
 
 
 def _syncs_toml(schedule: Schedule) -> str:
@@ -531,19 +438,19 @@ def run_schedule(env: DemoEnvironment, folder: Path, schedule: Schedule) -> Outc
     source_url = f"{env.base_urls[schedule.source]}/_emulator/state"
     with httpx.Client(timeout=30) as http:
         reference = reference_of(http, env, config, schedule.target)
-        original = admin_state(http, env, schedule.source)
+        original = admin_state(http, env.base_urls[schedule.source])
         if schedule.primed:
             asyncio.run(run_sync(config))
             types = {s for s, _ in schedule.types}
-            changed = changed_source(
-                schedule.source, original, types, Random(schedule.seed), env.today
-            )
+            change = conformance_case(schedule.source).campaign.change_source
+            assert change is not None, f"{schedule.source} is a source without change_source"
+            changed = change(original, types, Random(schedule.seed), env.today)
             http.put(source_url, json=changed).raise_for_status()
             if not schedule.revert:
                 reference = reference_of(http, env, config, schedule.target)
 
         # The faulted phase.
-        set_faults(http, env, schedule.faults)
+        set_faults(http, env.base_urls, schedule.faults)
         for step in schedule.steps:
             if step == "run":
                 asyncio.run(run_sync(config))  # failures are expected here
@@ -552,7 +459,7 @@ def run_schedule(env: DemoEnvironment, folder: Path, schedule: Schedule) -> Outc
                     config_path, config.state_path, schedule, reference.writes
                 )
             drain(env)
-        outcome.faults_injected += set_faults(http, env, {})
+        outcome.faults_injected += set_faults(http, env.base_urls, {})
         if schedule.revert:
             http.put(source_url, json=original).raise_for_status()
 
@@ -563,9 +470,10 @@ def run_schedule(env: DemoEnvironment, folder: Path, schedule: Schedule) -> Outc
                 break
         else:
             outcome.mismatches.append(f"not settled after {MAX_RERUNS} clean reruns")
-        outcome.faults_injected += set_faults(http, env, {})
+        outcome.faults_injected += set_faults(http, env.base_urls, {})
 
-        # (a) every balance as planned; (b) nothing doubled, nobody else's record touched.
+        # (a) every balance as planned; (b) the target's invariants (nothing doubled, nobody
+        # else's record touched).
         final, final_state = read_target(http, env, schedule.target, reference.keys)
         for key, row in zip(reference.keys, reference.rows, strict=True):
             assert row.intent is not None
@@ -583,7 +491,8 @@ def run_schedule(env: DemoEnvironment, folder: Path, schedule: Schedule) -> Outc
                     f"{schedule.target} {key}: holds {final[key]}, planned {expected} "
                     f"({row.operation.value}, was {reference.initial[key]})"
                 )
-        outcome.mismatches += duplicates(schedule.target, reference.initial_state, final_state)
+        invariants = conformance_case(schedule.target).campaign.invariants
+        outcome.mismatches += invariants(reference.initial_state, final_state)
     # (c) every journal operation has an outcome.
     journal = SqliteJournal(config.state_path)
     try:
@@ -603,32 +512,6 @@ def run_schedule(env: DemoEnvironment, folder: Path, schedule: Schedule) -> Outc
 
 def _reachable(operation: OperationKind) -> bool:
     return operation in WRITE_OPERATIONS or operation is OperationKind.SKIP
-
-
-def duplicates(target: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    """Doubled writes of ours, and records of others that changed."""
-    found: list[str] = []
-    if target == "zeitstrom":
-        labels = Counter(
-            tx["label"] for tx in after["transactions"] if tx["label"].startswith("balance-gateway")
-        )
-        found += [f"zeitstrom: {n} transactions labelled {k!r}" for k, n in labels.items() if n > 1]
-        now = {tx["id"]: tx for tx in after["transactions"]}
-        for tx in before["transactions"]:
-            if not tx["label"].startswith("balance-gateway ") and now.get(tx["id"]) != tx:
-                found.append(f"zeitstrom: someone else's transaction {tx['id']} was changed")
-    elif target == "bezala":
-        ours = Counter(
-            (r["user_id"], r["balance_type"], r["date"])
-            for r in after["time_balances"]
-            if r["creator_id"] == BEZALA_OURS
-        )
-        found += [f"bezala: {n} imports of ours on {key}" for key, n in ours.items() if n > 1]
-        now = {r["id"]: r for r in after["time_balances"]}
-        for record in before["time_balances"]:
-            if record["creator_id"] != BEZALA_OURS and now.get(record["id"]) != record:
-                found.append(f"bezala: someone else's import {record['id']} was changed")
-    return found
 
 
 def run_seeds(seeds: Sequence[int]) -> Iterator[Outcome]:
@@ -688,6 +571,7 @@ def test_fault_schedule(env: DemoEnvironment, tmp_path: Path, seed: int) -> None
 
 def test_fast_subset_covers_every_target_kills_and_apply_then_fail() -> None:
     schedules = [make_schedule(seed) for seed in FAST_SEEDS]
+    assert len(schedules) >= FAST_SCHEDULES
     assert {s.target for s in schedules} == set(WRITABLE)
     assert any(s.kills for s in schedules)
     assert any(s.revert for s in schedules)
@@ -705,75 +589,8 @@ def test_schedules_are_replayable() -> None:
     assert make_schedule(1) != make_schedule(2)
 
 
-# Kenjo applies the set, then: answers 500; or drops the answer, and the retries get 429s
-# until they run out (seed 5 draws exactly that: applied and dropped, then 429, 429, 429).
-KENJO_FAILS_AFTER_APPLY = {
-    "500": {"apply_then_fail_rate": 1, "methods": ["PUT"]},
-    "dropped-then-429": {
-        "seed": 5,
-        "throttle_rate": 0.5,
-        "retry_after_seconds": 0,
-        "apply_then_fail_rate": 1,
-        "apply_then_fail_mode": "drop",
-        "methods": ["PUT"],
-    },
-}
-
-
-@pytest.mark.parametrize("faults", KENJO_FAILS_AFTER_APPLY.values(), ids=KENJO_FAILS_AFTER_APPLY)
-def test_kenjo_write_failing_after_apply_is_written_again(
-    env: DemoEnvironment, tmp_path: Path, faults: dict[str, Any]
-) -> None:
-    """Regression (found by the campaign): Kenjo cannot be read back, so the engine remembers
-    what it wrote. A set that Kenjo applied but that ended in an error (a 500; or a dropped
-    answer, then 429s on the retries) used to be recorded `failed`, leaving the remembered
-    value at the earlier write: once the source went back to that value, every later sync
-    skipped the balance as "already written", and Kenjo kept the value of the failed write for
-    good (exit code 0)."""
-    env.dataset = generate_dataset(3, 7, env.today)
-    env.reset()
-    person = env.dataset.people[0]
-    syncs = (
-        '[[syncs]]\nname = "k"\nsource = "companyflow"\ntarget = "kenjo"\n'
-        f'types = [{{ source = "{CF_ANNUAL}", target = "{KENJO_VACATION}" }}]\n'
-    )
-    config = load_config(env.write_config(tmp_path, syncs), env=ENV)
-    with httpx.Client(timeout=30) as http:
-
-        def kenjo() -> Decimal:
-            employee = person.ids["kenjo"]
-            url = f"{env.base_urls['kenjo']}/_emulator/balances/{KENJO_VACATION}/{employee}"
-            return _dec(http.get(url).json()["balance"])
-
-        assert asyncio.run(run_sync(config)).exit_code == 0
-        planned = kenjo()
-        original = admin_state(http, env, "companyflow")
-        changed = copy.deepcopy(original)
-        for record in changed["balances"]:
-            if (record["employee_id"], record["leave_type_id"]) == (
-                person.ids["companyflow"],
-                CF_ANNUAL,
-            ):
-                record["used_days"] = str(_dec(record["used_days"]) + 3)
-        source_url = f"{env.base_urls['companyflow']}/_emulator/state"
-        http.put(source_url, json=changed).raise_for_status()
-
-        # Kenjo applies the new value, then the write fails.
-        set_faults(http, env, {"kenjo": faults})
-        assert asyncio.run(run_sync(config)).exit_code == 1
-        assert kenjo() == planned - 3
-        set_faults(http, env, {})
-
-        # The source goes back: Kenjo must be set back too.
-        http.put(source_url, json=original).raise_for_status()
-        for _ in range(MAX_RERUNS):
-            report = asyncio.run(run_sync(config))
-            if report.exit_code == 0 and not any(r.row.writes for r in report.results):
-                break
-        assert kenjo() == planned
-
-
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # about 5 min on 2 cores; longer when they are shared
 def test_full_fault_campaign(capsys: pytest.CaptureFixture[str]) -> None:
     seeds = list(range(1, FULL_SCHEDULES + 1))
     workers = [

@@ -1,0 +1,113 @@
+"""What the vendor-generic stress and integration tests know of the vendors: only the registry,
+each vendor's conformance case (`adapters/<vendor>/conformance.py`), and the emulators' admin
+API. No test that imports this names a vendor."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from balance_gateway.adapters._core.adapter import AdapterConfig, Capabilities
+from balance_gateway.adapters._core.registry import build_adapter, known_vendors
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.adapters._emulator.conformance import ConformanceCase, conformance_case
+from balance_gateway.adapters._emulator.demo import DemoPerson
+
+Key = tuple[str, str]  # (employee id, leave type id), in the vendor's own ids
+
+
+def _id_of(person: DemoPerson, vendor: str) -> str | None:
+    """A generated demo person's id in `vendor` (None: no account there). The one place the
+    tests reach into `DemoPerson` for a vendor's id."""
+    return person.ids.get(vendor)
+
+
+def cases() -> dict[str, ConformanceCase]:
+    """Every registered vendor's conformance case, in name order."""
+    return {vendor: conformance_case(vendor) for vendor in known_vendors()}
+
+
+def sources() -> dict[str, tuple[str, ...]]:
+    """Vendor -> the leave types the demo's data lets a sync read from it (sources only)."""
+    return {v: c.campaign.source_types for v, c in cases().items() if c.campaign.source_types}
+
+
+def targets() -> dict[str, tuple[str, ...]]:
+    """Vendor -> the leave types the demo's data lets a sync write to it (targets only)."""
+    return {v: c.campaign.target_types for v, c in cases().items() if c.campaign.target_types}
+
+
+def admin_state(http: httpx.Client, base_url: str, tenant: str = "default") -> dict[str, Any]:
+    """One tenant's state, as the emulator at `base_url` keeps it (`GET /_emulator/state`)."""
+    response = http.get(f"{base_url}/_emulator/state")
+    response.raise_for_status()
+    return dict(response.json()["tenants"][tenant])
+
+
+def admin_balances(
+    http: httpx.Client, base_url: str, as_of: date, tenant: str = "default"
+) -> dict[Key, Decimal]:
+    """Every balance the emulator at `base_url` holds as of `as_of`, in canonical terms, by its
+    own arithmetic (`GET /_emulator/balances`): (employee, leave type) -> remaining."""
+    response = http.get(
+        f"{base_url}/_emulator/balances", params={"tenant": tenant, "as_of": as_of.isoformat()}
+    )
+    response.raise_for_status()
+    return {
+        (b["employee"], b["leave_type"]): Decimal(b["remaining"])
+        for b in response.json()["balances"]
+    }
+
+
+def held(
+    http: httpx.Client, base_url: str, vendor: str, keys: list[Key], as_of: date
+) -> dict[Key, Decimal | None]:
+    """Each key's balance in `vendor`'s emulator at `base_url` (None: it holds none; 0 where
+    the vendor's case says no row is a balance of 0)."""
+    balances = admin_balances(http, base_url, as_of)
+    absent = Decimal(0) if conformance_case(vendor).campaign.absent_is_zero else None
+    return {key: balances.get(key, absent) for key in keys}
+
+
+def set_faults(
+    http: httpx.Client, base_urls: Mapping[str, str], faults: Mapping[str, Mapping[str, Any]]
+) -> int:
+    """Configure `faults` (vendor -> FaultConfig JSON; every other emulator's off); returns how
+    many faults the configurations it replaces had injected."""
+    injected = 0
+    for vendor, base_url in base_urls.items():
+        response = http.get(f"{base_url}/_emulator/faults")
+        response.raise_for_status()
+        injected += sum(response.json()["counts"].values())
+        config = dict(faults.get(vendor, {}))
+        http.put(f"{base_url}/_emulator/faults", json=config).raise_for_status()
+    return injected
+
+
+def _capabilities(vendor: str) -> Capabilities:
+    case = conformance_case(vendor)
+    config = AdapterConfig(
+        system=vendor,
+        base_url="http://unused.invalid",  # never called
+        credentials={k: Secret(v) for k, v in case.credentials("unused").items()},
+        options=dict(case.options),
+    )
+    adapter = build_adapter(vendor, config)
+    try:
+        return adapter.capabilities
+    finally:
+        asyncio.run(adapter.aclose())
+
+
+# Taken once, at import (outside any event loop): what each adapter can do.
+_CAPABILITIES = {vendor: _capabilities(vendor) for vendor in known_vendors()}
+
+
+def capabilities(vendor: str) -> Capabilities:
+    """What `vendor`'s adapter can do (e.g. a write-only one cannot read back)."""
+    return _CAPABILITIES[vendor]
