@@ -241,8 +241,20 @@ class BaseClient:
                     yield _Wait(float(waits.pop()))
                 state = attempt.retry_state
                 request.extensions[ATTEMPT_EXTENSION] = state.attempt_number
+                escaped: BaseException | None = None
                 with attempt:
-                    response = yield from self._attempt(request, state.attempt_number, deadline_at)
+                    try:
+                        response = yield from self._attempt(
+                            request, state.attempt_number, deadline_at
+                        )
+                    except Exception:
+                        raise  # an attempt's outcome: tenacity judges it
+                    except BaseException as exc:
+                        # A close or a cancellation is no attempt's outcome, and tenacity's
+                        # block would swallow it: it ends the flow.
+                        escaped = exc
+                if escaped is not None:
+                    raise escaped
                 if state.outcome is not None and not state.outcome.failed:
                     state.set_result(response)  # for `retry` to judge (tenacity's block form)
         except (httpx.TransportError, _TooLarge) as exc:
@@ -650,10 +662,13 @@ class SyncAPIClient(BaseClient):
     def run(self, request: Request[T]) -> T:
         """Send one described operation (see `operations`) and parse its answer."""
         flow = self._flow(request)
-        step = _Outcome().resume(flow)
-        while not isinstance(step, _Finished):
-            step = self._perform(step).resume(flow)
-        return step.value
+        try:
+            step = _Outcome().resume(flow)
+            while not isinstance(step, _Finished):
+                step = self._perform(step).resume(flow)
+            return step.value
+        finally:
+            flow.close()  # an abandoned flow ends here, not whenever the collector runs
 
     def iterate(self, pager: Pager[T]) -> Iterator[T]:
         """Every item of a paginated list, each page fetched when the loop reaches it."""
@@ -705,10 +720,13 @@ class AsyncAPIClient(BaseClient):
     async def run(self, request: Request[T]) -> T:
         """Send one described operation (see `operations`) and parse its answer."""
         flow = self._flow(request)
-        step = _Outcome().resume(flow)
-        while not isinstance(step, _Finished):
-            step = (await self._perform(step)).resume(flow)
-        return step.value
+        try:
+            step = _Outcome().resume(flow)
+            while not isinstance(step, _Finished):
+                step = (await self._perform(step)).resume(flow)
+            return step.value
+        finally:
+            flow.close()  # a cancelled request's flow ends here, not in the collector
 
     def iterate(self, pager: Pager[T]) -> AsyncIterator[T]:
         """Every item of a paginated list, each page fetched when the loop reaches it."""
