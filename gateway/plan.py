@@ -665,6 +665,7 @@ async def _plan_pair(
         as_of=as_of,
         source=sync.source,
         allow_below_threshold=sync.allow_below_threshold,
+        target_record=None if current_read is None else current_read.provenance.record_id,
     )
     current = current_read
     if not target.capabilities.can_read:

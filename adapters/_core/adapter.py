@@ -100,6 +100,11 @@ class WriteIntent:
     as_of: date
     source: str  # the source system's configured name, for descriptions and labels
     allow_below_threshold: bool = False
+    # The target's record that held this balance when it was planned (the bulk read's
+    # `provenance.record_id`), so that a write applied in another process (a distributed work
+    # unit, whose adapter has read nothing) can address it without reading it again. Adapters
+    # that need it say how they use it; None when the plan saw no record.
+    target_record: str | None = None
 
 
 @dataclass(frozen=True)

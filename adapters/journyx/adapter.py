@@ -15,8 +15,10 @@
 - Bulk in, one write out: `read_balances` keeps the accruals it listed (id and thresholds, by
   user and accrual name). `plan_write` plans from that snapshot when it is given the balance
   the bulk read produced, and `apply_write` PATCHes the accrual found there: the write is sent
-  alone (an absolute, idempotent value needs nothing read first). Without a snapshot (a
-  resumed or distributed write) the accrual is looked up by a filtered GET, as before.
+  alone (an absolute, idempotent value needs nothing read first). A write planned in another
+  process (a distributed work unit) PATCHes the accrual its plan saw (`intent.target_record`),
+  also alone. Without either (a resumed write, an intent built by hand) the accrual is looked
+  up by a filtered GET, as before.
 
 Credentials: `username` + `api_key` (HTTP Basic), or `username` + `password` (cookie login).
 Options (`config.options`):
@@ -296,36 +298,45 @@ class JournyxAdapter:
         """PATCH `hours_left`; `WriteBlocked` when there is no accrual or the value is below
         an enforced hard threshold (and that is not allowed).
 
-        The accrual (id and thresholds) comes from the latest bulk read when it listed it, and
-        the PATCH is then the only request: setting an absolute value twice is harmless, so
-        nothing is read first. Otherwise one filtered GET finds it (and skips an equal value)."""
+        The accrual (id and thresholds) comes from the latest bulk read when it listed it, or
+        its id from `intent.target_record` (planned elsewhere), and the PATCH is then the only
+        request: setting an absolute value twice is harmless, so nothing is read first.
+        Otherwise one filtered GET finds it (and skips an equal value)."""
         value = self._hours(intent)
         accrual = self._seen.get((intent.employee.id, intent.leave_type.id))
-        known = accrual is not None
-        if accrual is None:
-            accrual = await self._find(intent.employee.id, intent.leave_type.id)
+        if accrual is not None and accrual.id is not None:
+            if below_hard_threshold(accrual, value) and not intent.allow_below_threshold:
+                raise WriteBlocked(_blocked_note(accrual, value))
+            return await self._patch(intent, accrual.id, value)
+        if intent.target_record is not None:
+            # Planned in another process from its bulk read, which checked the thresholds.
+            return await self._patch(intent, intent.target_record, value)
+        accrual = await self._find(intent.employee.id, intent.leave_type.id)
         if accrual is None or accrual.id is None:
             raise WriteBlocked(f"no accrual {intent.leave_type.id!r} for user {intent.employee.id}")
-        if not known and accrual.hours_left == value:
+        if accrual.hours_left == value:
             return WriteOutcome(
                 OperationKind.SKIP, Quantity(value, Unit.HOURS), "already equal", (accrual.id,)
             )
         if below_hard_threshold(accrual, value) and not intent.allow_below_threshold:
             raise WriteBlocked(_blocked_note(accrual, value))
+        return await self._patch(intent, accrual.id, value)
+
+    async def _patch(self, intent: WriteIntent, accrual_id: str, value: Decimal) -> WriteOutcome:
         try:
-            updated = await self.client.update_accrual(accrual.id, hours_left=value)
+            updated = await self.client.update_accrual(accrual_id, hours_left=value)
         except NotFoundError as exc:
             self._seen.pop((intent.employee.id, intent.leave_type.id), None)
             raise WriteBlocked(
-                f"accrual {accrual.id} ({intent.leave_type.id!r} of user {intent.employee.id}) "
+                f"accrual {accrual_id} ({intent.leave_type.id!r} of user {intent.employee.id}) "
                 "no longer exists; plan again"
             ) from exc
         written = updated.hours_left if updated.hours_left is not None else value
         return WriteOutcome(
             OperationKind.SET,
             Quantity(written, Unit.HOURS),
-            f"hours_left of accrual {accrual.id}",
-            (accrual.id,),
+            f"hours_left of accrual {accrual_id}",
+            (accrual_id,),
         )
 
     async def confirm_write(self, intent: WriteIntent) -> Confirmation:

@@ -60,12 +60,8 @@ def test_one_and_two_workers_send_the_same_requests(quick: list[Any]) -> None:
     assert two == one
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN GAP (issue 16): a worker's adapter holds no bulk read of the target, so the "
-    "Journyx write falls back to a filtered GET per row; one process plans and writes from its "
-    "bulk read and sends about half the requests",
-)
 def test_workers_send_the_requests_one_process_sends(quick: list[Any]) -> None:
+    # A worker's adapter has read nothing: it writes to the record the coordinator's plan saw
+    # (`WriteIntent.target_record`) instead of looking each balance up again.
     alone = quick[0].requests
     assert [r.requests for r in quick[1:]] == [alone, alone]

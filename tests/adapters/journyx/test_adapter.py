@@ -287,3 +287,34 @@ async def test_an_accrual_deleted_after_the_read_blocks_the_write(
 
     with pytest.raises(WriteBlocked, match="no longer exists"):
         await adapter.apply_write(intent(JOHN, "Vacation", "32.5"))
+
+
+async def test_a_write_planned_in_another_process_sends_only_the_patch(
+    emulator: JournyxEmulator,
+) -> None:
+    # A distributed work unit: the coordinator planned from its bulk read; the worker's
+    # adapter has read nothing and addresses the accrual the plan saw.
+    planner = build_adapter(config(emulator))
+    [current] = await planner.read_balances([JOHN], ["Vacation"], date.today())
+    await planner.aclose()
+    assert current.provenance.record_id is not None
+    counting = Counting(emulator)
+    worker = build_adapter(replace(config(emulator), transport=counting))
+
+    wanted = intent(JOHN, "Vacation", "32.5", target_record=current.provenance.record_id)
+    outcome = await worker.apply_write(wanted)
+
+    assert outcome.kind is OperationKind.SET
+    assert outcome.after == Quantity(Decimal("32.5"), Unit.HOURS)
+    assert counting.sent == [f"PATCH /api/v1/accruals/{current.provenance.record_id}"]
+    assert (await worker.confirm_write(wanted)) is Confirmation.APPLIED
+    await worker.aclose()
+
+
+async def test_a_planned_accrual_deleted_before_a_worker_writes_blocks_the_write(
+    adapter: JournyxAdapter, api: httpx.AsyncClient
+) -> None:
+    assert (await api.delete(f"/api/v1/accruals/{JOHN}")).status_code in (200, 204)
+
+    with pytest.raises(WriteBlocked, match="no longer exists; plan again"):
+        await adapter.apply_write(intent(JOHN, "Vacation", "32.5", target_record=JOHN))
