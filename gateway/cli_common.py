@@ -34,6 +34,17 @@ CONFIG_OPTION: Any = typer.Option(
 )
 
 
+def print_hanging(console: Console, markup: str, indent: int = 2) -> None:
+    """Print `markup` wrapped to the console's width, its continuation lines indented
+    `indent` spaces deeper than its first, so that a long line still reads as one item."""
+    text = Text.from_markup(markup)
+    lead = len(text.plain) - len(text.plain.lstrip(" "))
+    hang = Text(" " * (lead + indent))
+    for number, line in enumerate(text.wrap(console, max(20, console.width - lead - indent))):
+        line.rstrip()
+        console.print(line if number == 0 else hang + line, highlight=False)
+
+
 def print_error(message: str) -> None:
     """`error: <message>` on stderr: secrets masked, the text as it is (no rich markup, so
     `balance-gateway[emulators]` stays whole) and never wrapped (paths and commands copy)."""

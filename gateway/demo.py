@@ -47,6 +47,7 @@ from balance_gateway.adapters._emulator.demo import (
     vendor_random,
 )
 from balance_gateway.canonical import LeaveKind
+from balance_gateway.gateway.cli_common import print_hanging
 from balance_gateway.gateway.config import Config, load_config
 from balance_gateway.gateway.discovery import list_people
 from balance_gateway.gateway.engine import RunReport
@@ -416,12 +417,13 @@ async def _map_step(console: Console, config: Config, env: DemoEnvironment) -> M
     by = Counter(" and ".join(r.matched_by) for r in result.rows if r.systems > 1)
     share = 100 * result.matched / result.people if result.people else 100.0
     how = ", ".join(f"{count} by {key}" for key, count in sorted(by.items()))
-    console.print(
+    print_hanging(
+        console,
         f"[bold]map[/]: {result.matched} of {result.people} people matched across the "
         f"{len(names)} systems from the systems' own data ({share:.0f}%: {how}); {agree} of "
         f"{len(env.dataset.people)} rows equal the demo's mapping; {len(result.unmatched)} "
         "found in one system only (integration accounts, and people a system has no email or "
-        "employee number for)"
+        "employee number for)",
     )
     return result
 
@@ -443,8 +445,9 @@ async def _pass(
             console.print(_sample_table(f"plan {name} (a sample of {len(rows)} rows)", rows))
         applied += sum(1 for r in report.results if r.status.value == "applied")
         ok = ok and report.exit_code == 0
-        console.print(
-            f"  pass {number} [bold]{name}[/]: planned {writes} write(s); sync: {_counts(report)}"
+        print_hanging(
+            console,
+            f"  pass {number} [bold]{name}[/]: planned {writes} write(s); sync: {_counts(report)}",
         )
         for plan_error in (p.error for p in report.plans if p.error):
             console.print(f"    [red]{plan_error}[/]")
