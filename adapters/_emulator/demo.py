@@ -125,6 +125,13 @@ class DemoProfile:
     # None: this vendor's emulator cannot (yet) be filled with chosen balances.
     holding: Holding | None = None
 
+    def credentials_for(self, token: str) -> dict[str, str]:
+        """The credentials for the emulator tenant whose credential is `token`: `credentials`
+        with the emulator's own (`self.token`) replaced by it."""
+        return {
+            key: token if value == self.token else value for key, value in self.credentials.items()
+        }
+
     def variables(self, prefix: str = "DEMO") -> dict[str, str]:
         """Credential key -> the environment variable naming it (`DEMO_<VENDOR>_<KEY>`)."""
         return {key: f"{prefix}_{self.vendor.upper()}_{key.upper()}" for key in self.credentials}
