@@ -5,28 +5,32 @@ in a fresh process, and reading back the target's end state.
 hand-written script, `peer_script.py`) both build on this module, so that every contender sees
 the same data, latency, rate limit and end-state check.
 
-The target's end state is read back through the emulator's own admin read
-(`GET /_emulator/balances`: each employee's balances in canonical terms), never re-derived
-from its vendor state here.
+Nothing here is written for a particular vendor: what a vendor brings lives in its own folder,
+`adapters/<vendor>/demo.py`, whose `PROFILE.holding` (`adapters._emulator.demo.Holding`) says
+how to fill its emulator with the balances chosen here (through the same state-building code as
+the demo), how its credentials and options read, and how to read and write one balance at a
+time with its SDK (the sequential loop). The target's end state is read back through the
+emulator's own admin read (`GET /_emulator/balances`: each employee's balances in canonical
+terms), never re-derived from its vendor state here.
 
-Two pairs, both between Zeitstrom (a ledger in days) and Journyx (accruals in hours):
-- `zeitstrom-to-journyx`: an absolute target (PATCH `hours_left`);
-- `journyx-to-zeitstrom`: the ledger target (a labelled credit transaction, exactly once).
+Two pairs, between the two kinds of writable target (`benchmark_vendors`): the registry's
+first vendor whose adapter writes a ledger and its first readable vendor that sets an absolute
+value, both with a `holding`:
+- `ABSOLUTE` (ledger -> absolute): an absolute target;
+- `LEDGER` (absolute -> ledger): the ledger target (a labelled credit, exactly once).
 
-Run as a script, this module is the child process of `EmulatorProcess` (`--serve`) and of
-`run_engine` (`--engine-worker`).
+The engine under measurement runs in `_engine_worker.py` (no emulator, no FastAPI there); run
+as a script, this module still forwards `--serve` and `--engine-worker` to where they live.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +45,27 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a source tree
     sys.path.insert(0, str(ROOT))
 
+from balance_gateway.adapters._core.adapter import AdapterConfig, Capabilities, WriteKind  # noqa: E402
+from balance_gateway.adapters._core.registry import build_adapter  # noqa: E402
+from balance_gateway.adapters._core.secrets import Secret  # noqa: E402
+from balance_gateway.adapters._emulator import process  # noqa: E402
+from balance_gateway.adapters._emulator.demo import (  # noqa: E402
+    DemoPerson,
+    DemoProfile,
+    Holding,
+    demo_profiles,
+    steps,
+    vendor_random,
+)
+from balance_gateway.canonical import LeaveKind, Quantity, Unit, WorkSchedule, convert  # noqa: E402
+from balance_gateway.gateway.demo import systems_toml  # noqa: E402
+from benchmarks._engine_worker import (  # noqa: E402  (the engine worker's, kept importable here)
+    CountingTransport as CountingTransport,
+)
+from benchmarks._engine_worker import engine_worker as engine_worker  # noqa: E402
+from benchmarks._engine_worker import peak_rss_bytes as peak_rss_bytes  # noqa: E402
+from benchmarks._engine_worker import rss_bytes as rss_bytes  # noqa: E402
+
 LATENCY_MS = 20.0
 # The target's limit: what one uvicorn emulator process (h11) sustains on a 2-core machine
 # next to the engine; see BENCHMARKS.md for how it was chosen.
@@ -51,33 +76,84 @@ CLIENT_RATE_FRACTION = 0.97
 MAX_IN_FLIGHT = 16
 UNLIMITED_RPS = 100_000  # "no rate limit" for a config that needs a figure
 SEED = 9
+ENV_PREFIX = "BENCH"  # the credentials' environment variables: BENCH_<VENDOR>_<KEY>
+WORKER = Path(__file__).resolve().parent / "_engine_worker.py"
 
-ZEITSTROM_TOKEN = "bench-zeitstrom-token"
-JOURNYX_USER = "admin"
-JOURNYX_KEY = "bench-journyx-api-key"
-ENV = {
-    "BENCH_ZEITSTROM_TOKEN": ZEITSTROM_TOKEN,
-    "BENCH_JOURNYX_USERNAME": JOURNYX_USER,
-    "BENCH_JOURNYX_API_KEY": JOURNYX_KEY,
-}
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 COUNTS_PATH = "/_bench/counts"
-DEBIT_SOURCE = "absence"  # Zeitstrom: absences debit, every other source credits
+
+PROFILES: dict[str, DemoProfile] = {
+    vendor: profile for vendor, profile in demo_profiles().items() if profile.holding is not None
+}
+
+
+def holding(vendor: str) -> Holding:
+    """`vendor`'s `Holding` (KeyError naming the vendors that have one)."""
+    profile = PROFILES.get(vendor)
+    if profile is None or profile.holding is None:
+        raise KeyError(f"{vendor!r} cannot hold chosen balances; these can: {', '.join(PROFILES)}")
+    return profile.holding
+
+
+def adapter_config(
+    vendor: str, base_url: str, transport: httpx.AsyncBaseTransport | None = None
+) -> AdapterConfig:
+    """The adapter config of `vendor`'s emulator at `base_url`, as the benchmark's config."""
+    profile = PROFILES[vendor]
+    return AdapterConfig(
+        system=vendor,
+        base_url=base_url,
+        credentials={key: Secret(value) for key, value in profile.credentials.items()},
+        options={**profile.options, **holding(vendor).options},
+        transport=transport,
+    )
+
+
+def capabilities(vendor: str) -> Capabilities:
+    """What `vendor`'s adapter can do (built, never sending a request)."""
+    return build_adapter(vendor, adapter_config(vendor, "http://127.0.0.1:9")).capabilities
+
+
+def benchmark_vendors() -> tuple[str, str]:
+    """(ledger, absolute): the first vendors (registry order) with a `holding` whose adapter
+    reads and writes a ledger, and reads and sets an absolute value."""
+    found = {vendor: capabilities(vendor) for vendor in PROFILES}
+
+    def first(kind: WriteKind) -> str:
+        for vendor, can in found.items():
+            if can.can_read and can.can_write and can.write_kind is kind:
+                return vendor
+        raise RuntimeError(f"no vendor with a holding reads and writes {kind.value!r}")
+
+    return first(WriteKind.LEDGER), first(WriteKind.SET)
+
+
+ENV = {
+    name: value
+    for profile in PROFILES.values()
+    for name, value in profile.environment(ENV_PREFIX).items()
+}
 
 
 @dataclass(frozen=True)
 class LeaveType:
-    """One leave type as both vendors name it."""
+    """One leave type of the benchmark, by canonical kind (each vendor names it in its
+    profile's `leave_types`); the source holds between `low` and `high` days of it, a
+    multiple of `step`."""
 
-    zeitstrom: str  # missing_type
-    journyx: str  # accrual pname
     kind: str  # the canonical LeaveKind of the config
-    has_quota: bool
+    low: int
+    high: int
+    step: str
+
+    @property
+    def leave_kind(self) -> LeaveKind:
+        return LeaveKind(self.kind)
 
 
-HOLIDAY = LeaveType("holiday", "Vacation", "vacation", True)
-OVERTIME = LeaveType("overtime", "Time Bank", "work_time", False)
-SPECIAL = LeaveType("special", "Personal", "personal", True)
+HOLIDAY = LeaveType("vacation", 15, 30, "0.5")
+OVERTIME = LeaveType("work_time", 0, 3, "0.05")
+SPECIAL = LeaveType("personal", 0, 5, "0.5")
 TWO_TYPES = (HOLIDAY, OVERTIME)
 THREE_TYPES = (HOLIDAY, OVERTIME, SPECIAL)
 
@@ -91,26 +167,29 @@ class Pair:
     def name(self) -> str:
         return f"{self.source}-to-{self.target}"
 
+    @property
+    def vendors(self) -> tuple[str, str]:
+        return (self.source, self.target)
+
     def type_id(self, vendor: str, leave: LeaveType) -> str:
-        return leave.zeitstrom if vendor == "zeitstrom" else leave.journyx
+        """`vendor`'s leave type id for `leave` (its profile's `leave_types`)."""
+        return PROFILES[vendor].leave_types[leave.leave_kind]
+
+    @property
+    def ledger_target(self) -> bool:
+        return capabilities(self.target).write_kind is WriteKind.LEDGER
 
 
-ABSOLUTE = Pair("zeitstrom", "journyx")
-LEDGER = Pair("journyx", "zeitstrom")
+_LEDGER_VENDOR, _ABSOLUTE_VENDOR = benchmark_vendors()
+ABSOLUTE = Pair(_LEDGER_VENDOR, _ABSOLUTE_VENDOR)
+LEDGER = Pair(_ABSOLUTE_VENDOR, _LEDGER_VENDOR)
 PAIRS = {p.name: p for p in (ABSOLUTE, LEDGER)}
 
 
 # -- data -----------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Person:
-    zeitstrom: str
-    journyx: str
-    hours_per_day: Decimal
-
-    def id_in(self, vendor: str) -> str:
-        return self.zeitstrom if vendor == "zeitstrom" else self.journyx
+# One person of the benchmark, known to both systems of the pair (`ids`).
+Person = DemoPerson
 
 
 @dataclass
@@ -118,27 +197,18 @@ class Dataset:
     pair: Pair
     types: tuple[LeaveType, ...]
     people: list[Person]
-    zeitstrom: dict[str, Any]
-    journyx: dict[str, Any]
+    states: dict[str, dict[str, Any]]  # vendor -> its emulator's bare state
     # (target employee id, target type id) -> what the target should hold after a sync, in
-    # its own unit (Journyx hours, Zeitstrom days)
+    # its own unit
     want: dict[tuple[str, str], Decimal]
 
     def state_of(self, vendor: str) -> dict[str, Any]:
-        return self.zeitstrom if vendor == "zeitstrom" else self.journyx
+        return self.states[vendor]
 
 
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _hex(rng: random.Random) -> str:
-    return uuid.UUID(int=rng.getrandbits(128)).hex.upper()
-
-
-def _step(rng: random.Random, low: int, high: int, step: str) -> Decimal:
-    size = Decimal(step)
-    return Decimal(low) + size * rng.randint(0, int((high - low) / size))
+def _in_unit(vendor: str, leave: LeaveType, days: Decimal, schedule: WorkSchedule) -> Decimal:
+    unit = holding(vendor).units[leave.leave_kind]
+    return convert(Quantity(days, Unit.DAYS), unit, schedule).value
 
 
 def generate(
@@ -150,108 +220,57 @@ def generate(
     today: date | None = None,
     absences: bool = True,
 ) -> Dataset:
-    """`n` people in both Zeitstrom and Journyx, deterministic for `seed`.
+    """`n` people in both systems of `pair`, deterministic for `seed`, built by each vendor's
+    `Holding` from the balances chosen here (`Holding.state`: a ledger vendor books them as a
+    quota with 0-3 absences, or a credit; `absences` must stay true, the vendors' history).
 
-    Zeitstrom holds per person and type a ledger (a quota with 0-3 absences for a quota type
-    when `absences`, one manual credit for the others); Journyx an accrual per person and
-    type. Every tenth person's balances already agree; the others' differ: Journyx by 1 to 40
-    hours when it is the target, Zeitstrom by 0.5 to 5 days too LOW when it is the target (a
-    ledger target can be credited, never lowered below what others booked)."""
+    Every tenth person's balances already agree; the others' differ by 1 to 5 days: an
+    absolute target holds more than the source, a ledger target less (a ledger target can be
+    credited, never lowered below what others booked)."""
+    if not absences:
+        raise ValueError("absences=False is gone: each vendor's holding books its own history")
     rng = random.Random(seed)
-    start = date((today or datetime.now(UTC).date()).year, 1, 1).isoformat()
-    people: list[Person] = []
-    transactions: list[dict[str, Any]] = []
-    want: dict[tuple[str, str], Decimal] = {}
-    admin = _hex(rng)
-    users: dict[str, dict[str, Any]] = {
-        admin: {  # first: the emulator finds the API user by a scan of users
-            "id": admin,
-            "username": JOURNYX_USER,
-            "first_name": "Bench",
-            "last_name": "Admin",
-            "email": "admin@bench.example",
-        }
-    }
-    pay_types = {t.journyx: _hex(rng) for t in types}
-    accruals: dict[str, dict[str, Any]] = {}
-
-    def tx(employee: str, kind: str, amount: Decimal, source: str, label: str) -> None:
-        transactions.append(
-            {
-                "id": _uuid(rng),
-                "employee_id": employee,
-                "label": label,
-                "missing_type": kind,
-                "date": start,
-                "amount": str(amount),
-                "source": source,
-            }
+    day = today or datetime.now(UTC).date()
+    randoms = {vendor: vendor_random(seed, vendor) for vendor in pair.vendors}
+    people = [
+        Person(
+            name=f"Person {i}",
+            email=f"person{i}@bench.example",
+            number=f"B{i:06d}",
+            hours_per_day=Decimal("7.5") if i % 5 == 0 else Decimal(8),
+            ids={vendor: holding(vendor).employee_id(randoms[vendor]) for vendor in pair.vendors},
         )
-
-    def ledger(person: Person, leave: LeaveType) -> Decimal:
-        """Book the pair's ledger; its net in days."""
-        if not leave.has_quota:
-            credit = _step(rng, 0, 3, "0.05")
-            tx(person.zeitstrom, leave.zeitstrom, credit, "manual", "Carried over")
-            return credit
-        quota = _step(rng, 24, 30, "1")
-        tx(person.zeitstrom, leave.zeitstrom, quota, "repeating-rule", "Annual quota")
-        taken = Decimal(0)
-        for _ in range(rng.randint(0, 3) if absences else 0):
-            days = _step(rng, 1, 5, "0.5")
-            taken += days
-            tx(person.zeitstrom, leave.zeitstrom, days, DEBIT_SOURCE, "Absence")
-        return quota - taken
-
-    for i in range(n):
-        person = Person(_uuid(rng), _hex(rng), Decimal("7.5") if i % 5 == 0 else Decimal(8))
-        people.append(person)
-        users[person.journyx] = {
-            "id": person.journyx,
-            "username": f"person{i}",
-            "first_name": "Person",
-            "last_name": str(i),
-            "email": f"person{i}@bench.example",
-        }
+        for i in range(n)
+    ]
+    held: dict[str, dict[tuple[str, LeaveKind], Decimal]] = {v: {} for v in pair.vendors}
+    want: dict[tuple[str, str], Decimal] = {}
+    ledger_target = pair.ledger_target
+    for i, person in enumerate(people):
+        schedule = WorkSchedule(person.hours_per_day)
+        source_id, target_id = person.ids[pair.source], person.ids[pair.target]
         for leave in types:
-            days = ledger(person, leave)
-            hours = days * person.hours_per_day
-            differs = i % 10 != 0
-            if pair.target == "journyx":
-                want[(person.journyx, leave.journyx)] = hours
-                if differs:
-                    hours += _step(rng, 1, 40, "0.25")
-            else:
-                if differs:  # the source is ahead: the ledger target needs a credit
-                    hours += _step(rng, 1, 5, "0.5") * person.hours_per_day
-                want[(person.zeitstrom, leave.zeitstrom)] = hours / person.hours_per_day
-            accrual = _hex(rng)
-            accruals[accrual] = {
-                "id": accrual,
-                "id_timebank": accrual,
-                "id_user": person.journyx,
-                "pname": leave.journyx,
-                "pay_type_ids": [pay_types[leave.journyx]],
-                "hours_left": str(hours),
-                "creator": admin,
-                "create_timestamp": "1735689600",
-                "modifier": admin,
-                "modify_timestamp": "1735689600",
-            }
-    zeitstrom = {
-        "employees": [{"id": p.zeitstrom, "name": f"Person {i}"} for i, p in enumerate(people)],
-        "absence_types": [
-            {"missing_type": t.zeitstrom, "name": t.zeitstrom.title(), "has_quota": t.has_quota}
-            for t in types
-        ],
-        "transactions": transactions,
+            source_days = target_days = steps(rng, leave.low, leave.high, leave.step)
+            if i % 10 != 0:
+                delta = steps(rng, 1, 5, "0.5")
+                if ledger_target:  # the source is ahead: the ledger target needs a credit
+                    source_days += delta
+                else:
+                    target_days += delta
+            kind = leave.leave_kind
+            held[pair.source][(source_id, kind)] = _in_unit(
+                pair.source, leave, source_days, schedule
+            )
+            held[pair.target][(target_id, kind)] = _in_unit(
+                pair.target, leave, target_days, schedule
+            )
+            want[(target_id, pair.type_id(pair.target, leave))] = _in_unit(
+                pair.target, leave, source_days, schedule
+            )
+    states = {
+        vendor: holding(vendor).state(randoms[vendor], people, held[vendor], day)
+        for vendor in pair.vendors
     }
-    journyx = {
-        "users": users,
-        "pay_types": {pid: {"id": pid, "name": f"{name} PTO"} for name, pid in pay_types.items()},
-        "accruals": accruals,
-    }
-    return Dataset(pair, types, people, zeitstrom, journyx, want)
+    return Dataset(pair, types, people, states, want)
 
 
 def wrong_balances(data: Dataset, got: Mapping[tuple[str, str], Decimal]) -> int:
@@ -262,8 +281,9 @@ def wrong_balances(data: Dataset, got: Mapping[tuple[str, str], Decimal]) -> int
 def write_mapping(folder: Path, data: Dataset) -> Path:
     """employees.csv: one row per person, columns named after the systems."""
     folder.mkdir(parents=True, exist_ok=True)
-    lines = ["zeitstrom,journyx,hours_per_day"]
-    lines += [f"{p.zeitstrom},{p.journyx},{p.hours_per_day}" for p in data.people]
+    vendors = data.pair.vendors
+    lines = [",".join([*vendors, "hours_per_day"])]
+    lines += [",".join([*(p.ids[v] for v in vendors), str(p.hours_per_day)]) for p in data.people]
     path = folder / "employees.csv"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -300,86 +320,52 @@ class CountingApp:
         await self.app(scope, receive, counted)
 
 
+_COUNTING = "benchmarks._harness:CountingApp"
+
+
 def serve(vendor: str, state_file: str, latency_ms: float, rate_limit: float) -> None:
-    """The emulator process: serve `vendor` loaded from `state_file`; print the port; stop
-    when the parent closes standard input."""
-    from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread, build_emulator
-
-    token = ZEITSTROM_TOKEN if vendor == "zeitstrom" else JOURNYX_KEY
-    options = EmulatorOptions(
-        token=token,
-        data=Path(state_file),
-        latency_ms=latency_ms,
-        rate_limit=rate_limit or None,
+    """The emulator process: serve `vendor` loaded from `state_file`, requests counted; print
+    the port; stop when the parent closes standard input (`adapters._emulator.process`)."""
+    token = PROFILES[vendor].token
+    process.main(
+        [
+            vendor,
+            state_file,
+            token,
+            "--latency-ms",
+            str(latency_ms),
+            "--rate-limit",
+            str(rate_limit),
+            "--wrap",
+            _COUNTING,
+        ]
     )
-    emulator = build_emulator(vendor, options)
-    with ServerThread(CountingApp(emulator.app)) as server:
-        print(f"PORT {server.port}", flush=True)
-        sys.stdin.read()
 
 
-class EmulatorProcess:
-    """One emulator served by a child process (`serve`)."""
+class EmulatorProcess(process.EmulatorProcess):
+    """One emulator served by a child process (`adapters._emulator.process`), with the
+    benchmark's latency, its requests counted (`CountingApp`)."""
 
     def __init__(
         self, vendor: str, state: Mapping[str, Any], folder: Path, *, rate_limit: float = 0
     ) -> None:
-        self.vendor = vendor
-        state_file = folder / f"{vendor}-state.json"
-        state_file.write_text(json.dumps(state))
-        command = [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--serve",
+        super().__init__(
             vendor,
-            str(state_file),
-            str(LATENCY_MS),
-            str(rate_limit),
-        ]
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
+            state,
+            folder,
+            token=PROFILES[vendor].token,
+            latency_ms=LATENCY_MS,
+            rate_limit=rate_limit,
+            wrap=_COUNTING,
+            cwd=ROOT,
         )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("PORT "):
-            self.stop()
-            raise RuntimeError(f"the {vendor} emulator did not start (said {line!r})")
-        self.base_url = f"http://127.0.0.1:{int(line.split()[1])}"
-
-    def _get(self, path: str) -> Any:
-        with httpx.Client(timeout=600) as http:
-            response = http.get(self.base_url + path)
-            response.raise_for_status()
-            return response.json()
 
     def counts(self) -> Counter[str]:
         """Requests served so far, by "METHOD STATUS"."""
-        return Counter(self._get(COUNTS_PATH))
-
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) the emulator process has used so far."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return Counter(self.get(COUNTS_PATH))
 
     def faults(self) -> dict[str, int]:
-        return dict(self._get("/_emulator/faults")["counts"])
-
-    def balances(self) -> dict[tuple[str, str], Decimal]:
-        """(employee id, type id) -> remaining, in the vendor's unit, as the emulator tells it
-        (`GET /_emulator/balances`)."""
-        body = self._get("/_emulator/balances")
-        return {(b["employee"], b["leave_type"]): Decimal(b["remaining"]) for b in body["balances"]}
-
-    def stop(self) -> None:
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        return dict(self.get("/_emulator/faults")["counts"])
 
 
 class Emulators:
@@ -414,24 +400,6 @@ class Emulators:
 
 # -- the engine ----------------------------------------------------------------------------------
 
-_SYSTEMS = {
-    "zeitstrom": """\
-[systems.zeitstrom]
-vendor = "zeitstrom"
-base_url = "{url}"
-credentials = {{ token = "BENCH_ZEITSTROM_TOKEN" }}
-requests_per_second = {rps}
-""",
-    "journyx": """\
-[systems.journyx]
-vendor = "journyx"
-base_url = "{url}"
-credentials = {{ username = "BENCH_JOURNYX_USERNAME", api_key = "BENCH_JOURNYX_API_KEY" }}
-options = {{ page_size = 1000 }}
-requests_per_second = {rps}
-""",
-}
-
 
 def client_rps(rate_limit: float) -> float:
     """The budget a client keeps for the target (`rate_limit` 0: unlimited)."""
@@ -443,15 +411,19 @@ def write_config(folder: Path, data: Dataset, urls: Mapping[str, str], rate_limi
     pair = data.pair
     write_mapping(folder, data)
     types = ", ".join(
-        f'{{ source = "{pair.type_id(pair.source, t)}", '
-        f'target = "{pair.type_id(pair.target, t)}", kind = "{t.kind}" }}'
+        f"{{ source = {json.dumps(pair.type_id(pair.source, t))}, "
+        f"target = {json.dumps(pair.type_id(pair.target, t))}, kind = {json.dumps(t.kind)} }}"
         for t in data.types
     )
-    source = _SYSTEMS[pair.source].format(url=urls[pair.source], rps=UNLIMITED_RPS)
-    target = _SYSTEMS[pair.target].format(url=urls[pair.target], rps=client_rps(rate_limit))
+    systems = systems_toml(
+        {vendor: urls[vendor] for vendor in pair.vendors},
+        PROFILES,
+        prefix=ENV_PREFIX,
+        requests_per_second={pair.source: UNLIMITED_RPS, pair.target: client_rps(rate_limit)},
+        options={vendor: holding(vendor).options for vendor in pair.vendors},
+    )
     config = f"""\
-{source}
-{target}
+{systems}
 [[syncs]]
 name = "{pair.name}"
 source = "{pair.source}"
@@ -479,85 +451,20 @@ path = "state.sqlite3"
     return path
 
 
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Counts every request an adapter sends (each attempt), by "METHOD STATUS"."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.counts: Counter[str] = Counter()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            response = await self.inner.handle_async_request(request)
-        except httpx.TransportError:
-            self.counts[f"{request.method} error"] += 1
-            raise
-        self.counts[f"{request.method} {response.status_code}"] += 1
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def peak_rss_bytes() -> int:
-    """This process's peak RSS (VmHWM). Not `ru_maxrss`: a child starts with its forking
-    parent's, so a worker forked from a big benchmark process would report the parent's."""
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmHWM:"))
-    return int(line.split()[1]) * 1024  # kB
-
-
-async def _one_sync(config_path: Path) -> dict[str, Any]:
-    from balance_gateway.gateway.config import load_config
-    from balance_gateway.gateway.runner import run_sync
-
-    config = load_config(config_path, env=ENV)
-    # What the engine sends through anyway (`gateway.systems`), counted.
-    transports = {
-        name: CountingTransport(httpx.AsyncHTTPTransport()) for name in ("zeitstrom", "journyx")
-    }
-    cpu, wall = time.process_time(), time.perf_counter()
-    report = await run_sync(config, transports=transports)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    results = report.results
-    return {
-        "wall": wall,
-        "cpu": cpu,
-        "exit_code": report.exit_code,
-        "summary": report.summary,
-        "balances": sum(1 for r in results if r.row.source_value is not None),
-        "applied": sum(1 for r in results if r.status.value == "applied"),
-        "verified": sum(1 for r in results if r.verified is True),
-        "errors": [p.error for p in report.plans if p.error],
-        "requests": {name: dict(t.counts) for name, t in transports.items()},
-    }
-
-
-def engine_worker(config_path: str, *, second: bool = True) -> None:
-    """A fresh process: sync once (measured), then (`second`) again with no change; print
-    JSON."""
-    path = Path(config_path)
-    import balance_gateway.gateway.runner  # noqa: F401  (imports are not part of the measured sync)
-
-    before = rss_bytes()
-    first = asyncio.run(_one_sync(path))
-    first["rss_before"] = before
-    first["peak_rss"] = peak_rss_bytes()
-    again = asyncio.run(_one_sync(path)) if second else None
-    print(json.dumps({"first": first, "second": again}))
-
-
 def run_engine(config_path: Path, *, second: bool = True) -> dict[str, Any]:
-    """`engine_worker` in a fresh Python process; its JSON."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--engine-worker", str(config_path)]
+    """`engine_worker` in a fresh Python process (`_engine_worker.py`, the credentials in
+    its environment); its JSON."""
+    command = [sys.executable, str(WORKER), str(config_path)]
     if not second:
         command.append("--once")
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"the engine worker failed:\n{done.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -566,75 +473,57 @@ def run_engine(config_path: Path, *, second: bool = True) -> dict[str, Any]:
 
 # -- the sequential loop (the reference) ------------------------------------------------------
 
-ZEITSTROM_AGGREGATE = "/api/v2/timestamps/absence-transactions/aggregate/"
-ZEITSTROM_TRANSACTIONS = "/api/v2/timestamps/absence-transactions/"
-JOURNYX_ACCRUALS = "/api/v1/accruals"
+
+class _CountingSyncTransport(httpx.BaseTransport):
+    """Counts every request a blocking client sends (each attempt), by "METHOD STATUS"."""
+
+    def __init__(self, counts: Counter[str]) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.counts = counts
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = self.inner.handle_request(request)
+        except httpx.TransportError:
+            self.counts[f"{request.method} error"] += 1
+            raise
+        self.counts[f"{request.method} {response.status_code}"] += 1
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def sequential_loop(
     data: Dataset, people: Sequence[Person], urls: Mapping[str, str]
 ) -> tuple[float, Counter[str]]:
-    """What a user writes by hand with no concurrency: for each employee and type, read the
-    source balance, read the target balance, write the target when different; one request at
-    a time. Returns (seconds, requests by "METHOD STATUS")."""
+    """What a user writes by hand with each vendor's blocking SDK client and no concurrency:
+    for each employee and type, read the source balance, read the target balance, write the
+    target when different; one request at a time (each vendor's `Holding.one_at_a_time`: one
+    request a read, one a write; the SDK retries a 429 after its Retry-After). Returns
+    (seconds, requests by "METHOD STATUS")."""
     counts: Counter[str] = Counter()
     pair = data.pair
-    clients = {
-        "zeitstrom": httpx.Client(
-            base_url=urls["zeitstrom"],
-            headers={"Authorization": f"Token {ZEITSTROM_TOKEN}"},
-            timeout=60,
-        ),
-        "journyx": httpx.Client(
-            base_url=urls["journyx"], auth=(JOURNYX_USER, JOURNYX_KEY), timeout=60
-        ),
-    }
-    today = datetime.now(UTC).date().isoformat()
-
-    def send(vendor: str, method: str, url: str, **kwargs: Any) -> Any:
-        while True:
-            response = clients[vendor].request(method, url, **kwargs)
-            counts[f"{method} {response.status_code}"] += 1
-            if response.status_code != 429:
-                response.raise_for_status()
-                return response.json()
-            time.sleep(float(response.headers.get("retry-after", "1")))
-
-    def read(vendor: str, person: Person, leave: LeaveType) -> tuple[Decimal, str]:
-        """(balance in the vendor's unit, what to write to)."""
-        if vendor == "zeitstrom":
-            params = {"employee_ids": person.zeitstrom, "balance": "true"}
-            rows = send(vendor, "GET", ZEITSTROM_AGGREGATE, params=params)["results"]
-            row = next(r for r in rows if r["missing_type"] == leave.zeitstrom)
-            return Decimal(str(row["balance"])), person.zeitstrom
-        query = f"id_user eq '{person.journyx}' and pname eq '{leave.journyx}'"
-        params = {"$filter": query, "$keys": "id,hours_left"}
-        accrual = send(vendor, "GET", JOURNYX_ACCRUALS, params=params)["results"][0]
-        return Decimal(str(accrual["hours_left"])), accrual["id"]
-
+    source = holding(pair.source).one_at_a_time(urls[pair.source], _CountingSyncTransport(counts))
+    target = holding(pair.target).one_at_a_time(urls[pair.target], _CountingSyncTransport(counts))
     started = time.perf_counter()
     try:
         for person in people:
+            schedule = WorkSchedule(person.hours_per_day)
+            source_id, target_id = person.ids[pair.source], person.ids[pair.target]
             for leave in data.types:
-                have, _ = read(pair.source, person, leave)
-                current, where = read(pair.target, person, leave)
-                if pair.target == "journyx":
-                    hours = have * person.hours_per_day
-                    if current != hours:
-                        patch = {"hours_left": float(hours)}
-                        send("journyx", "PATCH", f"{JOURNYX_ACCRUALS}/{where}", json=patch)
-                elif (days := have / person.hours_per_day) > current:
-                    body: dict[str, Any] = {
-                        "employee_id": where,
-                        "missing_type": leave.zeitstrom,
-                        "date": today,
-                        "amount": str(days - current),
-                        "label": f"loop {where} {leave.zeitstrom}",
-                    }
-                    send("zeitstrom", "POST", ZEITSTROM_TRANSACTIONS, json=body)
+                target_type = pair.type_id(pair.target, leave)
+                have = source.read(source_id, pair.type_id(pair.source, leave))
+                current = target.read(target_id, target_type)
+                unit = holding(pair.source).units[leave.leave_kind]
+                should = convert(
+                    Quantity(have, unit), holding(pair.target).units[leave.leave_kind], schedule
+                ).value
+                if should != current:
+                    target.write(target_id, target_type, should)
     finally:
-        for client in clients.values():
-            client.close()
+        source.close()
+        target.close()
     return time.perf_counter() - started, counts
 
 
@@ -731,7 +620,7 @@ def measure_loop(
         urls = {emus.source.vendor: emus.source.base_url, emus.target.vendor: emus.target.base_url}
         wall, counts = sequential_loop(data, people, urls)
         got = emus.target.balances()
-    covered = {p.id_in(data.pair.target) for p in people}
+    covered = {p.ids[data.pair.target] for p in people}
     right = all(got.get(key) == value for key, value in data.want.items() if key[0] in covered)
     return wall, counts, right
 
@@ -779,7 +668,7 @@ if __name__ == "__main__":
     arguments = sys.argv[1:]
     if arguments[:1] == ["--serve"]:  # an emulator process (`EmulatorProcess`)
         serve(arguments[1], arguments[2], float(arguments[3]), float(arguments[4]))
-    elif arguments[:1] == ["--engine-worker"]:  # an engine process (`run_engine`)
+    elif arguments[:1] == ["--engine-worker"]:  # now `_engine_worker.py` (`run_engine`)
         engine_worker(arguments[1], second="--once" not in arguments)
     else:
         sys.exit(f"usage: {sys.argv[0]} --serve ... | --engine-worker CONFIG [--once]")

@@ -25,8 +25,9 @@ Measured:
   CPU time per balance (process CPU / balances), peak memory (peak RSS of that process and
   its growth during the sync); then a second sync with no source change, which must not
   write.
-- sequential: the script a user writes by hand (httpx, one request at a time: read the source
-  balance, read the target balance, PATCH when different) on fresh emulators with the same
+- sequential: the script a user writes by hand (each vendor's blocking SDK client, one request
+  at a time: read the source balance, read the target balance, write when different; the
+  vendors' `Holding.one_at_a_time`, `_harness.sequential_loop`) on fresh emulators with the same
   latency and rate limit; for large N on a subset of the employees, extrapolated linearly
   (said so in the table). Its end state is checked against the engine's.
 - lower bound: the engine's own requests can go no faster than the target's rate limit

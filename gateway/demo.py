@@ -194,15 +194,24 @@ def _toml_value(value: Any) -> str:
 
 
 def systems_toml(
-    base_urls: Mapping[str, str], profiles: Mapping[str, DemoProfile] | None = None
+    base_urls: Mapping[str, str],
+    profiles: Mapping[str, DemoProfile] | None = None,
+    *,
+    prefix: str = "DEMO",
+    requests_per_second: Mapping[str, float] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """The `[systems.*]` tables of the emulators at `base_urls` (vendor -> URL), one per
-    vendor, named after it."""
+    vendor, named after it: credentials named by the profile's environment variables
+    (`prefix`), its options with `options[vendor]` merged over them, and
+    `requests_per_second[vendor]` (default 2000)."""
     profiles = PROFILES if profiles is None else profiles
     parts = ["# Credentials are ENVIRONMENT VARIABLE NAMES, never the secrets themselves.\n"]
     for vendor, url in base_urls.items():
         profile = profiles[vendor]
-        names = profile.variables()
+        names = profile.variables(prefix)
+        merged = {**profile.options, **(options or {}).get(vendor, {})}
+        rps = (requests_per_second or {}).get(vendor, 2000)
         credentials = ", ".join(f"{key} = {json.dumps(names[key])}" for key in profile.credentials)
         lines = [
             f"[systems.{vendor}]",
@@ -210,11 +219,11 @@ def systems_toml(
             f"base_url = {json.dumps(url)}",
             f"credentials = {{ {credentials} }}",
         ]
-        if profile.options:
+        if merged:
             if profile.options_comment:
                 lines.append(f"# {profile.options_comment}")
-            lines.append(f"options = {_toml_value(profile.options)}")
-        lines.append("requests_per_second = 2000")
+            lines.append(f"options = {_toml_value(merged)}")
+        lines.append(f"requests_per_second = {rps}")
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
 

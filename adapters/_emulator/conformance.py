@@ -21,6 +21,7 @@ from random import Random
 from typing import Any
 
 from balance_gateway.adapters._core.registry import load
+from balance_gateway.adapters._emulator.demo import demo_profile
 
 VendorState = dict[str, Any]  # one tenant's state, as `GET /_emulator/state` shows it
 
@@ -72,24 +73,21 @@ class SecretFacts:
     gateway may authenticate, so that every credential (and every session the emulator issues
     for one) can be looked for in every output.
 
-    `credentials(secret)`: the credentials on the demo's data, for the tenant whose emulator
-    credential is `secret` (None: the case's own), and `logs_in`: they are exchanged at a
-    login for a session the emulator issues. `login(secret)`: other credentials that log in
+    The credentials and `[systems]` options on the demo's data are the vendor's demo
+    profile's (`ConformanceCase.demo_credentials`, `ConformanceCase.demo_options`): one
+    source of truth. `logs_in`: those credentials are exchanged at a login for a session the
+    emulator issues. `login(secret)`: other credentials that log in
     with a password (None: the vendor has no such login), and `login_state(state,
     credentials)` the emulator state with what that login needs (e.g. a user with that email
     and password). `derived(credentials)`: secrets computed from credentials that must not
     appear either (e.g. an HTTP Basic pair's Base64). `login_paths`: the vendor routes that log
-    in (a gate that echoes credentials in a 401 to every write lets these through). `options`:
-    the `[systems]` options the
-    gateway needs on the demo's data."""
+    in (a gate that echoes credentials in a 401 to every write lets these through)."""
 
-    credentials: Callable[[str], dict[str, str]] | None = None
     logs_in: bool = False
     login: Callable[[str], dict[str, str]] | None = None
     login_state: Callable[[VendorState, Mapping[str, str]], VendorState] = _state_as_is
     derived: Callable[[Mapping[str, str]], list[str]] = _nothing_derived
     login_paths: tuple[str, ...] = ()
-    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,6 +109,16 @@ class ConformanceCase:
     options: Mapping[str, Any] = field(default_factory=dict)
     campaign: CampaignFacts = field(default_factory=CampaignFacts)
     secrets: SecretFacts = field(default_factory=SecretFacts)
+
+    def demo_credentials(self, secret: str) -> dict[str, str]:
+        """The credentials on the demo's data for the tenant whose emulator credential is
+        `secret` (the vendor's `DemoProfile.credentials_for`)."""
+        return demo_profile(self.vendor).credentials_for(secret)
+
+    @property
+    def demo_options(self) -> Mapping[str, Any]:
+        """The `[systems]` options the gateway needs on the demo's data (its profile's)."""
+        return demo_profile(self.vendor).options
 
 
 def conformance_case(vendor: str) -> ConformanceCase:

@@ -99,6 +99,5 @@ CASE = ConformanceCase(
         login=lambda secret: {"email": LOGIN_EMAIL, "password": f"{secret}-password"},
         login_state=login_state,
         login_paths=("/api/auth/token",),
-        options={"creator_id": str(OURS)},
     ),
 )

@@ -42,8 +42,6 @@ CASE = ConformanceCase(
         change_source=change_source,
     ),
     secrets=SecretFacts(
-        # The demo's reader account; the password is the emulator's credential.
-        credentials=lambda token: {"email": "gateway-reader@demo.example", "password": token},
         logs_in=True,
         login_paths=("/auth/login",),
     ),

@@ -31,6 +31,5 @@ CASE = ConformanceCase(
     secrets=SecretFacts(
         logs_in=True,  # the API key, for a session token
         login_paths=("/api/v1/auth/login",),
-        options={"type_units": {DEMO_SICK: "hours", DEMO_VACATION: "days"}},
     ),
 )

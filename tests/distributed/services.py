@@ -1,8 +1,8 @@
 """What the distributed tests run against: Redis (a database of its own per test), emulators
 each in its own process on 127.0.0.1, and `balance-gateway worker` processes.
 
-Run as a script, this module is one emulator process:
-    python services.py VENDOR STATE_FILE TOKEN    # prints "PORT n"; stops when stdin closes
+The emulator processes are the shared `adapters._emulator.process.EmulatorProcess`, each
+wrapped here in `ArrivalsApp`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
+from balance_gateway.adapters._emulator.process import EmulatorProcess as SharedEmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 ARRIVALS_PATH = "/_test/arrivals"
@@ -47,45 +47,15 @@ class ArrivalsApp:
         await self.app(scope, receive, send)
 
 
-def serve(vendor: str, state_file: str, token: str) -> None:
-    from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread, build_emulator
-
-    emulator = build_emulator(vendor, EmulatorOptions(token=token, data=Path(state_file)))
-    with ServerThread(ArrivalsApp(emulator.app)) as server:
-        print(f"PORT {server.port}", flush=True)
-        sys.stdin.read()
-
-
-class EmulatorProcess:
-    """One vendor emulator served by a child process, loaded with `state`."""
+class EmulatorProcess(SharedEmulatorProcess):
+    """One vendor emulator served by a child process, loaded with `state`; it notes when each
+    vendor request arrived (`arrivals`)."""
 
     def __init__(self, vendor: str, state: Mapping[str, Any], token: str, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        state_file = folder / f"{vendor}-state.json"
-        state_file.write_text(json.dumps(state))
-        self.vendor = vendor
         self.state_at_start = state
-        self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), vendor, str(state_file), token],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
+        super().__init__(
+            vendor, state, folder, token=token, wrap=f"{__name__}:ArrivalsApp", cwd=ROOT
         )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line.startswith("PORT "):
-            self.stop()
-            raise RuntimeError(f"the {vendor} emulator did not start (said {line!r})")
-        self.base_url = f"http://127.0.0.1:{int(line.split()[1])}"
-
-    def get(self, path: str) -> Any:
-        response = httpx.get(self.base_url + path, timeout=60)
-        response.raise_for_status()
-        return response.json()
-
-    def put(self, path: str, body: Any) -> None:
-        httpx.put(self.base_url + path, json=body, timeout=60).raise_for_status()
 
     def state(self) -> dict[str, Any]:
         state: dict[str, Any] = self.get("/_emulator/state")["tenants"]["default"]
@@ -98,17 +68,6 @@ class EmulatorProcess:
 
     def arrivals(self) -> list[float]:
         return [float(t) for t in self.get(ARRIVALS_PATH)]
-
-    def stop(self) -> None:
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
 
 
 def cli(*args: str, env: Mapping[str, str], **popen: Any) -> subprocess.Popen[str]:
@@ -184,7 +143,3 @@ def redis_free_db(used: Sequence[int] = ()) -> int:
         finally:
             client.close()
     raise RuntimeError("no empty Redis database (1-15) left for the test")
-
-
-if __name__ == "__main__":
-    serve(sys.argv[1], sys.argv[2], sys.argv[3])

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+import structlog
 
 from balance_gateway.gateway.config import Config, load_config
 from balance_gateway.gateway.demo import (
@@ -32,6 +34,35 @@ def demo_environment(people: int, seed: int = 8) -> Iterator[DemoEnvironment]:
         DemoEnvironment(Path(folder) / "demo", people=people, seed=seed) as environment,
     ):
         yield environment
+
+
+def demo_fixtures(people: int, seed: int) -> tuple[Any, Any, Any]:
+    """The fixtures of a test module over one `DemoEnvironment` of `people` generated people
+    (`seed`), bound at the module's top level:
+
+        _structlog_unconfigured, env, fresh = demo_fixtures(16, seed=3)
+
+    `env`: the environment, once per module; `fresh`: it with the emulators back at the
+    generated dataset (each test writes its own config); and, for every test, structlog reset
+    to its defaults: another test may have left it configured, which sends every
+    `http.request` event to stdout (into a `--json` output read there); unconfigured, events
+    go to stdlib logging."""
+
+    @pytest.fixture(autouse=True, name="_structlog_unconfigured")
+    def structlog_unconfigured() -> None:
+        structlog.reset_defaults()
+
+    @pytest.fixture(scope="module", name="env")
+    def env() -> Iterator[DemoEnvironment]:
+        with demo_environment(people, seed=seed) as environment:
+            yield environment
+
+    @pytest.fixture(name="fresh")
+    def fresh(env: DemoEnvironment) -> DemoEnvironment:
+        env.reset()
+        return env
+
+    return structlog_unconfigured, env, fresh
 
 
 def state(env: DemoEnvironment, vendor: str) -> dict[str, Any]:

@@ -5,12 +5,10 @@ are the demo's own; the pairs every registered vendor allows are `test_engine_pa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import structlog
 from typer import Typer
 from typer.testing import CliRunner
 
@@ -28,7 +26,7 @@ from balance_gateway.gateway.journal import OpStatus
 from balance_gateway.gateway.runner import run_sync
 from tests.integration._demo import (
     config_for,
-    demo_environment,
+    demo_fixtures,
     put_state,
     round_to,
     state,
@@ -39,24 +37,7 @@ from tests.stress._vendors import _id_of
 PEOPLE = 16  # 4 of them in Journyx, every one with a 7.5 h or an 8 h day
 
 
-@pytest.fixture(autouse=True)
-def _structlog_unconfigured() -> None:
-    """Another test may have left structlog configured, which sends every `http.request` event
-    to stdout, into the `--json` output read here; unconfigured, events go to stdlib logging."""
-    structlog.reset_defaults()
-
-
-@pytest.fixture(scope="module")
-def env() -> Iterator[DemoEnvironment]:
-    with demo_environment(PEOPLE, seed=3) as environment:
-        yield environment
-
-
-@pytest.fixture
-def fresh(env: DemoEnvironment) -> DemoEnvironment:
-    """The emulators back at the generated dataset; each test writes its own config."""
-    env.reset()
-    return env
+_structlog_unconfigured, env, fresh = demo_fixtures(PEOPLE, seed=3)
 
 
 def person_7_5(env: DemoEnvironment, *, journyx: bool = False) -> DemoPerson:

@@ -5,16 +5,14 @@ vendor). The demo's own syncs, value by value, are in `test_demo_syncs_http.py`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 from balance_gateway.gateway.demo import DemoEnvironment
 from balance_gateway.gateway.journal import OpStatus
 from balance_gateway.gateway.runner import run_plan, run_sync
-from tests.integration._demo import config_for, demo_environment
+from tests.integration._demo import config_for, demo_fixtures
 from tests.stress._vendors import capabilities, cases
 
 PEOPLE = 16  # every one with a 7.5 h or an 8 h day
@@ -28,24 +26,7 @@ TARGETS = {
 PAIRS = [(s, t) for s in SOURCES for t in TARGETS if s != t]
 
 
-@pytest.fixture(autouse=True)
-def _structlog_unconfigured() -> None:
-    """Another test may have left structlog configured, which sends every `http.request` event
-    to stdout; unconfigured, events go to stdlib logging."""
-    structlog.reset_defaults()
-
-
-@pytest.fixture(scope="module")
-def env() -> Iterator[DemoEnvironment]:
-    with demo_environment(PEOPLE, seed=3) as environment:
-        yield environment
-
-
-@pytest.fixture
-def fresh(env: DemoEnvironment) -> DemoEnvironment:
-    """The emulators back at the generated dataset; each test writes its own config."""
-    env.reset()
-    return env
+_structlog_unconfigured, env, fresh = demo_fixtures(PEOPLE, seed=3)
 
 
 def test_every_registered_vendor_takes_part() -> None:

@@ -79,7 +79,7 @@ def credentials(vendor: str, *, logins: bool) -> dict[str, str]:
     case = CASES[vendor]
     if logins and case.secrets.login is not None:
         return case.secrets.login(TOKENS[vendor])
-    return (case.secrets.credentials or case.credentials)(TOKENS[vendor])
+    return case.demo_credentials(TOKENS[vendor])
 
 
 def logs_in(vendor: str, *, logins: bool) -> bool:
@@ -257,7 +257,7 @@ def _systems_toml(world: World, *, logins: bool) -> str:
         names = {
             key: env_name(vendor, key, logins=logins) for key in credentials(vendor, logins=logins)
         }
-        options = CASES[vendor].secrets.options
+        options = CASES[vendor].demo_options
         tables.append(
             f"[systems.{SYSTEMS[vendor]}]\n"
             f'vendor = "{vendor}"\n'
@@ -598,7 +598,7 @@ async def test_an_adapter_write_refused_with_the_credential_echoed_raises_withou
         system=SYSTEMS[vendor],
         base_url=fresh.url(vendor),
         credentials={k: Secret(v) for k, v in credentials(vendor, logins=False).items()},
-        options=dict(case.secrets.options),
+        options=dict(case.demo_options),
     )
     adapter = build_adapter(vendor, config)
     fresh.gates[vendor].mode = gate
