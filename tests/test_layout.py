@@ -58,10 +58,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
     {
         # A hand-written script for one pair: what a user writes without the gateway.
         "benchmarks/peer_script.py",
-        # NOT YET NEUTRAL: the benchmark's data for its one pair and its sequential loop (raw
-        # HTTP per vendor) are still written here; the end state is already read back
-        # through `GET /_emulator/balances`. Next: build the data through the vendors' demo
-        # profiles (a hook taking the balances to hold) and drop this entry.
         "tests/adapters/_core/test_client.py",
         "tests/adapters/_core/test_hostile_answers.py",
         "tests/adapters/_core/test_operations.py",
