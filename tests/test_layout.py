@@ -72,7 +72,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/adapters/zeitstrom/test_adapter.py",
         "tests/adversarial/test_sdk_hostile.py",
         "tests/benchmarks/test_benchmark_peer_quick.py",
-        "tests/benchmarks/test_benchmark_scaleout_quick.py",
         "tests/canonical/test_balance.py",
         "tests/canonical/test_refs.py",
         "tests/contracts/test_pytest_plugin.py",
