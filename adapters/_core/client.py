@@ -46,7 +46,7 @@ from balance_gateway.adapters._core.errors import (
     status_error,
 )
 from balance_gateway.adapters._core.jsonbody import UnreadableJSON, loads_json
-from balance_gateway.adapters._core.logging import log_event
+from balance_gateway.adapters._core.logging import log_enabled, log_event
 from balance_gateway.adapters._core.operations import (
     Call,
     Done,
@@ -127,6 +127,26 @@ class RequestParts(TypedDict, total=False):
 def base_url_of(base_url: str | httpx.URL) -> httpx.URL:
     """`base_url` as a client holds it: with one trailing slash, so that paths join under it."""
     return httpx.URL(str(base_url).rstrip("/") + "/")
+
+
+def url_under(base_url: httpx.URL, path: str) -> httpx.URL:
+    """`path` (relative to `base_url`, a leading slash ignored) as an absolute URL: what
+    `base_url.join(path.lstrip("/"))` gives.
+
+    A plain relative path (no scheme, no dot or empty segment, no fragment) is appended to
+    the base's text and parsed once; `join` (RFC 3986 resolution) parses the path, resolves
+    it and parses the result again, which costs about as much as the rest of building a
+    request.
+    Anything else (a next-link that is a full URL, `..`) still goes through `join`."""
+    relative = path.lstrip("/")
+    head = relative.split("/", 1)[0].split("?", 1)[0]
+    where = "/" + relative.split("?", 1)[0]
+    if ":" in head or "#" in relative or "/." in where or "//" in where:
+        return base_url.join(relative)
+    text = str(base_url)
+    if "?" in text or "#" in text:  # a base with a query: the join drops it
+        return base_url.join(relative)
+    return httpx.URL(text + relative)
 
 
 class BaseClient:
@@ -354,7 +374,7 @@ class BaseClient:
 
     def build_request(self, method: str, path: str, **parts: Unpack[RequestParts]) -> httpx.Request:
         """An absolute request for `path` (relative to the base URL); None params are dropped."""
-        url = self.base_url.join(path.lstrip("/"))
+        url = url_under(self.base_url, path)
         params = parts.get("params") or {}
         query = {k: _query_value(v) for k, v in params.items() if v is not None}
         # Merge, never replace: `httpx.Request(params=...)` would drop a query already in `path`
@@ -405,6 +425,8 @@ class BaseClient:
         response: httpx.Response | None = None,
         error: BaseException | None = None,
     ) -> None:
+        if not log_enabled():
+            return
         log_event(
             "http.request",
             vendor=self.vendor,

@@ -47,12 +47,32 @@ def redact_secrets(
     return event_dict
 
 
+def log_enabled() -> bool:
+    """Whether `log_event` would emit an event now: structlog configured with a level that
+    lets INFO through (a wrapper that cannot say: yes), or else the stdlib logger at DEBUG.
+    A caller with fields to compute per request asks first, so that a sync logging nothing
+    pays nothing for them (the CLI's default level is WARNING)."""
+    if not structlog.is_configured():
+        return _stdlib_logger.isEnabledFor(logging.DEBUG)
+    wrapper = structlog.get_config().get("wrapper_class")
+    check = getattr(wrapper, "is_enabled_for", None)
+    if check is None:
+        return True
+    try:  # structlog's filtering loggers decide by level alone, on the class
+        return bool(check(wrapper, logging.INFO))
+    except Exception:  # a wrapper of another kind: let it decide when logging
+        return True
+
+
 def log_event(event: str, **fields: Any) -> None:
     """Emit one structured event, secrets masked, through structlog if the application
-    configured it, otherwise through the stdlib logger at DEBUG."""
+    configured it, otherwise through the stdlib logger at DEBUG (nothing, and no masking
+    work, when neither would show it: `log_enabled`)."""
+    if not log_enabled():
+        return
     cleaned = redact_secrets(None, "info", dict(fields))
     if structlog.is_configured():
         logger.info(event, **cleaned)
-    elif _stdlib_logger.isEnabledFor(logging.DEBUG):
+    else:
         rendered = " ".join(f"{key}={value}" for key, value in cleaned.items())
         _stdlib_logger.debug("%s %s", event, rendered)
