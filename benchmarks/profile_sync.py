@@ -53,7 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a source tree
     sys.path.insert(0, str(ROOT))
 
-from benchmarks._harness import (  # noqa: E402  (needs ROOT on sys.path)
+from benchmarks._engine_worker import _one_sync  # noqa: E402  (needs ROOT on sys.path)
+from benchmarks._harness import (  # noqa: E402
     ABSOLUTE,
     ENV,
     LATENCY_MS,
@@ -63,7 +64,6 @@ from benchmarks._harness import (  # noqa: E402  (needs ROOT on sys.path)
     TWO_TYPES,
     Dataset,
     Emulators,
-    _one_sync,
     client_rps,
     generate,
     load_average,
@@ -206,6 +206,8 @@ class Profile:
 def _engine(config: Path) -> dict[str, Any]:
     """One engine sync (the benchmarks' `_one_sync`): its result."""
     import balance_gateway.gateway.runner  # noqa: F401  (imports are not profiled)
+
+    os.environ.update(ENV)  # the config names its credentials' environment variables
 
     def run() -> dict[str, Any]:
         result: dict[str, Any] = asyncio.run(_one_sync(config))
