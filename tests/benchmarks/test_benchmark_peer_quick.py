@@ -8,27 +8,20 @@ up. The sequential loop is left out here: `test_benchmark_quick.py` runs it.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_peer.py"
+from tests.benchmarks._scripts import load_script
+
 TINY_N = 20
 PAIRS = ("zeitstrom-to-journyx", "journyx-to-zeitstrom")
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_peer", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_peer")
 
 
 @pytest.fixture(scope="module")

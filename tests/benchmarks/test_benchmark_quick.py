@@ -8,26 +8,18 @@ loop, both leave the target equal to the source, and every request count adds up
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_sync.py"
+from tests.benchmarks._scripts import load_script
+
 QUICK_N = 60
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_sync", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_sync")
 
 
 @pytest.fixture(scope="module")

@@ -5,28 +5,20 @@ same requests as one process does (no unit applied twice, no extra reads). Needs
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_scaleout.py"
+from tests.benchmarks._scripts import load_script
+
 QUICK_N = 40
 REQUIRE = "BALANCE_GATEWAY_REQUIRE_SERVICES"
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_scaleout", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_scaleout")
 
 
 def _need_redis() -> None:
