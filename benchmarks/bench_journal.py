@@ -2,11 +2,14 @@
 
     python benchmarks/bench_journal.py                      # SQLite, 3,000 operations
     python benchmarks/bench_journal.py --ops 10000 --repeat 5
+    python benchmarks/bench_journal.py --batch 1                 # one commit per step
     python benchmarks/bench_journal.py --url postgresql://postgres@127.0.0.1:5432/test
 
-Each operation goes through what `Engine` does for one written balance: the intent
-(`record`), the outcome (`record_outcome`, which also remembers the value written) and the
-verification (`set_verified`). Reports the median over `--repeat` runs of CPU and wall per
+Each operation goes through what `Engine` does for one written balance: the intent, the
+outcome (which also remembers the value written) and the verification. `--batch K` commits the
+intents and outcomes of K balances together, as the engine's group commit does
+(`gateway.journal_batch`; about 3 at N = 1,000, see BENCHMARKS.md); `--batch 1` is one
+transaction per intent and per outcome. Reports the median over `--repeat` runs of CPU and wall per
 operation, on a fresh store each run (with `--url`, a new database on that server, dropped
 afterwards).
 """
@@ -21,6 +24,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,8 +36,10 @@ from balance_gateway.canonical import LeaveKind, Unit  # noqa: E402
 from balance_gateway.gateway.journal import (  # noqa: E402
     OperationRecord,
     OpStatus,
+    Outcome,
     RunRecord,
     RunStatus,
+    Verification,
     now_utc,
 )
 from balance_gateway.gateway.store.sql import SqlJournal  # noqa: E402
@@ -89,8 +95,9 @@ def sample_record(run_id: str, i: int) -> OperationRecord:
     )
 
 
-def one_run(ops: int, url: str | None) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) per operation for `ops` written balances."""
+def one_run(ops: int, url: str | None, batch: int = 1) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) per operation for `ops` written balances, their intents and
+    outcomes committed `batch` at a time (each batch's outcomes with the next one's intents)."""
     with tempfile.TemporaryDirectory() as folder:
         journal = _open(url, Path(folder))
         try:
@@ -98,10 +105,13 @@ def one_run(ops: int, url: str | None) -> tuple[float, float]:
             journal.start_run(RunRecord(run_id, now_utc(), "bench.toml", ("s",)))
             records = [sample_record(run_id, i) for i in range(ops)]
             cpu, wall = time.process_time(), time.perf_counter()
-            for op in records:
-                journal.record(op)
-                journal.record_outcome(op.operation_id, OpStatus.APPLIED, note="applied")
-                journal.set_verified(op.operation_id, True)
+            waiting: list[Outcome] = []
+            for start in range(0, ops, batch):
+                group = records[start : start + batch]
+                journal.record_batch(group, waiting)
+                waiting = [Outcome(replace(op, status=OpStatus.APPLIED), True) for op in group]
+            journal.record_batch([], waiting)
+            journal.set_verified_many([Verification(op.operation_id, True) for op in records])
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
             journal.finish_run(run_id, RunStatus.SUCCEEDED, {"applied": ops})
             _check(journal, records)
@@ -128,16 +138,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ops", type=int, default=3_000, help="written balances per run")
     parser.add_argument("--repeat", type=int, default=3, help="runs (median reported)")
     parser.add_argument("--url", help="a PostgreSQL URL (default: a SQLite file)")
+    parser.add_argument("--batch", type=int, default=3, help="balances per commit")
     args = parser.parse_args(argv)
     runs = []
     for _ in range(args.repeat):
         with _scratch_database(args.url) as url:  # a fresh store for each run
-            runs.append(one_run(args.ops, url))
+            runs.append(one_run(args.ops, url, max(1, args.batch)))
     cpu = statistics.median(r[0] for r in runs)
     wall = statistics.median(r[1] for r in runs)
     store = "PostgreSQL" if args.url else "SQLite"
     print(
-        f"journal ({store}), {args.ops:,} written balances x {args.repeat} runs: "
+        f"journal ({store}), {args.ops:,} written balances x {args.repeat} runs, "
+        f"{args.batch} per commit: "
         f"CPU {cpu * 1000:.3f} ms, wall {wall * 1000:.3f} ms per balance (median)"
     )
     return 0

@@ -10,16 +10,18 @@ targets read again after the confirmation, a saved plan's rows checked), `gatewa
 what a run produced and its exit code are `gateway.results`.
 
 Exactly once: each write's intent (the full `WriteIntent`) is committed to the journal before
-`apply_write` is called, and its outcome after. A run that starts with intents left without an
-outcome (a crash) or with an unknown outcome (`WriteOutcomeUnknown`) first asks the target
-(`confirm_write`): applied -> recorded as applied; not applied -> recorded, and the fresh plan
-writes it again. Resolution only reads: it never writes to a vendor, so a guardrail stop or a
-declined confirmation leaves every target untouched. When the target cannot tell (a write-only
-`set` target, Kenjo), the operation is recorded `superseded` and the value last written there
-is forgotten: the fresh plan then sets the *current* source value, through the guardrails and
-the confirmation, instead of re-sending a stale one. On any other target an intent that stays
-unresolved blocks its balance until someone looks. Unresolved operations on systems the
-configuration no longer has are listed in the report (`unresolved_elsewhere`), never dropped.
+`apply_write` is called, and its outcome after (`gateway.journal_batch`: concurrent writes'
+intents and outcomes share transactions; every outcome is committed before verification). A run
+that starts with intents left without an outcome (a crash) or with an unknown outcome
+(`WriteOutcomeUnknown`) first asks the target (`confirm_write`): applied -> recorded as
+applied; not applied -> recorded, and the fresh plan writes it again. Resolution only reads: it
+never writes to a vendor, so a guardrail stop or a declined confirmation leaves every target
+untouched. When the target cannot tell (a write-only `set` target, Kenjo), the operation is
+recorded `superseded` and the value last written there is forgotten: the fresh plan then sets
+the *current* source value, through the guardrails and the confirmation, instead of re-sending
+a stale one. On any other target an intent that stays unresolved blocks its balance until
+someone looks. Unresolved operations on systems the configuration no longer has are listed in
+the report (`unresolved_elsewhere`), never dropped.
 
 Waves: a sync whose source system and type is another selected sync's target system and type
 (`gateway.config.sync_dependencies`) is planned only after that sync was applied, so that it
@@ -90,10 +92,12 @@ from balance_gateway.gateway.journal import (
     Journal,
     OperationRecord,
     OpStatus,
+    Outcome,
     RunRecord,
     RunStatus,
     now_utc,
 )
+from balance_gateway.gateway.journal_batch import JournalBatch
 from balance_gateway.gateway.plan import (
     WRITE_OPERATIONS,
     Key,
@@ -372,8 +376,7 @@ class Engine:
             return OpStatus.FAILED, scrub(f"{type(exc).__name__}: {exc}"), None
         return _status_of(outcome), outcome.note, outcome
 
-    async def _apply_row(self, row: PlanRow) -> RowResult:
-        assert self.journal is not None
+    async def _apply_row(self, row: PlanRow, batch: JournalBatch) -> RowResult:
         operation_id = (
             row.intent.operation_id if row.intent is not None else self.new_operation_id()
         )
@@ -381,10 +384,11 @@ class Engine:
             status = {
                 OperationKind.BLOCKED: OpStatus.BLOCKED,
             }.get(row.operation, OpStatus.SKIPPED)
-            self.journal.record(_record_for(row, self.run_id, operation_id, status))
+            batch.record(_record_for(row, self.run_id, operation_id, status))
             return RowResult(row, operation_id, status, row.operation, row.after, note=row.note)
         # The intent is on disk before the write leaves: a crash from here on is resolvable.
-        self.journal.record(_record_for(row, self.run_id, operation_id, OpStatus.INTENT))
+        intent = _record_for(row, self.run_id, operation_id, OpStatus.INTENT)
+        await batch.intent(intent)
         status, note, outcome = await self._write(row.intent)
         if status is OpStatus.FAILED and row.mapping_line is not None:
             note = f"{note} (mapping {self.mapping.file}, line {row.mapping_line})"
@@ -399,17 +403,21 @@ class Engine:
             status is OpStatus.UNKNOWN
             and self._adapter(row.target_system).capabilities.remembers_writes
         )
-        self.journal.record_outcome(
-            operation_id,
-            status,
-            after=None if after is None else after.value,
-            note=join_notes(row.note, note),
-            record_ids=record_ids,
+        note = join_notes(row.note, note)
+        stands = replace(
+            intent,
+            status=status,
+            after=intent.after if after is None else after.value,
+            note=note,
+            record_ids=tuple(record_ids) or intent.record_ids,
             kind=kind,
-            remember=remember and not forget,
-            forget=forget,
         )
-        return RowResult(row, operation_id, status, kind, after, note=join_notes(row.note, note))
+        batch.outcome(Outcome(stands, remember=remember and not forget, forget=forget))
+        return RowResult(row, operation_id, status, kind, after, note=note)
+
+    def _batch(self) -> JournalBatch:
+        assert self.journal is not None
+        return JournalBatch(self.journal)
 
     async def apply(
         self, plans: Sequence[SyncPlan], progress: ProgressSink | None = None
@@ -421,15 +429,17 @@ class Engine:
             progress.start(sum(1 for plan in plans for r in plan.rows if r.writes))
 
         async def one(row: PlanRow) -> RowResult:
-            result = await self._apply_row(row)
+            result = await self._apply_row(row, batch)
             if progress is not None and row.writes:
                 progress.advance(f"{row.target_system} {row.target_employee}")
             return result
 
         rows = (row for plan in plans for row in plan.rows)
+        batch = self._batch()
         try:
             return await map_bounded(rows, one, self._max_in_flight)
         finally:
+            batch.flush()  # every outcome on disk before verification and the run's end
             if progress is not None:
                 progress.finish()
 
@@ -444,10 +454,15 @@ class Engine:
         planned = [row.intent.operation_id for row in rows if row.intent is not None]
         recorded = recorded_attempts(self.journal, self.run_id, planned)
 
-        async def one(row: PlanRow) -> RowResult:
-            return await self._apply_planned(row, recorded)
+        batch = self._batch()
 
-        return await map_bounded(rows, one, self._max_in_flight)
+        async def one(row: PlanRow) -> RowResult:
+            return await self._apply_planned(row, recorded, batch)
+
+        try:
+            return await map_bounded(rows, one, self._max_in_flight)
+        finally:
+            batch.flush()
 
     def record_not_sent(self, row: PlanRow, note: str) -> RowResult:
         """Journal planned write `row` as failed, never sent (e.g. its work unit was refused by
@@ -464,19 +479,19 @@ class Engine:
         return RowResult(row, operation_id, OpStatus.FAILED, row.operation, row.after, note=note)
 
     async def _apply_planned(
-        self, row: PlanRow, recorded: Mapping[str, OperationRecord]
+        self, row: PlanRow, recorded: Mapping[str, OperationRecord], batch: JournalBatch
     ) -> RowResult:
         if row.intent is None or not row.writes:
             raise ValueError(f"apply_rows applies planned writes only, not {row.operation}")
         attempt, last = latest_attempt(row.intent.operation_id, recorded)
         if last is None:
-            return await self._apply_row(row)
+            return await self._apply_row(row, batch)
         if last.unresolved:
             resolution = await resolve_operation(self.scope, last)
             if resolution.status is OpStatus.NOT_APPLIED:
                 again = attempt_operation_id(row.intent.operation_id, attempt + 1)
                 return await self._apply_row(
-                    replace(row, intent=replace(row.intent, operation_id=again))
+                    replace(row, intent=replace(row.intent, operation_id=again)), batch
                 )
             last = replace(last, status=resolution.status, note=resolution.note)
         return result_from_record(row, last)

@@ -156,6 +156,28 @@ class LastWritten:
     at: datetime
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """An operation's outcome as `Journal.record_batch` stores it: `record` is the operation as
+    it now stands (its status, value, note, record ids and kind replace what was recorded).
+    `remember`: its value becomes the last written value of its (system, employee, leave type);
+    `forget`: that last written value is dropped instead (see `Journal.record_outcome`)."""
+
+    record: OperationRecord
+    remember: bool = False
+    forget: bool = False
+
+
+@dataclass(frozen=True)
+class Verification:
+    """An applied operation read back: `verified` (equal to what was written) or not, and the
+    note that replaces its note (None: kept)."""
+
+    operation_id: str
+    verified: bool
+    note: str | None = None
+
+
 class Journal(Protocol):
     """Where the engine records runs and operations, and remembers what it wrote."""
 
@@ -192,8 +214,21 @@ class Journal(Protocol):
         recorded value when given. Raises KeyError for an unknown operation id."""
         ...
 
+    def record_batch(
+        self, records: Sequence[OperationRecord], outcomes: Sequence[Outcome] = ()
+    ) -> None:
+        """Insert `records`, then store `outcomes`, all in one transaction (all or nothing):
+        the intents and outcomes of concurrent writes committed together
+        (`gateway.journal_batch`). An outcome's operation must exist (recorded earlier or in
+        `records`)."""
+        ...
+
     def set_verified(self, operation_id: str, verified: bool, note: str | None = None) -> None:
         """Mark an applied operation as verified (read back equal) or not."""
+        ...
+
+    def set_verified_many(self, checks: Sequence[Verification]) -> None:
+        """`set_verified` for each of `checks`, in one transaction."""
         ...
 
     def unresolved(self, systems: Collection[str] | None = None) -> list[OperationRecord]:

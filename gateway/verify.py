@@ -12,7 +12,7 @@ from fractions import Fraction
 from balance_gateway.adapters._core.adapter import BalanceAdapter, Confirmation, WriteIntent
 from balance_gateway.adapters._core.errors import GatewayError
 from balance_gateway.canonical import CanonicalError, Quantity, convert
-from balance_gateway.gateway.journal import OpStatus
+from balance_gateway.gateway.journal import OpStatus, Verification
 from balance_gateway.gateway.plan import PlanRow, join_notes
 from balance_gateway.gateway.results import RowResult
 from balance_gateway.gateway.scope import RunScope
@@ -42,6 +42,7 @@ async def verify(scope: RunScope, results: list[RowResult]) -> list[RowResult]:
         except GatewayError as exc:
             balances, error = [], f"could not read back: {exc.message}"
         found = {(b.employee.id, b.leave_type.id): b for b in balances}
+        checks: list[Verification] = []  # journalled together, one transaction per read
         for i in indexes:
             result = results[i]
             intent = result.row.intent
@@ -63,10 +64,9 @@ async def verify(scope: RunScope, results: list[RowResult]) -> list[RowResult]:
                 ok = _same(shown, intent.remaining, result.row)
                 note = "" if ok else f"read back {shown}, expected {intent.remaining}"
             verified[i] = replace(result, verified=ok, note=join_notes(result.note, note))
-            if scope.journal is not None:
-                scope.journal.set_verified(
-                    result.operation_id, ok, None if ok else verified[i].note
-                )
+            checks.append(Verification(result.operation_id, ok, None if ok else verified[i].note))
+        if scope.journal is not None:
+            scope.journal.set_verified_many(checks)
 
     await asyncio.gather(*(check(s, d, ix) for (s, d), ix in groups.items()))
     return verified

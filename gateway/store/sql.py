@@ -4,9 +4,10 @@ add only how to connect and check the store (`gateway.store.schema` is the one s
 migrates it).
 
 Every method is its own committed transaction, as `Journal` requires: an intent is in the
-database before its write is sent. An operation id is unique in the database (a second
-`record` of it is refused by the database itself, whichever process tries). One instance holds
-one connection and is not shared across threads; one engine run uses one instance.
+database before its write is sent (`record_batch` commits several, all or nothing). An
+operation id is unique in the database (a second `record` of it is refused by the database
+itself, whichever process tries). One instance holds one connection and is not shared across
+threads; one engine run uses one instance.
 
 Errors from the database are the driver's own (`sqlite3.Error`, `psycopg.Error`), as they were
 before SQLAlchemy; opening a store that cannot be used raises `StateStoreError` instead.
@@ -43,9 +44,11 @@ from balance_gateway.gateway.journal import (
     LastWritten,
     OperationRecord,
     OpStatus,
+    Outcome,
     RunRecord,
     RunStatus,
     StateStoreError,
+    Verification,
     now_utc,
 )
 from balance_gateway.gateway.store.location import mask_url
@@ -350,7 +353,6 @@ class SqlJournal:
     ) -> OperationRecord:
         if remember is None:
             remember = status is OpStatus.APPLIED
-        at = now_utc()
         # The read and the update in one transaction: one commit per outcome, not two.
         with self._transaction(several=True) as db:
             op = self._get_in(db, operation_id)
@@ -358,57 +360,100 @@ class SqlJournal:
                 op,
                 status=status,
                 after=op.after if after is None else after,
-                note=op.note if note is None else scrub(note),
+                note=op.note if note is None else note,
                 record_ids=tuple(record_ids) or op.record_ids,
                 kind=op.kind if kind is None else kind,
-                updated_at=at,
             )
-            db.execute(
-                _OUTCOME,
+            return self._store_outcomes(db, [Outcome(updated, remember, forget)])[0]
+
+    def record_batch(
+        self, records: Sequence[OperationRecord], outcomes: Sequence[Outcome] = ()
+    ) -> None:
+        if not records and not outcomes:
+            return
+        with self._transaction(several=True) as db:
+            if records:
+                db.execute(_INSERT_OP, [_op_values(op) for op in records])
+            if outcomes:
+                self._store_outcomes(db, outcomes)
+
+    def _store_outcomes(self, db: Connection, outcomes: Sequence[Outcome]) -> list[OperationRecord]:
+        """Update each outcome's operation and the last written values, within `db`'s
+        transaction; returns the operations as stored."""
+        at = now_utc()
+        stored = [replace(o.record, note=scrub(o.record.note), updated_at=at) for o in outcomes]
+        db.execute(
+            _OUTCOME,
+            [
                 {
-                    "b_operation_id": operation_id,
-                    "b_status": updated.status.value,
-                    "b_after": _text(updated.after),
-                    "b_note": updated.note,
-                    "b_record_ids": json.dumps(list(updated.record_ids)),
-                    "b_kind": updated.kind.value,
+                    "b_operation_id": op.operation_id,
+                    "b_status": op.status.value,
+                    "b_after": _text(op.after),
+                    "b_note": op.note,
+                    "b_record_ids": json.dumps(list(op.record_ids)),
+                    "b_kind": op.kind.value,
                     "b_updated_at": at,
-                },
+                }
+                for op in stored
+            ],
+        )
+        # What each balance holds after the batch: the last outcome touching it decides.
+        last: dict[tuple[str, str, str], OperationRecord | None] = {}
+        for outcome, op in zip(outcomes, stored, strict=True):
+            key = (op.system, op.employee, op.leave_type)
+            if outcome.forget:
+                last[key] = None
+            elif outcome.remember and op.after is not None and op.unit is not None:
+                last[key] = op
+        if last:
+            # Replace within this transaction: the same on every backend, no upsert dialect.
+            db.execute(
+                _FORGET,
+                [{"b_system": s, "b_employee": e, "b_leave_type": t} for s, e, t in last],
             )
-            target = {
-                "b_system": updated.system,
-                "b_employee": updated.employee,
-                "b_leave_type": updated.leave_type,
-            }
-            if forget:
-                db.execute(_FORGET, target)
-            elif remember and updated.after is not None and updated.unit is not None:
-                # Replace within this transaction: the same on every backend, no upsert dialect.
-                db.execute(_FORGET, target)
+            remembered = [op for op in last.values() if op is not None]
+            if remembered:
                 db.execute(
                     _INSERT_LAST,
-                    {
-                        "system": updated.system,
-                        "employee": updated.employee,
-                        "leave_type": updated.leave_type,
-                        "value": str(updated.after),
-                        "unit": updated.unit.value,
-                        "operation_id": operation_id,
-                        "at": at,
-                    },
+                    [
+                        {
+                            "system": op.system,
+                            "employee": op.employee,
+                            "leave_type": op.leave_type,
+                            "value": str(op.after),
+                            "unit": op.unit.value if op.unit is not None else None,
+                            "operation_id": op.operation_id,
+                            "at": at,
+                        }
+                        for op in remembered
+                    ],
                 )
-        return updated
+        return stored
 
     def set_verified(self, operation_id: str, verified: bool, note: str | None = None) -> None:
-        values: dict[str, Any] = {
-            "b_operation_id": operation_id,
-            "b_verified": int(verified),
-            "b_updated_at": now_utc(),
-        }
-        if note is not None:
-            values["b_note"] = scrub(note)
-        with self._transaction() as db:
-            db.execute(_VERIFIED if note is None else _VERIFIED_NOTE, values)
+        self.set_verified_many([Verification(operation_id, verified, note)])
+
+    def set_verified_many(self, checks: Sequence[Verification]) -> None:
+        if not checks:
+            return
+        at = now_utc()
+        plain = [c for c in checks if c.note is None]
+        noted = [c for c in checks if c.note is not None]
+        with self._transaction(several=True) as db:
+            for statement, group in ((_VERIFIED, plain), (_VERIFIED_NOTE, noted)):
+                if group:
+                    db.execute(
+                        statement,
+                        [
+                            {
+                                "b_operation_id": c.operation_id,
+                                "b_verified": int(c.verified),
+                                "b_updated_at": at,
+                                **({} if c.note is None else {"b_note": scrub(c.note)}),
+                            }
+                            for c in group
+                        ],
+                    )
 
     def unresolved(self, systems: Collection[str] | None = None) -> list[OperationRecord]:
         with self._transaction() as db:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -339,3 +340,41 @@ async def test_report_json_carries_no_secret(config: Config, journal: SqlJournal
     assert rows["U1"]["target_after"] == {"value": "100", "unit": "hours"}
     assert rows["U2"]["status"] == "failed"
     assert data["exit_code"] == 1
+
+
+class CountingJournal:
+    """`journal`, counting the calls that commit a transaction, by method."""
+
+    COMMITS = ("record", "record_outcome", "record_batch", "set_verified", "set_verified_many")
+
+    def __init__(self, journal: SqlJournal) -> None:
+        self.journal = journal
+        self.calls: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self.journal, name)
+        if name not in self.COMMITS:
+            return found
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return found(*args, **kwargs)
+
+        return counted
+
+
+async def test_concurrent_writes_share_journal_transactions(
+    config: Config, journal: SqlJournal
+) -> None:
+    # Five rows written at once: their intents are one commit, their outcomes another, their
+    # read-back a third, instead of three commits per written balance.
+    counting = CountingJournal(journal)
+    report = await Engine(config, basic_systems(), counting, today=TODAY).sync()
+    assert report.exit_code == 0
+    written = [r for r in report.results if r.status is OpStatus.APPLIED]
+    assert len(written) == 5
+    assert counting.calls == {"record_batch": 2, "set_verified_many": 1}
+    stored = {op.operation_id: op for op in journal.operations(report.run_id or "")}
+    assert {r.operation_id for r in report.results} == set(stored)
+    assert all(stored[r.operation_id].status is r.status for r in report.results)
+    assert all(stored[r.operation_id].verified is True for r in written if r.verified)
