@@ -66,7 +66,7 @@ class Period:
         return self.start <= d <= self.end
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Provenance:
     """Where a balance came from: the system, its raw record id if any, and when it was read.
 

@@ -37,7 +37,7 @@ def _check_ref(kind: str, system: object, id_: object) -> None:
         raise CanonicalError(f"{kind} in system {system!r} needs a non-empty id")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EmployeeRef:
     """An employee as identified by one system, e.g. ``EmployeeRef("kenjo", "abc")``.
 
@@ -54,7 +54,7 @@ class EmployeeRef:
         return f"{self.system}:{self.id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LeaveTypeRef:
     """A leave type (or time account) as identified by one system.
 

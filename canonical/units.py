@@ -90,7 +90,7 @@ def _as_unit(unit: object) -> Unit:
     raise CanonicalError(f"unknown unit {unit!r}; expected one of {choices}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quantity:
     """An amount in one unit, e.g. ``Quantity(Decimal("7.5"), Unit.HOURS)``.
 
@@ -168,7 +168,7 @@ class Quantity:
 _MAX_HOURS_PER_DAY = Decimal(24)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkSchedule:
     """Hours in one working day, used to convert days to hours or minutes and back.
 
@@ -191,7 +191,7 @@ class WorkSchedule:
         return cls(Decimal(8))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkSchedules:
     """A default work schedule plus overrides keyed by employee id (an opaque string)."""
 

@@ -78,7 +78,7 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OperationRecord:
     """One row of a run: the planned operation, its intent and what became of it.
 

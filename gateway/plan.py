@@ -70,7 +70,7 @@ class NotPlannable(Exception):
         super().__init__(reason)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanRow:
     """One employee and leave-type pair of a sync.
 

@@ -22,7 +22,7 @@ FAILED_STATUSES = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowResult:
     """What happened to one plan row in a sync run."""
 

@@ -86,7 +86,7 @@ class TargetUnit:
     mode: RoundingMode = RoundingMode.HALF_EVEN
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WriteIntent:
     """One balance the engine wants the target to hold. `operation_id` is stable across
     retries and resumes: adapters label what they create with it, so a resumed write can find
@@ -115,7 +115,7 @@ class PlannedWrite:
     note: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WriteOutcome:
     """What `apply_write` did. `kind` may differ from the plan (e.g. skip when already done)."""
 
