@@ -63,7 +63,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/adapters/test_discovery.py",
         "tests/adapters/test_emulators_bad_input.py",
         "tests/adapters/test_emulators_hostile_input.py",
-        "tests/adapters/test_emulators_openapi.py",
         "tests/adversarial/test_sdk_hostile.py",
         "tests/benchmarks/test_benchmark_peer_quick.py",
         "tests/canonical/test_balance.py",
