@@ -80,7 +80,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/gateway/test_gateway_examples.py",
         "tests/gateway/test_gateway_narrow_tables.py",
         "tests/gateway/test_gateway_resolution.py",
-        "tests/gateway/test_gateway_unclear_answers.py",
         "tests/integration/test_as_of_http.py",
         # The demo's own syncs checked value by value, and a regression found on one vendor.
         "tests/integration/test_demo_syncs_http.py",
