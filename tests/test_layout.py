@@ -64,7 +64,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/adapters/test_emulators_bad_input.py",
         "tests/adapters/test_emulators_hostile_input.py",
         "tests/adversarial/test_sdk_hostile.py",
-        "tests/benchmarks/test_benchmark_peer_quick.py",
         "tests/contracts/test_pytest_plugin.py",
         "tests/contracts/test_verify_outputs.py",
         "tests/distributed/test_distributed_kill.py",
