@@ -68,7 +68,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/contracts/test_verify_outputs.py",
         "tests/distributed/test_distributed_kill.py",
         "tests/distributed/test_distributed_sync.py",
-        "tests/distributed/test_redis_bucket.py",
         "tests/distributed/test_shared_budget.py",
         "tests/gateway/gateway_fakes.py",
         "tests/gateway/service/test_dashboard_browser.py",
