@@ -89,7 +89,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/integration/test_rate_limit_http.py",
         "tests/integration/test_request_counts.py",
         "tests/integration/test_saved_plan_emulators.py",
-        "tests/packaging/test_wheel.py",
         "tests/stress/test_bad_config.py",
     }
 )
