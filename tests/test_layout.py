@@ -65,7 +65,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/adapters/test_emulators_hostile_input.py",
         "tests/adversarial/test_sdk_hostile.py",
         "tests/contracts/test_pytest_plugin.py",
-        "tests/contracts/test_verify_outputs.py",
         "tests/distributed/test_distributed_kill.py",
         "tests/distributed/test_distributed_sync.py",
         "tests/distributed/test_shared_budget.py",
