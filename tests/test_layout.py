@@ -58,7 +58,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
     {
         # A hand-written script for one pair: what a user writes without the gateway.
         "benchmarks/peer_script.py",
-        "tests/adapters/_emulator/test_admin_balances.py",
         "tests/adapters/kenjo/test_faults.py",
         "tests/adapters/test_discovery.py",
         "tests/adapters/test_emulators_bad_input.py",
