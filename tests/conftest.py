@@ -1,11 +1,22 @@
-"""Test-wide set-up: `--runslow` runs the long campaigns marked `slow`; structlog is reset."""
+"""Test-wide set-up: `--runslow` runs the long campaigns marked `slow`; structlog is reset; the
+state store fixtures (`postgres_url`, `state_url`: SQLite and PostgreSQL) of the engine tests."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
+
+# pytest's import mode leaves the repository root off sys.path when run as `pytest`;
+# the shared test helpers are imported from it as `tests.<folder>.<module>`.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from tests.gateway.stores import postgres_schema  # noqa: E402 (needs the root on sys.path)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,6 +43,23 @@ def _structlog_reset() -> Iterator[None]:
     structlog.reset_defaults()
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A state store URL on a fresh PostgreSQL schema (skips, or fails in CI, without one)."""
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest) -> str | None:
+    """Each engine test twice: with the SQLite file its configuration names (None), and with
+    a PostgreSQL store (its URL)."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    return url
 
 
 # `pytester` runs users' test files (the pytest plugin's tests).

@@ -76,8 +76,6 @@ def _fuzz(vendor: str) -> Any:
     return fuzz
 
 
-test_bezala_openapi = _fuzz("bezala")
-test_companyflow_openapi = _fuzz("companyflow")
-test_journyx_openapi = _fuzz("journyx")
-test_kenjo_openapi = _fuzz("kenjo")
-test_zeitstrom_openapi = _fuzz("zeitstrom")
+# One test per emulator, `test_<vendor>_openapi`: a new vendor's emulator is fuzzed too.
+for _vendor in EMULATORS:
+    globals()[f"test_{_vendor}_openapi"] = _fuzz(_vendor)

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from benchmarks._harness import PAIRS as HARNESS_PAIRS
 from tests.benchmarks._scripts import load_script
 
 TINY_N = 20
-PAIRS = ("zeitstrom-to-journyx", "journyx-to-zeitstrom")
+PAIRS = tuple(HARNESS_PAIRS)  # both pairs, as `bench_peer.py` runs by default
 
 
 def _load() -> ModuleType:

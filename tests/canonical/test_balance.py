@@ -31,11 +31,11 @@ FETCHED = datetime(2024, 5, 1, 8, 30, tzinfo=UTC)
 
 def build(**overrides: Any) -> Balance:
     fields: dict[str, Any] = {
-        "employee": EmployeeRef("kenjo", "abc"),
-        "leave_type": LeaveTypeRef("kenjo", "vac", LeaveKind.VACATION),
+        "employee": EmployeeRef("hr", "abc"),
+        "leave_type": LeaveTypeRef("hr", "vac", LeaveKind.VACATION),
         "unit": Unit.DAYS,
         "as_of": date(2024, 5, 1),
-        "provenance": Provenance("kenjo", "rec-1", FETCHED),
+        "provenance": Provenance("hr", "rec-1", FETCHED),
     }
     fields.update(overrides)
     return Balance.build(**fields)
@@ -44,16 +44,17 @@ def build(**overrides: Any) -> Balance:
 # --- derivation ---------------------------------------------------------------------------------
 
 
-def test_companyflow_seed_example_derives_remaining_and_available() -> None:
+def test_the_seed_example_derives_remaining_and_available() -> None:
+    """CompanyFlow's seed example (22 entitled, 2 carried over, 5 used, 1.5 pending)."""
     balance = build(
-        employee=EmployeeRef("companyflow", "42"),
-        leave_type=LeaveTypeRef("companyflow", "annual"),
+        employee=EmployeeRef("hr", "42"),
+        leave_type=LeaveTypeRef("hr", "annual"),
         entitled=D(22),
         carried_over=D(2),
         used=D(5),
         pending=D("1.5"),
         period=Period.calendar_year(2024),
-        provenance=Provenance("companyflow", None, FETCHED),
+        provenance=Provenance("hr", None, FETCHED),
     )
     assert balance.remaining == D(17)
     assert balance.available == D("15.5")
@@ -139,7 +140,7 @@ def test_inconsistent_first_identity_is_refused_naming_the_figures() -> None:
     with pytest.raises(BalanceInconsistentError) as info:
         build(entitled=D(20), used=D(5), remaining=D(14))
     message = str(info.value)
-    assert "kenjo:abc / kenjo:vac" in message
+    assert "hr:abc / hr:vac" in message
     assert "entitled 20 - used 5 = 15, but remaining is 14" in message
 
 
@@ -159,14 +160,14 @@ def test_equal_values_with_different_trailing_zeros_are_consistent() -> None:
 def test_constructor_reports_inconsistency_inside_a_pydantic_validation_error() -> None:
     with pytest.raises(pydantic.ValidationError, match="entitled 20 - used 5 = 15") as info:
         Balance(
-            employee=EmployeeRef("kenjo", "abc"),
-            leave_type=LeaveTypeRef("kenjo", "vac"),
+            employee=EmployeeRef("hr", "abc"),
+            leave_type=LeaveTypeRef("hr", "vac"),
             unit=Unit.DAYS,
             entitled=D(20),
             used=D(5),
             remaining=D(14),
             as_of=date(2024, 5, 1),
-            provenance=Provenance("kenjo", None, FETCHED),
+            provenance=Provenance("hr", None, FETCHED),
         )
     assert isinstance(info.value.errors()[0]["ctx"]["error"], BalanceInconsistentError)
 
@@ -238,7 +239,7 @@ def test_figure_and_quantity_accessors() -> None:
 
 
 def test_quantity_of_an_unknown_figure_names_it() -> None:
-    with pytest.raises(CanonicalError, match=r"pending is not known for kenjo:abc / kenjo:vac"):
+    with pytest.raises(CanonicalError, match=r"pending is not known for hr:abc / hr:vac"):
         build(remaining=D(3)).quantity(Figure.PENDING)
 
 
@@ -293,12 +294,12 @@ def test_json_round_trip_preserves_every_field() -> None:
         pending=D("1.5"),
         period=Period.calendar_year(2024),
         provenance=Provenance(
-            "kenjo", "rec-1", datetime(2024, 5, 1, 10, tzinfo=timezone(timedelta(hours=2)))
+            "hr", "rec-1", datetime(2024, 5, 1, 10, tzinfo=timezone(timedelta(hours=2)))
         ),
     )
     dumped = balance.model_dump(mode="json")
     assert dumped["remaining"] == "17.5"
-    assert dumped["employee"] == {"system": "kenjo", "id": "abc"}
+    assert dumped["employee"] == {"system": "hr", "id": "abc"}
     assert dumped["leave_type"]["kind"] == "vacation"
     restored = Balance.model_validate(dumped)
     assert restored == balance
@@ -353,7 +354,7 @@ def test_build_unwraps_a_period_error_from_json_input() -> None:
 
 def test_provenance_requires_an_aware_fetch_time() -> None:
     with pytest.raises(CanonicalError, match=r"has no timezone.*aware"):
-        Provenance("kenjo", None, FETCHED.replace(tzinfo=None))
+        Provenance("hr", None, FETCHED.replace(tzinfo=None))
 
 
 def test_provenance_requires_a_system() -> None:
@@ -362,6 +363,6 @@ def test_provenance_requires_a_system() -> None:
 
 
 def test_provenance_is_immutable() -> None:
-    provenance = Provenance("kenjo", "r", FETCHED)
+    provenance = Provenance("hr", "r", FETCHED)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        provenance.system = "bezala"  # type: ignore[misc]
+        provenance.system = "bank"  # type: ignore[misc]

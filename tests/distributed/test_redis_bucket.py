@@ -18,7 +18,7 @@ async def _take(bucket: RedisTokenBucket, count: int) -> None:
 
 async def test_two_processes_on_one_key_share_one_rate(redis_url: str) -> None:
     async with Redis.from_url(redis_url) as first, Redis.from_url(redis_url) as second:
-        key = bucket_key("zeitstrom", "http://vendor.example/api")
+        key = bucket_key("ledger", "http://vendor.example/api")
         a = RedisTokenBucket(first, key, 50)
         b = RedisTokenBucket(second, key, 50)
         started = time.monotonic()
@@ -31,7 +31,7 @@ async def test_two_processes_on_one_key_share_one_rate(redis_url: str) -> None:
 
 async def test_a_429_pauses_and_slows_every_process(redis_url: str) -> None:
     async with Redis.from_url(redis_url) as first, Redis.from_url(redis_url) as second:
-        key = bucket_key("journyx", "http://vendor.example")
+        key = bucket_key("time", "http://vendor.example")
         a = RedisTokenBucket(first, key, 20)
         b = RedisTokenBucket(second, key, 20)
         await a.acquire()

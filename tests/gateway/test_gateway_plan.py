@@ -340,19 +340,19 @@ def test_a_figure_dated_on_the_day_asked_says_nothing() -> None:
 
 def test_an_older_figure_says_how_old_and_max_source_age_blocks_it() -> None:
     import_date = date(2024, 12, 31)  # 90 days before TODAY (2025-03-31)
-    young_enough = source_dating(dated(import_date), TODAY, "bezala", timedelta(days=90))
+    young_enough = source_dating(dated(import_date), TODAY, "hr", timedelta(days=90))
     assert young_enough.age_days == 90
-    assert young_enough.note == "bezala's figure is dated 2024-12-31, 90 days before 2025-03-31"
+    assert young_enough.note == "hr's figure is dated 2024-12-31, 90 days before 2025-03-31"
     assert young_enough.blocked is None
-    too_old = source_dating(dated(import_date), TODAY, "bezala", timedelta(days=45))
+    too_old = source_dating(dated(import_date), TODAY, "hr", timedelta(days=45))
     assert too_old.blocked is not None
     assert "dated 2024-12-31, 90 days before 2025-03-31" in too_old.blocked
     assert "older than max_source_age (45 days)" in too_old.blocked
-    assert source_dating(dated(import_date), TODAY, "bezala").blocked is None  # no limit set
+    assert source_dating(dated(import_date), TODAY, "hr").blocked is None  # no limit set
 
 
 def test_a_figure_dated_after_the_date_asked_is_never_carried() -> None:
-    dating = source_dating(dated(date(2025, 4, 1)), TODAY, "bezala")
+    dating = source_dating(dated(date(2025, 4, 1)), TODAY, "hr")
     assert dating.age_days == -1
     assert dating.blocked is not None
     assert "dated 2025-04-01, after the as-of date 2025-03-31" in dating.blocked

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from balance_gateway.gateway.demo import SCENARIO
+
 pytestmark = pytest.mark.timeout(300)
 
 
@@ -88,8 +90,9 @@ def test_the_printed_next_steps_work_when_pasted(tmp_path: Path) -> None:
             if command.startswith(("balance-gateway plan ", "balance-gateway sync ")):
                 # Reading and planning are told on stderr, per system with counts.
                 told = " ".join(done.stderr.split())
-                assert "read companyflow for companyflow-to-kenjo: 24 balance(s)" in told, told
-                assert "planned journyx-to-zeitstrom:" in told, told
+                first, last = SCENARIO[0], SCENARIO[-1]
+                assert f"read {first.source} for {first.name}: 24 balance(s)" in told, told
+                assert f"planned {last.name}:" in told, told
     finally:
         os.killpg(demo.pid, signal.SIGINT)
         try:

@@ -17,7 +17,12 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from balance_gateway.gateway import cli_sync
-from balance_gateway.gateway.demo import ENV, DemoEnvironment
+from balance_gateway.gateway.demo import ENV, PROFILES, SCENARIO, DemoEnvironment
+
+# The first sync of the demo whose source takes one credential variable (a token), and it.
+SYNC = next(s for s in SCENARIO if len(PROFILES[s.source].environment()) == 1)
+(TOKEN_VARIABLE,) = PROFILES[SYNC.source].environment()
+REFUSED = "a-token-the-source-refuses"
 
 
 @pytest.fixture(autouse=True)
@@ -46,20 +51,20 @@ def test_a_401_names_the_system_and_its_credential_variables_on_stderr(
 ) -> None:
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("DEMO_ZEITSTROM_TOKEN", "a-token-zeitstrom-refuses")
+    monkeypatch.setenv(TOKEN_VARIABLE, REFUSED)
     monkeypatch.setenv("COLUMNS", "3000")
     path = env.write_config(tmp_path)
-    args = ["plan", "--config", str(path), "--sync", "zeitstrom-to-bezala"]
+    args = ["plan", "--config", str(path), "--sync", SYNC.name]
     result = CliRunner().invoke(_app(), args + (["--json"] if as_json else []))
     assert result.exit_code == 1, result.output
     message = " ".join(result.stderr.split())
     assert "401" in message
-    assert "system 'zeitstrom'" in message
-    assert "DEMO_ZEITSTROM_TOKEN" in message
-    assert "a-token-zeitstrom-refuses" not in result.output
+    assert f"system '{SYNC.source}'" in message
+    assert TOKEN_VARIABLE in message
+    assert REFUSED not in result.output
     if as_json:
         error = json.loads(result.stdout)["syncs"][0]["error"]
-        assert "DEMO_ZEITSTROM_TOKEN" in error
+        assert TOKEN_VARIABLE in error
     else:
         assert "401" not in result.stdout  # the table on stdout, the failure on stderr
 
@@ -79,11 +84,9 @@ def test_a_connect_error_names_host_and_port(
     monkeypatch.setenv("COLUMNS", "3000")
     port = _closed_port()
     path = env.write_config(tmp_path)
-    text = path.read_text().replace(env.base_urls["zeitstrom"], f"http://127.0.0.1:{port}")
+    text = path.read_text().replace(env.base_urls[SYNC.source], f"http://127.0.0.1:{port}")
     path.write_text(text)
-    result = CliRunner().invoke(
-        _app(), ["plan", "--config", str(path), "--sync", "zeitstrom-to-bezala"]
-    )
+    result = CliRunner().invoke(_app(), ["plan", "--config", str(path), "--sync", SYNC.name])
     assert result.exit_code == 1, result.output
     message = " ".join(result.stderr.split())
     assert f"127.0.0.1:{port}" in message

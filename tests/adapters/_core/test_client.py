@@ -290,10 +290,10 @@ async def test_a_network_failure_is_logged_with_its_type(mode: str, api: respx.M
 
 
 async def test_a_vendor_subclass_names_itself_in_logs(api: respx.MockRouter) -> None:
-    class KenjoLike(SyncAPIClient):
-        vendor = "kenjo"
+    class AcmeClient(SyncAPIClient):
+        vendor = "acme"
 
     api.get("/items").mock(return_value=httpx.Response(500))
     with capture_logs() as logs, pytest.raises(ServerError):
-        KenjoLike(base_url=BASE, retry=RetryPolicy.none()).request("GET", "items")
-    assert logs[0]["vendor"] == "kenjo"
+        AcmeClient(base_url=BASE, retry=RetryPolicy.none()).request("GET", "items")
+    assert logs[0]["vendor"] == "acme"

@@ -65,7 +65,7 @@ def intent(type_id: str, value: str, as_of: dt.date = MARCH_31, user: str = "819
         leave_type=LeaveTypeRef(SYSTEM, type_id),
         remaining=Quantity(Decimal(value), unit),
         as_of=as_of,
-        source="kenjo-prod",
+        source="hr-prod",
     )
 
 
@@ -213,7 +213,7 @@ async def test_an_intent_in_the_wrong_unit_is_refused(emulator: BezalaEmulator) 
         leave_type=LeaveTypeRef(SYSTEM, "vacation"),
         remaining=Quantity(Decimal(40), Unit.HOURS),
         as_of=MARCH_31,
-        source="kenjo-prod",
+        source="hr-prod",
     )
 
     with pytest.raises(ValueError, match="days"):

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from balance_gateway.adapters._emulator import EmulatorOptions, build_emulator
 from balance_gateway.adapters.bezala.emulator import BezalaEmulator
+from tests.adapters._emulator.test_admin_balances import TOKEN as ADMIN_TOKEN
+from tests.adapters._emulator.test_admin_balances import admin_balances
 
 TOKEN = "emulator-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -485,3 +487,15 @@ async def test_users_are_listed_in_pages_without_passwords(api: httpx.AsyncClien
     }
     assert past.json() == []
     assert "password" not in first.text
+
+
+# -- the admin read (GET /_emulator/balances; tests/adapters/_emulator/test_admin_balances.py)
+
+
+async def test_bezala_as_of_ignores_later_imports_and_dates_the_figure() -> None:
+    emulator = build_emulator("bezala", EmulatorOptions(token=ADMIN_TOKEN))
+    body = await admin_balances(emulator.app, as_of="2025-03-20")
+    shown = {(b["employee"], b["leave_type"]): b for b in body["balances"]}
+    # The vacation import of 2025-03-31 is later: only the work_time one of 2025-03-15 counts.
+    assert set(shown) == {("819", "work_time")}
+    assert shown[("819", "work_time")]["as_of"] == "2025-03-15"

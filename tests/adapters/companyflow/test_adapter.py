@@ -287,7 +287,7 @@ async def test_writes_are_refused_with_a_clear_reason(
         leave_type=LeaveTypeRef("cf", ANNUAL_LEAVE_ID),
         remaining=Quantity(Decimal(10), Unit.DAYS),
         as_of=AS_OF,
-        source="kenjo",
+        source="hr-prod",
     )
 
     with pytest.raises(NotImplementedError, match="read-only"):

@@ -68,7 +68,7 @@ def intent(employee: str, leave_type: str, hours: str, **kwargs: Any) -> WriteIn
         leave_type=LeaveTypeRef(SYSTEM, leave_type),
         remaining=Quantity(Decimal(hours), Unit.HOURS),
         as_of=date(2026, 1, 1),
-        source="bezala-prod",
+        source="hr-prod",
         **kwargs,
     )
 
@@ -203,7 +203,7 @@ async def test_an_intent_not_in_hours_is_refused(adapter: JournyxAdapter) -> Non
         leave_type=LeaveTypeRef(SYSTEM, "Vacation"),
         remaining=Quantity(Decimal(3), Unit.DAYS),
         as_of=date(2026, 1, 1),
-        source="bezala-prod",
+        source="hr-prod",
     )
     with pytest.raises(ValueError, match="hours"):
         await adapter.apply_write(days)

@@ -429,3 +429,21 @@ async def test_every_documented_key_can_be_requested(mode: str) -> None:
     sdk = Sdk(mode, lambda r: single(accrual()))
     await sdk("get_accrual", SEED_ID, keys=ACCRUAL_KEYS)
     assert sdk.sent[0].url.params["$keys"].split(",") == list(ACCRUAL_KEYS)
+
+
+# -- the SDK as adapters/_core builds it (tests/adapters/_core/test_operations.py) -----------
+
+
+def test_an_operation_keeps_its_documentation() -> None:
+    assert "hours_left" in (Client.update_accrual.__doc__ or "")
+
+
+def test_a_client_refuses_the_other_kind_of_transport_saying_which_to_use() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    asgi = httpx.ASGITransport(app=app)
+    with pytest.raises(TypeError, match="use the AsyncClient"):
+        Client("http://j.test", username="u", api_key="k", transport=asgi)
+    with httpx.Client() as blocking, pytest.raises(TypeError, match="use the Client"):
+        AsyncClient("http://j.test", username="u", api_key="k", http_client=blocking)

@@ -24,9 +24,11 @@ from balance_gateway.adapters._core.errors import (
     RequestValidationError,
     ServerError,
     ValidationError,
+    WriteOutcomeUnknown,
 )
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters.kenjo import AsyncClient, Client, LoginResponse, TimeOffBalance
+from tests.adapters._core.test_hostile_answers import HTML, Calls
 from tests.adapters.sync_async import Recorder
 
 BASE = "https://kenjo.test"
@@ -164,6 +166,25 @@ async def test_set_balance_is_retried_as_an_idempotent_write(mode: str) -> None:
     result = await call(mode, recorder, "set_balance", TYPE_ID, EMP_ID, 2, client={"retry": policy})
     assert len(recorder.sent) == 2
     assert result.balance == Decimal(2)
+
+
+async def test_kenjo_set_balance_answered_by_an_html_page_is_not_applied(mode: str) -> None:
+    """The reproduction of issue 14 (items 3 and 4, tests/adapters/_core/test_hostile_answers.py):
+    a 200 HTML maintenance page (or a 302) in answer to Kenjo's set-balance was taken as
+    applied."""
+    for answer in (
+        httpx.Response(200, text=HTML, headers={"Content-Type": "text/html"}),
+        httpx.Response(302, headers={"Location": "https://login.example/"}),
+    ):
+        transport = httpx.MockTransport(Calls(answer))
+        if mode == "sync":
+            client = Client(BASE, token="t", transport=transport)
+            with pytest.raises(WriteOutcomeUnknown):
+                client.set_balance(TYPE_ID, EMP_ID, 10)
+        else:
+            aclient = AsyncClient(BASE, token="t", transport=transport)
+            with pytest.raises(WriteOutcomeUnknown):
+                await aclient.set_balance(TYPE_ID, EMP_ID, 10)
 
 
 # -- auth -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -18,6 +19,8 @@ from balance_gateway.adapters.kenjo.emulator import (
     VACATION_TYPE_ID,
     KenjoEmulator,
 )
+from tests.adapters._emulator.test_admin_balances import TOKEN as ADMIN_TOKEN
+from tests.adapters._emulator.test_admin_balances import admin_balances
 
 KEY = "tenant-a-key"
 OTHER_KEY = "tenant-b-key"
@@ -466,3 +469,18 @@ def test_the_registry_builds_it_and_it_prints_both_keys() -> None:
     text = "\n".join(emulator.credentials_text())
     assert "demo-token" in text
     assert "demo-token-readonly" in text
+
+
+# -- the admin read (GET /_emulator/balances; tests/adapters/_emulator/test_admin_balances.py)
+
+
+async def test_kenjo_remaining_is_allowance_minus_taken() -> None:
+    emulator = build_emulator("kenjo", EmulatorOptions(token=ADMIN_TOKEN))
+    (state,) = emulator.tenants.values()
+    body = await admin_balances(emulator.app)
+    shown = {(b["employee"], b["leave_type"]): b for b in body["balances"]}
+    assert len(shown) == len(state.assignments)
+    for a in state.assignments:
+        b = shown[(a.employee_id, a.time_off_type_id)]
+        assert Decimal(b["remaining"]) == a.total_allowance - a.taken
+        assert Decimal(b["pending"]) == a.planned

@@ -69,7 +69,7 @@ def intent(remaining: str | int, op: str = "op-1", employee: str = JONAS) -> Wri
         leave_type=LeaveTypeRef(SYSTEM, "holiday"),
         remaining=Quantity(Decimal(remaining), Unit.DAYS),
         as_of=date(2024, 12, 1),
-        source="kenjo-prod",
+        source="hr-prod",
     )
 
 

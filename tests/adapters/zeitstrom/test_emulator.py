@@ -4,6 +4,7 @@ tenants, the admin API and faults."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -11,6 +12,8 @@ import pytest
 
 from balance_gateway.adapters._emulator import EmulatorOptions, available_vendors, build_emulator
 from balance_gateway.adapters.zeitstrom.emulator import ZeitstromEmulator
+from tests.adapters._emulator.test_admin_balances import TOKEN as ADMIN_TOKEN
+from tests.adapters._emulator.test_admin_balances import admin_balances
 
 TOKEN = "emulator-test-token"
 OTHER = "other-tenant-token"
@@ -367,3 +370,24 @@ async def test_the_employee_list_needs_the_token(emulator: ZeitstromEmulator) ->
     async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as bare:
         response = await bare.get("/api/v2/employees/employees/")
     assert response.status_code == 401
+
+
+# -- the admin read (GET /_emulator/balances; tests/adapters/_emulator/test_admin_balances.py)
+
+
+async def test_zeitstrom_as_of_counts_later_absences_as_pending_and_later_credits_not() -> None:
+    emulator = build_emulator("zeitstrom", EmulatorOptions(token=ADMIN_TOKEN))
+    employee = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+    # The sample ledger: a credit of 30 on 2024-01-01, absences of 5 (2024-06-10) and 3
+    # (2024-10-14). As of 2024-07-01 the October absence is planned, not taken.
+    body = await admin_balances(emulator.app, as_of="2024-07-01")
+    holiday = next(
+        b for b in body["balances"] if (b["employee"], b["leave_type"]) == (employee, "holiday")
+    )
+    assert (holiday["entitled"], holiday["used"], holiday["pending"]) == ("30.0", "5.0", "3.0")
+    assert Decimal(holiday["remaining"]) == 25
+    before = await admin_balances(emulator.app, as_of="2023-12-31")
+    early = next(
+        b for b in before["balances"] if (b["employee"], b["leave_type"]) == (employee, "holiday")
+    )
+    assert Decimal(early["entitled"]) == 0  # the 2024 credit is not in effect yet

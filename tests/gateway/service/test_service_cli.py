@@ -3,6 +3,7 @@ listening, what they print, and that they stop cleanly."""
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 from pathlib import Path
@@ -13,7 +14,9 @@ from typer.testing import CliRunner
 
 from balance_gateway.adapters._core import extras
 from balance_gateway.gateway.cli import app
+from balance_gateway.gateway.demo import SYNC_ORDER
 from balance_gateway.gateway.service.demo import (
+    LEFT_FOR_THE_OPERATOR,
     OPERATOR_TOKEN,
     READ_TOKEN,
     SERVICE_TOML,
@@ -103,7 +106,8 @@ def test_serve_listens_on_loopback_answers_and_stops_on_sigterm(demo: ServiceDem
     arguments = ["serve", "--config", str(demo.config_path), "--port", "0"]
     with started(arguments, service_env(), SERVE_URL, seconds=60) as serve:
         assert serve.url.startswith("http://127.0.0.1:")
-        serve.wait_for(r'journyx-to-zeitstrom: "0 2 \* \* \*", next \d{4}-\d\d-\d\d 02:00')
+        last = re.escape(SYNC_ORDER[-1])
+        serve.wait_for(rf'{last}: "0 2 \* \* \*", next \d{{4}}-\d\d-\d\d 02:00')
         with httpx.Client(base_url=serve.url, timeout=30) as http:
             assert http.get("/healthz").json()["scheduler"] == "running"
             syncs = http.get("/api/syncs", headers={"Authorization": f"Bearer {READ_TOKEN}"})
@@ -127,7 +131,7 @@ def test_demo_serve_starts_everything_and_prints_the_url(tmp_path: Path) -> None
             assert len(runs) == 3  # every sync but the one left for the operator
             assert {r["status"] for r in runs} == {"succeeded"}
             drift = http.get(
-                "/api/drift", params={"sync": "journyx-to-zeitstrom"}, headers=headers
+                "/api/drift", params={"sync": LEFT_FOR_THE_OPERATOR}, headers=headers
             ).json()
             assert drift["syncs"][0]["summary"]["differing"] > 0
             login = http.get("/login")

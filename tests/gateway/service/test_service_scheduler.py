@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from balance_gateway.gateway.config import load_config
+from balance_gateway.gateway.demo import SCENARIO
 from balance_gateway.gateway.errors import ConfigError
 from balance_gateway.gateway.journal import RunStatus
 from balance_gateway.gateway.lock import RunLock
@@ -244,8 +245,8 @@ async def test_a_failing_run_is_journalled_and_the_schedule_goes_on(
     start = datetime(2026, 3, 2, 1, 59, 0, tzinfo=UTC)
     clock = FakeClock(start, until=start + timedelta(days=1, hours=1))
     service = _scheduled_service(fresh_demo, clock)
-    zeitstrom = fresh_demo.environment.base_urls["zeitstrom"]
-    async with httpx.AsyncClient(base_url=zeitstrom) as admin:
+    target = next(sync.target for sync in SCENARIO if sync.name == LEFT_FOR_THE_OPERATOR)
+    async with httpx.AsyncClient(base_url=fresh_demo.environment.base_urls[target]) as admin:
         faults = {"error_rate": 1.0, "error_status": 401}  # the target refuses everything
         (await admin.put("/_emulator/faults", json=faults)).raise_for_status()
         task = asyncio.ensure_future(service.scheduler.run())

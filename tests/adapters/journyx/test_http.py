@@ -20,7 +20,7 @@ TOKEN = "T-journyx-integration"
 SEED_ID = "64BBA147B9AC41D9978062300826C89F"
 JANE = "5CD906A3941C463B9CC98F49DBCC25AA"
 SEED_FIXTURE = (
-    Path(__file__).resolve().parents[2] / "contracts/journyx/accruals_get/seed_example.json"
+    Path(__file__).resolve().parents[3] / "contracts/journyx/accruals_get/seed_example.json"
 )
 
 

@@ -133,7 +133,7 @@ def intent(remaining: int, op: str) -> Intent:
         leave_type=LeaveTypeRef("zs", "holiday"),
         remaining=Quantity(Decimal(remaining), Unit.DAYS),
         as_of=date(2024, 12, 1),
-        source="kenjo",
+        source="hr-prod",
     )
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from balance_gateway.adapters._core.adapter import AdapterConfig
+from balance_gateway.adapters._core.registry import adapter_module, known_vendors
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters.kenjo.adapter import KenjoAdapter, build_adapter
@@ -22,9 +23,15 @@ from tests.gateway.gateway_fakes import TODAY, FakeAdapter, write_config
 TYPE_ID = "65f1a0c0e4b0a1b2c3d4e511"
 EMPLOYEE_ID = "65f1a0c0e4b0a1b2c3d4e501"
 
+# The source is a fake adapter here: its vendor only has to take a token.
+SOURCE_VENDOR = next(
+    vendor
+    for vendor in known_vendors()
+    if vendor != "kenjo" and ("token",) in adapter_module(vendor).CREDENTIAL_KEYS
+)
 TOML = f"""
 [systems.hr]
-vendor = "companyflow"
+vendor = "{SOURCE_VENDOR}"
 base_url = "http://hr.invalid"
 credentials = {{ token = "BANK_TOKEN" }}
 

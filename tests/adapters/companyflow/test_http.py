@@ -17,7 +17,7 @@ from balance_gateway.adapters.companyflow import AsyncClient, Client
 
 ANNUAL_LEAVE = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 SEED_FIXTURE = (
-    Path(__file__).resolve().parents[2]
+    Path(__file__).resolve().parents[3]
     / "contracts"
     / "companyflow"
     / "get_balance"
