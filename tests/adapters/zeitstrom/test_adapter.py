@@ -4,6 +4,7 @@ never a double credit."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -297,7 +298,7 @@ async def test_confirm_is_not_applied_before_anything_happened(adapter: Zeitstro
 
 
 async def test_a_quantity_in_hours_is_refused(adapter: ZeitstromAdapter) -> None:
-    hours = WriteIntent(**{**intent(8).__dict__, "remaining": Quantity(Decimal(8), Unit.HOURS)})
+    hours = replace(intent(8), remaining=Quantity(Decimal(8), Unit.HOURS))
     with pytest.raises(ValueError, match="days"):
         await adapter.apply_write(hours)
 
