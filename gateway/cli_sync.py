@@ -248,11 +248,17 @@ class _ProgressBar:
             self._task = None
 
 
+# Rows of each sync the confirmation shows: enough to judge, not a screen per thousand people.
+CONFIRM_ROWS = 25
+
+
 def _ask(plans: list[SyncPlan]) -> bool:
-    """Show the plan and ask before writing (only on a terminal)."""
+    """Show the plan (each sync's first rows, writes first) and ask before writing (only on
+    a terminal)."""
     from balance_gateway.gateway.results import RunReport
 
-    print_report(_out(), RunReport(run_id=None, dry_run=True, plans=plans))
+    report = RunReport(run_id=None, dry_run=True, plans=plans)
+    print_report(_out(), report, rows_per_sync=CONFIRM_ROWS)
     writes = sum(1 for p in plans for r in p.rows if r.writes)
     # asyncio.run turns the first Ctrl-C into a cancellation of the run, which a blocking
     # prompt does not see: restore Python's own handler while asking, so that Ctrl-C ends the

@@ -429,10 +429,36 @@ def resolutions_table(resolutions: Sequence[Resolution]) -> Fitted:
     return Fitted(table, Group(*blocks))
 
 
-def print_report(console: Console, report: RunReport, errors: Console | None = None) -> None:
+def first_rows(rows: Sequence[PlanRow], limit: int) -> list[PlanRow]:
+    """At most `limit` of `rows` to show: the writes first (what a confirmation is about),
+    then the rest, each in plan order."""
+    shown = [r for r in rows if r.writes][:limit]
+    if len(shown) < limit:
+        shown += [r for r in rows if not r.writes][: limit - len(shown)]
+    return shown
+
+
+def more_rows_line(plan: SyncPlan, shown: int) -> Text:
+    """Says how much of `plan` a table of its first `shown` rows left out, and where all is."""
+    writes = sum(1 for r in plan.rows if r.writes)
+    return Text(
+        f"{plan.sync}: {shown:,} of {len(plan.rows):,} rows shown ({writes:,} to write); "
+        "`balance-gateway plan --json` lists every row",
+        style="dim",
+    )
+
+
+def print_report(
+    console: Console,
+    report: RunReport,
+    errors: Console | None = None,
+    *,
+    rows_per_sync: int | None = None,
+) -> None:
     """Print a plan or a run for people: resolutions, tables, guardrails, summary. With
     `errors` (stderr), a sync that could not be read is told there, where people look for
-    failures, and stdout only says that it was not planned."""
+    failures, and stdout only says that it was not planned. `rows_per_sync` (a plan only):
+    each sync's table shows that many rows (`first_rows`) and a line says how many more."""
     if report.resolutions:
         console.print(resolutions_table(report.resolutions))
     for plan in report.plans:
@@ -448,6 +474,10 @@ def print_report(console: Console, report: RunReport, errors: Console | None = N
         # A sync of a later wave that a stop kept from being applied shows its plan.
         if report.applied and (results or not plan.rows):
             console.print(results_table(plan, results))
+        elif rows_per_sync is not None and len(plan.rows) > rows_per_sync:
+            shown = first_rows(plan.rows, rows_per_sync)
+            console.print(plan_rows_view(_title(plan), shown))
+            console.print(more_rows_line(plan, len(shown)))
         else:
             console.print(plan_table(plan))
     for violation in report.violations:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from balance_gateway.adapters._core.adapter import OperationKind
 from balance_gateway.canonical import AsOfBasis
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.engine import Engine
@@ -88,3 +89,28 @@ def test_requests_per_system_are_in_the_json_and_a_table_when_a_limit_was_hit() 
     # Nothing limited, nothing retried: no table (the JSON still has the counts).
     quiet = RunReport(run_id=None, dry_run=False, traffic={"hr": calm})
     assert "requests per system" not in _text(quiet)
+
+
+async def test_the_confirmation_shows_each_syncs_first_writes_and_how_many_more(
+    tmp_path: Path,
+) -> None:
+    # The prompt before writing: a large plan shows its first rows, writes first, and a line
+    # that says how many rows there are and where all of them are listed.
+    report = await _plan(tmp_path)
+    plan = report.plans[0]
+    write = next(row for row in plan.rows if row.writes)
+    skips = [
+        replace(write, target_employee=f"S{i:02}", operation=OperationKind.SKIP) for i in range(20)
+    ]
+    writes = [replace(write, target_employee=f"W{i:02}") for i in range(10)]
+    report.plans[0] = replace(plan, rows=(*skips, *writes))
+    console = Console(width=250, record=True, color_system=None, file=io.StringIO())
+    print_report(console, report, rows_per_sync=5)
+    text = console.export_text()
+    assert [f"W{i:02}" in text for i in range(10)] == [True] * 5 + [False] * 5
+    assert "S00" not in text
+    assert "hr-to-time: 5 of 30 rows shown (10 to write)" in text
+    assert "plan --json" in text
+    everything = _text(report)  # without a limit (the report after a run), every row
+    assert all(f"S{i:02}" in everything for i in range(20))
+    assert "rows shown" not in everything
