@@ -19,6 +19,11 @@
   process (a distributed work unit) PATCHes the accrual its plan saw (`intent.target_record`),
   also alone. Without either (a resumed write, an intent built by hand) the accrual is looked
   up by a filtered GET, as before.
+- Listing the leave types reads every accrual (the names are the accruals' `pname`s). A sync
+  lists them to check its configuration and then reads the balances at once: the first read
+  within `LISTING_REUSE_SECONDS` of a listing, with no write in between, uses the accruals that
+  listing read instead of reading them all again (assumption: a listing seconds old is as good
+  as a read made then; the seed says nothing about how fast accruals change).
 
 Credentials: `username` + `api_key` (HTTP Basic), or `username` + `password` (cookie login).
 Options (`config.options`):
@@ -28,6 +33,7 @@ Options (`config.options`):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -119,6 +125,10 @@ def _blocked_note(accrual: Accrual, value: Decimal) -> str:
     )
 
 
+# How long the accruals a type listing read may stand in for the next bulk read (see above).
+LISTING_REUSE_SECONDS = 10.0
+
+
 class JournyxAdapter:
     """`BalanceAdapter` over the Journyx `AsyncClient`; see the module docstring."""
 
@@ -139,12 +149,20 @@ class JournyxAdapter:
         self.page_size = page_size
         # The accruals the last bulk reads listed, by (user, accrual name): see the docstring.
         self._seen: dict[tuple[str, str], Accrual] = {}
+        # What the last type listing read, and when (`clock`), for the next read only.
+        self._listed: tuple[float, list[Accrual]] | None = None
+        self.clock = time.monotonic
 
     def target_unit(self, leave_type_id: str) -> TargetUnit:
         """Hours, for every accrual; rounded to `step` only when configured."""
         return TargetUnit(Unit.HOURS, step=self.step)
 
-    async def _accruals(self) -> list[Accrual]:
+    async def _accruals(self, *, reuse_listing: bool = False) -> list[Accrual]:
+        listed, self._listed = self._listed, None
+        if reuse_listing and listed is not None:
+            at, accruals = listed
+            if self.clock() - at <= LISTING_REUSE_SECONDS:
+                return accruals
         found = []
         async for accrual in self.client.iter_accruals(keys=_READ_KEYS, page_size=self.page_size):
             if accrual.status_code != "h":
@@ -190,7 +208,9 @@ class JournyxAdapter:
 
     async def list_leave_types(self) -> Listing[LeaveTypeInfo]:
         """The accrual names (`pname`) in use: a balance's leave type id is its accrual name."""
-        names = sorted({a.pname for a in await self._accruals() if a.pname})
+        accruals = await self._accruals()
+        self._listed = (self.clock(), accruals)
+        names = sorted({a.pname for a in accruals if a.pname})
         return Listing(
             tuple(LeaveTypeInfo(name, name, Unit.HOURS) for name in names),
             how="accrual names (pname) of the visible accruals",
@@ -224,7 +244,7 @@ class JournyxAdapter:
         employees, types = set(employee_ids), set(leave_type_ids)
         fetched_at = datetime.now(UTC)
         grouped: dict[tuple[str, str], list[Accrual]] = {}
-        for candidate in await self._accruals():
+        for candidate in await self._accruals(reuse_listing=True):
             pname = candidate.pname
             if (
                 candidate.id_user in employees
@@ -303,6 +323,7 @@ class JournyxAdapter:
         request: setting an absolute value twice is harmless, so nothing is read first.
         Otherwise one filtered GET finds it (and skips an equal value)."""
         value = self._hours(intent)
+        self._listed = None  # a listing from before a write no longer stands for a read
         accrual = self._seen.get((intent.employee.id, intent.leave_type.id))
         if accrual is not None and accrual.id is not None:
             if below_hard_threshold(accrual, value) and not intent.allow_below_threshold:

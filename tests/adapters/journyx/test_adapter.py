@@ -25,6 +25,7 @@ from balance_gateway.adapters._core.errors import GatewayError
 from balance_gateway.adapters._core.registry import build_adapter as registry_build_adapter
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters.journyx import CREDENTIAL_KEYS, JournyxAdapter, build_adapter
+from balance_gateway.adapters.journyx.adapter import LISTING_REUSE_SECONDS
 from balance_gateway.adapters.journyx.emulator import JournyxEmulator
 from balance_gateway.canonical import (
     EmployeeRef,
@@ -318,3 +319,39 @@ async def test_a_planned_accrual_deleted_before_a_worker_writes_blocks_the_write
 
     with pytest.raises(WriteBlocked, match="no longer exists; plan again"):
         await adapter.apply_write(intent(JOHN, "Vacation", "32.5", target_record=JOHN))
+
+
+async def test_the_read_right_after_a_type_listing_uses_the_accruals_it_listed(
+    emulator: JournyxEmulator,
+) -> None:
+    # A sync lists the types (to check its configuration), then reads the balances at once:
+    # one read of every accrual, not two. Only the next read, only while recent, only with no
+    # write in between.
+    counting = Counting(emulator)
+    built = build_adapter(replace(config(emulator), transport=counting))
+    now = [1000.0]
+    built.clock = lambda: now[0]
+    try:
+        await built.list_leave_types()
+        listing = len(counting.sent)
+        assert listing >= 1
+        [john] = await built.read_balances([JOHN], ["Vacation"], date.today())
+        assert john.remaining == Decimal(40)
+        assert len(counting.sent) == listing  # the listing's accruals
+
+        await built.read_balances([JOHN], ["Vacation"], date.today())
+        assert len(counting.sent) == 2 * listing  # a second read reads again
+
+        await built.list_leave_types()
+        now[0] += LISTING_REUSE_SECONDS + 1
+        await built.read_balances([JOHN], ["Vacation"], date.today())
+        assert len(counting.sent) == 4 * listing  # too old: read again
+
+        await built.list_leave_types()
+        await built.apply_write(intent(JOHN, "Vacation", "32.5"))
+        sent = len(counting.sent)
+        [john] = await built.read_balances([JOHN], ["Vacation"], date.today())
+        assert len(counting.sent) == sent + listing  # a write came between: read again
+        assert john.remaining == Decimal("32.5")
+    finally:
+        await built.aclose()
