@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -109,7 +110,24 @@ _READ_KEYS = (
 )
 
 
-def below_hard_threshold(accrual: Accrual, value: Decimal) -> bool:
+@dataclass(frozen=True, slots=True)
+class SeenAccrual:
+    """What planning and writing need of an accrual a bulk read listed. Kept instead of the
+    wire model (some 35 fields, most of them empty): a sync holds one per balance."""
+
+    id: str | None
+    hours_left: Decimal | None
+    hard_threshold: Decimal | None
+    use_hard_threshold: bool | None
+
+    @classmethod
+    def of(cls, accrual: Accrual) -> SeenAccrual:
+        return cls(
+            accrual.id, accrual.hours_left, accrual.hard_threshold, accrual.use_hard_threshold
+        )
+
+
+def below_hard_threshold(accrual: Accrual | SeenAccrual, value: Decimal) -> bool:
     """Whether `value` (hours) is below the accrual's enforced hard threshold."""
     return (
         bool(accrual.use_hard_threshold)
@@ -118,7 +136,7 @@ def below_hard_threshold(accrual: Accrual, value: Decimal) -> bool:
     )
 
 
-def _blocked_note(accrual: Accrual, value: Decimal) -> str:
+def _blocked_note(accrual: Accrual | SeenAccrual, value: Decimal) -> str:
     return (
         f"{value} hours is below the enforced hard threshold of {accrual.hard_threshold} hours "
         f"of accrual {accrual.id}; allow it with allow_below_threshold"
@@ -148,7 +166,7 @@ class JournyxAdapter:
         self.step = step
         self.page_size = page_size
         # The accruals the last bulk reads listed, by (user, accrual name): see the docstring.
-        self._seen: dict[tuple[str, str], Accrual] = {}
+        self._seen: dict[tuple[str, str], SeenAccrual] = {}
         # What the last type listing read, and when (`clock`), for the next read only.
         self._listed: tuple[float, list[Accrual]] | None = None
         self.clock = time.monotonic
@@ -260,7 +278,7 @@ class JournyxAdapter:
             accrual = _single(accruals, employee_id, pname)
             if accrual is None or accrual.hours_left is None:
                 continue
-            self._seen[(employee_id, pname)] = accrual
+            self._seen[(employee_id, pname)] = SeenAccrual.of(accrual)
             balances.append(
                 Balance.build(
                     employee=EmployeeRef(self.system, employee_id),
@@ -282,7 +300,7 @@ class JournyxAdapter:
             )
         return intent.remaining.value
 
-    def _snapshot(self, intent: WriteIntent, current: Balance | None) -> Accrual | None:
+    def _snapshot(self, intent: WriteIntent, current: Balance | None) -> SeenAccrual | None:
         """The accrual the bulk read that produced `current` listed, if it is the one."""
         if current is None:
             return None
@@ -296,7 +314,7 @@ class JournyxAdapter:
         Planned from the bulk read that gave `current` (no request); else one filtered GET."""
         value = self._hours(intent)
         after = Quantity(value, Unit.HOURS)
-        accrual = self._snapshot(intent, current)
+        accrual: Accrual | SeenAccrual | None = self._snapshot(intent, current)
         if accrual is None:
             accrual = await self._find(intent.employee.id, intent.leave_type.id)
         if accrual is None or accrual.hours_left is None:
@@ -324,11 +342,11 @@ class JournyxAdapter:
         Otherwise one filtered GET finds it (and skips an equal value)."""
         value = self._hours(intent)
         self._listed = None  # a listing from before a write no longer stands for a read
-        accrual = self._seen.get((intent.employee.id, intent.leave_type.id))
-        if accrual is not None and accrual.id is not None:
-            if below_hard_threshold(accrual, value) and not intent.allow_below_threshold:
-                raise WriteBlocked(_blocked_note(accrual, value))
-            return await self._patch(intent, accrual.id, value)
+        seen = self._seen.get((intent.employee.id, intent.leave_type.id))
+        if seen is not None and seen.id is not None:
+            if below_hard_threshold(seen, value) and not intent.allow_below_threshold:
+                raise WriteBlocked(_blocked_note(seen, value))
+            return await self._patch(intent, seen.id, value)
         if intent.target_record is not None:
             # Planned in another process from its bulk read, which checked the thresholds.
             return await self._patch(intent, intent.target_record, value)
