@@ -154,6 +154,7 @@ def measure(data: Dataset, n: int, workers: int, folder: Path) -> Measured:
             )
         env = dict(ENV)
         started: list[subprocess.Popen[str]] = []
+        coordinator: subprocess.Popen[str] | None = None
         logs = []
         try:
             for number in range(workers):
@@ -194,6 +195,11 @@ def measure(data: Dataset, n: int, workers: int, folder: Path) -> Measured:
             )
             got = emus.target.balances()
         finally:
+            # The coordinator too, when the run failed before it was reaped (a timeout, an
+            # error reading its output): a Popen left running is a ResourceWarning later.
+            if coordinator is not None and coordinator.returncode is None:
+                coordinator.kill()
+                coordinator.wait(timeout=60)
             for process in started:
                 if process.poll() is None:
                     os.killpg(process.pid, signal.SIGTERM)
