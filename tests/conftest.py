@@ -1,10 +1,13 @@
-"""Test-wide set-up: `--runslow` runs the long campaigns marked `slow`; structlog is reset; the
-state store fixtures (`postgres_url`, `state_url`: SQLite and PostgreSQL) of the engine tests."""
+"""Test-wide set-up: `--runslow` runs the long campaigns marked `slow`; a test that leaves a
+resource open fails by name; structlog is reset; the state store fixtures (`postgres_url`,
+`state_url`: SQLite and PostgreSQL) of the engine tests."""
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections.abc import Iterator
+import warnings
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +33,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip_slow)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """A client, socket or process a test leaves open fails that test, by name.
+
+    Under `filterwarnings = error` a ResourceWarning otherwise surfaces wherever the garbage
+    collector happens to run, as an error of some later, unrelated test."""
+    result = yield
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        gc.collect()
+    # What survived is set aside: the next collection looks only at what the next test made
+    # (a full collection per test would make the suite several times slower).
+    gc.freeze()
+    leaked = sorted({str(w.message) for w in caught if issubclass(w.category, ResourceWarning)})
+    if leaked:
+        raise AssertionError(f"{item.nodeid} left open: " + "; ".join(leaked))
+    return result
 
 
 @pytest.fixture(autouse=True)
