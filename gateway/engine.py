@@ -54,6 +54,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -98,6 +99,7 @@ from balance_gateway.gateway.journal import (
     now_utc,
 )
 from balance_gateway.gateway.journal_batch import JournalBatch
+from balance_gateway.gateway.lock import LockLost
 from balance_gateway.gateway.plan import (
     WRITE_OPERATIONS,
     Key,
@@ -215,6 +217,7 @@ class Engine:
         self._sequence = itertools.count(1)
         self._max_in_flight = config.file.concurrency.max_in_flight
         self.scope = RunScope(self.run_id, adapters, journal, self._max_in_flight)
+        self._lock = _LockWatch(None)
 
     def new_operation_id(self) -> str:
         """`<run id>-<n>`: unique, and stable from intent to outcome to any later resume."""
@@ -429,6 +432,8 @@ class Engine:
             progress.start(sum(1 for plan in plans for r in plan.rows if r.writes))
 
         async def one(row: PlanRow) -> RowResult:
+            if row.writes:
+                self._lock.check()
             result = await self._apply_row(row, batch)
             if progress is not None and row.writes:
                 progress.advance(f"{row.target_system} {row.target_employee}")
@@ -515,6 +520,7 @@ class Engine:
         applier: Applier | None = None,
         reviewed: Sequence[SyncPlan] | None = None,
         origin: str = "",
+        lock_check: Callable[[], None] | None = None,
     ) -> RunReport:
         """Run the selected syncs: resolve, then per wave (see the module docstring): plan,
         check guardrails, confirm, apply, verify. `applier` applies each wave instead of
@@ -532,8 +538,11 @@ class Engine:
         declined confirmation stops the run before that wave's writes; earlier waves stay
         applied (the run is then `partial`). Raises
         SetupError for a target that cannot be written; vendor errors end up in the report,
-        never as exceptions. The caller holds the run lock (see the module docstring)."""
+        never as exceptions. The caller holds the run lock (see the module docstring);
+        `lock_check` raises `LockLost` once it is gone, and is called before each wave's writes
+        and every `LOCK_CHECK_SECONDS` while writing: the run then stops, partial."""
         report = RunReport(run_id=None if dry_run else self.run_id, dry_run=dry_run)
+        self._lock = _LockWatch(lock_check)
         report.unresolved_elsewhere = self.unresolved_elsewhere()
         if dry_run or self.journal is None:
             report.plans = (
@@ -614,6 +623,11 @@ class Engine:
                     plans = await recheck(self.scope, plans, self.config.file.guardrails)
                     report.plans[-len(plans) :] = plans
                 tally.add_plans(plans)
+                try:
+                    self._lock.check(now=True)
+                except LockLost as lost:
+                    finish_stopped(str(lost))  # before this wave's writes: stopped or partial
+                    raise
                 if applier is None:
                     results = await self.apply(plans, progress)
                 else:
@@ -631,9 +645,8 @@ class Engine:
                         "the next run",
                     )
                 else:
-                    journal.finish_run(
-                        self.run_id, RunStatus.PARTIAL, {}, "the run ended with an error"
-                    )
+                    why = str(exc) if isinstance(exc, LockLost) else "the run ended with an error"
+                    journal.finish_run(self.run_id, RunStatus.PARTIAL, {}, why)
             raise
         report.plans = _in_config_order(report.plans, selected)
         if report.stopped:
@@ -649,6 +662,33 @@ class Engine:
         self, plans: Sequence[SyncPlan], everything: Sequence[SyncPlan], writers: dict[Key, str]
     ) -> list[SyncPlan]:
         return await check_reviewed(self.scope, plans, everything, writers, self.new_operation_id)
+
+
+# How often a run writing asks whether it still holds its run lock (a cheap query).
+LOCK_CHECK_SECONDS = 5.0
+
+
+class _LockWatch:
+    """Asks `check` (the run lock's: raises `LockLost`) at most every `LOCK_CHECK_SECONDS`,
+    or at once (`now`); once lost, every later call raises again, so that every task
+    applying rows stops at its next write."""
+
+    def __init__(self, check: Callable[[], None] | None) -> None:
+        self._check = check
+        self._last = float("-inf")
+        self._lost: LockLost | None = None
+
+    def check(self, *, now: bool = False) -> None:
+        if self._lost is not None:
+            raise self._lost
+        if self._check is None or (not now and time.monotonic() - self._last < LOCK_CHECK_SECONDS):
+            return
+        try:
+            self._check()
+        except LockLost as exc:
+            self._lost = exc
+            raise
+        self._last = time.monotonic()
 
 
 def _later_wave(number: int, total: int, wave: Sequence[SyncConfig]) -> str:

@@ -18,6 +18,10 @@ resolved real path (`<real path>.lock`), so a symlink to the store, or a symlink
 meets the same lock; and on POSIX the state file itself is locked too (`flock`, which SQLite's
 own `fcntl` locks do not see), so a lock file deleted under a running sync does not let a
 second one in.
+
+A run checks its lock before each wave's writes and every few seconds while writing
+(`Engine.sync(lock_check=...)`): a PostgreSQL session can end under a run (a restart, a
+terminated backend), taking its advisory lock with it; the run then stops with `LockLost`.
 """
 
 from __future__ import annotations
@@ -40,6 +44,19 @@ class RunLocked(SetupError):
         super().__init__(
             f"another balance-gateway run is using the state store {shown} (lock file "
             f"{lock_path(state_path)}); wait for it to finish, then run again"
+        )
+
+
+class LockLost(SetupError):
+    """The run lock this run held is gone (e.g. the database session holding a PostgreSQL
+    advisory lock ended): another run may have started, so this one writes nothing more."""
+
+    def __init__(self, store: str, why: str) -> None:
+        self.store = store
+        super().__init__(
+            f"the run lock on the state store {store} was lost ({why}): another run may have "
+            "started, so this run stopped before its next write; the writes in flight are "
+            "journalled, and the next run resolves anything left unresolved"
         )
 
 
@@ -133,6 +150,12 @@ class RunLock:
         except BaseException:
             self.release()
             raise
+
+    def check(self) -> None:
+        """Raise `LockLost` unless the lock is still held. A file lock lasts as long as its
+        descriptor, which only `release` closes: held from `acquire` on."""
+        if self._fd is None:
+            raise LockLost(str(self.state_path), "it is not held")
 
     def _lock_store(self) -> None:
         """Lock the state file itself as well (POSIX, when it exists): what a deleted lock

@@ -147,8 +147,9 @@ async def run_sync(
         reviewed = saved.to_plans(selected)
     traffic: dict[str, Traffic] = {}
     async with AsyncExitStack() as stack:
-        if not dry_run:
-            stack.enter_context(run_lock_for(config))
+        lock = None if dry_run else run_lock_for(config)
+        if lock is not None:
+            stack.enter_context(lock)
         # Opened (and checked: StateStoreError) before any vendor is contacted. A dry run
         # records nothing: it reads an existing state store, never creates one. Closed before
         # the lock is released (the exit stack unwinds in reverse).
@@ -186,6 +187,7 @@ async def run_sync(
             if saved is None
             else f"applied {describe_saved(saved, saved_from)}, as reviewed",
             applier=applier,
+            lock_check=None if lock is None else lock.check,
         )
         report.traffic = traffic
         return report

@@ -15,13 +15,14 @@ Imports of the implementations are deferred: loading a configuration imports onl
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from balance_gateway.gateway.store.location import StateStore, mask_url
 
 if TYPE_CHECKING:
     from balance_gateway.gateway.config import Config
+    from balance_gateway.gateway.lock import RunLock
+    from balance_gateway.gateway.store.pglock import AdvisoryLock
     from balance_gateway.gateway.store.sql import SqlJournal
 
 __all__ = [
@@ -59,10 +60,11 @@ def store_exists(config: Config) -> bool:
     return path is None or path.exists()
 
 
-def run_lock_for(config: Config, scope: str = "run") -> AbstractContextManager[object]:
+def run_lock_for(config: Config, scope: str = "run") -> RunLock | AdvisoryLock:
     """The lock a run holds for its whole length (not yet taken): a file lock on
     `<state path>.lock` for SQLite, an advisory lock for PostgreSQL. Entering it raises
-    `RunLocked` at once when another run holds it."""
+    `RunLocked` at once when another run holds it; `check()` raises `LockLost` once it is
+    no longer held."""
     if config.state.path is not None:
         from balance_gateway.gateway.lock import RunLock
 

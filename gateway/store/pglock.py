@@ -7,7 +7,8 @@ spelling, so two configurations naming one database differently still meet the s
 
 The lock is held on a connection of its own for the whole run; PostgreSQL drops it when that
 session ends, however the process ends (SIGKILL included): no stale lock, no expiry to tune.
-A second run fails at once (`RunLocked`), never waits.
+A second run fails at once (`RunLocked`), never waits. A session can still end under a run (a
+server restart, a terminated backend): `check` tells, and the run stops (`LockLost`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from balance_gateway.gateway.journal import StateStoreError
-from balance_gateway.gateway.lock import RunLocked
+from balance_gateway.gateway.lock import LockLost, RunLocked
 from balance_gateway.gateway.store.location import mask_url
 from balance_gateway.gateway.store.postgres import postgres_engine
 
@@ -83,6 +84,19 @@ class AdvisoryLock:
             conn.engine.dispose()
             raise
         self._conn = conn
+
+    def check(self) -> None:
+        """Raise `LockLost` unless the session holding the lock is still alive (a session
+        keeps its advisory locks until it ends; a dropped one cannot be taken back)."""
+        if self._conn is None:
+            raise LockLost(self.shown, "it is not held")
+        try:
+            self._conn.execute(text("SELECT 1")).scalar_one()
+        except DBAPIError as exc:
+            first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+            raise LockLost(
+                self.shown, f"its PostgreSQL session ended: {mask_url(first) or 'no answer'}"
+            ) from None
 
     def release(self) -> None:
         """Let the next run in: ending the session drops its advisory locks."""

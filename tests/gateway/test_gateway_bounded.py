@@ -56,6 +56,25 @@ async def test_map_bounded_raises_the_first_error() -> None:
         await map_bounded(range(10), refuse, 0)
 
 
+async def test_after_an_error_no_new_item_starts_and_those_in_progress_finish() -> None:
+    started: list[int] = []
+    finished: list[int] = []
+
+    async def slow_unless_one(value: int) -> int:
+        started.append(value)
+        if value == 1:
+            raise ValueError("one")
+        await asyncio.sleep(0.02)
+        finished.append(value)
+        return value
+
+    with pytest.raises(ValueError, match="one"):
+        await map_bounded(range(10), slow_unless_one, 3)
+    # 0 and 2 were in progress when 1 failed: they end (not cancelled); nothing else starts.
+    assert sorted(started) == [0, 1, 2]
+    assert sorted(finished) == [0, 2]
+
+
 @dataclass
 class Peaking(FakeAdapter):
     """Counts the writes planned and applied in flight at once, and the tasks alive while one

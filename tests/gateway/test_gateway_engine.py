@@ -15,6 +15,7 @@ from balance_gateway.canonical import Unit
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.journal import OpStatus, RunStatus
+from balance_gateway.gateway.lock import LockLost
 from balance_gateway.gateway.report import report_json
 from balance_gateway.gateway.store import open_state_store
 from balance_gateway.gateway.store.sql import SqlJournal
@@ -378,3 +379,50 @@ async def test_concurrent_writes_share_journal_transactions(
     assert {r.operation_id for r in report.results} == set(stored)
     assert all(stored[r.operation_id].status is r.status for r in report.results)
     assert all(stored[r.operation_id].verified is True for r in written if r.verified)
+
+
+class LosingLock:
+    """A run lock's `check` that holds for `holds` calls, then is lost."""
+
+    def __init__(self, holds: int) -> None:
+        self.holds = holds
+        self.calls = 0
+
+    def check(self) -> None:
+        self.calls += 1
+        if self.calls > self.holds:
+            raise LockLost("state/gateway.sqlite3", "its PostgreSQL session ended")
+
+
+async def test_a_run_lock_lost_before_the_writes_stops_the_run_writing_nothing(
+    config: Config, journal: SqlJournal
+) -> None:
+    systems = basic_systems()
+    engine = Engine(config, systems, journal, today=TODAY)
+    with pytest.raises(LockLost, match="was lost"):
+        await engine.sync(lock_check=LosingLock(holds=0).check)
+    assert systems["time"].writes == []
+    assert systems["bank"].writes == []
+    run = journal.run(engine.run_id)
+    assert run is not None
+    assert run.status is RunStatus.STOPPED
+    assert "was lost" in run.message
+
+
+async def test_a_run_lock_lost_while_writing_stops_every_write_not_yet_sent(
+    config: Config, journal: SqlJournal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("balance_gateway.gateway.engine.LOCK_CHECK_SECONDS", 0.0)
+    systems = basic_systems()
+    engine = Engine(config, systems, journal, today=TODAY)
+    # Held before the wave and for the first write; lost at the second.
+    with pytest.raises(LockLost):
+        await engine.sync(lock_check=LosingLock(holds=2).check)
+    written = systems["time"].writes + systems["bank"].writes
+    assert len(written) == 1
+    run = journal.run(engine.run_id)
+    assert run is not None
+    assert run.status is RunStatus.PARTIAL
+    assert "was lost" in run.message
+    # The one write sent is journalled with its outcome: nothing is left unresolved.
+    assert journal.unresolved() == []

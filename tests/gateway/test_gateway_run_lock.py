@@ -20,7 +20,7 @@ from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.errors import SetupError
 from balance_gateway.gateway.journal import RunStatus, StateStoreError
-from balance_gateway.gateway.lock import RunLock, RunLocked, lock_path
+from balance_gateway.gateway.lock import LockLost, RunLock, RunLocked, lock_path
 from balance_gateway.gateway.plan import SyncPlan
 from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.runner import run_plan, run_sync
@@ -269,3 +269,13 @@ async def test_ready_adapters_are_used_as_they_are_and_left_open(
     planned = await run_plan(config, adapters=systems)
     assert planned.exit_code == 0
     assert not any(s.closed for s in systems.values())
+
+
+def test_a_file_lock_is_held_from_acquire_to_release(tmp_path: Path) -> None:
+    lock = RunLock(tmp_path / "state.sqlite3")
+    with pytest.raises(LockLost, match="not held"):
+        lock.check()
+    with lock:
+        lock.check()  # held: says nothing
+    with pytest.raises(LockLost, match="not held"):
+        lock.check()

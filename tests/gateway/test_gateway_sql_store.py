@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 import balance_gateway.gateway.systems
@@ -31,7 +32,7 @@ from balance_gateway.gateway.journal import (
     RunStatus,
     StateStoreError,
 )
-from balance_gateway.gateway.lock import RunLocked
+from balance_gateway.gateway.lock import LockLost, RunLocked
 from balance_gateway.gateway.runner import run_sync
 from balance_gateway.gateway.store import StateStore, mask_url, open_store, run_lock_for
 from balance_gateway.gateway.store.migrate import head
@@ -338,6 +339,31 @@ def test_a_second_process_is_refused_the_advisory_lock_at_once(
         except AdvisoryLocked:
             assert time.monotonic() < deadline, "the lock outlived the killed process"
             time.sleep(0.1)
+
+
+def test_an_advisory_lock_whose_session_ended_says_it_is_lost(postgres_url: str) -> None:
+    # A server restart or a terminated backend ends the session and its lock with it: the
+    # run must learn it before its next write (Engine.sync(lock_check=...)), not go on.
+    import psycopg
+
+    lock = AdvisoryLock(with_password(postgres_url))
+    lock.acquire()
+    try:
+        lock.check()  # held: says nothing
+        assert lock._conn is not None
+        pid = lock._conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(LockLost, match="was lost") as lost:
+            lock.check()
+        assert "its PostgreSQL session ended" in str(lost.value)
+        assert PASSWORD not in str(lost.value)
+        with AdvisoryLock(postgres_url):  # and another run can take it now
+            pass
+    finally:
+        lock.release()
+    with pytest.raises(LockLost, match="not held"):
+        lock.check()
 
 
 async def test_run_sync_on_postgresql_is_refused_while_another_process_runs(
