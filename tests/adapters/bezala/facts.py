@@ -1,0 +1,10 @@
+"""What the shared tests expect of Bezala (see `tests/adapters/vendor_facts.py`)."""
+
+from __future__ import annotations
+
+from tests.adapters.vendor_facts import Bound
+
+# Paths per user: the bulk read is one `latest` per balance, and so is the read back. A write
+# lists the date's imports once before its POST (a POST is not idempotent); none here is on a
+# date holding an import already (a replace would add its DELETE). A login.
+REQUEST_BOUND = Bound(fixed=1, written=1 + 1 + 1 + 1, unchanged=1)

@@ -1,0 +1,87 @@
+"""What the shared tests expect of each vendor, kept in the vendor's own test folder.
+
+A shared test (one that runs over every vendor) names no vendor: what it expects of one (the
+people its emulator's sample data holds, a route to send a body to, the requests its dialect
+needs) is in `tests/adapters/<vendor>/facts.py`, as module-level constants of the types below,
+and the test reads it through the registry: `facts(vendor, NAME, Type)` for one vendor,
+`vendors_with(NAME)` for the registered vendors that give one.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TypeVar
+
+from balance_gateway.adapters._core.registry import known_vendors
+from balance_gateway.canonical import Unit
+
+T = TypeVar("T")
+
+
+def _module(vendor: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(f"tests.adapters.{vendor}.facts")
+    except ModuleNotFoundError as error:
+        if error.name not in (f"tests.adapters.{vendor}", f"tests.adapters.{vendor}.facts"):
+            raise  # the module is there but imports something missing
+        return None
+
+
+def facts(vendor: str, name: str, kind: type[T]) -> T:
+    """`vendor`'s `NAME` from `tests/adapters/<vendor>/facts.py`, checked to be a `kind`;
+    `KeyError` if it gives none."""
+    module = _module(vendor)
+    if module is None or not hasattr(module, name):
+        raise KeyError(f"tests/adapters/{vendor}/facts.py defines no {name}")
+    value = getattr(module, name)
+    assert isinstance(value, kind), f"{vendor}'s {name} is a {type(value).__name__}"
+    return value
+
+
+def vendors_with(name: str) -> list[str]:
+    """The registered vendors (in name order) whose facts define `NAME`."""
+    return [v for v in known_vendors() if hasattr(_module(v), name)]
+
+
+# -- tests/integration/test_request_counts.py ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bound:
+    """`REQUEST_BOUND`, a writable target's requests allowed for one sync: `fixed` + `written`
+    x balances written + `unchanged` x balances planned and left as they are."""
+
+    fixed: int
+    written: float
+    unchanged: float
+
+    def allows(self, written: int, unchanged: int) -> int:
+        return int(self.fixed + self.written * written + self.unchanged * unchanged)
+
+
+# -- tests/adapters/test_discovery.py -----------------------------------------------------------
+
+Person = tuple[str, str | None, str | None]  # (id, email, employee number)
+
+
+@dataclass(frozen=True)
+class LeaveTypes:
+    """Leave types a vendor's API lists: some `ids` among them, exactly these `units`, and
+    whether it says the list is `complete`."""
+
+    ids: frozenset[str]
+    units: frozenset[Unit]
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class DiscoveryFacts:
+    """`DISCOVERY`: some `people` its emulator's sample data holds, as the vendor documents
+    it; its `leave_types`, or (None: no documented list) the words its explanation of how to
+    find them must hold (`how`)."""
+
+    people: frozenset[Person]
+    leave_types: LeaveTypes | None
+    how: tuple[str, ...] = ()
