@@ -60,7 +60,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "benchmarks/peer_script.py",
         "tests/adapters/kenjo/test_faults.py",
         "tests/adapters/test_emulators_bad_input.py",
-        "tests/adapters/test_emulators_hostile_input.py",
         "tests/adversarial/test_sdk_hostile.py",
         "tests/contracts/test_pytest_plugin.py",
         "tests/distributed/test_distributed_kill.py",

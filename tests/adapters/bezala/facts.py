@@ -19,3 +19,6 @@ DISCOVERY = DiscoveryFacts(
         ids=frozenset({"vacation", "work_time"}), units=frozenset({Unit.DAYS, Unit.MINUTES})
     ),
 )
+
+# A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
+WRITE_ROUTE = ("POST", "/api/users/819/time_balances")

@@ -16,3 +16,6 @@ DISCOVERY = DiscoveryFacts(
         ids=frozenset({"a1b2c3d4-e5f6-7890-abcd-ef1234567890"}), units=frozenset({Unit.DAYS})
     ),
 )
+
+# A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
+WRITE_ROUTE = ("POST", "/auth/login")

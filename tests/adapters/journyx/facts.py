@@ -13,3 +13,6 @@ DISCOVERY = DiscoveryFacts(
     people=frozenset({("64BBA147B9AC41D9978062300826C89F", "john.doe@example.com", None)}),
     leave_types=LeaveTypes(ids=frozenset({"Vacation"}), units=frozenset({Unit.HOURS})),
 )
+
+# A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
+WRITE_ROUTE = ("POST", "/api/v1/accruals")

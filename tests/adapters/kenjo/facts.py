@@ -14,3 +14,7 @@ DISCOVERY = DiscoveryFacts(
     leave_types=None,  # no documented list of time-off types [DIALECTS]
     how=("Settings > Time off", "type_units"),
 )
+
+# A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
+KENJO_TYPE, KENJO_EMPLOYEE = "65f1a0c0e4b0a1b2c3d4e501", "65f1a0c0e4b0a1b2c3d4e511"
+WRITE_ROUTE = ("PUT", f"/api/v1/time-off/set-balance/{KENJO_TYPE}/{KENJO_EMPLOYEE}")

@@ -18,3 +18,6 @@ DISCOVERY = DiscoveryFacts(
         ids=frozenset({"holiday"}), units=frozenset({Unit.DAYS}), complete=False
     ),
 )
+
+# A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
+WRITE_ROUTE = ("POST", "/api/v2/timestamps/absence-transactions/")
