@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from balance_gateway.adapters._core.registry import known_vendors
 from balance_gateway.canonical import Unit
@@ -85,3 +85,10 @@ class DiscoveryFacts:
     people: frozenset[Person]
     leave_types: LeaveTypes | None
     how: tuple[str, ...] = ()
+
+
+# -- tests/adapters/test_emulators_bad_input.py -------------------------------------------------
+
+# `QA_CASES`, the 500s a QA pass found, each one request: method, path, body, the status it
+# must get, what the answer holds (None: the vendor's error style, as `error_body` writes it).
+QaCase = tuple[str, str, bytes, int, dict[str, Any] | None]

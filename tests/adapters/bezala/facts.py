@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes
+from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase
 
 # Paths per user: the bulk read is one `latest` per balance, and so is the read back. A write
 # lists the date's imports once before its POST (a POST is not idempotent); none here is on a
@@ -22,3 +22,17 @@ DISCOVERY = DiscoveryFacts(
 
 # A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
 WRITE_ROUTE = ("POST", "/api/users/819/time_balances")
+
+
+# The 500s a QA pass found (tests/adapters/test_emulators_bad_input.py): method, path, body,
+# status, what the answer holds (None: the vendor's error style, as `error_body` writes it).
+BEZALA_IMPORT = "/api/users/819/time_balances"
+QA_CASES: list[QaCase] = [
+    ("POST", BEZALA_IMPORT,
+     b'{"time_balance":{"balance_type":[],"date":"2026-03-31","value":4}}', 422,
+     {"errors": {"balance_type": ["must be one of: work_time, vacation"]}}),
+    ("POST", BEZALA_IMPORT,
+     b'{"time_balance":{"balance_type":{"a":1},"date":"2026-03-31","value":4}}', 422, None),
+    ("POST", "/api/auth/token", b"[" * 2000, 400, {"error": "malformed JSON body"}),
+    ("POST", BEZALA_IMPORT, b"[" * 2000, 400, {"error": "malformed JSON body"}),
+]  # fmt: skip

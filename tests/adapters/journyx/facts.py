@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes
+from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase
 
 # One listing of every accrual to plan and one to verify; a PATCH per change.
 REQUEST_BOUND = Bound(fixed=4, written=1, unchanged=0)
@@ -16,3 +16,19 @@ DISCOVERY = DiscoveryFacts(
 
 # A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
 WRITE_ROUTE = ("POST", "/api/v1/accruals")
+
+
+# The 500s a QA pass found (tests/adapters/test_emulators_bad_input.py): method, path, body,
+# status, what the answer holds (None: the vendor's error style, as `error_body` writes it).
+JOURNYX_ACCRUALS = "/api/v1/accruals"
+VACATION_PAY_TYPE = "7FD02168BF7737FFAC2068C7DD76C31B"
+QA_CASES: list[QaCase] = [
+    ("POST", JOURNYX_ACCRUALS,
+     b'{"pname": "x", "pay_type_ids": ["%s"], "status_code": []}' % VACATION_PAY_TYPE.encode(),
+     400, None),
+    ("POST", JOURNYX_ACCRUALS,
+     b'{"pname": "x", "pay_type_ids": ["%s"], "status": {}}' % VACATION_PAY_TYPE.encode(),
+     400, None),
+    ("POST", "/login", b"[" * 2000, 400,
+     {"error": "the request body is not valid JSON"}),
+]  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts
+from tests.adapters.vendor_facts import Bound, DiscoveryFacts, QaCase
 
 # Write-only: a login, then one PUT per change; an unchanged value is known from the journal
 # and costs nothing.
@@ -18,3 +18,10 @@ DISCOVERY = DiscoveryFacts(
 # A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
 KENJO_TYPE, KENJO_EMPLOYEE = "65f1a0c0e4b0a1b2c3d4e501", "65f1a0c0e4b0a1b2c3d4e511"
 WRITE_ROUTE = ("PUT", f"/api/v1/time-off/set-balance/{KENJO_TYPE}/{KENJO_EMPLOYEE}")
+
+
+# The 500s a QA pass found (tests/adapters/test_emulators_bad_input.py): method, path, body,
+# status, what the answer holds (None: the vendor's error style, as `error_body` writes it).
+QA_CASES: list[QaCase] = [
+    ("POST", "/api/v1/auth/login", b"[" * 2000, 400, None),
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes
+from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase
 
 # Aggregate and later-dated ledger (50 employees per request) to plan and to verify; a POST per
 # credit, and the ledgers read before the writes shared by the writes in flight (one listing
@@ -21,3 +21,29 @@ DISCOVERY = DiscoveryFacts(
 
 # A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
 WRITE_ROUTE = ("POST", "/api/v2/timestamps/absence-transactions/")
+
+
+# The 500s a QA pass found (tests/adapters/test_emulators_bad_input.py): method, path, body,
+# status, what the answer holds (None: the vendor's error style, as `error_body` writes it).
+ZEITSTROM_TX = "/api/v2/timestamps/absence-transactions/"
+ANNA = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+
+
+def _tx(amount: str) -> bytes:
+    fields = f'"employee_id": "{ANNA}", "missing_type": "holiday", "date": "2024-01-01"'
+    return ("{" + fields + f', "amount": {amount}' + "}").encode()
+
+
+TOO_MANY_DIGITS = {"amount": ["Ensure that there are no more than 12 digits in total."]}
+QA_CASES: list[QaCase] = [
+    ("POST", ZEITSTROM_TX, _tx("1e999"), 400, TOO_MANY_DIGITS),
+    ("POST", ZEITSTROM_TX, _tx('"1e999"'), 400, TOO_MANY_DIGITS),
+    ("POST", ZEITSTROM_TX, _tx("9" * 400), 400, TOO_MANY_DIGITS),
+    ("POST", ZEITSTROM_TX, _tx("1e308"), 400, TOO_MANY_DIGITS),
+    ("POST", ZEITSTROM_TX, _tx("1000000"), 400,
+     {"amount": ["Ensure that there are no more than 6 digits before the decimal point."]}),
+    ("POST", ZEITSTROM_TX, _tx("0.0000001"), 400,
+     {"amount": ["Ensure that there are no more than 6 decimal places."]}),
+    ("POST", ZEITSTROM_TX, b"[" * 2000, 400,
+     {"detail": "JSON parse error - nested deeper than 100 levels"}),
+]  # fmt: skip
