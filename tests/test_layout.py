@@ -59,7 +59,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         # A hand-written script for one pair: what a user writes without the gateway.
         "benchmarks/peer_script.py",
         "tests/adapters/kenjo/test_faults.py",
-        "tests/adversarial/test_sdk_hostile.py",
         "tests/contracts/test_pytest_plugin.py",
         "tests/distributed/test_distributed_kill.py",
         "tests/distributed/test_distributed_sync.py",

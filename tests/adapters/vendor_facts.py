@@ -10,7 +10,8 @@ and the test reads it through the registry: `facts(vendor, NAME, Type)` for one 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -92,3 +93,19 @@ class DiscoveryFacts:
 # `QA_CASES`, the 500s a QA pass found, each one request: method, path, body, the status it
 # must get, what the answer holds (None: the vendor's error style, as `error_body` writes it).
 QaCase = tuple[str, str, bytes, int, dict[str, Any] | None]
+
+
+# -- tests/adversarial/test_sdk_hostile.py ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SdkCall:
+    """One of `SDK_CALLS`, the calls of a vendor's SDK (`balance_gateway.adapters.<vendor>`'s
+    `Client` and `AsyncClient`): the client built with `credentials`, `run` calls it. `write`:
+    the call writes; `ignores_body`: it reads nothing from a successful answer."""
+
+    name: str
+    run: Callable[[Any], Any]
+    credentials: Mapping[str, Any] = field(default_factory=lambda: {"token": "t"})
+    write: bool = False
+    ignores_body: bool = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase
+from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase, SdkCall
 
 # Paths per user: the bulk read is one `latest` per balance, and so is the read back. A write
 # lists the date's imports once before its POST (a POST is not idempotent); none here is on a
@@ -36,3 +36,26 @@ QA_CASES: list[QaCase] = [
     ("POST", "/api/auth/token", b"[" * 2000, 400, {"error": "malformed JSON body"}),
     ("POST", BEZALA_IMPORT, b"[" * 2000, 400, {"error": "malformed JSON body"}),
 ]  # fmt: skip
+
+
+# The calls of the SDK that meet a hostile server (tests/adversarial/test_sdk_hostile.py).
+SDK_CALLS = [
+    SdkCall("list_time_balances", lambda c: c.list_time_balances(819)),
+    SdkCall("iter_time_balances", lambda c: c.iter_time_balances(819)),
+    SdkCall(
+        "latest_time_balance",
+        lambda c: c.latest_time_balance(819, balance_type="vacation"),
+    ),
+    SdkCall(
+        "import_time_balance",
+        lambda c: c.import_time_balance(819, balance_type="vacation", date="2026-03-31", value=4),
+        write=True,
+    ),
+    SdkCall(
+        "delete_time_balance",
+        lambda c: c.delete_time_balance(819, 1),
+        write=True,
+        ignores_body=True,
+    ),
+    SdkCall("login", lambda c: c.login(), {"email": "e@example.com", "password": "p"}),
+]

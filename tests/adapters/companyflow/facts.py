@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import DiscoveryFacts, LeaveTypes
+from tests.adapters.vendor_facts import DiscoveryFacts, LeaveTypes, SdkCall
 
 DISCOVERY = DiscoveryFacts(
     people=frozenset(
@@ -19,3 +19,17 @@ DISCOVERY = DiscoveryFacts(
 
 # A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
 WRITE_ROUTE = ("POST", "/auth/login")
+
+
+# The calls of the SDK that meet a hostile server (tests/adversarial/test_sdk_hostile.py).
+CF_TYPE = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+CF_EMPLOYEE = "987e6543-e21b-12d3-a456-426614174000"
+CF_COMPANY = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
+SDK_CALLS = [
+    SdkCall("get_balance", lambda c: c.get_balance(CF_TYPE, 2025)),
+    SdkCall("check_balance", lambda c: c.check_balance(CF_TYPE, 2025)),
+    SdkCall("employee_balances", lambda c: c.employee_balances(CF_EMPLOYEE, 2025)),
+    SdkCall("list_leave_types", lambda c: c.list_leave_types(CF_COMPANY)),
+    SdkCall("iter_leave_types", lambda c: c.iter_leave_types(CF_COMPANY)),
+    SdkCall("login", lambda c: c.login(), {"email": "e@example.com", "password": "p"}),
+]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase
+from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase, SdkCall
 
 # One listing of every accrual to plan and one to verify; a PATCH per change.
 REQUEST_BOUND = Bound(fixed=4, written=1, unchanged=0)
@@ -32,3 +32,31 @@ QA_CASES: list[QaCase] = [
     ("POST", "/login", b"[" * 2000, 400,
      {"error": "the request body is not valid JSON"}),
 ]  # fmt: skip
+
+
+# The calls of the SDK that meet a hostile server (tests/adversarial/test_sdk_hostile.py).
+JX_ACCRUAL = "64BBA147B9AC41D9978062300826C89F"
+_API_KEY = {"username": "admin", "api_key": "k"}
+SDK_CALLS = [
+    *(
+        SdkCall(name, run, _API_KEY, write=write)
+        for name, run, write in [
+            ("list_accruals", lambda c: c.list_accruals(), False),
+            ("iter_accruals", lambda c: c.iter_accruals(), False),
+            ("get_accrual", lambda c: c.get_accrual(JX_ACCRUAL), False),
+            (
+                "create_accrual",
+                lambda c: c.create_accrual(pname="Vacation", pay_type_ids=["A" * 32]),
+                True,
+            ),
+            (
+                "replace_accrual",
+                lambda c: c.replace_accrual(JX_ACCRUAL, pname="Vacation", pay_type_ids=["A" * 32]),
+                True,
+            ),
+            ("update_accrual", lambda c: c.update_accrual(JX_ACCRUAL, hours_left=1), True),
+            ("delete_accrual", lambda c: c.delete_accrual(JX_ACCRUAL), True),
+        ]
+    ),
+    SdkCall("login", lambda c: c.login(), {"username": "admin", "password": "p"}),
+]

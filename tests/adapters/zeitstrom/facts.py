@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase
+from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase, SdkCall
 
 # Aggregate and later-dated ledger (50 employees per request) to plan and to verify; a POST per
 # credit, and the ledgers read before the writes shared by the writes in flight (one listing
@@ -47,3 +47,22 @@ QA_CASES: list[QaCase] = [
     ("POST", ZEITSTROM_TX, b"[" * 2000, 400,
      {"detail": "JSON parse error - nested deeper than 100 levels"}),
 ]  # fmt: skip
+
+
+# The calls of the SDK that meet a hostile server (tests/adversarial/test_sdk_hostile.py).
+ZS_EMPLOYEE = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
+TX = {"employee_id": ZS_EMPLOYEE, "missing_type": "holiday", "date": "2024-01-01", "amount": 1}
+SDK_CALLS = [
+    SdkCall("list_transactions", lambda c: c.list_transactions()),
+    SdkCall("iter_transactions", lambda c: c.iter_transactions()),
+    SdkCall("aggregate_balances", lambda c: c.aggregate_balances()),
+    SdkCall("aggregate_totals", lambda c: c.aggregate_totals()),
+    SdkCall("create_transaction", lambda c: c.create_transaction(**TX), write=True),
+    SdkCall("update_transaction", lambda c: c.update_transaction("t-1", **TX), write=True),
+    SdkCall(
+        "delete_transaction",
+        lambda c: c.delete_transaction("t-1"),
+        write=True,
+        ignores_body=True,
+    ),
+]
