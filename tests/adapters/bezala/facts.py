@@ -59,3 +59,7 @@ SDK_CALLS = [
     ),
     SdkCall("login", lambda c: c.login(), {"email": "e@example.com", "password": "p"}),
 ]
+
+# A user id the emulator does not know: it answers 404 for it
+# (tests/integration/test_one_bad_row_http.py).
+STALE_ID = "999999"
