@@ -63,7 +63,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/distributed/test_distributed_kill.py",
         "tests/distributed/test_distributed_sync.py",
         "tests/distributed/test_shared_budget.py",
-        "tests/gateway/gateway_fakes.py",
         "tests/gateway/service/test_dashboard_browser.py",
         "tests/gateway/service/test_service_api.py",
         "tests/gateway/service/test_service_settings.py",
@@ -71,7 +70,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/gateway/test_gateway_config_checks.py",
         "tests/gateway/test_gateway_examples.py",
         "tests/gateway/test_gateway_narrow_tables.py",
-        "tests/gateway/test_gateway_resolution.py",
         "tests/integration/test_as_of_http.py",
         # The demo's own syncs checked value by value, and a regression found on one vendor.
         "tests/integration/test_demo_syncs_http.py",

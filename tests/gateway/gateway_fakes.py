@@ -31,6 +31,7 @@ from balance_gateway.adapters._core.adapter import (
     WriteOutcome,
 )
 from balance_gateway.adapters._core.errors import ServerError, WriteOutcomeUnknown
+from balance_gateway.adapters._core.registry import adapter_module, known_vendors
 from balance_gateway.canonical import (
     AsOfBasis,
     Balance,
@@ -42,6 +43,7 @@ from balance_gateway.canonical import (
 )
 from balance_gateway.gateway.config import Config, load_config
 from tests.gateway.stores import on_store
+from tests.stress._vendors import capabilities
 
 TODAY = date(2025, 3, 31)
 
@@ -202,37 +204,53 @@ ENV = {
 }
 SECRET_VALUES = [v for k, v in ENV.items() if "SECRET" in k or "TOKEN" in k]
 
+
+def _vendor_like(keys: tuple[str, ...], *, can_read: bool, can_write: bool) -> str:
+    """The first registered vendor that takes the credentials `keys` and can read and write as
+    the fake adapter standing in for it can."""
+    return next(
+        vendor
+        for vendor in known_vendors()
+        if keys in adapter_module(vendor).CREDENTIAL_KEYS
+        and (capabilities(vendor).can_read, capabilities(vendor).can_write) == (can_read, can_write)
+    )
+
+
 # Three systems with fake adapters: `hr` (a days source), `time` (a readable hours target),
-# `bank` (a write-only days target). Vendors are real names so the config validates; the tests
-# hand the engine fake adapters instead of building real ones.
-BASIC_TOML = """
+# `bank` (a write-only days target). Vendors are registered ones, like the fakes, so that the
+# config validates (credentials and options); the tests hand the engine fake adapters instead
+# of building real ones.
+HR_VENDOR = _vendor_like(("email", "password"), can_read=True, can_write=False)
+TIME_VENDOR = _vendor_like(("username", "api_key"), can_read=True, can_write=True)
+BANK_VENDOR = _vendor_like(("token",), can_read=False, can_write=True)
+BASIC_TOML = f"""
 [systems.hr]
-vendor = "companyflow"
+vendor = "{HR_VENDOR}"
 base_url = "http://hr.invalid"
-credentials = { email = "HR_USER", password = "HR_SECRET" }
+credentials = {{ email = "HR_USER", password = "HR_SECRET" }}
 
 [systems.time]
-vendor = "journyx"
+vendor = "{TIME_VENDOR}"
 base_url = "http://time.invalid"
-credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }
+credentials = {{ username = "TIME_USER", api_key = "TIME_SECRET" }}
 
 [systems.bank]
-vendor = "kenjo"
+vendor = "{BANK_VENDOR}"
 base_url = "http://bank.invalid"
-credentials = { token = "BANK_TOKEN" }
+credentials = {{ token = "BANK_TOKEN" }}
 
 [[syncs]]
 name = "hr-to-time"
 source = "hr"
 target = "time"
-types = [{ source = "1", target = "Vacation", kind = "vacation" }]
+types = [{{ source = "1", target = "Vacation", kind = "vacation" }}]
 as_of = "2025-03-31"
 
 [[syncs]]
 name = "hr-to-bank"
 source = "hr"
 target = "bank"
-types = [{ source = "1", target = "aaaaaaaaaaaaaaaaaaaaaaaa", kind = "vacation" }]
+types = [{{ source = "1", target = "aaaaaaaaaaaaaaaaaaaaaaaa", kind = "vacation" }}]
 as_of = "2025-03-31"
 
 [mapping]

@@ -14,7 +14,7 @@ from balance_gateway.canonical import Figure, LeaveKind, Quantity, RoundingMode,
 from balance_gateway.gateway.config import load_config, parse_quantity
 from balance_gateway.gateway.errors import ConfigError
 from balance_gateway.gateway.systems import build_systems, close_systems
-from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, ENV, write_config
+from tests.gateway.gateway_fakes import BANK_VENDOR, BASIC_CSV, BASIC_TOML, ENV, write_config
 
 
 def test_basic_config_loads_with_defaults(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_loading_without_credentials_needs_no_environment(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("change", "key", "words"),
     [
-        ('vendor = "kenjo"', "systems.bank.vendor", "unknown vendor 'kenjoo'"),
+        (f'vendor = "{BANK_VENDOR}"', "systems.bank.vendor", f"unknown vendor '{BANK_VENDOR}o'"),
         ("max_operations = 100", "guardrails.max_operatons", "Extra inputs are not permitted"),
         ('max_change = "30 days"', "guardrails.max_change", "not an amount with a unit"),
         ('as_of = "2025-03-31"', "syncs[0].as_of", "today"),
@@ -91,7 +91,7 @@ def test_loading_without_credentials_needs_no_environment(tmp_path: Path) -> Non
 )
 def test_errors_name_the_key(tmp_path: Path, change: str, key: str, words: str) -> None:
     broken = {
-        'vendor = "kenjo"': 'vendor = "kenjoo"',
+        f'vendor = "{BANK_VENDOR}"': f'vendor = "{BANK_VENDOR}o"',
         "max_operations = 100": "max_operatons = 100",
         'max_change = "30 days"': 'max_change = "30"',
         'as_of = "2025-03-31"': 'as_of = "yesterday"',

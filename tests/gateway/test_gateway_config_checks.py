@@ -25,7 +25,7 @@ from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.config import load_config
 from balance_gateway.gateway.demo import ENV, DemoEnvironment
 from balance_gateway.gateway.errors import ConfigError
-from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML
+from tests.gateway.gateway_fakes import BANK_VENDOR, BASIC_CSV, BASIC_TOML
 from tests.gateway.gateway_fakes import ENV as FAKE_ENV
 
 
@@ -51,7 +51,12 @@ def test_every_missing_credential_variable_is_listed_at_once(tmp_path: Path) -> 
     ("old", "new", "key", "suggestion"),
     [
         ('name = "hr-to-time"', 'name = "hr-to-time"\ntargett = "time"', "targett", "target"),
-        ('vendor = "kenjo"', 'vendor = "kenjo"\nbase_ur = "x"', "base_ur", "base_url"),
+        (
+            f'vendor = "{BANK_VENDOR}"',
+            f'vendor = "{BANK_VENDOR}"\nbase_ur = "x"',
+            "base_ur",
+            "base_url",
+        ),
         ("[guardrails]", "[guardrails]\nmax_chnage = '1 days'", "max_chnage", "max_change"),
         ("[mapping]", "[mappings]", "mappings", "mapping"),
     ],
