@@ -31,7 +31,6 @@ from balance_gateway.adapters._core.adapter import (
     WriteOutcome,
 )
 from balance_gateway.adapters._core.errors import ServerError, WriteOutcomeUnknown
-from balance_gateway.adapters._core.registry import adapter_module, known_vendors
 from balance_gateway.canonical import (
     AsOfBasis,
     Balance,
@@ -43,7 +42,7 @@ from balance_gateway.canonical import (
 )
 from balance_gateway.gateway.config import Config, load_config
 from tests.gateway.stores import on_store
-from tests.stress._vendors import capabilities
+from tests.stress._vendors import vendor_like
 
 TODAY = date(2025, 3, 31)
 
@@ -205,24 +204,13 @@ ENV = {
 SECRET_VALUES = [v for k, v in ENV.items() if "SECRET" in k or "TOKEN" in k]
 
 
-def _vendor_like(keys: tuple[str, ...], *, can_read: bool, can_write: bool) -> str:
-    """The first registered vendor that takes the credentials `keys` and can read and write as
-    the fake adapter standing in for it can."""
-    return next(
-        vendor
-        for vendor in known_vendors()
-        if keys in adapter_module(vendor).CREDENTIAL_KEYS
-        and (capabilities(vendor).can_read, capabilities(vendor).can_write) == (can_read, can_write)
-    )
-
-
 # Three systems with fake adapters: `hr` (a days source), `time` (a readable hours target),
 # `bank` (a write-only days target). Vendors are registered ones, like the fakes, so that the
 # config validates (credentials and options); the tests hand the engine fake adapters instead
 # of building real ones.
-HR_VENDOR = _vendor_like(("email", "password"), can_read=True, can_write=False)
-TIME_VENDOR = _vendor_like(("username", "api_key"), can_read=True, can_write=True)
-BANK_VENDOR = _vendor_like(("token",), can_read=False, can_write=True)
+HR_VENDOR = vendor_like(("email", "password"), can_read=True, can_write=False)
+TIME_VENDOR = vendor_like(("username", "api_key"), can_read=True, can_write=True)
+BANK_VENDOR = vendor_like(("token",), can_read=False, can_write=True)
 BASIC_TOML = f"""
 [systems.hr]
 vendor = "{HR_VENDOR}"

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from balance_gateway.adapters._core.adapter import AdapterConfig, Capabilities
-from balance_gateway.adapters._core.registry import build_adapter, known_vendors
+from balance_gateway.adapters._core.registry import adapter_module, build_adapter, known_vendors
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters._emulator.conformance import ConformanceCase, conformance_case
 from balance_gateway.adapters._emulator.demo import DemoPerson
@@ -111,3 +111,14 @@ _CAPABILITIES = {vendor: _capabilities(vendor) for vendor in known_vendors()}
 def capabilities(vendor: str) -> Capabilities:
     """What `vendor`'s adapter can do (e.g. a write-only one cannot read back)."""
     return _CAPABILITIES[vendor]
+
+
+def vendor_like(keys: tuple[str, ...], *, can_read: bool, can_write: bool) -> str:
+    """The first registered vendor that takes the credentials `keys` and can read and write as
+    the fake adapter standing in for it can."""
+    return next(
+        vendor
+        for vendor in known_vendors()
+        if keys in adapter_module(vendor).CREDENTIAL_KEYS
+        and (capabilities(vendor).can_read, capabilities(vendor).can_write) == (can_read, can_write)
+    )
