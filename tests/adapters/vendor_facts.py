@@ -109,3 +109,15 @@ class SdkCall:
     credentials: Mapping[str, Any] = field(default_factory=lambda: {"token": "t"})
     write: bool = False
     ignores_body: bool = False
+
+
+# -- tests/distributed/test_distributed_sync.py -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndState:
+    """`END_STATE`: what two runs that wrote the same must agree on in the emulator's state
+    (`GET /_emulator/state`, one tenant), beyond what a plan reads back (e.g. a ledger's net
+    per employee and type, however its transactions are split)."""
+
+    of: Callable[[Mapping[str, Any]], Any]

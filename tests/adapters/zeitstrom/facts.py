@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase, SdkCall
+from tests.adapters.vendor_facts import Bound, DiscoveryFacts, EndState, LeaveTypes, QaCase, SdkCall
 
 # Aggregate and later-dated ledger (50 employees per request) to plan and to verify; a POST per
 # credit, and the ledgers read before the writes shared by the writes in flight (one listing
@@ -66,3 +70,17 @@ SDK_CALLS = [
         ignores_body=True,
     ),
 ]
+
+
+def _ledger(state: Mapping[str, Any]) -> dict[tuple[str, str], Decimal]:
+    """Zeitstrom's net balance per employee and type."""
+    net: dict[tuple[str, str], Decimal] = {}
+    for tx in state["transactions"]:
+        sign = -1 if tx["source"] == "absence" else 1
+        key = (tx["employee_id"], tx["missing_type"])
+        net[key] = net.get(key, Decimal(0)) + Decimal(str(tx["amount"])) * sign
+    return net
+
+
+# The ledger's net (tests/distributed/test_distributed_sync.py).
+END_STATE = EndState(_ledger)
