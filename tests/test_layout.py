@@ -64,7 +64,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/distributed/test_shared_budget.py",
         "tests/gateway/service/test_dashboard_browser.py",
         "tests/gateway/service/test_service_api.py",
-        "tests/gateway/test_gateway_config_checks.py",
         "tests/gateway/test_gateway_examples.py",
         "tests/gateway/test_gateway_narrow_tables.py",
         "tests/integration/test_as_of_http.py",

@@ -121,3 +121,18 @@ class EndState:
     per employee and type, however its transactions are split)."""
 
     of: Callable[[Mapping[str, Any]], Any]
+
+
+# -- tests/gateway/test_gateway_config_checks.py ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypeTypo:
+    """One of `TYPE_TYPOS`: in the demo's (first) sync that has the vendor as its `role`
+    ("source" or "target"), its first leave type, `configured`, misspelt as `typo` is a config
+    error that lists (among others) the types `listed`."""
+
+    role: str
+    configured: str
+    typo: str
+    listed: tuple[str, ...]

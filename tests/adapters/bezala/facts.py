@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase, SdkCall
+from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase, SdkCall, TypeTypo
 
 # Paths per user: the bulk read is one `latest` per balance, and so is the read back. A write
 # lists the date's imports once before its POST (a POST is not idempotent); none here is on a
@@ -63,3 +63,9 @@ SDK_CALLS = [
 # A user id the emulator does not know: it answers 404 for it
 # (tests/integration/test_one_bad_row_http.py).
 STALE_ID = "999999"
+
+# Leave types misspelt in the demo's config (tests/gateway/test_gateway_config_checks.py).
+TYPE_TYPOS = [
+    TypeTypo("target", "vacation", "vacaton", ("vacation", "work_time")),
+    TypeTypo("source", "vacation", "vacaton", ("vacation", "work_time")),
+]

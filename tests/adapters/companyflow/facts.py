@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import DiscoveryFacts, LeaveTypes, SdkCall
+from tests.adapters.vendor_facts import DiscoveryFacts, LeaveTypes, SdkCall, TypeTypo
 
 DISCOVERY = DiscoveryFacts(
     people=frozenset(
@@ -32,4 +33,9 @@ SDK_CALLS = [
     SdkCall("list_leave_types", lambda c: c.list_leave_types(CF_COMPANY)),
     SdkCall("iter_leave_types", lambda c: c.iter_leave_types(CF_COMPANY)),
     SdkCall("login", lambda c: c.login(), {"email": "e@example.com", "password": "p"}),
+]
+
+# Leave types misspelt in the demo's config (tests/gateway/test_gateway_config_checks.py).
+TYPE_TYPOS = [
+    TypeTypo("source", CF_ANNUAL, "0c0ffee0-0000-4000-8000-0000000000a9", (CF_ANNUAL,)),
 ]

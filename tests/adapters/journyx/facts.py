@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase, SdkCall
+from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase, SdkCall, TypeTypo
 
 # One listing of every accrual to plan and one to verify; a PATCH per change.
 REQUEST_BOUND = Bound(fixed=4, written=1, unchanged=0)
@@ -59,4 +59,10 @@ SDK_CALLS = [
         ]
     ),
     SdkCall("login", lambda c: c.login(), {"username": "admin", "password": "p"}),
+]
+
+# Leave types misspelt in the demo's config (tests/gateway/test_gateway_config_checks.py).
+TYPE_TYPOS = [
+    TypeTypo("target", "Vacation", "Vacaton", ("Vacation", "Time Bank")),
+    TypeTypo("source", "Sick", "Sickk", ("Sick", "Floating Holiday")),
 ]
