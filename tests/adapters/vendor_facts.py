@@ -136,3 +136,15 @@ class TypeTypo:
     configured: str
     typo: str
     listed: tuple[str, ...]
+
+
+# -- tests/integration/test_discover_and_map.py -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListedType:
+    """`DEMO_LISTED_TYPE`: a leave type `discover <system> --types` shows on the demo's data, by
+    its `name` and its whole `id` (a long one: not cut at 80 columns)."""
+
+    name: str
+    id: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import DiscoveryFacts, LeaveTypes, SdkCall, TypeTypo
+from tests.adapters.vendor_facts import DiscoveryFacts, LeaveTypes, ListedType, SdkCall, TypeTypo
 
 DISCOVERY = DiscoveryFacts(
     people=frozenset(
@@ -39,3 +39,6 @@ SDK_CALLS = [
 TYPE_TYPOS = [
     TypeTypo("source", CF_ANNUAL, "0c0ffee0-0000-4000-8000-0000000000a9", (CF_ANNUAL,)),
 ]
+
+# A listed leave type with a long id (tests/integration/test_discover_and_map.py).
+DEMO_LISTED_TYPE = ListedType("Annual Leave", CF_ANNUAL)
