@@ -73,7 +73,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/integration/test_engine_kill.py",
         "tests/integration/test_engine_sigterm.py",
         "tests/integration/test_rate_limit_http.py",
-        "tests/integration/test_saved_plan_emulators.py",
     }
 )
 

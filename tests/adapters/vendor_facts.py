@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -148,3 +149,17 @@ class ListedType:
 
     name: str
     id: str
+
+
+# -- tests/integration/test_saved_plan_emulators.py ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ByHand:
+    """`BY_HAND`: a target's balance changed directly on its in-process emulator, as someone
+    would by hand. `held(emulator, employee, leave_type)` is the figure the gateway reads (in
+    `unit`, as a plan's rows name it); `change(emulator, employee, leave_type, value)` sets it."""
+
+    held: Callable[[Any, str, str], Decimal]
+    change: Callable[[Any, str, str, Decimal], None]
+    unit: str

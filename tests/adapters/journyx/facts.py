@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
+from balance_gateway.adapters._emulator.base import DEFAULT_TENANT
+from balance_gateway.adapters.journyx.emulator import JournyxState
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase, SdkCall, TypeTypo
+from tests.adapters.vendor_facts import (
+    Bound,
+    ByHand,
+    DiscoveryFacts,
+    LeaveTypes,
+    QaCase,
+    SdkCall,
+    TypeTypo,
+)
 
 # One listing of every accrual to plan and one to verify; a PATCH per change.
 REQUEST_BOUND = Bound(fixed=4, written=1, unchanged=0)
@@ -66,3 +79,23 @@ TYPE_TYPOS = [
     TypeTypo("target", "Vacation", "Vacaton", ("Vacation", "Time Bank")),
     TypeTypo("source", "Sick", "Sickk", ("Sick", "Floating Holiday")),
 ]
+
+
+# An accrual changed by hand (tests/integration/test_saved_plan_emulators.py).
+def _accrual(emulator: Any, employee: str, leave_type: str) -> Any:
+    state: JournyxState = emulator.state_for(DEFAULT_TENANT)
+    return next(
+        a for a in state.accruals.values() if a.id_user == employee and a.pname == leave_type
+    )
+
+
+def _held(emulator: Any, employee: str, leave_type: str) -> Decimal:
+    hours: Decimal = _accrual(emulator, employee, leave_type).hours_left
+    return hours
+
+
+def _change(emulator: Any, employee: str, leave_type: str, value: Decimal) -> None:
+    _accrual(emulator, employee, leave_type).hours_left = value
+
+
+BY_HAND = ByHand(held=_held, change=_change, unit="hours")
