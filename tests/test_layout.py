@@ -62,7 +62,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/contracts/test_pytest_plugin.py",
         "tests/distributed/test_distributed_kill.py",
         "tests/distributed/test_shared_budget.py",
-        "tests/gateway/service/test_dashboard_browser.py",
         "tests/gateway/service/test_service_api.py",
         "tests/gateway/test_gateway_examples.py",
         "tests/gateway/test_gateway_narrow_tables.py",

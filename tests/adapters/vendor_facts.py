@@ -163,3 +163,15 @@ class ByHand:
     held: Callable[[Any, str, str], Decimal]
     change: Callable[[Any, str, str, Decimal], None]
     unit: str
+
+
+# -- tests/gateway/service/test_dashboard_browser.py --------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnApi:
+    """`OWN_API`: balances read through the vendor's own API (its SDK), not the gateway's:
+    `balances(base_url, token, employees)` is (employee, leave type) -> the balance, in the
+    unit the gateway writes."""
+
+    balances: Callable[[str, str, list[str]], dict[tuple[str, str], Decimal]]

@@ -6,8 +6,17 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from balance_gateway.adapters.zeitstrom import Client as ZeitstromClient
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import Bound, DiscoveryFacts, EndState, LeaveTypes, QaCase, SdkCall
+from tests.adapters.vendor_facts import (
+    Bound,
+    DiscoveryFacts,
+    EndState,
+    LeaveTypes,
+    OwnApi,
+    QaCase,
+    SdkCall,
+)
 
 # Aggregate and later-dated ledger (50 employees per request) to plan and to verify; a POST per
 # credit, and the ledgers read before the writes shared by the writes in flight (one listing
@@ -84,3 +93,16 @@ def _ledger(state: Mapping[str, Any]) -> dict[tuple[str, str], Decimal]:
 
 # The ledger's net (tests/distributed/test_distributed_sync.py).
 END_STATE = EndState(_ledger)
+
+
+def _own_api_balances(
+    base_url: str, token: str, employees: list[str]
+) -> dict[tuple[str, str], Decimal]:
+    """(employee, absence type) -> net balance in days, read through Zeitstrom's own API."""
+    with ZeitstromClient(base_url, token=token) as zeitstrom:
+        rows = zeitstrom.aggregate_balances(employee_ids=employees).results
+    return {(r.employee_id, r.missing_type): Decimal(str(r.balance)) for r in rows}
+
+
+# Balances through its own API (tests/gateway/service/test_dashboard_browser.py).
+OWN_API = OwnApi(_own_api_balances)
