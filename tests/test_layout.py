@@ -70,7 +70,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/integration/test_demo_syncs_http.py",
         "tests/integration/test_engine_concurrency.py",
         "tests/integration/test_engine_kill.py",
-        "tests/integration/test_engine_sigterm.py",
         "tests/integration/test_rate_limit_http.py",
     }
 )

@@ -175,3 +175,14 @@ class OwnApi:
     unit the gateway writes."""
 
     balances: Callable[[str, str, list[str]], dict[tuple[str, str], Decimal]]
+
+
+# -- tests/integration/test_engine_sigterm.py ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OurWrites:
+    """`OUR_WRITES`: the writes the gateway made, as a target's admin state holds them:
+    `labels(state)` lists one label per write (a label twice is a write doubled)."""
+
+    labels: Callable[[Mapping[str, Any]], list[str]]

@@ -13,6 +13,7 @@ from tests.adapters.vendor_facts import (
     DiscoveryFacts,
     EndState,
     LeaveTypes,
+    OurWrites,
     OwnApi,
     QaCase,
     SdkCall,
@@ -106,3 +107,14 @@ def _own_api_balances(
 
 # Balances through its own API (tests/gateway/service/test_dashboard_browser.py).
 OWN_API = OwnApi(_own_api_balances)
+
+
+def _our_labels(state: Mapping[str, Any]) -> list[str]:
+    """The labels of the transactions the gateway created (a credit or a reduction each)."""
+    return [
+        tx["label"] for tx in state["transactions"] if tx["label"].startswith("balance-gateway 2")
+    ]
+
+
+# The gateway's own transactions (tests/integration/test_engine_sigterm.py).
+OUR_WRITES = OurWrites(_our_labels)
