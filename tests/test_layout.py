@@ -69,7 +69,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         # The demo's own syncs checked value by value, and a regression found on one vendor.
         "tests/integration/test_demo_syncs_http.py",
         "tests/integration/test_engine_concurrency.py",
-        "tests/integration/test_engine_kill.py",
         "tests/integration/test_rate_limit_http.py",
     }
 )

@@ -186,3 +186,28 @@ class OurWrites:
     `labels(state)` lists one label per write (a label twice is a write doubled)."""
 
     labels: Callable[[Mapping[str, Any]], list[str]]
+
+
+# -- tests/integration/test_engine_kill.py ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Remaining:
+    """`DEMO_REMAINING`: a source's remaining balance on the demo's data, from its admin state:
+    `of(state, employee, leave_type)`."""
+
+    of: Callable[[Mapping[str, Any], str, str], Decimal]
+
+
+@dataclass(frozen=True)
+class LedgerRecords:
+    """`LEDGER`: a ledger target's records, as its admin state holds them. `records(state)`
+    lists them all; `ours(record)`: the gateway wrote it; `key(record)` identifies it;
+    `label(record)` is the label of the write that made it; `net(state, employee,
+    leave_type)` is the balance they add up to."""
+
+    records: Callable[[Mapping[str, Any]], list[dict[str, Any]]]
+    ours: Callable[[Mapping[str, Any]], bool]
+    key: Callable[[Mapping[str, Any]], str]
+    label: Callable[[Mapping[str, Any]], str]
+    net: Callable[[Mapping[str, Any], str, str], Decimal]

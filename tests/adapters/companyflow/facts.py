@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
 from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
 from balance_gateway.canonical import Unit
-from tests.adapters.vendor_facts import DiscoveryFacts, LeaveTypes, ListedType, SdkCall, TypeTypo
+from tests.adapters.vendor_facts import (
+    DiscoveryFacts,
+    LeaveTypes,
+    ListedType,
+    Remaining,
+    SdkCall,
+    TypeTypo,
+)
 
 DISCOVERY = DiscoveryFacts(
     people=frozenset(
@@ -42,3 +53,17 @@ TYPE_TYPOS = [
 
 # A listed leave type with a long id (tests/integration/test_discover_and_map.py).
 DEMO_LISTED_TYPE = ListedType("Annual Leave", CF_ANNUAL)
+
+
+def _remaining(state: Mapping[str, Any], employee: str, leave_type: str) -> Decimal:
+    """The demo's 25 days a year, plus what was carried forward, less what was used."""
+    record = next(
+        b
+        for b in state["balances"]
+        if b["employee_id"] == employee and b["leave_type_id"] == leave_type
+    )
+    return 25 + Decimal(str(record["carried_forward_days"])) - Decimal(str(record["used_days"]))
+
+
+# The remaining days on the demo's data (tests/integration/test_engine_kill.py).
+DEMO_REMAINING = Remaining(_remaining)

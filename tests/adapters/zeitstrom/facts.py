@@ -13,6 +13,7 @@ from tests.adapters.vendor_facts import (
     DiscoveryFacts,
     EndState,
     LeaveTypes,
+    LedgerRecords,
     OurWrites,
     OwnApi,
     QaCase,
@@ -118,3 +119,25 @@ def _our_labels(state: Mapping[str, Any]) -> list[str]:
 
 # The gateway's own transactions (tests/integration/test_engine_sigterm.py).
 OUR_WRITES = OurWrites(_our_labels)
+
+
+def _net(state: Mapping[str, Any], employee: str, leave_type: str) -> Decimal:
+    return sum(
+        (
+            Decimal(str(tx["amount"])) * (-1 if tx["source"] == "absence" else 1)
+            for tx in state["transactions"]
+            if tx["employee_id"] == employee and tx["missing_type"] == leave_type
+        ),
+        Decimal(0),
+    )
+
+
+# The ledger's transactions (tests/integration/test_engine_kill.py); ours are labelled with
+# the run id, which starts with the year.
+LEDGER = LedgerRecords(
+    records=lambda state: list(state["transactions"]),
+    ours=lambda tx: str(tx["label"]).startswith("balance-gateway 2"),
+    key=lambda tx: str(tx["id"]),
+    label=lambda tx: str(tx["label"]),
+    net=_net,
+)
