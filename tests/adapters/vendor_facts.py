@@ -188,7 +188,7 @@ class OurWrites:
     labels: Callable[[Mapping[str, Any]], list[str]]
 
 
-# -- tests/integration/test_engine_kill.py ------------------------------------------------------
+# -- the kill tests (tests/integration/test_engine_kill.py, tests/distributed/) ------------
 
 
 @dataclass(frozen=True)
@@ -203,11 +203,12 @@ class Remaining:
 class LedgerRecords:
     """`LEDGER`: a ledger target's records, as its admin state holds them. `records(state)`
     lists them all; `ours(record)`: the gateway wrote it; `key(record)` identifies it;
-    `label(record)` is the label of the write that made it; `net(state, employee,
-    leave_type)` is the balance they add up to."""
+    `label(record)` is the label of the write that made it, `employee(record)` whose balance
+    it is; `net(state, employee, leave_type)` is the balance they add up to."""
 
     records: Callable[[Mapping[str, Any]], list[dict[str, Any]]]
     ours: Callable[[Mapping[str, Any]], bool]
     key: Callable[[Mapping[str, Any]], str]
     label: Callable[[Mapping[str, Any]], str]
+    employee: Callable[[Mapping[str, Any]], str]
     net: Callable[[Mapping[str, Any], str, str], Decimal]

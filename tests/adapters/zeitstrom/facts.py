@@ -132,12 +132,13 @@ def _net(state: Mapping[str, Any], employee: str, leave_type: str) -> Decimal:
     )
 
 
-# The ledger's transactions (tests/integration/test_engine_kill.py); ours are labelled with
+# The ledger's transactions (the kill tests); ours are labelled with
 # the run id, which starts with the year.
 LEDGER = LedgerRecords(
     records=lambda state: list(state["transactions"]),
     ours=lambda tx: str(tx["label"]).startswith("balance-gateway 2"),
     key=lambda tx: str(tx["id"]),
     label=lambda tx: str(tx["label"]),
+    employee=lambda tx: str(tx["employee_id"]),
     net=_net,
 )
