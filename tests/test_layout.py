@@ -67,7 +67,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "tests/integration/test_as_of_http.py",
         # The demo's own syncs checked value by value, and a regression found on one vendor.
         "tests/integration/test_demo_syncs_http.py",
-        "tests/integration/test_engine_concurrency.py",
         "tests/integration/test_rate_limit_http.py",
     }
 )
