@@ -60,7 +60,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
         "benchmarks/peer_script.py",
         "tests/adapters/kenjo/test_faults.py",
         "tests/contracts/test_pytest_plugin.py",
-        "tests/distributed/test_shared_budget.py",
         "tests/gateway/service/test_service_api.py",
         "tests/gateway/test_gateway_examples.py",
         "tests/gateway/test_gateway_narrow_tables.py",
