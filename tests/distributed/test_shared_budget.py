@@ -11,13 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from balance_gateway.adapters._core.adapter import WriteKind
-from balance_gateway.adapters._core.registry import known_vendors
-from balance_gateway.adapters._emulator.conformance import conformance_case
 from balance_gateway.gateway.demo import ENV
 from tests.distributed.conftest import StartEmulators, dataset, write_config
 from tests.distributed.services import Workers, cli
-from tests.stress._vendors import capabilities
+from tests.stress._vendors import ledger_pair
 
 # About one request per person since plans come from the bulk reads (issue 16): enough people
 # that the run lasts several seconds at the budget, so that its rate can be judged.
@@ -27,18 +24,10 @@ VENDOR_LIMIT = 40.0  # requests per second the emulator allows (burst: one secon
 # descheduled for a moment on a busy machine (its granted requests then arrive bunched) does
 # not cross it. Four private buckets of this rate get tens of 429s here.
 CONFIGURED = 30.0
-# A read-only source and a ledger target (one request per write) from the registry, with the
-# leave types the engine pair tests sync between them.
-SOURCE = next(v for v in known_vendors() if not capabilities(v).can_write)
-TARGET = next(v for v in known_vendors() if capabilities(v).write_kind is WriteKind.LEDGER)
-SYNC = f"""\
-[[syncs]]
-name = "{SOURCE}-to-{TARGET}"
-source = "{SOURCE}"
-target = "{TARGET}"
-types = [{{ source = "{conformance_case(SOURCE).campaign.pair_source_type}", \
-target = "{conformance_case(TARGET).campaign.pair_target_type}", kind = "vacation" }}]
-"""
+# A read-only source and a ledger target (one request per write), from the registry.
+PAIR = ledger_pair()
+SOURCE, TARGET = PAIR.source, PAIR.target
+SYNC = PAIR.sync_toml()
 
 
 def _wait_ready(workers: Workers, count: int) -> None:

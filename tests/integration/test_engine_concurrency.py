@@ -30,30 +30,22 @@ from typing import Any
 import httpx
 import pytest
 
-from balance_gateway.adapters._core.adapter import WriteKind
-from balance_gateway.adapters._emulator.conformance import conformance_case
 from balance_gateway.gateway.demo import ENV, SCENARIO, SETTINGS_TOML, DemoEnvironment
 from balance_gateway.gateway.runner import run_sync
-from tests.adapters.vendor_facts import LedgerRecords, Remaining, facts, vendors_with
-from tests.stress._vendors import capabilities
+from tests.adapters.vendor_facts import LedgerRecords, Remaining, facts
+from tests.stress._vendors import ledger_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = (sys.executable, "-c", "from balance_gateway.gateway.cli import main; main()")
 PEOPLE = 10
-SOURCE = next(v for v in vendors_with("DEMO_REMAINING") if not capabilities(v).can_write)
-TARGET = next(v for v in vendors_with("LEDGER") if capabilities(v).write_kind is WriteKind.LEDGER)
-_source_type = conformance_case(SOURCE).campaign.pair_source_type
-_target_type = conformance_case(TARGET).campaign.pair_target_type
-assert _source_type, "the engine pair tests read this source"
-assert _target_type, "the engine pair tests write this target"
-SOURCE_TYPE, TARGET_TYPE = _source_type, _target_type
-SYNC = f"""\
-[[syncs]]
-name = "{SOURCE}-to-{TARGET}"
-source = "{SOURCE}"
-target = "{TARGET}"
-types = [{{ source = "{SOURCE_TYPE}", target = "{TARGET_TYPE}", kind = "vacation" }}]
-"""
+PAIR = ledger_pair()  # a read-only source and a ledger target, from the registry
+SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = (
+    PAIR.source,
+    PAIR.target,
+    PAIR.source_type,
+    PAIR.target_type,
+)
+SYNC = PAIR.sync_toml()
 LEDGER = facts(TARGET, "LEDGER", LedgerRecords)
 
 
@@ -148,7 +140,7 @@ def test_two_concurrent_syncs_one_proceeds_the_other_exits_2(tmp_path: Path) -> 
 
         # Readers are not locked out while the run holds the lock.
         assert reader_plan.returncode == 0, plan_err + plan_out
-        assert json.loads(plan_out)["syncs"][0]["name"] == f"{SOURCE}-to-{TARGET}"
+        assert json.loads(plan_out)["syncs"][0]["name"] == PAIR.name
         assert reader_runs.returncode == 0, runs_err + runs_out
         assert any(r["status"] == "running" for r in json.loads(runs_out)["runs"])
 

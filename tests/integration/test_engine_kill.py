@@ -19,28 +19,20 @@ from typing import Any
 
 import httpx
 
-from balance_gateway.adapters._core.adapter import WriteKind
-from balance_gateway.adapters._emulator.conformance import conformance_case
 from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, DemoEnvironment
-from tests.adapters.vendor_facts import LedgerRecords, Remaining, facts, vendors_with
-from tests.stress._vendors import capabilities
+from tests.adapters.vendor_facts import LedgerRecords, Remaining, facts
+from tests.stress._vendors import ledger_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 40
-SOURCE = next(v for v in vendors_with("DEMO_REMAINING") if not capabilities(v).can_write)
-TARGET = next(v for v in vendors_with("LEDGER") if capabilities(v).write_kind is WriteKind.LEDGER)
-_source_type = conformance_case(SOURCE).campaign.pair_source_type
-_target_type = conformance_case(TARGET).campaign.pair_target_type
-assert _source_type, "the engine pair tests read this source"
-assert _target_type, "the engine pair tests write this target"
-SOURCE_TYPE, TARGET_TYPE = _source_type, _target_type
-SYNC = f"""\
-[[syncs]]
-name = "{SOURCE}-to-{TARGET}"
-source = "{SOURCE}"
-target = "{TARGET}"
-types = [{{ source = "{SOURCE_TYPE}", target = "{TARGET_TYPE}", kind = "vacation" }}]
-"""
+PAIR = ledger_pair()  # a read-only source and a ledger target, from the registry
+SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = (
+    PAIR.source,
+    PAIR.target,
+    PAIR.source_type,
+    PAIR.target_type,
+)
+SYNC = PAIR.sync_toml()
 LEDGER = facts(TARGET, "LEDGER", LedgerRecords)
 
 

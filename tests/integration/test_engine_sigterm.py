@@ -18,29 +18,22 @@ from typing import Any
 
 import httpx
 
-from balance_gateway.adapters._core.adapter import WriteKind
-from balance_gateway.adapters._core.registry import known_vendors
-from balance_gateway.adapters._emulator.conformance import conformance_case
 from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, DemoEnvironment
-from tests.adapters.vendor_facts import OurWrites, facts, vendors_with
-from tests.stress._vendors import capabilities
+from tests.adapters.vendor_facts import OurWrites, facts
+from tests.stress._vendors import ledger_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 24
 # A read-only source, and a ledger target (a credit is not idempotent: one made twice would
 # show), with the leave types the engine pair tests sync between them.
-SOURCE = next(v for v in known_vendors() if not capabilities(v).can_write)
-TARGET = next(
-    v for v in vendors_with("OUR_WRITES") if capabilities(v).write_kind is WriteKind.LEDGER
+PAIR = ledger_pair()  # a read-only source and a ledger target, from the registry
+SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = (
+    PAIR.source,
+    PAIR.target,
+    PAIR.source_type,
+    PAIR.target_type,
 )
-SYNC = f"""\
-[[syncs]]
-name = "{SOURCE}-to-{TARGET}"
-source = "{SOURCE}"
-target = "{TARGET}"
-types = [{{ source = "{conformance_case(SOURCE).campaign.pair_source_type}", \
-target = "{conformance_case(TARGET).campaign.pair_target_type}", kind = "vacation" }}]
-"""
+SYNC = PAIR.sync_toml()
 
 
 def _state(env: DemoEnvironment, vendor: str) -> dict[str, Any]:
