@@ -58,7 +58,6 @@ VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
     {
         # A hand-written script for one pair: what a user writes without the gateway.
         "benchmarks/peer_script.py",
-        "tests/adapters/kenjo/test_faults.py",
         "tests/contracts/test_pytest_plugin.py",
         "tests/gateway/service/test_service_api.py",
         "tests/gateway/test_gateway_examples.py",

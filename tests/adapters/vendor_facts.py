@@ -194,9 +194,11 @@ class OurWrites:
 @dataclass(frozen=True)
 class Remaining:
     """`DEMO_REMAINING`: a source's remaining balance on the demo's data, from its admin state:
-    `of(state, employee, leave_type)`."""
+    `of(state, employee, leave_type)`; `use(state, employee, leave_type, days)` changes `state`
+    (in place) as `days` more taken would."""
 
     of: Callable[[Mapping[str, Any], str, str], Decimal]
+    use: Callable[[dict[str, Any], str, str, Decimal], None]
 
 
 @dataclass(frozen=True)

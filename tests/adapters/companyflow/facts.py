@@ -65,5 +65,11 @@ def _remaining(state: Mapping[str, Any], employee: str, leave_type: str) -> Deci
     return 25 + Decimal(str(record["carried_forward_days"])) - Decimal(str(record["used_days"]))
 
 
-# The remaining days on the demo's data (tests/integration/test_engine_kill.py).
-DEMO_REMAINING = Remaining(_remaining)
+def _use(state: dict[str, Any], employee: str, leave_type: str, days: Decimal) -> None:
+    for record in state["balances"]:
+        if (record["employee_id"], record["leave_type_id"]) == (employee, leave_type):
+            record["used_days"] = str(Decimal(str(record["used_days"])) + days)
+
+
+# The remaining days on the demo's data (the kill tests, Kenjo's fault tests).
+DEMO_REMAINING = Remaining(_remaining, _use)
