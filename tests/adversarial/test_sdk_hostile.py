@@ -1,6 +1,7 @@
 """Every SDK call of every vendor against a hostile server (issue 14, item 9).
 
-Each case is one SDK call (`CALLS`) against one misbehaviour of `hostile.HostileServer` on
+Each case is one SDK call (`CALLS`: every vendor's `SDK_CALLS`, in
+`tests/adapters/<vendor>/facts.py`) against one misbehaviour of `hostile.HostileServer` on
 127.0.0.1 (a redirect to another host, HTML 200, truncated JSON, 200,000-level nesting,
 5,000-digit numbers, 1e1000000, NaN/Infinity, wrong types, `success: false`, a body trickled a
 byte at a time, an endless chunked body, trickled headers, a cut body, a dropped connection).
@@ -24,19 +25,20 @@ behaviours, outcomes, 0 untyped, 0 hangs) is printed at the end of the run
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from balance_gateway.adapters import bezala, companyflow, journyx, kenjo, zeitstrom
 from balance_gateway.adapters._core.errors import GatewayError, WriteOutcomeUnknown
 from balance_gateway.adapters._core.retry import RetryPolicy
+from tests.adapters.vendor_facts import SdkCall, facts, vendors_with
 from tests.adversarial.hostile import BEHAVIOURS, SLOW, HostileServer
 
 FULL = "--runslow" in sys.argv  # parametrization happens before options can be read
@@ -52,157 +54,40 @@ OPTIONS: dict[str, Any] = {
     "retry": RetryPolicy(max_attempts=2, backoff_initial=0.01, backoff_max=0.02),
 }
 
-KENJO_TYPE, KENJO_EMPLOYEE = "65f1a0c0e4b0a1b2c3d4e501", "65f1a0c0e4b0a1b2c3d4e511"
-CF_TYPE = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
-CF_EMPLOYEE = "987e6543-e21b-12d3-a456-426614174000"
-CF_COMPANY = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
-ZS_EMPLOYEE = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
-JX_ACCRUAL = "64BBA147B9AC41D9978062300826C89F"
-TX = {"employee_id": ZS_EMPLOYEE, "missing_type": "holiday", "date": "2024-01-01", "amount": 1}
-
 
 @dataclass(frozen=True)
 class Call:
-    """One SDK call: `client` builds the client (sync or async module), `run` calls it."""
+    """One SDK call of `vendor` (one of its `SDK_CALLS`, `tests/adapters/<vendor>/facts.py`)."""
 
     vendor: str
-    name: str
-    client: Callable[[Any, str, bool], Any]
-    run: Callable[[Any], Any]
-    write: bool = False
-    ignores_body: bool = False  # the call reads nothing from a successful answer
+    sdk: SdkCall
 
+    @property
+    def name(self) -> str:
+        return self.sdk.name
 
-def _make(**credentials: Any) -> Callable[[Any, str, bool], Any]:
-    def build(module: Any, base_url: str, is_async: bool) -> Any:
+    @property
+    def write(self) -> bool:
+        return self.sdk.write
+
+    @property
+    def ignores_body(self) -> bool:
+        return self.sdk.ignores_body
+
+    def client(self, base_url: str, is_async: bool) -> Any:
+        module = importlib.import_module(f"balance_gateway.adapters.{self.vendor}")
         cls = getattr(module, "AsyncClient" if is_async else "Client")
-        return cls(base_url, **credentials, **OPTIONS)
+        return cls(base_url, **self.sdk.credentials, **OPTIONS)
 
-    return build
+    def run(self, client: Any) -> Any:
+        return self.sdk.run(client)
 
 
-TOKEN = _make(token="t")
 CALLS = [
-    Call("bezala", "list_time_balances", TOKEN, lambda c: c.list_time_balances(819)),
-    Call("bezala", "iter_time_balances", TOKEN, lambda c: c.iter_time_balances(819)),
-    Call(
-        "bezala",
-        "latest_time_balance",
-        TOKEN,
-        lambda c: c.latest_time_balance(819, balance_type="vacation"),
-    ),
-    Call(
-        "bezala",
-        "import_time_balance",
-        TOKEN,
-        lambda c: c.import_time_balance(819, balance_type="vacation", date="2026-03-31", value=4),
-        write=True,
-    ),
-    Call(
-        "bezala",
-        "delete_time_balance",
-        TOKEN,
-        lambda c: c.delete_time_balance(819, 1),
-        write=True,
-        ignores_body=True,
-    ),
-    Call("bezala", "login", _make(email="e@example.com", password="p"), lambda c: c.login()),
-    Call("kenjo", "list_employees", TOKEN, lambda c: c.list_employees()),
-    Call("kenjo", "iter_employees", TOKEN, lambda c: c.iter_employees()),
-    Call(
-        "kenjo",
-        "list_time_off_requests",
-        TOKEN,
-        lambda c: c.list_time_off_requests("2025-01-01", "2025-01-31"),
-    ),
-    Call(
-        "kenjo",
-        "iter_time_off_requests",
-        TOKEN,
-        lambda c: c.iter_time_off_requests("2025-01-01", "2025-01-31"),
-    ),
-    Call(
-        "kenjo",
-        "set_balance",
-        TOKEN,
-        lambda c: c.set_balance(KENJO_TYPE, KENJO_EMPLOYEE, 10),
-        write=True,
-    ),
-    Call("kenjo", "login", _make(api_key="k"), lambda c: c.login()),
-    Call("kenjo", "logout", TOKEN, lambda c: c.logout(), ignores_body=True),
-    Call("companyflow", "get_balance", TOKEN, lambda c: c.get_balance(CF_TYPE, 2025)),
-    Call("companyflow", "check_balance", TOKEN, lambda c: c.check_balance(CF_TYPE, 2025)),
-    Call(
-        "companyflow", "employee_balances", TOKEN, lambda c: c.employee_balances(CF_EMPLOYEE, 2025)
-    ),
-    Call("companyflow", "list_leave_types", TOKEN, lambda c: c.list_leave_types(CF_COMPANY)),
-    Call("companyflow", "iter_leave_types", TOKEN, lambda c: c.iter_leave_types(CF_COMPANY)),
-    Call(
-        "companyflow",
-        "login",
-        _make(email="e@example.com", password="p"),
-        lambda c: c.login(),
-    ),
-    Call("zeitstrom", "list_transactions", TOKEN, lambda c: c.list_transactions()),
-    Call("zeitstrom", "iter_transactions", TOKEN, lambda c: c.iter_transactions()),
-    Call("zeitstrom", "aggregate_balances", TOKEN, lambda c: c.aggregate_balances()),
-    Call("zeitstrom", "aggregate_totals", TOKEN, lambda c: c.aggregate_totals()),
-    Call(
-        "zeitstrom",
-        "create_transaction",
-        TOKEN,
-        lambda c: c.create_transaction(**TX),
-        write=True,
-    ),
-    Call(
-        "zeitstrom",
-        "update_transaction",
-        TOKEN,
-        lambda c: c.update_transaction("t-1", **TX),
-        write=True,
-    ),
-    Call(
-        "zeitstrom",
-        "delete_transaction",
-        TOKEN,
-        lambda c: c.delete_transaction("t-1"),
-        write=True,
-        ignores_body=True,
-    ),
-    *(
-        Call("journyx", name, _make(username="admin", api_key="k"), run, write=write)
-        for name, run, write in [
-            ("list_accruals", lambda c: c.list_accruals(), False),
-            ("iter_accruals", lambda c: c.iter_accruals(), False),
-            ("get_accrual", lambda c: c.get_accrual(JX_ACCRUAL), False),
-            (
-                "create_accrual",
-                lambda c: c.create_accrual(pname="Vacation", pay_type_ids=["A" * 32]),
-                True,
-            ),
-            (
-                "replace_accrual",
-                lambda c: c.replace_accrual(JX_ACCRUAL, pname="Vacation", pay_type_ids=["A" * 32]),
-                True,
-            ),
-            ("update_accrual", lambda c: c.update_accrual(JX_ACCRUAL, hours_left=1), True),
-            ("delete_accrual", lambda c: c.delete_accrual(JX_ACCRUAL), True),
-        ]
-    ),
-    Call(
-        "journyx",
-        "login",
-        _make(username="admin", password="p"),
-        lambda c: c.login(),
-    ),
+    Call(vendor, sdk)
+    for vendor in vendors_with("SDK_CALLS")
+    for sdk in facts(vendor, "SDK_CALLS", list)
 ]
-MODULES = {
-    "bezala": bezala,
-    "companyflow": companyflow,
-    "journyx": journyx,
-    "kenjo": kenjo,
-    "zeitstrom": zeitstrom,
-}
 # One call per vendor for the slow behaviours in the normal run.
 REPRESENTATIVE = {c.vendor: c for c in reversed(CALLS) if not c.write}
 
@@ -261,16 +146,15 @@ async def _drain_async(result: Any) -> Any:
 
 
 async def _one(mode: str, call: Call, base_url: str) -> Any:
-    module = MODULES[call.vendor]
     if mode == "async":
-        client = call.client(module, base_url, True)
+        client = call.client(base_url, True)
         try:
             return await _drain_async(call.run(client))
         finally:
             await client.aclose()
 
     def blocking() -> Any:
-        with call.client(module, base_url, False) as client:
+        with call.client(base_url, False) as client:
             return _drain_sync(call.run(client))
 
     return await asyncio.to_thread(blocking)

@@ -1,8 +1,12 @@
 """A worker SIGKILLed (with its pool processes, as when its machine dies) in the middle of a
-unit of writes to Zeitstrom: Redis delivers the unit again once its visibility timeout passed,
+unit of writes to a ledger: Redis delivers the unit again once its visibility timeout passed,
 another worker resolves the intents the dead one left (journalled in PostgreSQL) by reading
-Zeitstrom back, and the run ends exactly as planned: no double credit on the ledger, every
-operation resolved."""
+the ledger back, and the run ends exactly as planned: no double credit on the ledger, every
+operation resolved.
+
+The pair is a read-only source and a ledger target from the registry, with the leave types
+the engine pair tests sync between them; what their admin states hold is their facts
+(`tests/adapters/<vendor>/facts.py`: the source's `DEMO_REMAINING`, the target's `LEDGER`)."""
 
 from __future__ import annotations
 
@@ -10,52 +14,40 @@ import json
 import subprocess
 import time
 from collections import Counter
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
 from balance_gateway.gateway.demo import ENV
+from tests.adapters.vendor_facts import LedgerRecords, Remaining, facts
 from tests.distributed.conftest import StartEmulators, dataset, write_config
 from tests.distributed.services import EmulatorProcess, cli
+from tests.stress._vendors import ledger_pair
 
 PEOPLE = 40
-SYNC = f"""\
-[[syncs]]
-name = "companyflow-to-zeitstrom"
-source = "companyflow"
-target = "zeitstrom"
-types = [{{ source = "{CF_ANNUAL}", target = "sick", kind = "vacation" }}]
-"""
-LABEL = "balance-gateway 2"  # our transactions: the label holds the run id (year first)
+PAIR = ledger_pair()  # a read-only source and a ledger target, from the registry
+SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = (
+    PAIR.source,
+    PAIR.target,
+    PAIR.source_type,
+    PAIR.target_type,
+)
+SYNC = PAIR.sync_toml()
+LEDGER = facts(TARGET, "LEDGER", LedgerRecords)
 
 
-def _ours(zeitstrom: EmulatorProcess) -> list[dict[str, Any]]:
-    return [tx for tx in zeitstrom.state()["transactions"] if tx["label"].startswith(LABEL)]
+def _ours(ledger: EmulatorProcess) -> list[dict[str, Any]]:
+    return [tx for tx in LEDGER.records(ledger.state()) if LEDGER.ours(tx)]
 
 
 def _off_plan(data: Any, emulators: dict[str, EmulatorProcess]) -> list[str]:
-    """The people whose Zeitstrom sick balance is not their CompanyFlow remaining days."""
-    cf = emulators["companyflow"].state()
-    transactions = emulators["zeitstrom"].state()["transactions"]
+    """The people whose balance in the target is not their remaining days at the source."""
+    source = emulators[SOURCE].state()
+    target = emulators[TARGET].state()
+    remaining = facts(SOURCE, "DEMO_REMAINING", Remaining)
     off = []
     for person in data.people:
-        record = next(
-            b
-            for b in cf["balances"]
-            if b["employee_id"] == person.ids["companyflow"] and b["leave_type_id"] == CF_ANNUAL
-        )
-        expected = (
-            25 + Decimal(str(record["carried_forward_days"])) - Decimal(str(record["used_days"]))
-        )
-        net = sum(
-            (
-                Decimal(str(tx["amount"])) * (-1 if tx["source"] == "absence" else 1)
-                for tx in transactions
-                if tx["employee_id"] == person.ids["zeitstrom"] and tx["missing_type"] == "sick"
-            ),
-            Decimal(0),
-        )
+        expected = remaining.of(source, person.ids[SOURCE], SOURCE_TYPE)
+        net = LEDGER.net(target, person.ids[TARGET], TARGET_TYPE)
         if net != expected:
             off.append(person.name)
     return off
@@ -69,8 +61,8 @@ def test_worker_killed_mid_unit_its_unit_redelivered_no_double_credit(
     workers_for: Any,
 ) -> None:
     data = dataset(PEOPLE, seed=11)
-    emulators = start_emulators(data, ("companyflow", "zeitstrom"))
-    zeitstrom = emulators["zeitstrom"]
+    emulators = start_emulators(data, (SOURCE, TARGET))
+    ledger = emulators[TARGET]
     config = write_config(
         tmp_path / "run",
         data,
@@ -85,7 +77,7 @@ def test_worker_killed_mid_unit_its_unit_redelivered_no_double_credit(
     to_write = _off_plan(data, emulators)
     assert len(to_write) > PEOPLE // 2, "the data should give most people a write"
     # Slow writes, so that the kill lands while some are in flight.
-    zeitstrom.put("/_emulator/faults", {"latency_ms": 200, "methods": ["POST", "PUT", "DELETE"]})
+    ledger.put("/_emulator/faults", {"latency_ms": 200, "methods": ["POST", "PUT", "DELETE"]})
     workers = workers_for(config)
     [first] = workers.start(1)
     coordinator = cli(
@@ -101,15 +93,15 @@ def test_worker_killed_mid_unit_its_unit_redelivered_no_double_credit(
     )
     try:
         deadline = time.monotonic() + 120
-        while len(_ours(zeitstrom)) < 3:
+        while len(_ours(ledger)) < 3:
             assert coordinator.poll() is None, coordinator.communicate()
             assert time.monotonic() < deadline, "no unit was written in time: " + workers.logs()
             time.sleep(0.05)
         workers.kill(first)
-        written_at_kill = len(_ours(zeitstrom))
+        written_at_kill = len(_ours(ledger))
         assert written_at_kill < PEOPLE, "the kill came too late to be mid-unit"
 
-        zeitstrom.put("/_emulator/faults", {})
+        ledger.put("/_emulator/faults", {})
         workers.start(1)
         out, err = coordinator.communicate(timeout=180)
     finally:
@@ -121,16 +113,15 @@ def test_worker_killed_mid_unit_its_unit_redelivered_no_double_credit(
     # One write per person whose balance differed (the generated data leaves some equal).
     assert report["summary"]["applied"] == len(to_write), report["summary"]
 
-    # Exactly as planned: every person's sick balance is their CompanyFlow remaining days.
+    # Exactly as planned: every person's balance is their remaining days at the source.
     assert _off_plan(data, emulators) == []
     # No double credit: at most one transaction of ours per person, one per label.
-    transactions = zeitstrom.state()["transactions"]
-    ours = [tx for tx in transactions if tx["label"].startswith(LABEL)]
-    assert max(Counter(tx["employee_id"] for tx in ours).values()) == 1
-    assert max(Counter(tx["label"] for tx in ours).values()) == 1
+    ours = _ours(ledger)
+    assert max(Counter(LEDGER.employee(tx) for tx in ours).values()) == 1
+    assert max(Counter(LEDGER.label(tx) for tx in ours).values()) == 1
 
     # Every operation resolved, and the redelivered unit resolved the dead worker's intents
-    # by reading Zeitstrom back.
+    # by reading the ledger back.
     shown = _json("runs", "show", "last", "--config", str(config))
     assert shown["run"]["status"] == "succeeded"
     statuses = Counter(op["status"] for op in shown["operations"])

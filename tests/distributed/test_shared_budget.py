@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
 from balance_gateway.gateway.demo import ENV
 from tests.distributed.conftest import StartEmulators, dataset, write_config
 from tests.distributed.services import Workers, cli
+from tests.stress._vendors import ledger_pair
 
 # About one request per person since plans come from the bulk reads (issue 16): enough people
 # that the run lasts several seconds at the budget, so that its rate can be judged.
@@ -24,13 +24,10 @@ VENDOR_LIMIT = 40.0  # requests per second the emulator allows (burst: one secon
 # descheduled for a moment on a busy machine (its granted requests then arrive bunched) does
 # not cross it. Four private buckets of this rate get tens of 429s here.
 CONFIGURED = 30.0
-SYNC = f"""\
-[[syncs]]
-name = "companyflow-to-zeitstrom"
-source = "companyflow"
-target = "zeitstrom"
-types = [{{ source = "{CF_ANNUAL}", target = "sick", kind = "vacation" }}]
-"""
+# A read-only source and a ledger target (one request per write), from the registry.
+PAIR = ledger_pair()
+SOURCE, TARGET = PAIR.source, PAIR.target
+SYNC = PAIR.sync_toml()
 
 
 def _wait_ready(workers: Workers, count: int) -> None:
@@ -57,8 +54,8 @@ def test_four_workers_send_no_more_than_one_budget_together(
     workers_for: Any,
 ) -> None:
     data = dataset(PEOPLE, seed=3)
-    emulators = start_emulators(data, ("companyflow", "zeitstrom"))
-    zeitstrom = emulators["zeitstrom"]
+    emulators = start_emulators(data, (SOURCE, TARGET))
+    target = emulators[TARGET]
     config = write_config(
         tmp_path / "run",
         data,
@@ -68,9 +65,9 @@ def test_four_workers_send_no_more_than_one_budget_together(
         state_url=state_stores(),
         batch_size=5,
         max_in_flight=8,
-        rates={"zeitstrom": CONFIGURED},
+        rates={TARGET: CONFIGURED},
     )
-    zeitstrom.put("/_emulator/faults", {"rate_limit": VENDOR_LIMIT})
+    target.put("/_emulator/faults", {"rate_limit": VENDOR_LIMIT})
     workers = workers_for(config)
     workers.start(4)
     _wait_ready(workers, 4)
@@ -91,15 +88,15 @@ def test_four_workers_send_no_more_than_one_budget_together(
     report = json.loads(out)
     assert report["summary"]["applied"] > PEOPLE // 2
 
-    refused = zeitstrom.get("/_emulator/faults")["counts"].get("rate_limited", 0)
-    assert refused == 0, f"Zeitstrom refused {refused} requests over its limit"
-    arrivals = sorted(zeitstrom.arrivals())
+    refused = target.get("/_emulator/faults")["counts"].get("rate_limited", 0)
+    assert refused == 0, f"{TARGET} refused {refused} requests over its limit"
+    arrivals = sorted(target.arrivals())
     # Enough requests that the rate, not the burst, decides; the workers sent most of them.
     assert len(arrivals) > 4 * VENDOR_LIMIT
     # The report counts every process's requests: the coordinator's and the workers'.
     traffic = {t["system"]: t for t in report["systems"]}
-    assert traffic["zeitstrom"]["requests"] == len(arrivals)
-    assert traffic["zeitstrom"]["rate_limited"] == 0
+    assert traffic[TARGET]["requests"] == len(arrivals)
+    assert traffic[TARGET]["rate_limited"] == 0
     # Under the vendor's own terms in every window (one second's worth of burst, then the
     # limit), and under the limit over the run once the first second's burst is spent.
     for window in (1.0, 2.0, 5.0):

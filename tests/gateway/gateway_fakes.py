@@ -42,6 +42,7 @@ from balance_gateway.canonical import (
 )
 from balance_gateway.gateway.config import Config, load_config
 from tests.gateway.stores import on_store
+from tests.stress._vendors import vendor_like
 
 TODAY = date(2025, 3, 31)
 
@@ -202,37 +203,42 @@ ENV = {
 }
 SECRET_VALUES = [v for k, v in ENV.items() if "SECRET" in k or "TOKEN" in k]
 
+
 # Three systems with fake adapters: `hr` (a days source), `time` (a readable hours target),
-# `bank` (a write-only days target). Vendors are real names so the config validates; the tests
-# hand the engine fake adapters instead of building real ones.
-BASIC_TOML = """
+# `bank` (a write-only days target). Vendors are registered ones, like the fakes, so that the
+# config validates (credentials and options); the tests hand the engine fake adapters instead
+# of building real ones.
+HR_VENDOR = vendor_like(("email", "password"), can_read=True, can_write=False)
+TIME_VENDOR = vendor_like(("username", "api_key"), can_read=True, can_write=True)
+BANK_VENDOR = vendor_like(("token",), can_read=False, can_write=True)
+BASIC_TOML = f"""
 [systems.hr]
-vendor = "companyflow"
+vendor = "{HR_VENDOR}"
 base_url = "http://hr.invalid"
-credentials = { email = "HR_USER", password = "HR_SECRET" }
+credentials = {{ email = "HR_USER", password = "HR_SECRET" }}
 
 [systems.time]
-vendor = "journyx"
+vendor = "{TIME_VENDOR}"
 base_url = "http://time.invalid"
-credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }
+credentials = {{ username = "TIME_USER", api_key = "TIME_SECRET" }}
 
 [systems.bank]
-vendor = "kenjo"
+vendor = "{BANK_VENDOR}"
 base_url = "http://bank.invalid"
-credentials = { token = "BANK_TOKEN" }
+credentials = {{ token = "BANK_TOKEN" }}
 
 [[syncs]]
 name = "hr-to-time"
 source = "hr"
 target = "time"
-types = [{ source = "1", target = "Vacation", kind = "vacation" }]
+types = [{{ source = "1", target = "Vacation", kind = "vacation" }}]
 as_of = "2025-03-31"
 
 [[syncs]]
 name = "hr-to-bank"
 source = "hr"
 target = "bank"
-types = [{ source = "1", target = "aaaaaaaaaaaaaaaaaaaaaaaa", kind = "vacation" }]
+types = [{{ source = "1", target = "aaaaaaaaaaaaaaaaaaaaaaaa", kind = "vacation" }}]
 as_of = "2025-03-31"
 
 [mapping]

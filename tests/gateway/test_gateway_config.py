@@ -8,13 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from balance_gateway.adapters._core.registry import module_name
 from balance_gateway.adapters._core.retry import RetryPolicy
-from balance_gateway.adapters.journyx import JournyxAdapter
 from balance_gateway.canonical import Figure, LeaveKind, Quantity, RoundingMode, Unit
 from balance_gateway.gateway.config import load_config, parse_quantity
 from balance_gateway.gateway.errors import ConfigError
 from balance_gateway.gateway.systems import build_systems, close_systems
-from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, ENV, write_config
+from tests.gateway.gateway_fakes import (
+    BANK_VENDOR,
+    BASIC_CSV,
+    BASIC_TOML,
+    ENV,
+    TIME_VENDOR,
+    write_config,
+)
 
 
 def test_basic_config_loads_with_defaults(tmp_path: Path) -> None:
@@ -81,7 +88,7 @@ def test_loading_without_credentials_needs_no_environment(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("change", "key", "words"),
     [
-        ('vendor = "kenjo"', "systems.bank.vendor", "unknown vendor 'kenjoo'"),
+        (f'vendor = "{BANK_VENDOR}"', "systems.bank.vendor", f"unknown vendor '{BANK_VENDOR}o'"),
         ("max_operations = 100", "guardrails.max_operatons", "Extra inputs are not permitted"),
         ('max_change = "30 days"', "guardrails.max_change", "not an amount with a unit"),
         ('as_of = "2025-03-31"', "syncs[0].as_of", "today"),
@@ -91,7 +98,7 @@ def test_loading_without_credentials_needs_no_environment(tmp_path: Path) -> Non
 )
 def test_errors_name_the_key(tmp_path: Path, change: str, key: str, words: str) -> None:
     broken = {
-        'vendor = "kenjo"': 'vendor = "kenjoo"',
+        f'vendor = "{BANK_VENDOR}"': f'vendor = "{BANK_VENDOR}o"',
         "max_operations = 100": "max_operatons = 100",
         'max_change = "30 days"': 'max_change = "30"',
         'as_of = "2025-03-31"': 'as_of = "yesterday"',
@@ -212,8 +219,9 @@ def test_bad_hours_per_day_names_the_line(tmp_path: Path) -> None:
 
 
 def test_unknown_column_is_refused(tmp_path: Path) -> None:
-    error = _csv_error(tmp_path, "hr,time,bank,kenjo\ne1,U1,b1,x\n")
-    assert error.key == "kenjo"
+    # A column is a system's name: not a vendor's.
+    error = _csv_error(tmp_path, f"hr,time,bank,{BANK_VENDOR}\ne1,U1,b1,x\n")
+    assert error.key == BANK_VENDOR
     assert error.line == 1
 
 
@@ -311,7 +319,8 @@ async def test_each_adapter_is_built_with_its_systems_retry_budget(tmp_path: Pat
     adapters = build_systems(config, ["time"], retry=fast)
     try:
         adapter = adapters["time"]
-        assert isinstance(adapter, JournyxAdapter)
-        assert adapter.client.retry_policy == RetryPolicy(backoff_initial=0, max_attempts=7)
+        assert type(adapter).__module__ == module_name(TIME_VENDOR, "adapter")
+        retry_policy = adapter.client.retry_policy  # type: ignore[attr-defined]
+        assert retry_policy == RetryPolicy(backoff_initial=0, max_attempts=7)
     finally:
         await close_systems(adapters)

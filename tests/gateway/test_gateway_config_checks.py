@@ -20,12 +20,12 @@ import structlog
 from typer import Typer
 from typer.testing import CliRunner
 
-from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
 from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.config import load_config
-from balance_gateway.gateway.demo import ENV, DemoEnvironment
+from balance_gateway.gateway.demo import ENV, SCENARIO, DemoEnvironment
 from balance_gateway.gateway.errors import ConfigError
-from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML
+from tests.adapters.vendor_facts import facts, vendors_with
+from tests.gateway.gateway_fakes import BANK_VENDOR, BASIC_CSV, BASIC_TOML
 from tests.gateway.gateway_fakes import ENV as FAKE_ENV
 
 
@@ -51,7 +51,12 @@ def test_every_missing_credential_variable_is_listed_at_once(tmp_path: Path) -> 
     ("old", "new", "key", "suggestion"),
     [
         ('name = "hr-to-time"', 'name = "hr-to-time"\ntargett = "time"', "targett", "target"),
-        ('vendor = "kenjo"', 'vendor = "kenjo"\nbase_ur = "x"', "base_ur", "base_url"),
+        (
+            f'vendor = "{BANK_VENDOR}"',
+            f'vendor = "{BANK_VENDOR}"\nbase_ur = "x"',
+            "base_ur",
+            "base_url",
+        ),
         ("[guardrails]", "[guardrails]\nmax_chnage = '1 days'", "max_chnage", "max_change"),
         ("[mapping]", "[mappings]", "mappings", "mapping"),
     ],
@@ -103,20 +108,23 @@ def env() -> Iterator[DemoEnvironment]:
         yield environment
 
 
-TYPE_TYPOS = [
-    # (sync, the type id as configured, the typo, the key, types the error lists)
-    ("zeitstrom-to-bezala", "target = \"vacation\"", 'target = "vacaton"',
-     "syncs[1].types[0].target", "vacaton", ["vacation", "work_time"]),
-    ("bezala-to-journyx", 'source = "vacation"', 'source = "vacaton"',
-     "syncs[2].types[0].source", "vacaton", ["vacation", "work_time"]),
-    ("bezala-to-journyx", 'target = "Vacation"', 'target = "Vacaton"',
-     "syncs[2].types[0].target", "Vacaton", ["Vacation", "Time Bank"]),
-    ("journyx-to-zeitstrom", 'source = "Sick"', 'source = "Sickk"',
-     "syncs[3].types[0].source", "Sickk", ["Sick", "Floating Holiday"]),
-    ("companyflow-to-kenjo", f'source = "{CF_ANNUAL}"',
-     'source = "0c0ffee0-0000-4000-8000-0000000000a9"',
-     "syncs[0].types[0].source", "0c0ffee0-0000-4000-8000-0000000000a9", [CF_ANNUAL]),
-]  # fmt: skip
+def _type_typos() -> list[tuple[str, str, str, str, str, list[str]]]:
+    """(sync, the type id as configured, the typo, the key, the typo, types the error lists):
+    each vendor's `TYPE_TYPOS` (`tests/adapters/<vendor>/facts.py`), in the demo's sync that
+    has it in that role."""
+    cases = []
+    for vendor in vendors_with("TYPE_TYPOS"):
+        for typo in facts(vendor, "TYPE_TYPOS", list):
+            index, sync = next(
+                (i, s) for i, s in enumerate(SCENARIO) if getattr(s, typo.role) == vendor
+            )
+            old, new = f'{typo.role} = "{typo.configured}"', f'{typo.role} = "{typo.typo}"'
+            key = f"syncs[{index}].types[0].{typo.role}"
+            cases.append((sync.name, old, new, key, typo.typo, list(typo.listed)))
+    return cases
+
+
+TYPE_TYPOS = _type_typos()
 
 
 @pytest.mark.parametrize(

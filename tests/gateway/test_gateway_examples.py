@@ -9,6 +9,7 @@ from pathlib import Path
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.canonical import Figure, Quantity, RoundingMode, Unit
 from balance_gateway.gateway.config import load_config
+from balance_gateway.gateway.service.settings import Role, load_service_settings
 from balance_gateway.gateway.systems import build_systems, close_systems
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -66,3 +67,14 @@ async def test_example_systems_build_their_adapters() -> None:
         assert adapters["kenjo"].target_unit("5f1e0c0a1b2c3d4e5f600002").unit is Unit.HOURS
     finally:
         await close_systems(adapters)
+
+
+def test_the_example_config_is_ready_to_serve() -> None:
+    env = {
+        **ENV,
+        "GATEWAY_READ_TOKEN": "an-example-read-token-0000",
+        "GATEWAY_OPERATOR_TOKEN": "an-example-operator-token-0000",
+    }
+    settings = load_service_settings(load_config(EXAMPLES / "config.toml", env=env), env)
+    assert set(settings.schedules) == {"hr-to-kenjo"}
+    assert settings.tokens.role_of("an-example-operator-token-0000") is Role.OPERATOR

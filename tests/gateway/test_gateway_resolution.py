@@ -31,6 +31,8 @@ from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
     ENV,
+    HR_VENDOR,
+    TIME_VENDOR,
     TODAY,
     FakeAdapter,
     basic_systems,
@@ -237,22 +239,22 @@ async def test_unparsable_2xx_answer_on_a_write_only_target_is_unknown(
 # -- fix 6: unresolved operations on systems no longer configured ------------------------------
 
 # BASIC_TOML after `bank` (and its sync) was removed from the configuration.
-WITHOUT_BANK_TOML = """
+WITHOUT_BANK_TOML = f"""
 [systems.hr]
-vendor = "companyflow"
+vendor = "{HR_VENDOR}"
 base_url = "http://hr.invalid"
-credentials = { email = "HR_USER", password = "HR_SECRET" }
+credentials = {{ email = "HR_USER", password = "HR_SECRET" }}
 
 [systems.time]
-vendor = "journyx"
+vendor = "{TIME_VENDOR}"
 base_url = "http://time.invalid"
-credentials = { username = "TIME_USER", api_key = "TIME_SECRET" }
+credentials = {{ username = "TIME_USER", api_key = "TIME_SECRET" }}
 
 [[syncs]]
 name = "hr-to-time"
 source = "hr"
 target = "time"
-types = [{ source = "1", target = "Vacation", kind = "vacation" }]
+types = [{{ source = "1", target = "Vacation", kind = "vacation" }}]
 as_of = "2025-03-31"
 
 [mapping]

@@ -12,9 +12,25 @@ import pytest
 from typer.testing import CliRunner
 
 from balance_gateway.gateway.cli import app
-from balance_gateway.gateway.demo import ENV, VENDORS, DemoEnvironment, DemoPerson
+from balance_gateway.gateway.demo import ENV, PROFILES, VENDORS, DemoEnvironment, DemoPerson
+from tests.adapters.vendor_facts import DiscoveryFacts, ListedType, facts, vendors_with
 
 PEOPLE = 200  # the demo's own size
+# The demo's systems are named after their vendors. Three that take one credential each: one
+# left unset, one given a wrong value, one as configured.
+UNSET, WRONG, OK = (v for v in VENDORS if len(PROFILES[v].credentials) == 1)
+# A system with no documented list of leave types (its DISCOVERY facts say how to find them).
+UNLISTED = next(
+    v
+    for v in vendors_with("DISCOVERY")
+    if facts(v, "DISCOVERY", DiscoveryFacts).leave_types is None
+)
+
+
+def _variable(system: str) -> str:
+    """The environment variable of `system`'s one credential."""
+    (key,) = PROFILES[system].credentials
+    return f"DEMO_{system.upper()}_{key.upper()}"
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +57,13 @@ def test_systems_lists_credentials_and_checks_every_connection(
     result = runner.invoke(app, ["systems", "--config", str(demo.config_path), "--json"])
     assert result.exit_code == 0, result.output
     systems = {s["system"]: s for s in json.loads(result.stdout)["systems"]}
-    assert set(systems) == {"bezala", "companyflow", "journyx", "kenjo", "zeitstrom"}
+    assert set(systems) == set(VENDORS)
     assert all(s["connection"] == "ok" for s in systems.values())
-    assert systems["kenjo"]["credentials"] == [
-        {"key": "api_key", "variable": "DEMO_KENJO_API_KEY", "set": True}
-    ]
+    for name, system in systems.items():
+        assert system["credentials"] == [
+            {"key": key, "variable": f"DEMO_{name.upper()}_{key.upper()}", "set": True}
+            for key in PROFILES[name].credentials
+        ]
     for secret in ENV.values():
         if secret.startswith("demo-"):
             assert secret not in result.output
@@ -54,15 +72,15 @@ def test_systems_lists_credentials_and_checks_every_connection(
 def test_systems_names_unset_variables_and_failed_logins(
     demo: DemoEnvironment, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("DEMO_ZEITSTROM_TOKEN")
-    monkeypatch.setenv("DEMO_KENJO_API_KEY", "a-wrong-key")
+    monkeypatch.delenv(_variable(UNSET))
+    monkeypatch.setenv(_variable(WRONG), "a-wrong-key")
     result = runner.invoke(app, ["systems", "--config", str(demo.config_path), "--json"])
     assert result.exit_code == 1
     systems = {s["system"]: s for s in json.loads(result.stdout)["systems"]}
-    assert systems["zeitstrom"]["connection"] == "not checked"
-    assert "DEMO_ZEITSTROM_TOKEN" in systems["zeitstrom"]["detail"]
-    assert systems["kenjo"]["connection"] == "failed"
-    assert systems["bezala"]["connection"] == "ok"
+    assert systems[UNSET]["connection"] == "not checked"
+    assert _variable(UNSET) in systems[UNSET]["detail"]
+    assert systems[WRONG]["connection"] == "failed"
+    assert systems[OK]["connection"] == "ok"
     assert "a-wrong-key" not in result.output
     table = runner.invoke(app, ["systems", "--config", str(demo.config_path)])
     assert "NOT SET" in table.output
@@ -81,18 +99,24 @@ def test_discover_lists_each_systems_employees_and_types(
         found = {item["id"]: item for item in json.loads(result.stdout)["items"]}
         assert expected_id in found, system
         assert found[expected_id]["email"].lower() == person.email
-    types = runner.invoke(app, ["discover", "companyflow", "--types", "--config", config])
-    assert types.exit_code == 0, types.output
-    assert "Annual Leave" in types.output
-    assert "0c0ffee0-0000-4000-8000-0000000000a1" in types.output  # a whole id, at 80 columns
+    listed = vendors_with("DEMO_LISTED_TYPE")
+    assert listed, "no vendor says which leave type discover lists"
+    for system in listed:
+        expected = facts(system, "DEMO_LISTED_TYPE", ListedType)
+        types = runner.invoke(app, ["discover", system, "--types", "--config", config])
+        assert types.exit_code == 0, types.output
+        assert expected.name in types.output
+        assert expected.id in types.output  # a whole id, at 80 columns
 
 
 def test_discover_says_what_a_dialect_cannot_list(demo: DemoEnvironment, runner: CliRunner) -> None:
-    result = runner.invoke(app, ["discover", "kenjo", "--types", "--config", str(demo.config_path)])
+    config = str(demo.config_path)
+    result = runner.invoke(app, ["discover", UNLISTED, "--types", "--config", config])
     assert result.exit_code == 1
     assert "cannot list" in result.output
-    assert "Settings > Time off" in result.output
-    usage = runner.invoke(app, ["discover", "kenjo", "--config", str(demo.config_path)])
+    for words in facts(UNLISTED, "DISCOVERY", DiscoveryFacts).how:
+        assert words in result.output
+    usage = runner.invoke(app, ["discover", UNLISTED, "--config", config])
     assert usage.exit_code == 2
     unknown = runner.invoke(app, ["discover", "nope", "--types", "--config", str(demo.config_path)])
     assert unknown.exit_code == 2
@@ -120,7 +144,7 @@ def test_map_rebuilds_the_demo_mapping_from_the_systems_alone(
         for system, employee in _rows(person).items():
             in_row = any(row.get(system) == employee and len(row) > 1 for row in written)
             assert in_row or (system, employee) in unmatched
-    # Bezala knows some people only by employee number: those rows were joined by it.
+    # Some systems know some people only by employee number: those rows were joined by it.
     assert any("employee number" in r["matched_by"] for r in report["rows"])
 
 
@@ -129,8 +153,9 @@ def test_map_never_overwrites_silently_and_merge_keeps_the_existing_rows(
 ) -> None:
     out = tmp_path / "employees.csv"
     person = demo.dataset.people[1]
-    # A reviewed row that disagrees with the systems: its Kenjo cell was left empty on purpose.
-    reviewed = {**_rows(person), "kenjo": ""}
+    # A reviewed row that disagrees with the systems: one of its cells (of a system the person
+    # is in) was left empty on purpose.
+    reviewed = {**_rows(person), next(s for s in VENDORS if s in person.ids): ""}
     header = [*VENDORS, "hours_per_day"]  # the configured systems' order
     out.write_text(
         ",".join(header) + "\n" + ",".join(reviewed.get(c, "") for c in header[:-1]) + ",7.5\n"

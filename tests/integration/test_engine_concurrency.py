@@ -1,10 +1,14 @@
 """Syncs at the same time, over real HTTP to the emulators.
 
 - Two `balance-gateway sync` processes at once on one state store: exactly one proceeds, the
-  other exits 2 at once naming the state file; the target ends exactly as planned, with no
-  Zeitstrom credit label twice. `plan` and `runs` keep working while the run holds the lock.
+  other exits 2 at once naming the state file; the target (a ledger) ends exactly as planned,
+  with no credit label twice. `plan` and `runs` keep working while the run holds the lock.
 - The demo's four syncs in one run (some feed others): a second run writes nothing.
-- Ctrl-C at the confirmation prompt: the run is recorded `stopped`, nothing written."""
+- Ctrl-C at the confirmation prompt: the run is recorded `stopped`, nothing written.
+
+The pair is a read-only source and a ledger target from the registry, with the leave types
+the engine pair tests sync between them; what their admin states hold is their facts
+(`tests/adapters/<vendor>/facts.py`: the source's `DEMO_REMAINING`, the target's `LEDGER`)."""
 
 from __future__ import annotations
 
@@ -26,20 +30,23 @@ from typing import Any
 import httpx
 import pytest
 
-from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
-from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, DemoEnvironment
+from balance_gateway.gateway.demo import ENV, SCENARIO, SETTINGS_TOML, DemoEnvironment
 from balance_gateway.gateway.runner import run_sync
+from tests.adapters.vendor_facts import LedgerRecords, Remaining, facts
+from tests.stress._vendors import ledger_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = (sys.executable, "-c", "from balance_gateway.gateway.cli import main; main()")
 PEOPLE = 10
-SYNC = f"""\
-[[syncs]]
-name = "companyflow-to-zeitstrom"
-source = "companyflow"
-target = "zeitstrom"
-types = [{{ source = "{CF_ANNUAL}", target = "sick", kind = "vacation" }}]
-"""
+PAIR = ledger_pair()  # a read-only source and a ledger target, from the registry
+SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = (
+    PAIR.source,
+    PAIR.target,
+    PAIR.source_type,
+    PAIR.target_type,
+)
+SYNC = PAIR.sync_toml()
+LEDGER = facts(TARGET, "LEDGER", LedgerRecords)
 
 
 def _state(env: DemoEnvironment, vendor: str) -> dict[str, Any]:
@@ -72,27 +79,14 @@ def _running_runs(state: Path) -> int:
 
 
 def _expected_and_net(env: DemoEnvironment) -> list[tuple[str, Decimal, Decimal]]:
-    cf = _state(env, "companyflow")
-    zeitstrom = _state(env, "zeitstrom")
+    source = _state(env, SOURCE)
+    target = _state(env, TARGET)
+    remaining = facts(SOURCE, "DEMO_REMAINING", Remaining)
     found = []
     for person in env.dataset.people:
-        record = next(
-            b
-            for b in cf["balances"]
-            if b["employee_id"] == person.ids["companyflow"] and b["leave_type_id"] == CF_ANNUAL
-        )
-        expected = (
-            25 + Decimal(str(record["carried_forward_days"])) - Decimal(str(record["used_days"]))
-        )
-        net = sum(
-            (
-                Decimal(str(tx["amount"])) * (-1 if tx["source"] == "absence" else 1)
-                for tx in zeitstrom["transactions"]
-                if tx["employee_id"] == person.ids["zeitstrom"] and tx["missing_type"] == "sick"
-            ),
-            Decimal(0),
-        )
-        found.append((person.ids["zeitstrom"], expected, net))
+        expected = remaining.of(source, person.ids[SOURCE], SOURCE_TYPE)
+        net = LEDGER.net(target, person.ids[TARGET], TARGET_TYPE)
+        found.append((person.ids[TARGET], expected, net))
     return found
 
 
@@ -104,7 +98,7 @@ def test_two_concurrent_syncs_one_proceeds_the_other_exits_2(tmp_path: Path) -> 
         config = env.write_config(tmp_path / "run", SYNC, settings)
         state = tmp_path / "run" / "balance-gateway.sqlite3"
         httpx.put(
-            f"{env.base_urls['zeitstrom']}/_emulator/faults",
+            f"{env.base_urls[TARGET]}/_emulator/faults",
             json={"latency_ms": 800, "methods": ["POST"]},
         ).raise_for_status()
         sync = ("sync", "--config", str(config), "--yes", "--json")
@@ -146,7 +140,7 @@ def test_two_concurrent_syncs_one_proceeds_the_other_exits_2(tmp_path: Path) -> 
 
         # Readers are not locked out while the run holds the lock.
         assert reader_plan.returncode == 0, plan_err + plan_out
-        assert json.loads(plan_out)["syncs"][0]["name"] == "companyflow-to-zeitstrom"
+        assert json.loads(plan_out)["syncs"][0]["name"] == PAIR.name
         assert reader_runs.returncode == 0, runs_err + runs_out
         assert any(r["status"] == "running" for r in json.loads(runs_out)["runs"])
 
@@ -154,9 +148,7 @@ def test_two_concurrent_syncs_one_proceeds_the_other_exits_2(tmp_path: Path) -> 
         mismatches = [(who, e, n) for who, e, n in _expected_and_net(env) if e != n]
         assert mismatches == []
         labels = Counter(
-            tx["label"]
-            for tx in _state(env, "zeitstrom")["transactions"]
-            if tx["label"].startswith("balance-gateway 2")
+            LEDGER.label(tx) for tx in LEDGER.records(_state(env, TARGET)) if LEDGER.ours(tx)
         )
         assert labels, "the run credited nothing"
         assert max(labels.values()) == 1
@@ -172,7 +164,7 @@ def test_two_concurrent_syncs_one_proceeds_the_other_exits_2(tmp_path: Path) -> 
         assert runs == [("succeeded",)]
 
         # The lock was released: a next run proceeds and has nothing to write.
-        httpx.put(f"{env.base_urls['zeitstrom']}/_emulator/faults", json={}).raise_for_status()
+        httpx.put(f"{env.base_urls[TARGET]}/_emulator/faults", json={}).raise_for_status()
         third = _cli(*sync)
         out3, err3 = third.communicate(timeout=120)
         assert third.returncode == 0, err3 + out3
@@ -180,16 +172,16 @@ def test_two_concurrent_syncs_one_proceeds_the_other_exits_2(tmp_path: Path) -> 
 
 
 def test_demo_syncs_run_together_twice_second_run_writes_nothing(tmp_path: Path) -> None:
-    """The demo's four syncs in one `run_sync`: bezala-to-journyx reads what
-    zeitstrom-to-bezala writes, so it runs in a later wave, and a second run has nothing to
-    write."""
+    """The demo's four syncs in one `run_sync`: one reads what another writes, so it runs in a
+    later wave, and a second run has nothing to write."""
+    feeds, fed = next((a, b) for a in SCENARIO for b in SCENARIO if a.target == b.source)
     with DemoEnvironment(tmp_path / "demo", people=30, seed=8) as env:
         config = env.load_config()
         first = asyncio.run(run_sync(config))
         assert first.exit_code == 0
         applied = Counter(r.row.sync for r in first.results if r.status.value == "applied")
-        assert applied["zeitstrom-to-bezala"] > 0
-        assert applied["bezala-to-journyx"] > 0
+        assert applied[feeds.name] > 0
+        assert applied[fed.name] > 0
 
         second = asyncio.run(run_sync(config))
         assert second.exit_code == 0
@@ -217,7 +209,7 @@ def test_ctrl_c_at_the_confirmation_prompt_stops_the_run_with_nothing_written(
     with DemoEnvironment(tmp_path / "demo", people=5, seed=11) as env:
         config = env.write_config(tmp_path / "run", SYNC, SETTINGS_TOML)
         state = tmp_path / "run" / "balance-gateway.sqlite3"
-        before = _state(env, "zeitstrom")["transactions"]
+        before = LEDGER.records(_state(env, TARGET))
         controller, terminal = pty.openpty()
         process = subprocess.Popen(
             [*CLI, "sync", "--config", str(config)],
@@ -262,4 +254,4 @@ def test_ctrl_c_at_the_confirmation_prompt_stops_the_run_with_nothing_written(
         assert status == "stopped", message
         assert "interrupted at the confirmation; nothing was written" in message
         assert writes == 0
-        assert _state(env, "zeitstrom")["transactions"] == before
+        assert LEDGER.records(_state(env, TARGET)) == before

@@ -18,18 +18,22 @@ from typing import Any
 
 import httpx
 
-from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
 from balance_gateway.gateway.demo import ENV, SETTINGS_TOML, DemoEnvironment
+from tests.adapters.vendor_facts import OurWrites, facts
+from tests.stress._vendors import ledger_pair
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 24
-SYNC = f"""\
-[[syncs]]
-name = "companyflow-to-zeitstrom"
-source = "companyflow"
-target = "zeitstrom"
-types = [{{ source = "{CF_ANNUAL}", target = "sick", kind = "vacation" }}]
-"""
+# A read-only source, and a ledger target (a credit is not idempotent: one made twice would
+# show), with the leave types the engine pair tests sync between them.
+PAIR = ledger_pair()  # a read-only source and a ledger target, from the registry
+SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = (
+    PAIR.source,
+    PAIR.target,
+    PAIR.source_type,
+    PAIR.target_type,
+)
+SYNC = PAIR.sync_toml()
 
 
 def _state(env: DemoEnvironment, vendor: str) -> dict[str, Any]:
@@ -38,12 +42,9 @@ def _state(env: DemoEnvironment, vendor: str) -> dict[str, Any]:
     return dict(response.json()["tenants"]["default"])
 
 
-def _ours(env: DemoEnvironment) -> list[dict[str, Any]]:
-    return [
-        tx
-        for tx in _state(env, "zeitstrom")["transactions"]
-        if tx["label"].startswith("balance-gateway 2")
-    ]
+def _ours(env: DemoEnvironment) -> list[str]:
+    """The labels of the target's writes of ours."""
+    return facts(TARGET, "OUR_WRITES", OurWrites).labels(_state(env, TARGET))
 
 
 def _cli(*args: str) -> subprocess.Popen[str]:
@@ -63,7 +64,7 @@ def test_sigterm_mid_write_ends_like_ctrl_c_and_the_next_run_resolves(tmp_path: 
         config = env.write_config(tmp_path / "run", SYNC, settings)
         state = tmp_path / "run" / "balance-gateway.sqlite3"
         httpx.put(
-            f"{env.base_urls['zeitstrom']}/_emulator/faults",
+            f"{env.base_urls[TARGET]}/_emulator/faults",
             json={"latency_ms": 200, "methods": ["POST", "PUT", "DELETE"]},
         ).raise_for_status()
 
@@ -90,11 +91,11 @@ def test_sigterm_mid_write_ends_like_ctrl_c_and_the_next_run_resolves(tmp_path: 
         runs_out, _ = shown.communicate(timeout=60)
         assert json.loads(runs_out)["runs"][0]["status"] == "interrupted"
 
-        httpx.put(f"{env.base_urls['zeitstrom']}/_emulator/faults", json={}).raise_for_status()
+        httpx.put(f"{env.base_urls[TARGET]}/_emulator/faults", json={}).raise_for_status()
         second = _cli("sync", "--config", str(config), "--yes", "--json")
         out, err = second.communicate(timeout=120)
         assert second.returncode == 0, err + out
-        labels = Counter(tx["label"] for tx in _ours(env))
+        labels = Counter(_ours(env))
         assert all(count == 1 for count in labels.values()), labels
         third = _cli("sync", "--config", str(config), "--yes", "--json")
         out, err = third.communicate(timeout=120)

@@ -1,8 +1,9 @@
 """One stale employee id, over real HTTP and the command line (issue 14, "Done when"): the
 sync applies every other employee and exits 1 naming the mapping line.
 
-Bezala answers 404 for a user it does not know; it is the target of zeitstrom-to-bezala and the
-source of bezala-to-journyx, so the stale id is met on both sides of a sync.
+The stale id is a vendor's `STALE_ID` (`tests/adapters/<vendor>/facts.py`: an id it answers 404
+for), in the first such vendor that is the target of one of the demo's syncs and the source of
+another, so the stale id is met on both sides of a sync.
 """
 
 from __future__ import annotations
@@ -18,9 +19,20 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from balance_gateway.gateway import cli_sync
-from balance_gateway.gateway.demo import ENV, DemoEnvironment
+from balance_gateway.gateway.demo import ENV, SCENARIO, DemoEnvironment
+from tests.adapters.vendor_facts import facts, vendors_with
 
-STALE = "999999"
+# The vendor (its system in the demo's config is named after it) and its two syncs.
+VENDOR = next(
+    s.target
+    for s in SCENARIO
+    if s.target in vendors_with("STALE_ID") and any(t.source == s.target for t in SCENARIO)
+)
+SYNCS = [
+    next(s.name for s in SCENARIO if s.target == VENDOR),  # the stale id is a target's
+    next(s.name for s in SCENARIO if s.source == VENDOR),  # and a source's
+]
+STALE = facts(VENDOR, "STALE_ID", str)
 
 
 @pytest.fixture(autouse=True)
@@ -38,13 +50,13 @@ def env() -> Iterator[DemoEnvironment]:
 
 
 def stale_mapping(env: DemoEnvironment, folder: Path) -> tuple[Path, int, str]:
-    """The demo config in `folder`, with the second person's Bezala id replaced by one Bezala
+    """The demo config in `folder`, with the second person's id in VENDOR replaced by one it
     does not know. Returns the config path, that person's mapping line and their old id."""
     env.reset()
     path = env.write_config(folder)
     mapping = folder / "employees.csv"
     lines = mapping.read_text().splitlines()
-    column = lines[0].split(",").index("bezala")
+    column = lines[0].split(",").index(VENDOR)
     cells = lines[2].split(",")
     old, cells[column] = cells[column], STALE
     lines[2] = ",".join(cells)
@@ -52,7 +64,7 @@ def stale_mapping(env: DemoEnvironment, folder: Path) -> tuple[Path, int, str]:
     return path, 3, old
 
 
-@pytest.mark.parametrize("sync", ["zeitstrom-to-bezala", "bezala-to-journyx"])
+@pytest.mark.parametrize("sync", SYNCS)
 def test_one_stale_id_applies_everyone_else_and_exits_1_naming_the_line(
     env: DemoEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sync: str
 ) -> None:

@@ -1,17 +1,17 @@
 """Requests per balance, per writable target dialect: bulk reads in, one write per change out.
 
-Each of the demo's four syncs (one per writable target: Kenjo, Bezala, Journyx, Zeitstrom) runs
-over the emulators under uvicorn, and the target's requests (counted by the engine's budgeted
-transport, logins and retries included) must stay within a bound made of a fixed part (bulk
-reads, verification pages, a login), a part per written balance and a part per unchanged one.
-The bounds are what each dialect's exactly-once guarantee needs; a per-row read before each
-plan or write (the pattern of issue 16) breaks them."""
+Each of the demo's syncs (one per writable target) runs over the emulators under uvicorn, and
+the target's requests (counted by the engine's budgeted transport, logins and retries included)
+must stay within a bound made of a fixed part (bulk reads, verification pages, a login), a part
+per written balance and a part per unchanged one. The bounds are what each dialect's
+exactly-once guarantee needs (each target's `REQUEST_BOUND`, with why each figure is what it
+is, in `tests/adapters/<vendor>/facts.py`); a per-row read before each plan or write (the
+pattern of issue 16) breaks them."""
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,39 +28,9 @@ from balance_gateway.gateway.demo import (
 from balance_gateway.gateway.journal import OpStatus
 from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.runner import run_sync
+from tests.adapters.vendor_facts import Bound, facts
 
 PEOPLE = 24
-
-
-@dataclass(frozen=True)
-class Bound:
-    """Target requests allowed: `fixed` + `written` x balances written + `unchanged` x
-    balances planned and left as they are."""
-
-    fixed: int
-    written: float
-    unchanged: float
-
-    def allows(self, written: int, unchanged: int) -> int:
-        return int(self.fixed + self.written * written + self.unchanged * unchanged)
-
-
-# Per target: why each figure is what it is.
-BOUNDS = {
-    # Write-only: a login, then one PUT per change; an unchanged value is known from the
-    # journal and costs nothing.
-    "kenjo": Bound(fixed=1, written=1, unchanged=0),
-    # Paths per user: the bulk read is one `latest` per balance, and so is the read back. A
-    # write lists the date's imports once before its POST (a POST is not idempotent); none
-    # here is on a date holding an import already (a replace would add its DELETE). A login.
-    "bezala": Bound(fixed=1, written=1 + 1 + 1 + 1, unchanged=1),
-    # One listing of every accrual to plan and one to verify; a PATCH per change.
-    "journyx": Bound(fixed=4, written=1, unchanged=0),
-    # Aggregate and later-dated ledger (50 employees per request) to plan and to verify; a
-    # POST per credit, and the ledgers read before the writes shared by the writes in flight
-    # (one listing per group of up to 50 employees: a few in all, here).
-    "zeitstrom": Bound(fixed=8, written=1, unchanged=0),
-}
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +64,7 @@ async def test_target_requests_per_balance_stay_within_the_dialects_bound(
     config = load_config(env.write_config(tmp_path, DEMO_SYNCS_TOML, SETTINGS_TOML), env=ENV)
     sync = next(s for s in config.file.syncs if s.name == sync_name)
     vendor = config.file.systems[sync.target].vendor
-    bound = BOUNDS[vendor]
+    bound = facts(vendor, "REQUEST_BOUND", Bound)
 
     first = await run_sync(config, sync_name)
     written, unchanged = _counts(first)

@@ -14,20 +14,27 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from balance_gateway.adapters._emulator.base import DEFAULT_TENANT
-from balance_gateway.adapters.journyx.emulator import JournyxState
 from balance_gateway.gateway.cli import app
-from balance_gateway.gateway.demo import DEMO_SYNCS_TOML, ENV, DemoEnvironment
+from balance_gateway.gateway.demo import DEMO_SYNCS_TOML, ENV, PROFILES, SCENARIO, DemoEnvironment
 from balance_gateway.gateway.store.sqlite import SqliteJournal
+from tests.adapters.vendor_facts import ByHand, facts, vendors_with
 
 pytestmark = pytest.mark.timeout(300)
 
 WRITES = {"set", "import", "credit", "reduce"}
 
 
+# A sync of the demo's that feeds another (its target is the other's source): a saved plan
+# blocks a sync whose source another sync of the plan writes, so the plan here leaves it out.
+FEEDS = next(a for a in SCENARIO if any(b.source == a.target for b in SCENARIO))
+SYNCS = [s for s in SCENARIO if s is not FEEDS]
+# The source of one of those syncs, with one credential: given a wrong value, that sync
+# cannot be read.
+WRONG = next(s.source for s in SYNCS if len(PROFILES[s.source].credentials) == 1)
+
+
 def _syncs_without(name: str) -> str:
-    """The demo's syncs but `name`: zeitstrom-to-bezala feeds bezala-to-journyx, and a saved
-    plan blocks a sync whose source another sync of the plan writes."""
+    """The demo's syncs but `name`."""
     head, *blocks = DEMO_SYNCS_TOML.split("[[syncs]]")
     return head + "".join(f"[[syncs]]{b}" for b in blocks if f'name = "{name}"' not in b)
 
@@ -38,7 +45,7 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoEnviro
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("COLUMNS", "200")
     with DemoEnvironment(tmp_path, people=12, seed=5) as env:
-        env.write_config(tmp_path, syncs=_syncs_without("zeitstrom-to-bezala"))
+        env.write_config(tmp_path, syncs=_syncs_without(FEEDS.name))
         yield env
 
 
@@ -74,19 +81,20 @@ def test_a_saved_plan_applies_every_row_but_the_one_changed_meanwhile(
     plan = json.loads(text)
     planned = [r for s in plan["syncs"] for r in s["rows"]]
     writes = [r for r in planned if r["operation"] in WRITES]
-    assert {r["target_system"] for r in writes} == {"kenjo", "journyx", "zeitstrom"}
+    assert {r["target_system"] for r in writes} == {s.target for s in SYNCS}
 
-    # Someone changes one Journyx accrual by hand after the plan was reviewed.
-    changed = next(r for r in writes if r["target_system"] == "journyx")
-    state: JournyxState = demo.emulators["journyx"].state_for(DEFAULT_TENANT)
-    accrual = next(
-        a
-        for a in state.accruals.values()
-        if a.id_user == changed["target_employee"] and a.pname == changed["target_type"]
+    # Someone changes one target balance by hand after the plan was reviewed (the demo's
+    # systems are named after their vendors).
+    system = next(
+        r["target_system"] for r in writes if r["target_system"] in vendors_with("BY_HAND")
     )
+    hand = facts(system, "BY_HAND", ByHand)
+    emulator = demo.emulators[system]
+    changed = next(r for r in writes if r["target_system"] == system)
+    where = (changed["target_employee"], changed["target_type"])
     was = Decimal(changed["target_before"]["value"])
-    assert accrual.hours_left == was
-    accrual.hours_left = was + 7
+    assert hand.held(emulator, *where) == was
+    hand.change(emulator, *where, was + 7)
 
     code, out = _invoke("sync", "--config", config, "--plan", saved, "--yes", "--json")
     assert code == 1, out  # one row blocked
@@ -96,10 +104,10 @@ def test_a_saved_plan_applies_every_row_but_the_one_changed_meanwhile(
     blocked = results[_key(changed)]
     assert blocked["status"] == "blocked"
     assert (
-        f"target changed since the plan: planned against {was} hours, now {was + 7} hours"
-        in blocked["note"]
+        f"target changed since the plan: planned against {was} {hand.unit}, "
+        f"now {was + 7} {hand.unit}" in blocked["note"]
     )
-    assert accrual.hours_left == was + 7  # not overwritten
+    assert hand.held(emulator, *where) == was + 7  # not overwritten
     journal = SqliteJournal(tmp_path / "balance-gateway.sqlite3", writable=False)
     run = journal.run(report["run_id"])
     journal.close()
@@ -112,7 +120,7 @@ def test_a_saved_plan_applies_every_row_but_the_one_changed_meanwhile(
             assert _amount(result["target_after"]) == _amount(row["target_after"]), result
             assert result["verified"] is not False, result
 
-    # A fresh sync plans that row again from what Journyx holds now; then nothing is left.
+    # A fresh sync plans that row again from what the target holds now; then nothing is left.
     code, out = _invoke("sync", "--config", config, "--yes")
     assert code == 0, out
     code, out = _invoke("plan", "--config", config, "--detailed-exitcode")
@@ -124,7 +132,8 @@ def test_a_saved_plan_applies_every_row_but_the_one_changed_meanwhile(
 def test_detailed_exitcode_is_1_when_a_sync_cannot_be_read(
     demo: DemoEnvironment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DEMO_JOURNYX_API_KEY", "not-the-key")
+    (key,) = PROFILES[WRONG].credentials
+    monkeypatch.setenv(f"DEMO_{WRONG.upper()}_{key.upper()}", "not-the-key")
     code, out = _invoke("plan", "--config", str(demo.config_path), "--detailed-exitcode")
     assert code == 1, out
 

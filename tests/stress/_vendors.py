@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from balance_gateway.adapters._core.adapter import AdapterConfig, Capabilities
-from balance_gateway.adapters._core.registry import build_adapter, known_vendors
+from balance_gateway.adapters._core.adapter import AdapterConfig, Capabilities, WriteKind
+from balance_gateway.adapters._core.registry import adapter_module, build_adapter, known_vendors
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters._emulator.conformance import ConformanceCase, conformance_case
 from balance_gateway.adapters._emulator.demo import DemoPerson
@@ -111,3 +112,50 @@ _CAPABILITIES = {vendor: _capabilities(vendor) for vendor in known_vendors()}
 def capabilities(vendor: str) -> Capabilities:
     """What `vendor`'s adapter can do (e.g. a write-only one cannot read back)."""
     return _CAPABILITIES[vendor]
+
+
+def vendor_like(keys: tuple[str, ...], *, can_read: bool, can_write: bool) -> str:
+    """The first registered vendor that takes the credentials `keys` and can read and write as
+    the fake adapter standing in for it can."""
+    return next(
+        vendor
+        for vendor in known_vendors()
+        if keys in adapter_module(vendor).CREDENTIAL_KEYS
+        and (capabilities(vendor).can_read, capabilities(vendor).can_write) == (can_read, can_write)
+    )
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A sync's source and target vendors (their systems named after them, as in the demo's
+    config), with one leave type of each."""
+
+    source: str
+    target: str
+    source_type: str
+    target_type: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}-to-{self.target}"
+
+    def sync_toml(self) -> str:
+        """The `[[syncs]]` table that carries the source type into the target type."""
+        return (
+            f'[[syncs]]\nname = "{self.name}"\nsource = "{self.source}"\n'
+            f'target = "{self.target}"\ntypes = [{{ source = "{self.source_type}", '
+            f'target = "{self.target_type}", kind = "vacation" }}]\n'
+        )
+
+
+def ledger_pair() -> Pair:
+    """A read-only source and a ledger target (a credit is not idempotent: one made twice
+    would show), with the leave types the engine pair tests sync between them: the pair of
+    the tests that stop a sync in the middle of its writes."""
+    source = next(v for v in known_vendors() if not capabilities(v).can_write)
+    target = next(v for v in known_vendors() if capabilities(v).write_kind is WriteKind.LEDGER)
+    source_type = conformance_case(source).campaign.pair_source_type
+    target_type = conformance_case(target).campaign.pair_target_type
+    assert source_type, f"the engine pair tests read no type of {source}"
+    assert target_type, f"the engine pair tests write no type of {target}"
+    return Pair(source, target, source_type, target_type)

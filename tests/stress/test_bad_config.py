@@ -20,26 +20,32 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from balance_gateway.adapters._core.registry import VENDORS
 from balance_gateway.gateway.cli import app
 from balance_gateway.gateway.config import load_config
+from tests.stress._vendors import vendor_like
 
-CONFIG = """\
+# Vendors that take these credentials, like the ones a user would have: a read-only source
+# and a writable target.
+HR_VENDOR = vendor_like(("email", "password"), can_read=True, can_write=False)
+TIME_VENDOR = vendor_like(("token",), can_read=True, can_write=True)
+CONFIG = f"""\
 [systems.hr]
-vendor = "companyflow"
+vendor = "{HR_VENDOR}"
 base_url = "http://127.0.0.1:9"
-credentials = { email = "HR_EMAIL", password = "HR_PASSWORD" }
+credentials = {{ email = "HR_EMAIL", password = "HR_PASSWORD" }}
 
 [systems.time]
-vendor = "zeitstrom"
+vendor = "{TIME_VENDOR}"
 base_url = "http://127.0.0.1:9"
-credentials = { token = "TIME_TOKEN" }
+credentials = {{ token = "TIME_TOKEN" }}
 
 [[syncs]]
 name = "hr-to-time"
 source = "hr"
 target = "time"
-types = [{ source = "annual", target = "holiday", kind = "vacation" }]
-rounding = { step = "0.5", mode = "half_even" }
+types = [{{ source = "annual", target = "holiday", kind = "vacation" }}]
+rounding = {{ step = "0.5", mode = "half_even" }}
 as_of = "2025-03-31"
 
 [mapping]
@@ -181,9 +187,9 @@ CASES: dict[str, Case] = {
     ),
     # -- the TOML configuration ----------------------------------------------------------------
     "unknown-vendor": Case(
-        config=_replace('vendor = "zeitstrom"', 'vendor = "workday"'),
+        config=_replace(f'vendor = "{TIME_VENDOR}"', 'vendor = "workday"'),
         key="systems.time.vendor",
-        words="unknown vendor 'workday'; expected one of bezala, companyflow",
+        words=f"unknown vendor 'workday'; expected one of {', '.join(sorted(VENDORS))}",
     ),
     "literal-secret": Case(
         config=_replace('token = "TIME_TOKEN"', f'token = "{LITERAL}"'),
@@ -255,7 +261,7 @@ CASES: dict[str, Case] = {
         words="Extra inputs are not permitted",
     ),
     "not-toml": Case(
-        config=lambda _: "systems: { hr: companyflow }\n",
+        config=lambda _: f"systems: {{ hr: {HR_VENDOR} }}\n",
         words="not valid TOML: Expected '=' after a key in a key/value pair (at line 1",
     ),
     "not-text": Case(

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from balance_gateway.adapters.companyflow.demo import CF_ANNUAL
+from balance_gateway.adapters._core.registry import known_vendors
+from balance_gateway.adapters._emulator.conformance import conformance_case
 from balance_gateway.adapters.kenjo.demo import KENJO_VACATION
 from balance_gateway.gateway.config import load_config
 from balance_gateway.gateway.demo import (
@@ -23,9 +24,15 @@ from balance_gateway.gateway.demo import (
     generate_dataset,
 )
 from balance_gateway.gateway.runner import run_sync
-from tests.stress._vendors import _id_of, admin_balances, admin_state, set_faults
+from tests.adapters.vendor_facts import Remaining, facts
+from tests.stress._vendors import _id_of, admin_balances, admin_state, capabilities, set_faults
 
 MAX_RERUNS = 3
+# A read-only source (the registry's first), the type the engine pair tests read from it, and
+# how its data changes when someone takes time off (its DEMO_REMAINING fact).
+SOURCE = next(v for v in known_vendors() if not capabilities(v).can_write)
+SOURCE_TYPE = conformance_case(SOURCE).campaign.pair_source_type or ""
+REMAINING = facts(SOURCE, "DEMO_REMAINING", Remaining)
 
 # Kenjo applies the set, then: answers 500; or drops the answer, and the retries get 429s
 # until they run out (seed 5 draws exactly that: applied and dropped, then 429, 429, 429).
@@ -65,8 +72,8 @@ def test_kenjo_write_failing_after_apply_is_written_again(
     env.reset()
     person = env.dataset.people[0]
     syncs = (
-        '[[syncs]]\nname = "k"\nsource = "companyflow"\ntarget = "kenjo"\n'
-        f'types = [{{ source = "{CF_ANNUAL}", target = "{KENJO_VACATION}" }}]\n'
+        f'[[syncs]]\nname = "k"\nsource = "{SOURCE}"\ntarget = "kenjo"\n'
+        f'types = [{{ source = "{SOURCE_TYPE}", target = "{KENJO_VACATION}" }}]\n'
     )
     config = load_config(env.write_config(tmp_path, syncs), env=ENV)
     with httpx.Client(timeout=30) as http:
@@ -77,13 +84,10 @@ def test_kenjo_write_failing_after_apply_is_written_again(
 
         assert asyncio.run(run_sync(config)).exit_code == 0
         planned = kenjo()
-        original = admin_state(http, env.base_urls["companyflow"])
+        original = admin_state(http, env.base_urls[SOURCE])
         changed = copy.deepcopy(original)
-        for record in changed["balances"]:
-            key = (record["employee_id"], record["leave_type_id"])
-            if key == (_id_of(person, "companyflow"), CF_ANNUAL):
-                record["used_days"] = str(Decimal(str(record["used_days"])) + 3)
-        source_url = f"{env.base_urls['companyflow']}/_emulator/state"
+        REMAINING.use(changed, _id_of(person, SOURCE) or "", SOURCE_TYPE, Decimal(3))
+        source_url = f"{env.base_urls[SOURCE]}/_emulator/state"
         http.put(source_url, json=changed).raise_for_status()
 
         # Kenjo applies the new value, then the write fails.

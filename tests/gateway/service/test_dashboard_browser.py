@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from balance_gateway.gateway.demo import SCENARIO, SYNC_ORDER, TOKENS
 from balance_gateway.gateway.service.demo import (
     LEFT_FOR_THE_OPERATOR,
     OPERATOR_TOKEN,
@@ -31,9 +32,9 @@ from balance_gateway.gateway.service.demo import (
     ServiceDemo,
     service_env,
 )
+from tests.adapters.vendor_facts import OwnApi, facts
 from tests.gateway.service.conftest import OPERATOR, reset
 from tests.gateway.service.service_helpers import Running, started
-from tests.gateway.service.test_service_api import zeitstrom_balances
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page, Playwright
@@ -142,14 +143,18 @@ def test_the_dashboard_shows_the_syncs_and_a_runs_rows(
     assert page.inner_text("[data-testid=role]") == "operator"
     rows = page.locator("#syncs tbody tr")
     assert rows.count() == 4
-    for sync in ("companyflow-to-kenjo", "zeitstrom-to-bezala", "bezala-to-journyx", SYNC):
+    assert SYNC in SYNC_ORDER
+    for sync in SYNC_ORDER:
         row = page.locator(f"#syncs tr[data-sync='{sync}']")
         assert "0 2 * * *" in row.inner_text()
     assert "never" in page.locator(f"#syncs tr[data-sync='{SYNC}']").inner_text()
-    assert "succeeded" in page.locator("#syncs tr[data-sync='companyflow-to-kenjo']").inner_text()
+    assert "succeeded" in page.locator(f"#syncs tr[data-sync='{SYNC_ORDER[0]}']").inner_text()
 
-    # bezala -> journyx: a few people use Journyx (set), the rest have no Journyx id (unmapped).
-    page.click("#syncs tr[data-sync='bezala-to-journyx'] a[href^='/runs/']")
+    # A sync that ran, into the target fewest people use: a few rows set, the rest unmapped.
+    people = demo.environment.dataset.people
+    ran = [s for s in SCENARIO if s.name != SYNC]
+    few = min(ran, key=lambda s: sum(1 for p in people if s.target in p.ids))
+    page.click(f"#syncs tr[data-sync='{few.name}'] a[href^='/runs/']")
     page.wait_for_selector("#operations")
     run_id = page.url.rsplit("/", 1)[1]
     operations = api(serve, f"/api/runs/{run_id}")["operations"]
@@ -215,7 +220,15 @@ def test_an_operators_apply_changes_the_target(
         if r["operation"] in ("credit", "reduce")
     }
     employees = sorted({employee for employee, _ in expected})
-    before = zeitstrom_balances(demo, employees)
+    # The sync's target (its system is named after its vendor), read through its own API.
+    (target,) = [s.target for s in SCENARIO if s.name == SYNC]
+    own = facts(target, "OWN_API", OwnApi)
+
+    def balances() -> dict[tuple[str, str], Decimal]:
+        url = demo.environment.base_urls[target]
+        return own.balances(url, TOKENS[target], employees)
+
+    before = balances()
     assert any(before.get(key, Decimal(0)) != value for key, value in expected.items())
 
     page, errors = open_page(browser)
@@ -223,15 +236,15 @@ def test_an_operators_apply_changes_the_target(
     page.click("text=Plan this sync")
     page.wait_for_url(re.compile(r".*/plans/plan-[0-9a-f]+$"))
     assert page.locator("#writes tbody tr").count() == len(expected)
-    page.once("dialog", lambda dialog: dialog.accept())  # "Apply N write(s) to zeitstrom?"
+    page.once("dialog", lambda dialog: dialog.accept())  # "Apply N write(s) to <target>?"
     page.click("[data-testid=apply]")
     page.wait_for_load_state()
     page.wait_for_url(re.compile(r".*/runs/[0-9A-Za-z-]+$"), timeout=120_000)
     assert page.inner_text("[data-testid=run-status]") == "succeeded"
     assert visible_rows(page, "operations") >= len(expected)
 
-    # Checked through Zeitstrom's own API: every balance now holds what the plan showed.
-    after = zeitstrom_balances(demo, employees)
+    # Checked through the target's own API: every balance now holds what the plan showed.
+    after = balances()
     assert {key: after.get(key, Decimal(0)) for key in expected} == expected
     page.goto(f"{serve.url}/syncs/{SYNC}/drift")
     assert page.inner_text("[data-testid=drift-summary]").startswith("0 of ")

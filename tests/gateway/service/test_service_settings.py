@@ -10,6 +10,7 @@ import pytest
 
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.gateway.config import load_config
+from balance_gateway.gateway.demo import SCENARIO, SYNC_ORDER
 from balance_gateway.gateway.errors import ConfigError
 from balance_gateway.gateway.service.demo import (
     OPERATOR_TOKEN,
@@ -95,37 +96,25 @@ def test_an_unknown_time_zone_is_a_config_error(demo: ServiceDemo, tmp_path: Pat
 def test_schedules_use_the_configured_time_zone(demo: ServiceDemo, tmp_path: Path) -> None:
     path = _with(demo, tmp_path, 'timezone = "UTC"', 'timezone = "Europe/Helsinki"')
     settings = load_service_settings(load_config(path, env=service_env()), service_env())
-    schedule = settings.schedules["companyflow-to-kenjo"]
+    schedule = settings.schedules[SYNC_ORDER[0]]
     assert schedule.expression == "0 2 * * *"
     # 02:00 in Helsinki in winter is 00:00 UTC.
     after = schedule.next_after(datetime(2026, 1, 10, 12, 0, tzinfo=UTC))
     assert after.astimezone(UTC) == datetime(2026, 1, 11, 0, 0, tzinfo=UTC)
-    # Syncs due together run in dependency order (zeitstrom -> bezala feeds bezala -> journyx).
+    # Syncs due together run in dependency order (one whose target the other reads from first).
+    feeds, fed = next((a, b) for a in SCENARIO for b in SCENARIO if a.target == b.source)
     order = settings.run_order
-    assert order.index("zeitstrom-to-bezala") < order.index("bezala-to-journyx")
+    assert order.index(feeds.name) < order.index(fed.name)
 
 
 def test_a_sync_without_a_schedule_is_run_by_hand_only(demo: ServiceDemo, tmp_path: Path) -> None:
     path = _with(demo, tmp_path, 'schedule = "0 2 * * *"\n', "")
     settings = load_service_settings(load_config(path, env=service_env()), service_env())
-    assert "companyflow-to-kenjo" not in settings.schedules
-    assert "zeitstrom-to-bezala" in settings.schedules
+    assert SYNC_ORDER[0] not in settings.schedules  # the first sync's schedule was removed
+    assert SYNC_ORDER[1] in settings.schedules
 
 
 def test_next_after_is_strictly_after() -> None:
     schedule = Schedule("s", "0 2 * * *", ZoneInfo("UTC"))
     two = datetime(2026, 1, 10, 2, 0, tzinfo=UTC)
     assert schedule.next_after(two) == datetime(2026, 1, 11, 2, 0, tzinfo=UTC)
-
-
-def test_the_example_config_is_ready_to_serve() -> None:
-    from tests.gateway.test_gateway_examples import ENV, EXAMPLES
-
-    env = {
-        **ENV,
-        "GATEWAY_READ_TOKEN": "an-example-read-token-0000",
-        "GATEWAY_OPERATOR_TOKEN": "an-example-operator-token-0000",
-    }
-    settings = load_service_settings(load_config(EXAMPLES / "config.toml", env=env), env)
-    assert set(settings.schedules) == {"hr-to-kenjo"}
-    assert settings.tokens.role_of("an-example-operator-token-0000") is Role.OPERATOR
