@@ -14,6 +14,7 @@ import json
 import subprocess
 import time
 from collections import Counter
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,7 @@ from tests.stress._vendors import ledger_pair
 
 PEOPLE = 40
 PAIR = ledger_pair()  # a read-only source and a ledger target, from the registry
-SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = (
-    PAIR.source,
-    PAIR.target,
-    PAIR.source_type,
-    PAIR.target_type,
-)
+SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = astuple(PAIR)
 SYNC = PAIR.sync_toml()
 LEDGER = facts(TARGET, "LEDGER", LedgerRecords)
 

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import astuple
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,12 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CLI = (sys.executable, "-c", "from balance_gateway.gateway.cli import main; main()")
 PEOPLE = 10
 PAIR = ledger_pair()  # a read-only source and a ledger target, from the registry
-SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = (
-    PAIR.source,
-    PAIR.target,
-    PAIR.source_type,
-    PAIR.target_type,
-)
+SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = astuple(PAIR)
 SYNC = PAIR.sync_toml()
 LEDGER = facts(TARGET, "LEDGER", LedgerRecords)
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,7 @@ from tests.stress._vendors import ledger_pair
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = 40
 PAIR = ledger_pair()  # a read-only source and a ledger target, from the registry
-SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = (
-    PAIR.source,
-    PAIR.target,
-    PAIR.source_type,
-    PAIR.target_type,
-)
+SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = astuple(PAIR)
 SYNC = PAIR.sync_toml()
 LEDGER = facts(TARGET, "LEDGER", LedgerRecords)
 

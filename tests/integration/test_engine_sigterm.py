@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,7 @@ PEOPLE = 24
 # A read-only source, and a ledger target (a credit is not idempotent: one made twice would
 # show), with the leave types the engine pair tests sync between them.
 PAIR = ledger_pair()  # a read-only source and a ledger target, from the registry
-SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = (
-    PAIR.source,
-    PAIR.target,
-    PAIR.source_type,
-    PAIR.target_type,
-)
+SOURCE, TARGET, SOURCE_TYPE, TARGET_TYPE = astuple(PAIR)
 SYNC = PAIR.sync_toml()
 
 

@@ -13,31 +13,12 @@ from balance_gateway.adapters._core.errors import RequestValidationError
 from balance_gateway.adapters._emulator import EmulatorOptions, ServerThread
 from balance_gateway.adapters.bezala import Client
 from balance_gateway.adapters.bezala.emulator import build_emulator
+from tests.adapters.bezala.test_models import SEED_LIST
 
 TOKEN = "integration-token"
 LIST = "/api/users/819/time_balances"
-SEED_COLLECTION = [
-    {
-        "id": 2,
-        "user_id": 819,
-        "balance_type": "vacation",
-        "date": "2025-03-31",
-        "value": 5.0,
-        "units": "days",
-        "creator_id": 42,
-        "creator_name": "John Smith",
-    },
-    {
-        "id": 1,
-        "user_id": 819,
-        "balance_type": "work_time",
-        "date": "2025-03-15",
-        "value": 75,
-        "units": "minutes",
-        "creator_id": 42,
-        "creator_name": "John Smith",
-    },
-]
+# The seed's example listing (the same the model tests parse).
+SEED_COLLECTION = SEED_LIST["collection"]
 
 
 @pytest.fixture
