@@ -50,21 +50,24 @@ def test_code_imports_the_folders_through_the_namespace_only() -> None:
 REGISTRY = "adapters/_core/registry.py"
 # The demo's scenario says which vendor syncs to which: only that one assignment may name them.
 SCENARIO = ("gateway/demo.py", "SCENARIO")
-# Test files still written for particular vendors (the stress tests and the engine pair tests
-# run over the registry since issue 15; these test one vendor's HTTP behaviour, or name
-# vendors in their fixtures): the list only shrinks, since a file that no longer names a vendor
-# must leave it (see the test below).
+# Files still written for particular vendors (every other test runs over the registry, or
+# reads a vendor's expectations from tests/adapters/<vendor>/facts.py): the list only
+# shrinks, since a file that no longer names a vendor must leave it (see the test below).
 VENDOR_SPECIFIC_FILES_TO_SHRINK = frozenset(
     {
         # A hand-written script for one pair: what a user writes without the gateway.
         "benchmarks/peer_script.py",
+        # The plugin's fixtures are named after the vendors, as users call them.
         "tests/contracts/test_pytest_plugin.py",
-        "tests/gateway/service/test_service_api.py",
+        # The shipped example configurations name their vendors.
         "tests/gateway/test_gateway_examples.py",
-        "tests/gateway/test_gateway_narrow_tables.py",
-        "tests/integration/test_as_of_http.py",
         # The demo's own syncs checked value by value, and a regression found on one vendor.
         "tests/integration/test_demo_syncs_http.py",
+        # Particular pairs with each side's vendor state checked by hand (the emulators'
+        # `GET /_emulator/balances` could replace those checks).
+        "tests/gateway/service/test_service_api.py",
+        "tests/gateway/test_gateway_narrow_tables.py",
+        "tests/integration/test_as_of_http.py",
         "tests/integration/test_rate_limit_http.py",
     }
 )
