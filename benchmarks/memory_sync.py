@@ -94,8 +94,9 @@ def measure(n: int, pair_name: str, top: int) -> list[str]:
                 emus.source.vendor: emus.source.base_url,
                 emus.target.vendor: emus.target.base_url,
             }
-            os.environ.update(ENV)  # the config names its credentials' environment variables
-            config = load_config(write_config(folder / "config", data, urls, 0), env=os.environ)
+            # The config names its credentials' environment variables (read when loaded).
+            env = {**os.environ, **ENV}
+            config = load_config(write_config(folder / "config", data, urls, 0), env=env)
             tracemalloc.start(1)
             base = tracemalloc.get_traced_memory()[0]
             try:

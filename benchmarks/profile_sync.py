@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a source tree
@@ -207,8 +208,6 @@ def _engine(config: Path) -> dict[str, Any]:
     """One engine sync (the benchmarks' `_one_sync`): its result."""
     import balance_gateway.gateway.runner  # noqa: F401  (imports are not profiled)
 
-    os.environ.update(ENV)  # the config names its credentials' environment variables
-
     def run() -> dict[str, Any]:
         result: dict[str, Any] = asyncio.run(_one_sync(config))
         if result["errors"] or result["exit_code"] != 0:
@@ -218,7 +217,9 @@ def _engine(config: Path) -> dict[str, Any]:
             )
         return result
 
-    return _profiled(run)
+    # The config names its credentials' environment variables: set for this run only.
+    with mock.patch.dict(os.environ, ENV):
+        return _profiled(run)
 
 
 def _peer(data: Dataset, urls: dict[str, str], folder: Path, rate_limit: float) -> dict[str, Any]:
@@ -232,7 +233,6 @@ def _peer(data: Dataset, urls: dict[str, str], folder: Path, rate_limit: float) 
     spec.loader.exec_module(peer)
     mapping = write_mapping(folder / "peer", data)
     argv = peer_command(data, urls, mapping, client_rps(rate_limit) if rate_limit else 0)[2:]
-    os.environ.update(ENV)
 
     def run() -> dict[str, Any]:
         printed = io.StringIO()
@@ -241,7 +241,8 @@ def _peer(data: Dataset, urls: dict[str, str], folder: Path, rate_limit: float) 
         result: dict[str, Any] = json.loads(printed.getvalue().strip().splitlines()[-1])
         return result
 
-    return _profiled(run)
+    with mock.patch.dict(os.environ, ENV):
+        return _profiled(run)
 
 
 class Traced:

@@ -25,7 +25,8 @@ def _need_redis() -> None:
     try:
         import redis
 
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping()
+        with redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2) as client:
+            client.ping()
     except Exception as exc:  # not installed, or not reachable
         reason = f"Redis is not reachable at 127.0.0.1:6379, or not installed ({exc})"
         if os.environ.get(REQUIRE) == "1":

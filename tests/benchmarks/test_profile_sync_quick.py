@@ -3,6 +3,7 @@ that did its job, and its report names where the CPU went."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import ModuleType
 
@@ -21,7 +22,9 @@ def test_a_profile_groups_the_sync_cpu_and_lists_the_top_functions(
     bench: ModuleType, tmp_path: Path, sample: bool
 ) -> None:
     stats = None if sample else tmp_path / "sync.prof"
+    environment = dict(os.environ)
     profile = bench.profile_sync(20, bench.ABSOLUTE.name, 3, 0, stats, sample=sample)
+    assert dict(os.environ) == environment  # the run's credentials were set for it only
     assert profile.balances == 60
     assert profile.cpu > 0
     groups = dict(profile.groups())
