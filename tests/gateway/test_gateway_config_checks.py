@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from balance_gateway.gateway.errors import ConfigError
 from tests.adapters.vendor_facts import facts, vendors_with
 from tests.gateway.gateway_fakes import BANK_VENDOR, BASIC_CSV, BASIC_TOML
 from tests.gateway.gateway_fakes import ENV as FAKE_ENV
+from tests.integration._demo import demo_environment
 
 
 def _load(tmp_path: Path, toml: str, env: dict[str, str] | None = None) -> ConfigError:
@@ -101,10 +101,7 @@ def _structlog_unconfigured() -> None:
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[DemoEnvironment]:
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        DemoEnvironment(Path(folder) / "demo", people=4, seed=2) as environment,
-    ):
+    with demo_environment(4, seed=2) as environment:
         yield environment
 
 

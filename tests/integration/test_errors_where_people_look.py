@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import socket
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from typer.testing import CliRunner
 
 from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.demo import ENV, PROFILES, SCENARIO, DemoEnvironment
+from tests.integration._demo import demo_environment
 
 # The first sync of the demo whose source takes one credential variable (a token), and it.
 SYNC = next(s for s in SCENARIO if len(PROFILES[s.source].environment()) == 1)
@@ -32,10 +32,7 @@ def _structlog_unconfigured() -> None:
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[DemoEnvironment]:
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        DemoEnvironment(Path(folder) / "demo", people=4, seed=2) as environment,
-    ):
+    with demo_environment(4, seed=2) as environment:
         yield environment
 
 

@@ -9,7 +9,6 @@ another, so the stale id is met on both sides of a sync.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from typer.testing import CliRunner
 from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.demo import ENV, SCENARIO, DemoEnvironment
 from tests.adapters.vendor_facts import facts, vendors_with
+from tests.integration._demo import demo_environment
 
 # The vendor (its system in the demo's config is named after it) and its two syncs.
 VENDOR = next(
@@ -42,10 +42,7 @@ def _structlog_unconfigured() -> None:
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[DemoEnvironment]:
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        DemoEnvironment(Path(folder) / "demo", people=6, seed=5) as environment,
-    ):
+    with demo_environment(6, seed=5) as environment:
         yield environment
 
 

@@ -10,7 +10,6 @@ pattern of issue 16) breaks them."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from balance_gateway.gateway.journal import OpStatus
 from balance_gateway.gateway.results import RunReport
 from balance_gateway.gateway.runner import run_sync
 from tests.adapters.vendor_facts import Bound, facts
+from tests.integration._demo import demo_environment
 
 PEOPLE = 24
 
@@ -40,10 +40,7 @@ def _structlog_unconfigured() -> None:
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[DemoEnvironment]:
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        DemoEnvironment(Path(folder) / "demo", people=PEOPLE, seed=5) as environment,
-    ):
+    with demo_environment(PEOPLE, seed=5) as environment:
         yield environment
 
 

@@ -77,6 +77,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script (a worker, a replay): `tests` is importable
     sys.path.insert(0, str(ROOT))
 
+from tests.integration._demo import demo_environment  # noqa: E402
 from tests.stress._vendors import Key, admin_state, held, set_faults, sources, targets  # noqa: E402
 
 MAX_RERUNS = 3
@@ -555,10 +556,7 @@ def failure_report(outcomes: Sequence[Outcome]) -> str:
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[DemoEnvironment]:
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        DemoEnvironment(Path(folder) / "demo", people=5) as environment,
-    ):
+    with demo_environment(5) as environment:
         yield environment
 
 

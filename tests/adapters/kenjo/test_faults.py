@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +24,7 @@ from balance_gateway.gateway.demo import (
 )
 from balance_gateway.gateway.runner import run_sync
 from tests.adapters.vendor_facts import Remaining, facts
+from tests.integration._demo import demo_environment
 from tests.stress._vendors import _id_of, admin_balances, admin_state, capabilities, set_faults
 
 MAX_RERUNS = 3
@@ -51,10 +51,7 @@ KENJO_FAILS_AFTER_APPLY = {
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[DemoEnvironment]:
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        DemoEnvironment(Path(folder) / "demo", people=5) as environment,
-    ):
+    with demo_environment(5) as environment:
         yield environment
 
 
