@@ -18,6 +18,13 @@ _USERINFO_PASSWORD = re.compile(r"(?P<head>://[^/?#@]*?:)[^/?#@]*@")
 _QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)[^&#]*", re.IGNORECASE)
 
 
+def driver_error(exc: BaseException, empty: str = "") -> str:
+    """The first line of a database driver's error (a DBAPIError's `orig`), any password in it
+    masked; `empty` when it says nothing."""
+    text = str(getattr(exc, "orig", exc)).strip()
+    return mask_url(text.splitlines()[0]) if text else empty
+
+
 def mask_url(url: str) -> str:
     """`url` with any password (in the user info or a `password=` parameter) shown as ***."""
     masked = _USERINFO_PASSWORD.sub(r"\g<head>***@", url)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from balance_gateway.gateway.journal import StateStoreError
 from balance_gateway.gateway.lock import LockLost, RunLocked
-from balance_gateway.gateway.store.location import mask_url
+from balance_gateway.gateway.store.location import driver_error, mask_url
 from balance_gateway.gateway.store.postgres import postgres_engine
 
 _KEY = text(
@@ -63,10 +63,9 @@ class AdvisoryLock:
             return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         except DBAPIError as exc:
             engine.dispose()
-            first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
             raise StateStoreError(
                 self.shown,
-                f"cannot be reached ({mask_url(first)})",
+                f"cannot be reached ({driver_error(exc)})",
                 "check that the database server runs, and the [state] url",
             ) from None
 
@@ -93,10 +92,8 @@ class AdvisoryLock:
         try:
             self._conn.execute(text("SELECT 1")).scalar_one()
         except DBAPIError as exc:
-            first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
-            raise LockLost(
-                self.shown, f"its PostgreSQL session ended: {mask_url(first) or 'no answer'}"
-            ) from None
+            why = driver_error(exc, "no answer")
+            raise LockLost(self.shown, f"its PostgreSQL session ended: {why}") from None
 
     def release(self) -> None:
         """Let the next run in: ending the session drops its advisory locks."""

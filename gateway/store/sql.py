@@ -51,7 +51,7 @@ from balance_gateway.gateway.journal import (
     Verification,
     now_utc,
 )
-from balance_gateway.gateway.store.location import mask_url
+from balance_gateway.gateway.store.location import driver_error
 from balance_gateway.gateway.store.migrate import NewerSchema, migrate
 from balance_gateway.gateway.store.schema import last_written, operations, runs
 
@@ -229,10 +229,9 @@ class SqlJournal:
             ) from None
 
     def _open_error(self, exc: DBAPIError) -> StateStoreError:
-        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "no answer"
         return StateStoreError(
             self.path,
-            f"cannot be reached or used ({mask_url(first)})",
+            f"cannot be reached or used ({driver_error(exc, 'no answer')})",
             "check that the database server runs, and the [state] url (host, port, database, user)",
         )
 
