@@ -35,6 +35,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_slow)
 
 
+def left_open() -> list[str]:
+    """The ResourceWarnings of what became garbage since the last call (sockets, clients,
+    processes nobody closed), collected now; what survives is set aside (`gc.freeze`), so
+    that the next call looks only at what was made after this one (a full collection per
+    test would make the suite several times slower)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        gc.collect()
+    gc.freeze()
+    return sorted({str(w.message) for w in caught if issubclass(w.category, ResourceWarning)})
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     """A client, socket or process a test leaves open fails that test, by name.
@@ -42,13 +54,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
     Under `filterwarnings = error` a ResourceWarning otherwise surfaces wherever the garbage
     collector happens to run, as an error of some later, unrelated test."""
     result = yield
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ResourceWarning)
-        gc.collect()
-    # What survived is set aside: the next collection looks only at what the next test made
-    # (a full collection per test would make the suite several times slower).
-    gc.freeze()
-    leaked = sorted({str(w.message) for w in caught if issubclass(w.category, ResourceWarning)})
+    leaked = left_open()
     if leaked:
         raise AssertionError(f"{item.nodeid} left open: " + "; ".join(leaked))
     return result
