@@ -379,7 +379,9 @@ class Engine:
             return OpStatus.FAILED, scrub(f"{type(exc).__name__}: {exc}"), None
         return _status_of(outcome), outcome.note, outcome
 
-    async def _apply_row(self, row: PlanRow, batch: JournalBatch) -> RowResult:
+    async def _apply_row(
+        self, row: PlanRow, batch: JournalBatch, *, first_attempt: bool = True
+    ) -> RowResult:
         operation_id = (
             row.intent.operation_id if row.intent is not None else self.new_operation_id()
         )
@@ -392,7 +394,8 @@ class Engine:
         # The intent is on disk before the write leaves: a crash from here on is resolvable.
         intent = _record_for(row, self.run_id, operation_id, OpStatus.INTENT)
         await batch.intent(intent)
-        status, note, outcome = await self._write(row.intent)
+        sent = replace(row.intent, planned_before=row.before) if first_attempt else row.intent
+        status, note, outcome = await self._write(sent)
         if status is OpStatus.FAILED and row.mapping_line is not None:
             note = f"{note} (mapping {self.mapping.file}, line {row.mapping_line})"
         kind = outcome.kind if outcome is not None else row.operation
@@ -495,8 +498,11 @@ class Engine:
             resolution = await resolve_operation(self.scope, last)
             if resolution.status is OpStatus.NOT_APPLIED:
                 again = attempt_operation_id(row.intent.operation_id, attempt + 1)
+                # The plan's view predates the earlier attempt: the adapter reads afresh.
                 return await self._apply_row(
-                    replace(row, intent=replace(row.intent, operation_id=again)), batch
+                    replace(row, intent=replace(row.intent, operation_id=again)),
+                    batch,
+                    first_attempt=False,
                 )
             last = replace(last, status=resolution.status, note=resolution.note)
         return result_from_record(row, last)

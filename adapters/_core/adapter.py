@@ -105,6 +105,12 @@ class WriteIntent:
     # unit, whose adapter has read nothing) can address it without reading it again. Adapters
     # that need it say how they use it; None when the plan saw no record.
     target_record: str | None = None
+    # What the plan saw the target hold (`PlanRow.before`, in the target's unit), given by the
+    # engine to an operation's first attempt only: the engine sends each operation id once,
+    # after its intent is on disk, so nothing of that operation can be on the target yet. An
+    # adapter whose write depends on the value held (a ledger's delta) may use it instead of
+    # reading again; a change made since the plan then shows in verification. None: read.
+    planned_before: Quantity | None = None
 
 
 @dataclass(frozen=True)
