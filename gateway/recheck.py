@@ -69,7 +69,8 @@ async def recheck(
     """Read every readable target again and block each write whose target changed beyond
     what was confirmed or the guardrails `limits` (`gateway.guardrails.recheck_row`). A
     target that cannot be read again blocks its writes: what they would do now is not
-    known."""
+    known. A write let through although its target changed gets what the target holds now
+    as its `before` (the value its first attempt is told the target holds)."""
     to_check = [
         row
         for plan in plans
@@ -96,6 +97,11 @@ async def recheck(
                 else:
                     key = (system, row.target_employee or "", row.target_type or "")
                     reason = recheck_row(row, now.get(key), limits)
+                    if reason is None and not same_value(now.get(key), row.before):
+                        # Let through from what the target holds now: the row's `before` is
+                        # what the engine gives the write (`WriteIntent.planned_before`), from
+                        # which a ledger computes its delta without reading again.
+                        row = replace(row, before=now.get(key))
                 if reason is not None:
                     row = replace(
                         row, operation=OperationKind.BLOCKED, note=join_notes(row.note, reason)

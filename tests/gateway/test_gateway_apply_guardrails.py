@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from balance_gateway.adapters._core.adapter import WriteKind
+from balance_gateway.adapters._core.adapter import WriteIntent, WriteKind, WriteOutcome
+from balance_gateway.canonical import Quantity, Unit
 from balance_gateway.gateway.config import Config
 from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.journal import OpStatus
@@ -103,3 +105,36 @@ async def test_without_a_prompt_nothing_is_read_again(config: Config) -> None:
     journal = open_state_store(config)
     await Engine(config, systems, journal, today=TODAY).sync(["hr-to-time"])
     assert systems["time"].reads == 2  # the plan's read and the verification, no more
+
+
+class _TellingLedger(FakeAdapter):
+    """A ledger fake that keeps what each write was told the target held."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.told: dict[str, Quantity | None] = {}
+
+    async def apply_write(self, intent: WriteIntent) -> WriteOutcome:
+        self.told[intent.employee.id] = intent.planned_before
+        return await super().apply_write(intent)
+
+
+async def test_a_write_let_through_after_a_change_is_told_what_the_target_holds_now(
+    tmp_path: Path, state_url: str | None
+) -> None:
+    # A ledger's first attempt takes its delta from `planned_before` without reading: after a
+    # change within what was confirmed (40 h planned, 70 h now, 100 h wanted), it must be told
+    # 70 h, or it would credit 60 h and end at 130 h.
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
+    systems = basic_systems()
+    ledger = _TellingLedger(
+        "time",
+        write_kind=WriteKind.LEDGER,
+        units=systems["time"].units,
+        balances=dict(systems["time"].balances),
+    )
+    systems["time"] = ledger
+    outcome = await _run_with_change(config, systems, Decimal(70))
+    assert outcome["U1"].status is OpStatus.APPLIED
+    assert ledger.told["U1"] == Quantity(Decimal(70), Unit.HOURS)
+    assert outcome["U1"].row.before == Quantity(Decimal(70), Unit.HOURS)
