@@ -11,28 +11,50 @@ count nowhere. `as_of` is the date asked for (basis `date`).
 
 Which endpoint answers (the aggregate takes no date filter, ASSUMED, so it nets every date):
 1. the aggregate (`balance=true`), and the ledger dated after `as_of` (`daterange`, paged), for
-   every employee asked for;
+   every employee asked for: in chunks of 50 employees (pipe-separated `employee_ids`) for up
+   to `_FILTER_CHUNKS` chunks (200 employees), and unfiltered beyond that (the aggregate in one
+   request, the later-dated ledger by `daterange` alone), kept to the employees asked for
+   locally. ASSUMED trade: the unfiltered reads cost one request plus a page per 1,000
+   later-dated transactions of the whole tenant, where the chunks cost two requests per 50
+   employees; a few hundred employees of a much bigger company would fetch everyone's figures
+   to keep a few, which is why small selections stay filtered. The aggregate is not paged
+   (the seed shows `count` and `results` only and documents no `limit` for it; the emulator
+   answers every row at once), so unfiltered it is one request;
 2. a pair with no transaction after `as_of`: the aggregate is its balance as of `as_of`
    (pending 0);
 3. a pair with transactions after `as_of`: the aggregate cannot answer, and its employee's
-   ledger up to `as_of` (`daterange`, paged) is summed instead.
+   ledger up to `as_of` (`daterange`, paged, 50 employees per request) is summed instead.
 Writes net the pair's ledger the same way (all its transactions, split by date).
 
 Writing (`WriteKind.LEDGER`): the target remaining balance is reached by a delta.
 - Higher: one `manual` transaction crediting the difference, labelled
   `balance-gateway <operation_id>` (ASSUMED label format: our constant prefix, one space, the
-  engine's operation id). Before creating, the adapter looks for that label: a retried or
-  resumed operation finds its own earlier transaction and never credits twice.
+  engine's operation id).
+  - An operation's first attempt from the engine (`WriteIntent.planned_before` given, in
+    days, and the target above it): the credit is `remaining - planned_before`, POSTed alone,
+    without reading the ledger. The engine sends each operation id once, after its intent is
+    on disk, so no transaction of that operation can exist yet: there is no label to look
+    for. ASSUMED: the ledger holds what the plan read. A change made between the plan and the
+    write (an absence booked, a credit added by someone) is not seen by that write, and the
+    balance ends off the target by that change; verification (the bulk re-read after the
+    writes) reports it as not verified, and the next run corrects it.
+  - Any other credit (no `planned_before`: a re-attempt of a resolved operation, or a direct
+    SDK/adapter user): the adapter first reads the pair's ledger and looks for that label, so
+    a retried or resumed operation finds its own earlier transaction and never credits twice
+    (`skip`), and the delta is taken from the ledger's net.
 - Lower: amounts are >= 0, so a balance can only be lowered by lowering (PUT) or deleting
   manual transactions this project created earlier (found by the label prefix), newest first.
   Nobody else's transaction is ever touched. When those are not enough, the write is
-  `blocked` and nothing is written (`WriteBlocked` from `apply_write`).
-- Nothing is trusted from the plan: `apply_write` reads the pair's ledger again before acting
-  (whether this operation's labelled transaction exists, and the net). The rows written at the
-  same time share that read: one listing per group of up to 50 employees (pipe-separated
-  `employee_ids` [seed]), made after each of them asked for it.
+  `blocked` and nothing is written (`WriteBlocked` from `apply_write`). A reduction always
+  reads the pair's ledger first (it needs our own transactions' ids and amounts), whatever
+  `planned_before` says.
+- The ledger reads before a write are shared by the rows written at the same time: one listing
+  per group of up to 50 employees (pipe-separated `employee_ids` [seed]), made after each of
+  them asked for it.
 - Requests: the plan is made from the bulk read (`current`) for a credit or a skip; only a
-  reduction reads the ledger (to find our own credits), batched the same way.
+  reduction reads the ledger (to find our own credits), batched the same way. A run crediting
+  N balances of E employees sends its bulk reads (plan and verification), N POSTs, and a
+  ledger read only for reductions and for pairs the bulk read did not show.
 - Everything is as of `intent.as_of`: the credit is dated `intent.as_of`, and only our own
   credits dated on or before it are lowered (a later one does not change that balance).
 
@@ -98,6 +120,9 @@ class Options(AdapterOptions):
 LABEL_PREFIX = "balance-gateway "
 # Employees per aggregate request: keeps the pipe-joined query well under URL length limits.
 _EMPLOYEE_CHUNK = 50
+# ASSUMED threshold (module docstring, item 1): more chunks than this, and `read_balances`
+# reads the aggregate and the later-dated ledger unfiltered (1 + pages) instead of 2 per chunk.
+_FILTER_CHUNKS = 4
 # Transactions per page when listing whole ledgers before writes: the documented maximum.
 _LEDGER_PAGE = 1000
 # ASSUMED ends of an open-ended `daterange` (the filter takes both ends): before and after any
@@ -187,7 +212,15 @@ class ZeitstromAdapter:
             for start in range(0, len(employee_ids), _EMPLOYEE_CHUNK)
         ]
 
+    def _unfiltered(self, employee_ids: Sequence[str]) -> bool:
+        """Whether reading every employee beats filtering by `employee_ids` (module docstring,
+        item 1)."""
+        return len(employee_ids) > _FILTER_CHUNKS * _EMPLOYEE_CHUNK
+
     async def _aggregate(self, employee_ids: Sequence[str]) -> list[BalanceAggregate]:
+        """The aggregate rows of at least `employee_ids` (more when read unfiltered)."""
+        if self._unfiltered(employee_ids):
+            return list((await self._client.aggregate_balances()).results)
         # Independent reads: concurrently (bounded), rows kept in chunk order.
         results = await gather_limited(
             [
@@ -198,29 +231,38 @@ class ZeitstromAdapter:
         return [row for result in results for row in result.results]
 
     async def _ledger(
-        self, employee_ids: Sequence[str], start: date, end: date
+        self, employee_ids: Sequence[str] | None, start: date, end: date
     ) -> list[AbsenceTransaction]:
-        """Every transaction of `employee_ids` dated `start` to `end` (inclusive), all pages."""
+        """Every transaction of `employee_ids` (None: of everyone) dated `start` to `end`
+        (inclusive), all pages."""
 
-        async def one(chunk: list[str]) -> list[AbsenceTransaction]:
-            pages = self._client.iter_transactions(employee_ids=chunk, daterange=(start, end))
+        async def one(chunk: list[str] | None) -> list[AbsenceTransaction]:
+            pages = self._client.iter_transactions(
+                employee_ids=chunk, daterange=(start, end), limit=_LEDGER_PAGE
+            )
             return [tx async for tx in pages]
 
+        if employee_ids is None:
+            return await one(None)
         found = await gather_limited([partial(one, chunk) for chunk in self._chunks(employee_ids)])
         return [tx for chunk in found for tx in chunk]
 
     async def _later(self, employee_ids: Sequence[str], as_of: date) -> list[AbsenceTransaction]:
+        """The transactions dated after `as_of` of at least `employee_ids` (more when read
+        unfiltered)."""
         if as_of >= LEDGER_END:
             return []
-        return await self._ledger(employee_ids, as_of + timedelta(days=1), LEDGER_END)
+        everyone = self._unfiltered(employee_ids)
+        start = as_of + timedelta(days=1)
+        return await self._ledger(None if everyone else employee_ids, start, LEDGER_END)
 
     async def read_balances(
         self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
     ) -> list[Balance]:
         """Balances (days) as of the end of `as_of` of the given employees and absence types
         (`missing_type`s); an empty `leave_type_ids` means every type. See the module docstring
-        for the figures and for when the aggregate answers and when the ledger does. Pairs
-        without any transaction are absent."""
+        for the figures, for when the aggregate answers and when the ledger does, and for when
+        the reads are filtered by employee. Pairs without any transaction are absent."""
         if not employee_ids:
             return []
         ids = list(dict.fromkeys(employee_ids))
@@ -401,14 +443,22 @@ class ZeitstromAdapter:
     async def apply_write(self, intent: WriteIntent) -> WriteOutcome:
         """Bring the net balance to `intent.remaining` (days).
 
-        Reads the pair's ledger afresh (one listing): reports `skip` if this operation's own
-        transaction (label) exists, else nets the ledger as of `intent.as_of`. Raises
-        `WriteBlocked` (nothing written) when our own manual credits cannot cover a reduction,
-        and `WriteOutcomeUnknown` when a create was sent without an answer: resolve that with
-        `confirm_write`, never by creating again."""
+        A credit on an operation's first attempt (`intent.planned_before` given in days, and
+        the target above it) is POSTed alone: `remaining - planned_before` days, with no read
+        (no transaction of this operation can exist yet, and the ledger is taken to hold what
+        the plan read: see the module docstring). Otherwise reads the pair's ledger afresh (one
+        listing, shared by the rows written at the same time): reports `skip` if this
+        operation's own transaction (label) exists, else nets the ledger as of `intent.as_of`
+        and credits or lowers the difference. Raises `WriteBlocked` (nothing written) when our
+        own manual credits cannot cover a reduction, and `WriteOutcomeUnknown` when a create
+        was sent without an answer: resolve that with `confirm_write`, never by creating
+        again."""
         target = self._target(intent)
         employee, kind = intent.employee.id, intent.leave_type.id
         label = label_for(intent.operation_id)
+        planned = intent.planned_before
+        if planned is not None and planned.unit is Unit.DAYS and target > planned.value:
+            return await self._credit(intent, target - planned.value, target)
         ledger = await self._pair_ledger(employee, kind)
         net = net_as_of(ledger, intent.as_of)
         mine = [tx for tx in ledger if tx.source == Source.MANUAL.value and tx.label == label]
@@ -423,20 +473,25 @@ class ZeitstromAdapter:
         if delta == 0:
             return WriteOutcome(OperationKind.SKIP, _days(net), "already at the target")
         if delta > 0:
-            created = await self._client.create_transaction(
-                employee_id=employee,
-                missing_type=kind,
-                date=intent.as_of,
-                amount=delta,
-                label=label,
-            )
-            return WriteOutcome(
-                OperationKind.CREDIT,
-                _days(target),
-                f"credited {_fmt(delta)} days",
-                (created.id,),
-            )
+            return await self._credit(intent, delta, target)
         return await self._reduce(intent, self._own_until(ledger, intent.as_of), -delta, target)
+
+    async def _credit(self, intent: WriteIntent, delta: Decimal, target: Decimal) -> WriteOutcome:
+        """One manual transaction of `delta` days, dated `intent.as_of`, labelled with the
+        operation id."""
+        created = await self._client.create_transaction(
+            employee_id=intent.employee.id,
+            missing_type=intent.leave_type.id,
+            date=intent.as_of,
+            amount=delta,
+            label=label_for(intent.operation_id),
+        )
+        return WriteOutcome(
+            OperationKind.CREDIT,
+            _days(target),
+            f"credited {_fmt(delta)} days",
+            (created.id,),
+        )
 
     async def _reduce(
         self, intent: WriteIntent, own: list[AbsenceTransaction], need: Decimal, target: Decimal

@@ -1,0 +1,295 @@
+"""The requests the Zeitstrom adapter sends (issue 16): a first-attempt credit is its POST
+alone, a re-attempt still reads for its label, and many employees are read unfiltered."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from balance_gateway.adapters._core.adapter import AdapterConfig, OperationKind, WriteIntent
+from balance_gateway.adapters._core.registry import build_adapter
+from balance_gateway.adapters._core.secrets import Secret
+from balance_gateway.adapters._emulator import EmulatorOptions
+from balance_gateway.adapters.zeitstrom import LABEL_PREFIX, ZeitstromAdapter
+from balance_gateway.adapters.zeitstrom.emulator import (
+    JONAS,
+    Employee,
+    Transaction,
+    ZeitstromEmulator,
+    ZeitstromState,
+)
+from balance_gateway.adapters.zeitstrom.models import Source
+from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Quantity, Unit
+
+TOKEN = "requests-test-token"
+SYSTEM = "zeitstrom-test"
+AS_OF = date(2024, 12, 1)
+AGGREGATE = "/api/v2/timestamps/absence-transactions/aggregate/"
+LIST = "/api/v2/timestamps/absence-transactions/"
+
+
+class Recording(httpx.ASGITransport):
+    """The emulator's transport, keeping every request sent through it."""
+
+    def __init__(self, emulator: ZeitstromEmulator) -> None:
+        super().__init__(app=emulator.app)
+        self.sent: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request)
+        return await super().handle_async_request(request)
+
+    def calls(self) -> list[tuple[str, str]]:
+        return [(r.method, r.url.path) for r in self.sent]
+
+
+@pytest.fixture
+def emulator() -> ZeitstromEmulator:
+    return ZeitstromEmulator(EmulatorOptions(token=TOKEN))
+
+
+@pytest.fixture
+def transport(emulator: ZeitstromEmulator) -> Recording:
+    return Recording(emulator)
+
+
+@pytest.fixture
+async def adapter(transport: Recording) -> AsyncIterator[ZeitstromAdapter]:
+    config = AdapterConfig(
+        system=SYSTEM,
+        base_url="http://emulator",
+        credentials={"token": Secret(TOKEN)},
+        transport=transport,
+    )
+    built = build_adapter("zeitstrom", config)
+    assert isinstance(built, ZeitstromAdapter)
+    yield built
+    await built.aclose()
+
+
+def state(emulator: ZeitstromEmulator) -> ZeitstromState:
+    return emulator.state_for("default")
+
+
+def days(value: str | int) -> Quantity:
+    return Quantity(Decimal(value), Unit.DAYS)
+
+
+def intent(remaining: int, op: str = "op-1", planned_before: int | None = None) -> WriteIntent:
+    return WriteIntent(
+        operation_id=op,
+        run_id="run-1",
+        employee=EmployeeRef(SYSTEM, JONAS),
+        leave_type=LeaveTypeRef(SYSTEM, "holiday"),
+        remaining=days(remaining),
+        as_of=AS_OF,
+        source="hr-prod",
+        planned_before=None if planned_before is None else days(planned_before),
+    )
+
+
+def ours(emulator: ZeitstromEmulator) -> list[tuple[str, Decimal]]:
+    return [
+        (tx.label, tx.amount)
+        for tx in state(emulator).transactions
+        if tx.label.startswith(LABEL_PREFIX)
+    ]
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+async def test_a_first_attempt_credit_is_one_post_and_nothing_else(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    # Jonas holds 20 days (the plan read that); the target is 25.
+    outcome = await adapter.apply_write(intent(25, planned_before=20))
+    assert transport.calls() == [("POST", LIST)]
+    assert outcome.kind is OperationKind.CREDIT
+    assert outcome.after == days(25)
+    assert ours(emulator) == [(f"{LABEL_PREFIX}op-1", Decimal(5))]
+    (balance,) = await adapter.read_balances([JONAS], ["holiday"], AS_OF)
+    assert balance.remaining == Decimal(25)
+
+
+async def test_without_planned_before_it_reads_and_reports_an_applied_label_as_skip(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    first = await adapter.apply_write(intent(25, planned_before=20))
+    transport.sent.clear()
+    # The same operation again, as a direct adapter user (or a re-attempt) sends it: no
+    # planned_before, so the ledger is read and the earlier credit found by its label.
+    again = await adapter.apply_write(intent(25))
+    assert again.kind is OperationKind.SKIP
+    assert again.record_ids == first.record_ids
+    assert [m for m, _ in transport.calls()] == ["GET"]
+    assert ours(emulator) == [(f"{LABEL_PREFIX}op-1", Decimal(5))]
+
+
+async def test_without_planned_before_a_credit_reads_the_ledger_for_its_delta(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    outcome = await adapter.apply_write(intent(26))
+    assert transport.calls() == [("GET", LIST), ("POST", LIST)]
+    assert outcome.kind is OperationKind.CREDIT
+    assert ours(emulator) == [(f"{LABEL_PREFIX}op-1", Decimal(6))]
+
+
+async def test_a_reduction_reads_the_ledger_whatever_planned_before_says(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    await adapter.apply_write(intent(25, "op-up", planned_before=20))
+    transport.sent.clear()
+    outcome = await adapter.apply_write(intent(22, "op-down", planned_before=25))
+    assert outcome.kind is OperationKind.REDUCE
+    assert transport.calls()[0] == ("GET", LIST)  # our own credits' ids come from the ledger
+    assert ours(emulator) == [(f"{LABEL_PREFIX}op-up", Decimal(2))]
+
+
+async def test_a_target_at_planned_before_is_checked_against_the_ledger(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    # Not a credit by the plan's figure: nothing is sent on its word alone.
+    outcome = await adapter.apply_write(intent(20, planned_before=20))
+    assert outcome.kind is OperationKind.SKIP
+    assert [m for m, _ in transport.calls()] == ["GET"]
+    assert ours(emulator) == []
+
+
+async def test_a_change_since_the_plan_is_not_seen_by_a_first_attempt(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator
+) -> None:
+    # The documented assumption: the plan read 20 days, then a 2-day absence was booked. The
+    # first attempt credits 5 from the plan's figure, and the balance ends at 23: the bulk
+    # re-read (verification) shows it off the target.
+    state(emulator).transactions.append(_tx(JONAS, "holiday", "2024-11-20", "2", Source.ABSENCE))
+    await adapter.apply_write(intent(25, planned_before=20))
+    (balance,) = await adapter.read_balances([JONAS], ["holiday"], AS_OF)
+    assert balance.remaining == Decimal(23)
+
+
+# -- reading many employees ---------------------------------------------------------------------
+
+
+def _tx(employee: str, kind: str, day: str, amount: str, source: Source) -> Transaction:
+    return Transaction(
+        id=str(uuid.uuid4()),
+        employee_id=employee,
+        missing_type=kind,
+        date=date.fromisoformat(day),
+        amount=Decimal(amount),
+        source=source,
+    )
+
+
+def _company(emulator: ZeitstromEmulator, people: int, *, planned: bool = True) -> list[str]:
+    """`people` more employees, each with 30 days credited and 2 taken by `AS_OF`, and (when
+    `planned`) every third one with 3 days planned after it (so the later-dated ledger has
+    pages to walk)."""
+    ids = [f"e{n:04d}" for n in range(people)]
+    for n, employee in enumerate(ids):
+        state(emulator).employees.append(Employee(id=employee, name=f"Person {n}"))
+        book = state(emulator).transactions
+        book.append(_tx(employee, "holiday", "2024-01-01", "30", Source.REPEATING_RULE))
+        book.append(_tx(employee, "holiday", "2024-05-02", "2", Source.ABSENCE))
+        if planned and n % 3 == 0:
+            book.append(_tx(employee, "holiday", "2025-01-10", "3", Source.ABSENCE))
+    return ids
+
+
+async def test_many_employees_are_read_unfiltered_and_kept_to_those_asked_for(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    everyone = _company(emulator, 3000)  # 1,000 later-dated transactions, and Anna's 1
+    asked = [*everyone[:1500], JONAS]  # 31 chunks of 50 if filtered
+    balances = await adapter.read_balances(asked, ["holiday"], AS_OF)
+
+    aggregates = [r for r in transport.sent if r.url.path == AGGREGATE]
+    ledgers = [r for r in transport.sent if r.url.path == LIST]
+    assert len(aggregates) == 1
+    assert "employee_ids" not in aggregates[0].url.params
+    # The later-dated ledger of everyone (by daterange alone, 1,000 a page: 1,001 in two
+    # pages), then the earlier ledger of the 500 asked-for employees with a later
+    # transaction (10 x 50).
+    later = [r for r in ledgers if "employee_ids" not in r.url.params]
+    assert len(later) == 2
+    assert later[0].url.params["daterange"] == "2024-12-02|9999-12-31"
+    assert later[0].url.params["limit"] == "1000"
+    assert len(ledgers) == 2 + 10
+
+    by_employee = {b.employee.id: b for b in balances}
+    assert set(by_employee) == set(asked)
+    assert by_employee["e0000"].remaining == Decimal(28)
+    assert by_employee["e0000"].pending == Decimal(3)
+    assert by_employee["e0001"].remaining == Decimal(28)
+    assert by_employee["e0001"].pending == Decimal(0)
+    assert by_employee[JONAS].remaining == Decimal(20)
+
+
+async def test_a_few_employees_are_read_filtered(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    everyone = _company(emulator, 3000)
+    asked = everyone[1:601:3]  # 200 employees, none with a later transaction: 4 chunks
+    balances = await adapter.read_balances(asked, ["holiday"], AS_OF)
+    assert {b.employee.id for b in balances} == set(asked)
+    params = [r.url.params for r in transport.sent]
+    assert len(params) == 4 + 4
+    assert all("employee_ids" in p for p in params)
+
+
+async def test_the_unfiltered_read_answers_as_the_filtered_one(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator
+) -> None:
+    everyone = _company(emulator, 400)
+    few = await adapter.read_balances(everyone[:200], [], AS_OF)  # filtered
+    many = await adapter.read_balances(everyone, [], AS_OF)  # unfiltered
+    wanted = set(everyone[:200])
+
+    def figures(balances: list[Balance]) -> list[tuple[object, ...]]:
+        return [
+            (b.employee.id, b.leave_type.id, b.entitled, b.used, b.remaining, b.pending)
+            for b in balances
+            if b.employee.id in wanted
+        ]
+
+    assert figures(many) == figures(few)
+    assert len(few) == 200
+
+
+async def test_planned_before_in_another_unit_is_not_trusted(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    hours = replace(intent(25), planned_before=Quantity(Decimal(160), Unit.HOURS))
+    outcome = await adapter.apply_write(hours)
+    assert transport.calls() == [("GET", LIST), ("POST", LIST)]
+    assert ours(emulator) == [(f"{LABEL_PREFIX}op-1", Decimal(5))]
+    assert outcome.kind is OperationKind.CREDIT
+
+
+async def test_a_run_of_300_credits_sends_its_bulk_reads_and_one_post_each(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    # What the engine does with a first run (plan from the bulk read, first attempts told the
+    # plan's `before`, verification by a bulk re-read), through the adapter alone: 2 reads
+    # to plan, a POST per credit, 2 reads to verify, and no ledger read per row or group.
+    company = _company(emulator, 300, planned=False)  # the aggregate answers every pair
+    current = {b.employee.id: b for b in await adapter.read_balances(company, ["holiday"], AS_OF)}
+    for n, employee in enumerate(company):
+        planned = replace(
+            intent(29, f"op-{n}"), employee=EmployeeRef(SYSTEM, employee), planned_before=None
+        )
+        row = await adapter.plan_write(planned, current[employee])
+        assert row.kind is OperationKind.CREDIT
+        await adapter.apply_write(replace(planned, planned_before=row.before))
+    after = await adapter.read_balances(company, ["holiday"], AS_OF)
+    assert {b.remaining for b in after} == {Decimal(29)}
+    methods = [m for m, _ in transport.calls()]
+    assert methods.count("POST") == 300
+    assert methods.count("GET") == 2 + 2
