@@ -20,9 +20,18 @@ from tests.adapters.vendor_facts import (
     SdkCall,
 )
 
-# Aggregate and later-dated ledger (50 employees per request) to plan and to verify; a POST per
-# credit, and the ledgers read before the writes shared by the writes in flight (one listing
-# per group of up to 50 employees: a few in all, here).
+# Fixed, 8 in the demo's sync (24 people, 12 written: 7 credits, 5 reductions):
+# - 1: the leave-type check before planning (`gateway.checks`) lists the types through the
+#   aggregate, unfiltered (the listing is partial, so the check cannot use it);
+# - 2 to plan: the aggregate and the ledger dated after `as_of`, per 50 employees (one chunk
+#   here; beyond 4 chunks both are read unfiltered, still 2 requests with one page of later
+#   transactions), and 2 to verify, the same;
+# - 3: the ledgers the 5 reductions read (our own credits' ids and amounts), shared by the
+#   rows asking at the same time: one listing per group of up to 50 employees, 2 while
+#   planning and 1 before the writes here.
+# Per written balance, 1: a first-attempt credit is its POST alone (no read: the engine gives
+# it the plan's `before` as `planned_before`); a reduction here lowers one of our credits
+# (one PUT). Unchanged balances cost nothing beyond the bulk reads.
 REQUEST_BOUND = Bound(fixed=8, written=1, unchanged=0)
 
 
