@@ -160,8 +160,9 @@ def decide_import(
     )
 
 
-# At most this many plans are remembered for their writes (see `BezalaAdapter.plan_write`); a
-# write planned beyond that lists the date's imports first, as a write without a plan does.
+# At most this many plans are remembered for their writes (see `BezalaAdapter.plan_write`), about
+# 200 bytes each (20 MB at most); a write planned beyond that lists the date's imports first, as
+# a write without a plan does. Each is taken by its write, so a run holds only those not yet sent.
 MAX_REMEMBERED_PLANS = 100_000
 
 
