@@ -29,12 +29,12 @@ already on the date (someone's correction, or an earlier attempt of the same wri
 first attempt of an operation planned by this adapter acts on what the plan saw on the date
 (nothing there: the POST alone; our imports there: their DELETEs, then the POST), since the
 engine sends it once, after its intent is durable, so nothing of it can be on Bezala yet.
-Every other write (a re-attempt, a direct call without `planned_before`, a plan made in another
-process) lists the date's imports first. What the plan saw holds while the engine's re-read
-after a confirmation shows the same import holding the balance; an import someone adds on the
-date between the plan and the write (seconds, without a prompt) is not seen, as an absolute
-target's write does not see a change made since its plan. Bezala's paths are per user, so no
-read covers more than one user.
+Every other write (a re-attempt, a direct call without `first_attempt` or `planned_before`, a
+plan made in another process) lists the date's imports first. What the plan saw holds while
+the engine's re-read after a confirmation shows the same import holding the balance; an import
+someone adds on the date between the plan and the write (seconds, without a prompt) is not
+seen, as an absolute target's write does not see a change made since its plan. Bezala's paths
+are per user, so no read covers more than one user.
 
 "Made by this project" (ASSUMED): an import whose `creator_id` is the Bezala user the adapter
 authenticates as. Bezala has no label or note on an import, so that user id is the only mark;
@@ -373,21 +373,16 @@ class BezalaAdapter:
         is the import that holds on `intent.as_of` (the bulk read), or None when there is none:
         unless it is dated `intent.as_of` itself, nothing is read.
 
-        An import planned against an import that `current` shows is remembered (by user, type
-        and date, at most `MAX_REMEMBERED_PLANS`) for the operation's first attempt: what
-        the plan saw on the date (nothing, or our imports to replace) is what that attempt
-        acts on, without listing the date again (see `apply_write`)."""
+        An import planned is remembered (by user, type and date, at most
+        `MAX_REMEMBERED_PLANS`) for the operation's first attempt: what the plan saw on the
+        date (nothing, or our imports to replace) is what that attempt acts on, without
+        listing the date again (see `apply_write`)."""
         decision = await self._decide_from(intent, current)
         key = self._pair_key(intent)
         self._planned.pop(key, None)
-        if (
-            decision.kind is OperationKind.IMPORT
-            and current is not None
-            and len(self._planned) < MAX_REMEMBERED_PLANS
-        ):
-            self._planned[key] = _Planned(
-                intent.operation_id, current.provenance.record_id, decision.replaces
-            )
+        if decision.kind is OperationKind.IMPORT and len(self._planned) < MAX_REMEMBERED_PLANS:
+            record_id = None if current is None else current.provenance.record_id
+            self._planned[key] = _Planned(intent.operation_id, record_id, decision.replaces)
         before = None
         if current is not None and current.remaining is not None:
             before = Quantity(current.remaining, current.unit)
@@ -400,12 +395,12 @@ class BezalaAdapter:
 
     def _planned_decision(self, intent: WriteIntent) -> ImportDecision | None:
         """The plan's decision, when `intent` is its operation's first attempt (the engine
-        gives `planned_before` to that one only) on the record the plan saw; None: read.
-        Taken once: a later write of the same balance reads first."""
+        gives `first_attempt` and `planned_before` to that one only) on the record the plan
+        saw; None: read. Taken once: a later write of the same balance reads first."""
         planned = self._planned.pop(self._pair_key(intent), None)
         if (
             planned is None
-            or intent.planned_before is None
+            or not (intent.first_attempt or intent.planned_before is not None)
             or planned.operation_id != intent.operation_id
             or planned.record_id != intent.target_record
         ):
@@ -442,10 +437,10 @@ class BezalaAdapter:
 
         The date's imports are listed first, so that an import never lands beside one already
         on the date, except on an operation's first attempt planned by this adapter (the
-        intent's `planned_before` given, its `target_record` the import the plan saw, and no
-        read since showing another): nothing of the operation can be on Bezala yet, and the
-        plan saw what is on the date, so the import is posted at once (after deleting the
-        imports of ours that the plan saw there)."""
+        intent's `first_attempt` set or `planned_before` given, its `target_record` the import
+        the plan saw, and no read since showing another): nothing of the operation can be on
+        Bezala yet, and the plan saw what is on the date, so the import is posted at once
+        (after deleting the imports of ours that the plan saw there)."""
         decision = self._planned_decision(intent) or await self._decide(intent)
         if decision.kind is OperationKind.SKIP:
             return WriteOutcome(OperationKind.SKIP, intent.remaining, decision.note)

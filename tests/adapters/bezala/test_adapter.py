@@ -323,7 +323,7 @@ def first_attempt(wanted: WriteIntent, current: Balance | None) -> WriteIntent:
     """`wanted` as the engine sends an operation's first attempt (`Engine._apply_row`)."""
     before = None if current is None else Quantity(current.remaining or Decimal(0), current.unit)
     record = None if current is None else current.provenance.record_id
-    return replace(wanted, planned_before=before, target_record=record)
+    return replace(wanted, planned_before=before, target_record=record, first_attempt=True)
 
 
 def add_import(emulator: BezalaEmulator, kind: str, day: dt.date, value: str, creator: int) -> None:
@@ -452,17 +452,20 @@ async def test_a_write_not_planned_as_it_is_sent_lists_the_date(
     await writer.aclose()
 
 
-async def test_a_plan_that_saw_no_import_at_all_lists_the_date(emulator: BezalaEmulator) -> None:
+@pytest.mark.parametrize("first", [True, False])
+async def test_a_plan_that_saw_no_import_at_all(emulator: BezalaEmulator, first: bool) -> None:
     emulator.state_for("default").time_balances.clear()
     adapter, transport = counted(emulator)
     assert await adapter.read_balances(["819"], ["vacation"], APRIL_30) == []
-    wanted = first_attempt(intent("vacation", "7.5", APRIL_30), None)  # planned_before None
+    wanted = replace(intent("vacation", "7.5", APRIL_30), first_attempt=first)
     await adapter.plan_write(wanted, None)
     transport.taken()
 
-    await adapter.apply_write(wanted)  # None is also what a re-attempt gets: read first
+    await adapter.apply_write(wanted)  # planned_before None: the plan saw no balance
 
-    assert transport.taken() == [LIST, POST]
+    # The engine's first attempt posts at once; without `first_attempt`, None is also what a
+    # re-attempt gets: the date is listed first.
+    assert transport.taken() == ([POST] if first else [LIST, POST])
     await adapter.aclose()
 
 
