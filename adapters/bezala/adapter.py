@@ -77,7 +77,7 @@ from balance_gateway.adapters._core.discovery import (
     LeaveTypeInfo,
     Listing,
 )
-from balance_gateway.adapters._core.errors import NotFoundError
+from balance_gateway.adapters._core.errors import NotFoundError, RequestValidationError
 from balance_gateway.adapters._core.options import AdapterOptions, parse_options
 from balance_gateway.adapters._core.validation import check_integer_id
 from balance_gateway.adapters.bezala.client import AsyncClient
@@ -378,11 +378,13 @@ class BezalaAdapter:
         date (nothing, or our imports to replace) is what that attempt acts on, without
         listing the date again (see `apply_write`)."""
         decision = await self._decide_from(intent, current)
-        key = self._pair_key(intent)
-        self._planned.pop(key, None)
-        if decision.kind is OperationKind.IMPORT and len(self._planned) < MAX_REMEMBERED_PLANS:
-            record_id = None if current is None else current.provenance.record_id
-            self._planned[key] = _Planned(intent.operation_id, record_id, decision.replaces)
+        # A user id that is not an integer: not remembered (its write raises, as it did).
+        with contextlib.suppress(RequestValidationError):
+            key = self._pair_key(intent)
+            self._planned.pop(key, None)
+            if decision.kind is OperationKind.IMPORT and len(self._planned) < MAX_REMEMBERED_PLANS:
+                record_id = None if current is None else current.provenance.record_id
+                self._planned[key] = _Planned(intent.operation_id, record_id, decision.replaces)
         before = None
         if current is not None and current.remaining is not None:
             before = Quantity(current.remaining, current.unit)

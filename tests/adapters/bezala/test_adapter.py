@@ -19,7 +19,7 @@ from balance_gateway.adapters._core.adapter import (
     WriteIntent,
     WriteKind,
 )
-from balance_gateway.adapters._core.errors import WriteOutcomeUnknown
+from balance_gateway.adapters._core.errors import RequestValidationError, WriteOutcomeUnknown
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters._emulator import EmulatorOptions
@@ -525,4 +525,17 @@ async def test_a_read_after_the_plan_showing_another_import_lists_the_date(
     assert [i for i in imports(emulator) if i[2] == APRIL_30.isoformat()] == [
         (3, "vacation", APRIL_30.isoformat(), Decimal("5.0"), 7)
     ]
+    await adapter.aclose()
+
+
+async def test_a_user_id_that_is_no_integer_is_planned_as_before(emulator: BezalaEmulator) -> None:
+    adapter, transport = counted(emulator)
+    wanted = first_attempt(intent("vacation", "7.5", APRIL_30, user="aino"), None)
+
+    plan = await adapter.plan_write(wanted, None)
+    with pytest.raises(RequestValidationError, match="employee id"):
+        await adapter.apply_write(wanted)
+
+    assert plan.kind is OperationKind.IMPORT
+    assert transport.taken() == []
     await adapter.aclose()
