@@ -394,7 +394,11 @@ class Engine:
         # The intent is on disk before the write leaves: a crash from here on is resolvable.
         intent = _record_for(row, self.run_id, operation_id, OpStatus.INTENT)
         await batch.intent(intent)
-        sent = replace(row.intent, planned_before=row.before) if first_attempt else row.intent
+        sent = (
+            replace(row.intent, planned_before=row.before, first_attempt=True)
+            if first_attempt
+            else row.intent
+        )
         status, note, outcome = await self._write(sent)
         if status is OpStatus.FAILED and row.mapping_line is not None:
             note = f"{note} (mapping {self.mapping.file}, line {row.mapping_line})"

@@ -111,6 +111,11 @@ class WriteIntent:
     # adapter whose write depends on the value held (a ledger's delta) may use it instead of
     # reading again; a change made since the plan then shows in verification. None: read.
     planned_before: Quantity | None = None
+    # True on the intent the engine gives an operation's first attempt, with `planned_before`
+    # (which is then None only when the plan saw no balance, not "read"): nothing of this
+    # operation can be on the target yet, and what the plan saw is all that was known. False:
+    # a re-attempt, or a caller that is not the engine; read what the write depends on.
+    first_attempt: bool = False
 
 
 @dataclass(frozen=True)

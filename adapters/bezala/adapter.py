@@ -7,9 +7,11 @@ Leave type ids are Bezala's balance types:
 Reading as of a date gives, per employee (a Bezala user id) and balance type, the latest import
 dated on or before that date as a `Balance` whose `remaining` is the imported value and `as_of`
 the import's date (the value holds at the END of that date [seed]); imports dated after it are
-ignored. The `latest` endpoint answers when its import is dated on or before `as_of` (one
-request); otherwise the imports are listed newest date first (paged) down to the first one on
-or before `as_of`. Among imports on one date, the one with the highest id counts.
+ignored. Among imports on one date, the one with the highest id counts. Both types of a user
+come from one listing of the user's imports (the listing's `balance_type` filter is optional
+and its answer holds both types [seed]), newest date first, read only until both types are
+settled: one request per user. One type alone comes from its `latest` import (one request)
+when that is dated on or before `as_of`, else from the listing of that type walked back.
 
 Writing is `WriteKind.IMPORT`: the intended remaining balance is imported dated `intent.as_of`.
 An import for the same user, type and date that already holds the value makes the write a
@@ -22,10 +24,17 @@ Requests: the plan is made from the bulk read (`plan_write` is given the import 
 `as_of`). With no import dated `as_of` itself the write is a new import, and when the import
 that counts on that date already holds the value it is a skip: nothing more is read. Only an
 import on that very date holding another value (to replace or refuse) needs the date's
-imports listed. `apply_write` lists the date's imports once before posting: an import is a
-POST that creates a record, and that listing is what keeps it from ever landing beside one
-already on the date (someone's correction, or an earlier attempt). Bezala's paths are per
-user, so these reads cannot be batched across employees.
+imports listed. An import is a POST that creates a record, so it must never land beside one
+already on the date (someone's correction, or an earlier attempt of the same write): the
+first attempt of an operation planned by this adapter acts on what the plan saw on the date
+(nothing there: the POST alone; our imports there: their DELETEs, then the POST), since the
+engine sends it once, after its intent is durable, so nothing of it can be on Bezala yet.
+Every other write (a re-attempt, a direct call without `first_attempt` or `planned_before`, a
+plan made in another process) lists the date's imports first. What the plan saw holds while
+the engine's re-read after a confirmation shows the same import holding the balance; an import
+someone adds on the date between the plan and the write (seconds, without a prompt) is not
+seen, as an absolute target's write does not see a change made since its plan. Bezala's paths
+are per user, so no read covers more than one user.
 
 "Made by this project" (ASSUMED): an import whose `creator_id` is the Bezala user the adapter
 authenticates as. Bezala has no label or note on an import, so that user id is the only mark;
@@ -68,7 +77,7 @@ from balance_gateway.adapters._core.discovery import (
     LeaveTypeInfo,
     Listing,
 )
-from balance_gateway.adapters._core.errors import NotFoundError
+from balance_gateway.adapters._core.errors import NotFoundError, RequestValidationError
 from balance_gateway.adapters._core.options import AdapterOptions, parse_options
 from balance_gateway.adapters._core.validation import check_integer_id
 from balance_gateway.adapters.bezala.client import AsyncClient
@@ -151,6 +160,24 @@ def decide_import(
     )
 
 
+# At most this many plans are remembered for their writes (see `BezalaAdapter.plan_write`), about
+# 200 bytes each (20 MB at most); a write planned beyond that lists the date's imports first, as
+# a write without a plan does. Each is taken by its write, so a run holds only those not yet sent.
+MAX_REMEMBERED_PLANS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """What `plan_write` saw for one operation, for its first attempt (`apply_write`)."""
+
+    operation_id: str
+    record_id: str | None  # the import the plan saw holding on the date
+    replaces: tuple[TimeBalance, ...]  # our imports on the date (empty: there was none)
+
+
+_PairKey = tuple[int, str, dt.date]  # (user id, balance type, date)
+
+
 class BezalaAdapter:
     """The `BalanceAdapter` of one configured Bezala system; see the module docstring."""
 
@@ -169,6 +196,7 @@ class BezalaAdapter:
         self.client = client
         self.creator_id = creator_id
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._planned: dict[_PairKey, _Planned] = {}
 
     # -- units ------------------------------------------------------------------------------
 
@@ -204,16 +232,36 @@ class BezalaAdapter:
     ) -> list[Balance]:
         """Per employee and balance type, the latest import dated on or before `as_of` (its
         own date as the balance's `as_of`); pairs with no such import are absent; an empty
-        `leave_type_ids` means both types. Raises `NotFoundError` for an unknown user."""
+        `leave_type_ids` means both types. Raises `NotFoundError` for an unknown user.
+
+        One type: its `latest` import (one request per employee, a walk back through the list
+        when that import is dated after `as_of`). Both types: one listing of the user's imports
+        of every type, newest date first, read only as far as both types are settled (one
+        request per employee while the first page holds, for each type, an import on or before
+        `as_of` and one of an earlier date after it, or is the last page) [seed: the listing's
+        `balance_type` filter is optional, and its example lists both types in one answer]."""
         kinds = [self.balance_type(t) for t in leave_type_ids] or list(BalanceType)
-        pairs = [(check_integer_id("employee id", e), kind) for e in employee_ids for kind in kinds]
-        # One read per pair, independent of each other: read concurrently (bounded).
-        records = await gather_limited([partial(self._latest_until, u, k, as_of) for u, k in pairs])
-        return [
+        kinds = list(dict.fromkeys(kinds))
+        users = [check_integer_id("employee id", e) for e in employee_ids]
+        if len(kinds) == 1:
+            calls = [partial(self._latest_one, u, kinds[0], as_of) for u in users]
+        else:
+            calls = [partial(self._holding_per_type, u, kinds, as_of) for u in users]
+        # One read per employee, independent of each other: read concurrently (bounded).
+        found = await gather_limited(calls)
+        balances = [
             self._balance(record, kind)
-            for record, (_, kind) in zip(records, pairs, strict=True)
-            if record is not None
+            for per_type in found
+            for kind in kinds
+            if (record := per_type.get(kind)) is not None
         ]
+        self._forget_changed(users, kinds, as_of, found)
+        return balances
+
+    async def _latest_one(
+        self, user_id: int, kind: BalanceType, as_of: dt.date
+    ) -> dict[BalanceType, TimeBalance | None]:
+        return {kind: await self._latest_until(user_id, kind, as_of)}
 
     async def _latest_until(
         self, user_id: int, kind: BalanceType, as_of: dt.date
@@ -234,6 +282,33 @@ class BezalaAdapter:
                 break  # past the newest date on or before `as_of`: nothing more can count
             on_day.append(record)
         return max(on_day, key=_record_order) if on_day else None
+
+    async def _holding_per_type(
+        self, user_id: int, kinds: Sequence[BalanceType], as_of: dt.date
+    ) -> dict[BalanceType, TimeBalance | None]:
+        """Per type of `kinds`, the import that holds on `as_of`, from one walk through the
+        user's imports of every type, newest date first, stopped once every type has its
+        newest date on or before `as_of` and the walk has passed that date (nothing later in
+        the list can count)."""
+        on_day: dict[str, list[TimeBalance]] = {}
+        wanted = {kind.value for kind in kinds}
+        records = self.client.iter_time_balances(user_id, sort_by="date", order=SortOrder.DESC)
+        async for record in records:
+            if record.date > as_of:
+                continue
+            if len(on_day) == len(wanted) and all(
+                record.date < group[0].date for group in on_day.values()
+            ):
+                break  # every type settled: the rest is older
+            if record.balance_type not in wanted:
+                continue
+            group = on_day.setdefault(record.balance_type, [record])
+            if group[0] is not record and record.date == group[0].date:
+                group.append(record)
+        return {
+            kind: max(on_day[kind.value], key=_record_order) if kind.value in on_day else None
+            for kind in kinds
+        }
 
     async def _imports_on(self, intent: WriteIntent) -> list[TimeBalance]:
         """The user's imports of the intent's type dated `intent.as_of`."""
@@ -296,19 +371,79 @@ class BezalaAdapter:
     async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:
         """`import`, `skip` or `blocked` (see the module docstring); never writes. `current`
         is the import that holds on `intent.as_of` (the bulk read), or None when there is none:
-        unless it is dated `intent.as_of` itself, nothing is read."""
+        unless it is dated `intent.as_of` itself, nothing is read.
+
+        An import planned is remembered (by user, type and date, at most
+        `MAX_REMEMBERED_PLANS`) for the operation's first attempt: what the plan saw on the
+        date (nothing, or our imports to replace) is what that attempt acts on, without
+        listing the date again (see `apply_write`)."""
         decision = await self._decide_from(intent, current)
+        # A user id that is not an integer: not remembered (its write raises, as it did).
+        with contextlib.suppress(RequestValidationError):
+            key = self._pair_key(intent)
+            self._planned.pop(key, None)
+            if decision.kind is OperationKind.IMPORT and len(self._planned) < MAX_REMEMBERED_PLANS:
+                record_id = None if current is None else current.provenance.record_id
+                self._planned[key] = _Planned(intent.operation_id, record_id, decision.replaces)
         before = None
         if current is not None and current.remaining is not None:
             before = Quantity(current.remaining, current.unit)
         after = before if decision.kind is OperationKind.BLOCKED else intent.remaining
         return PlannedWrite(decision.kind, before, after, decision.note)
 
+    def _pair_key(self, intent: WriteIntent) -> _PairKey:
+        user_id = check_integer_id("employee id", intent.employee.id)
+        return user_id, self.balance_type(intent.leave_type.id).value, intent.as_of
+
+    def _planned_decision(self, intent: WriteIntent) -> ImportDecision | None:
+        """The plan's decision, when `intent` is its operation's first attempt (the engine
+        gives `first_attempt` and `planned_before` to that one only) on the record the plan
+        saw; None: read. Taken once: a later write of the same balance reads first."""
+        planned = self._planned.pop(self._pair_key(intent), None)
+        if (
+            planned is None
+            or not (intent.first_attempt or intent.planned_before is not None)
+            or planned.operation_id != intent.operation_id
+            or planned.record_id != intent.target_record
+        ):
+            return None
+        problem = self._check_intent(intent)
+        if problem is not None:
+            return ImportDecision(OperationKind.BLOCKED, problem)
+        value, day = intent.remaining.value, intent.as_of
+        return decide_import(value, day, planned.replaces, self.creator_id)
+
+    def _forget_changed(
+        self,
+        users: Sequence[int],
+        kinds: Sequence[BalanceType],
+        as_of: dt.date,
+        found: Sequence[dict[BalanceType, TimeBalance | None]],
+    ) -> None:
+        """Forget the plans of pairs that a read (the engine's re-read after a confirmation)
+        shows held by another import than the plan saw: their writes list the date again."""
+        if not self._planned:
+            return
+        for user_id, per_type in zip(users, found, strict=True):
+            for kind in kinds:
+                key = (user_id, kind.value, as_of)
+                planned = self._planned.get(key)
+                record = per_type.get(kind)
+                if planned is not None and planned.record_id != (record and record.id):
+                    del self._planned[key]
+
     async def apply_write(self, intent: WriteIntent) -> WriteOutcome:
         """Import `intent.remaining` dated `intent.as_of`, replacing our own imports on that
         date. Raises `WriteBlocked` for someone else's import on the date, and
-        `WriteOutcomeUnknown` when the import's answer was lost (use `confirm_write`)."""
-        decision = await self._decide(intent)
+        `WriteOutcomeUnknown` when the import's answer was lost (use `confirm_write`).
+
+        The date's imports are listed first, so that an import never lands beside one already
+        on the date, except on an operation's first attempt planned by this adapter (the
+        intent's `first_attempt` set or `planned_before` given, its `target_record` the import
+        the plan saw, and no read since showing another): nothing of the operation can be on
+        Bezala yet, and the plan saw what is on the date, so the import is posted at once
+        (after deleting the imports of ours that the plan saw there)."""
+        decision = self._planned_decision(intent) or await self._decide(intent)
         if decision.kind is OperationKind.SKIP:
             return WriteOutcome(OperationKind.SKIP, intent.remaining, decision.note)
         if decision.kind is OperationKind.BLOCKED:
@@ -369,6 +504,7 @@ class BezalaAdapter:
         return Listing(types, how="fixed by Bezala's time_balances API [seed]")
 
     async def aclose(self) -> None:
+        self._planned.clear()
         await self.client.aclose()
 
 

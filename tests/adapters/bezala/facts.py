@@ -5,10 +5,13 @@ from __future__ import annotations
 from balance_gateway.canonical import Unit
 from tests.adapters.vendor_facts import Bound, DiscoveryFacts, LeaveTypes, QaCase, SdkCall, TypeTypo
 
-# Paths per user: the bulk read is one `latest` per balance, and so is the read back. A write
-# lists the date's imports once before its POST (a POST is not idempotent); none here is on a
-# date holding an import already (a replace would add its DELETE). A login.
-REQUEST_BOUND = Bound(fixed=1, written=1 + 1 + 1 + 1, unchanged=1)
+# Paths per user, one listing of a user's imports holding both types. The plan: that listing,
+# shared by the user's two balances (1/2 each); a plan on a date with no import of its own reads
+# nothing more. A write: the POST alone, its first attempt acting on what the plan saw (no
+# listing of the date; none here is on a date holding an import already, where a replace would
+# add its DELETE). Verification: the listing again for each user written, shared when both of
+# the user's types are written (1/2), whole when only one is (1). A login (email and password).
+REQUEST_BOUND = Bound(fixed=1, written=1 / 2 + 1 + 1, unchanged=1 / 2)
 
 
 DISCOVERY = DiscoveryFacts(

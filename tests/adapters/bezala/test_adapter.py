@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -18,13 +19,21 @@ from balance_gateway.adapters._core.adapter import (
     WriteIntent,
     WriteKind,
 )
-from balance_gateway.adapters._core.errors import WriteOutcomeUnknown
+from balance_gateway.adapters._core.errors import RequestValidationError, WriteOutcomeUnknown
 from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters._emulator import EmulatorOptions
 from balance_gateway.adapters.bezala import BezalaAdapter, build_adapter
-from balance_gateway.adapters.bezala.emulator import BezalaEmulator
-from balance_gateway.canonical import EmployeeRef, LeaveTypeRef, Quantity, RoundingMode, Unit
+from balance_gateway.adapters.bezala.emulator import BezalaEmulator, StoredTimeBalance
+from balance_gateway.adapters.bezala.models import BalanceType
+from balance_gateway.canonical import (
+    Balance,
+    EmployeeRef,
+    LeaveTypeRef,
+    Quantity,
+    RoundingMode,
+    Unit,
+)
 
 TOKEN = "adapter-test-token"
 SYSTEM = "bezala-test"
@@ -264,4 +273,269 @@ async def test_no_leave_types_named_reads_every_type(emulator: BezalaEmulator) -
     assert {b.leave_type.id: b.remaining for b in every} == {
         b.leave_type.id: b.remaining for b in named
     }
+    await adapter.aclose()
+
+
+# -- requests per balance (issue 16) ------------------------------------------------------------
+
+APRIL_30 = dt.date(2026, 4, 30)
+
+
+class Counted(httpx.AsyncBaseTransport):
+    """The emulator's transport, recording each request sent as (method, path)."""
+
+    def __init__(self, emulator: BezalaEmulator) -> None:
+        self.inner = httpx.ASGITransport(app=emulator.app)
+        self.sent: list[tuple[str, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append((request.method, request.url.path))
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def taken(self) -> list[tuple[str, str]]:
+        """The requests recorded since the last call."""
+        sent, self.sent = self.sent, []
+        return sent
+
+
+def counted(emulator: BezalaEmulator, creator_id: int = 42) -> tuple[BezalaAdapter, Counted]:
+    transport = Counted(emulator)
+    config = AdapterConfig(
+        system=SYSTEM,
+        base_url="http://emulator",
+        credentials={"token": Secret(TOKEN)},
+        options={"creator_id": creator_id},
+        transport=transport,
+        retry=RetryPolicy.none(),
+    )
+    return build_adapter(config), transport
+
+
+USER = "/api/users/819/time_balances"
+LIST = ("GET", USER)
+POST = ("POST", USER)
+
+
+def first_attempt(wanted: WriteIntent, current: Balance | None) -> WriteIntent:
+    """`wanted` as the engine sends an operation's first attempt (`Engine._apply_row`)."""
+    before = None if current is None else Quantity(current.remaining or Decimal(0), current.unit)
+    record = None if current is None else current.provenance.record_id
+    return replace(wanted, planned_before=before, target_record=record, first_attempt=True)
+
+
+def add_import(emulator: BezalaEmulator, kind: str, day: dt.date, value: str, creator: int) -> None:
+    state = emulator.state_for("default")
+    state.time_balances.append(
+        StoredTimeBalance(
+            id=state.new_id(),
+            user_id=819,
+            balance_type=BalanceType(kind),
+            date=day,
+            value=Decimal(value),
+            creator_id=creator,
+            creator_name="HR Admin" if creator == 7 else "John Smith",
+        )
+    )
+
+
+async def test_both_types_of_a_user_are_read_with_one_request(emulator: BezalaEmulator) -> None:
+    adapter, transport = counted(emulator)
+
+    both = await adapter.read_balances(["819"], [], APRIL_30)
+    assert transport.taken() == [LIST]
+    one = await adapter.read_balances(["819"], ["vacation"], APRIL_30)
+    assert transport.taken() == [("GET", USER + "/latest")]
+
+    assert {(b.leave_type.id, b.remaining, b.as_of, b.provenance.record_id) for b in both} == {
+        ("vacation", Decimal("5.0"), MARCH_31, "2"),
+        ("work_time", Decimal(75), dt.date(2025, 3, 15), "1"),
+    }
+    assert [(b.remaining, b.provenance.record_id) for b in one] == [(Decimal("5.0"), "2")]
+    await adapter.aclose()
+
+
+async def test_the_listing_of_both_types_is_read_as_far_as_they_need(
+    emulator: BezalaEmulator,
+) -> None:
+    # 60 later imports (past the first page of 50), two on the date asked for, and an older one
+    # of work_time that no longer counts.
+    for month in range(60):
+        add_import(emulator, "vacation", dt.date(2027, 1, 1) + dt.timedelta(days=month), "1", 42)
+    add_import(emulator, "work_time", dt.date(2025, 3, 31), "10", 42)
+    add_import(emulator, "work_time", dt.date(2025, 3, 31), "20", 7)
+    adapter, transport = counted(emulator)
+
+    both = await adapter.read_balances(["819"], ["vacation", "work_time"], MARCH_31)
+
+    assert transport.taken() == [LIST, LIST]  # page 2 holds the imports on or before the date
+    assert {(b.leave_type.id, b.remaining, b.provenance.record_id) for b in both} == {
+        ("vacation", Decimal("5.0"), "2"),
+        ("work_time", Decimal(20), "64"),  # the highest id on the date counts
+    }
+    await adapter.aclose()
+
+
+async def test_a_first_attempt_on_a_new_date_is_the_post_alone(emulator: BezalaEmulator) -> None:
+    adapter, transport = counted(emulator)
+    (current,) = await adapter.read_balances(["819"], ["vacation"], APRIL_30)
+    wanted = first_attempt(intent("vacation", "7.5", APRIL_30), current)
+    transport.taken()
+
+    plan = await adapter.plan_write(wanted, current)
+    assert transport.taken() == []  # the bulk read shows no import dated April 30
+    outcome = await adapter.apply_write(wanted)
+    assert transport.taken() == [POST]  # nothing listed: the plan saw what is on the date
+
+    assert plan.kind is outcome.kind is OperationKind.IMPORT
+    assert outcome.note == f"new import dated {APRIL_30}"
+    assert imports(emulator)[-1] == (3, "vacation", APRIL_30.isoformat(), Decimal("7.5"), 42)
+    await adapter.aclose()
+
+
+async def test_without_planned_before_the_date_is_listed_first(emulator: BezalaEmulator) -> None:
+    adapter, transport = counted(emulator)
+    (current,) = await adapter.read_balances(["819"], ["vacation"], APRIL_30)
+    wanted = intent("vacation", "7.5", APRIL_30)
+    await adapter.plan_write(wanted, current)
+    transport.taken()
+
+    await adapter.apply_write(wanted)  # a direct call, or a re-attempt: no planned_before
+
+    assert transport.taken() == [LIST, POST]
+    await adapter.aclose()
+
+
+async def test_applying_the_same_first_attempt_twice_imports_once(
+    emulator: BezalaEmulator,
+) -> None:
+    adapter, transport = counted(emulator)
+    (current,) = await adapter.read_balances(["819"], ["vacation"], APRIL_30)
+    wanted = first_attempt(intent("vacation", "7.5", APRIL_30), current)
+    await adapter.plan_write(wanted, current)
+    await adapter.apply_write(wanted)
+    transport.taken()
+
+    again = await adapter.apply_write(wanted)  # the plan is taken once: this one reads
+
+    assert transport.taken() == [LIST]
+    assert again.kind is OperationKind.SKIP
+    assert [i for i in imports(emulator) if i[2] == APRIL_30.isoformat()] == [
+        (3, "vacation", APRIL_30.isoformat(), Decimal("7.5"), 42)
+    ]
+    await adapter.aclose()
+
+
+@pytest.mark.parametrize("how", ["another attempt id", "another record", "another adapter"])
+async def test_a_write_not_planned_as_it_is_sent_lists_the_date(
+    emulator: BezalaEmulator, how: str
+) -> None:
+    adapter, transport = counted(emulator)
+    (current,) = await adapter.read_balances(["819"], ["vacation"], APRIL_30)
+    wanted = first_attempt(intent("vacation", "7.5", APRIL_30), current)
+    await adapter.plan_write(wanted, current)
+    writer = adapter
+    if how == "another attempt id":
+        wanted = replace(wanted, operation_id="op-1.2")
+    elif how == "another record":
+        wanted = replace(wanted, target_record="1")
+    else:  # a plan made in another process: a distributed work unit, a saved plan
+        writer, transport = counted(emulator)
+    transport.taken()
+
+    await writer.apply_write(wanted)
+
+    assert transport.taken() == [LIST, POST]
+    await adapter.aclose()
+    await writer.aclose()
+
+
+@pytest.mark.parametrize("first", [True, False])
+async def test_a_plan_that_saw_no_import_at_all(emulator: BezalaEmulator, first: bool) -> None:
+    emulator.state_for("default").time_balances.clear()
+    adapter, transport = counted(emulator)
+    assert await adapter.read_balances(["819"], ["vacation"], APRIL_30) == []
+    wanted = replace(intent("vacation", "7.5", APRIL_30), first_attempt=first)
+    await adapter.plan_write(wanted, None)
+    transport.taken()
+
+    await adapter.apply_write(wanted)  # planned_before None: the plan saw no balance
+
+    # The engine's first attempt posts at once; without `first_attempt`, None is also what a
+    # re-attempt gets: the date is listed first.
+    assert transport.taken() == ([POST] if first else [LIST, POST])
+    await adapter.aclose()
+
+
+async def test_a_first_attempt_replacing_our_import_deletes_and_posts(
+    emulator: BezalaEmulator,
+) -> None:
+    adapter, transport = counted(emulator)
+    (current,) = await adapter.read_balances(["819"], ["vacation"], MARCH_31)
+    wanted = first_attempt(intent("vacation", "6.25"), current)
+    transport.taken()
+
+    plan = await adapter.plan_write(wanted, current)
+    assert transport.taken() == [LIST]  # import #2 is dated March 31 itself: whose is it?
+    outcome = await adapter.apply_write(wanted)
+    assert transport.taken() == [("DELETE", USER + "/2"), POST]
+
+    assert plan.kind is outcome.kind is OperationKind.IMPORT
+    assert "#2" in outcome.note
+    assert [i for i in imports(emulator) if i[1] == "vacation"] == [
+        (3, "vacation", "2025-03-31", Decimal("6.25"), 42)
+    ]
+    await adapter.aclose()
+
+
+async def test_a_replace_without_planned_before_lists_deletes_and_posts(
+    emulator: BezalaEmulator,
+) -> None:
+    adapter, transport = counted(emulator)
+    (current,) = await adapter.read_balances(["819"], ["vacation"], MARCH_31)
+    wanted = intent("vacation", "6.25")
+    await adapter.plan_write(wanted, current)
+    transport.taken()
+
+    await adapter.apply_write(wanted)
+
+    assert transport.taken() == [LIST, ("DELETE", USER + "/2"), POST]
+    await adapter.aclose()
+
+
+async def test_a_read_after_the_plan_showing_another_import_lists_the_date(
+    emulator: BezalaEmulator,
+) -> None:
+    # The engine reads the target again after a confirmation (`gateway.recheck`): an import
+    # someone made on the date meanwhile is then seen, and the write refuses to go beside it.
+    adapter, transport = counted(emulator)
+    (current,) = await adapter.read_balances(["819"], ["vacation"], APRIL_30)
+    wanted = first_attempt(intent("vacation", "7.5", APRIL_30), current)
+    await adapter.plan_write(wanted, current)
+    add_import(emulator, "vacation", APRIL_30, "5.0", 7)  # the same value: no guardrail sees it
+    await adapter.read_balances(["819"], ["vacation", "work_time"], APRIL_30)
+    transport.taken()
+
+    with pytest.raises(WriteBlocked, match="HR Admin"):
+        await adapter.apply_write(wanted)
+
+    assert transport.taken() == [LIST]
+    assert [i for i in imports(emulator) if i[2] == APRIL_30.isoformat()] == [
+        (3, "vacation", APRIL_30.isoformat(), Decimal("5.0"), 7)
+    ]
+    await adapter.aclose()
+
+
+async def test_a_user_id_that_is_no_integer_is_planned_as_before(emulator: BezalaEmulator) -> None:
+    adapter, transport = counted(emulator)
+    wanted = first_attempt(intent("vacation", "7.5", APRIL_30, user="aino"), None)
+
+    plan = await adapter.plan_write(wanted, None)
+    with pytest.raises(RequestValidationError, match="employee id"):
+        await adapter.apply_write(wanted)
+
+    assert plan.kind is OperationKind.IMPORT
+    assert transport.taken() == []
     await adapter.aclose()
