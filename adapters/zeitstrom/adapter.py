@@ -457,7 +457,12 @@ class ZeitstromAdapter:
         employee, kind = intent.employee.id, intent.leave_type.id
         label = label_for(intent.operation_id)
         planned = intent.planned_before
-        if planned is not None and planned.unit is Unit.DAYS and target > planned.value:
+        if (
+            intent.first_attempt
+            and planned is not None
+            and planned.unit is Unit.DAYS
+            and target > planned.value
+        ):
             return await self._credit(intent, target - planned.value, target)
         ledger = await self._pair_ledger(employee, kind)
         net = net_as_of(ledger, intent.as_of)

@@ -91,6 +91,7 @@ def intent(remaining: int, op: str = "op-1", planned_before: int | None = None) 
         as_of=AS_OF,
         source="hr-prod",
         planned_before=None if planned_before is None else days(planned_before),
+        first_attempt=planned_before is not None,
     )
 
 
@@ -116,6 +117,20 @@ async def test_a_first_attempt_credit_is_one_post_and_nothing_else(
     assert ours(emulator) == [(f"{LABEL_PREFIX}op-1", Decimal(5))]
     (balance,) = await adapter.read_balances([JONAS], ["holiday"], AS_OF)
     assert balance.remaining == Decimal(25)
+
+
+async def test_planned_before_without_first_attempt_is_not_trusted(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    first = await adapter.apply_write(intent(25, planned_before=20))
+    transport.sent.clear()
+    # A caller that is not the engine's first attempt, with a stale planned_before: the
+    # ledger is read, the earlier credit found, and nothing is credited twice.
+    again = await adapter.apply_write(replace(intent(25, planned_before=20), first_attempt=False))
+    assert again.kind is OperationKind.SKIP
+    assert again.record_ids == first.record_ids
+    assert [m for m, _ in transport.calls()] == ["GET"]
+    assert ours(emulator) == [(f"{LABEL_PREFIX}op-1", Decimal(5))]
 
 
 async def test_without_planned_before_it_reads_and_reports_an_applied_label_as_skip(
@@ -266,7 +281,9 @@ async def test_the_unfiltered_read_answers_as_the_filtered_one(
 async def test_planned_before_in_another_unit_is_not_trusted(
     adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
 ) -> None:
-    hours = replace(intent(25), planned_before=Quantity(Decimal(160), Unit.HOURS))
+    hours = replace(
+        intent(25), planned_before=Quantity(Decimal(160), Unit.HOURS), first_attempt=True
+    )
     outcome = await adapter.apply_write(hours)
     assert transport.calls() == [("GET", LIST), ("POST", LIST)]
     assert ours(emulator) == [(f"{LABEL_PREFIX}op-1", Decimal(5))]
@@ -287,7 +304,7 @@ async def test_a_run_of_300_credits_sends_its_bulk_reads_and_one_post_each(
         )
         row = await adapter.plan_write(planned, current[employee])
         assert row.kind is OperationKind.CREDIT
-        await adapter.apply_write(replace(planned, planned_before=row.before))
+        await adapter.apply_write(replace(planned, planned_before=row.before, first_attempt=True))
     after = await adapter.read_balances(company, ["holiday"], AS_OF)
     assert {b.remaining for b in after} == {Decimal(29)}
     methods = [m for m, _ in transport.calls()]
