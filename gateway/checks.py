@@ -25,8 +25,8 @@ async def _known_types(adapter: BalanceAdapter) -> list[str] | None:
     """The system's leave-type ids, or None when it cannot list them all (a listing of only
     the types in use proves nothing about a missing one) or the listing failed: then the plan
     reports the read error itself."""
-    if not isinstance(adapter, Discovery):
-        return None
+    if not isinstance(adapter, Discovery) or not adapter.capabilities.lists_every_leave_type:
+        return None  # a listing of only the types in use is not asked for: it would be dropped
     try:
         listing = await adapter.list_leave_types()
     except (GatewayError, NotImplementedError):

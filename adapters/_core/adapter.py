@@ -75,6 +75,9 @@ class Capabilities:
     write_kind: WriteKind
     # A target that cannot be read: the engine must remember what it last wrote.
     remembers_writes: bool = False
+    # False when the vendor documents no list of its leave types (`list_leave_types` gives only
+    # those in use, `complete=False`): checking a configured type against it proves nothing.
+    lists_every_leave_type: bool = True
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,9 @@ class ZeitstromAdapter:
     """The `BalanceAdapter` for Zeitstrom over its `AsyncClient`."""
 
     vendor = "zeitstrom"
-    capabilities = Capabilities(can_read=True, can_write=True, write_kind=WriteKind.LEDGER)
+    capabilities = Capabilities(
+        can_read=True, can_write=True, write_kind=WriteKind.LEDGER, lists_every_leave_type=False
+    )
 
     def __init__(self, config: AdapterConfig, client: AsyncClient | None = None) -> None:
         self.system = config.system

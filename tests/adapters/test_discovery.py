@@ -84,3 +84,14 @@ async def test_leave_types_are_listed_or_the_reason_is_given(
     assert units == expected.leave_types.units
     # A vendor that sees only the types in use says the list may be partial.
     assert listing.complete is expected.leave_types.complete
+
+
+async def test_an_adapter_says_up_front_whether_it_lists_every_leave_type(
+    vendor_adapter: tuple[str, Discovery],
+) -> None:
+    # The configuration check asks for the types only when the capability says the list is
+    # complete (a partial one proves nothing, and reading it costs the vendor a request).
+    _vendor, adapter = vendor_adapter
+    listing = await adapter.list_leave_types()
+    says = adapter.capabilities.lists_every_leave_type  # type: ignore[attr-defined]
+    assert says is (listing.available and listing.complete) or not listing.available

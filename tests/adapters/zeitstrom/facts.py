@@ -20,9 +20,8 @@ from tests.adapters.vendor_facts import (
     SdkCall,
 )
 
-# Fixed, 8 in the demo's sync (24 people, 12 written: 7 credits, 5 reductions):
-# - 1: the leave-type check before planning (`gateway.checks`) lists the types through the
-#   aggregate, unfiltered (the listing is partial, so the check cannot use it);
+# Fixed, 7 in the demo's sync (24 people, 12 written: 7 credits, 5 reductions); the leave-type
+# check before planning (`gateway.checks`) asks nothing (`lists_every_leave_type` is False):
 # - 2 to plan: the aggregate and the ledger dated after `as_of`, per 50 employees (one chunk
 #   here; beyond 4 chunks both are read unfiltered, still 2 requests with one page of later
 #   transactions), and 2 to verify, the same;
@@ -32,7 +31,7 @@ from tests.adapters.vendor_facts import (
 # Per written balance, 1: a first-attempt credit is its POST alone (no read: the engine gives
 # it the plan's `before` as `planned_before`); a reduction here lowers one of our credits
 # (one PUT). Unchanged balances cost nothing beyond the bulk reads.
-REQUEST_BOUND = Bound(fixed=8, written=1, unchanged=0)
+REQUEST_BOUND = Bound(fixed=7, written=1, unchanged=0)
 
 
 DISCOVERY = DiscoveryFacts(
