@@ -119,30 +119,27 @@ async def test_a_first_attempt_credit_is_one_post_and_nothing_else(
     assert balance.remaining == Decimal(25)
 
 
-async def test_planned_before_without_first_attempt_is_not_trusted(
-    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+@pytest.mark.parametrize(
+    "again",
+    [
+        # A direct adapter user (or a re-attempt): no planned_before.
+        pytest.param(intent(25), id="no-planned-before"),
+        # A caller that is not the engine's first attempt, with a stale planned_before.
+        pytest.param(
+            replace(intent(25, planned_before=20), first_attempt=False), id="not-first-attempt"
+        ),
+    ],
+)
+async def test_a_repeated_write_reads_and_reports_its_applied_label_as_skip(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording, again: WriteIntent
 ) -> None:
     first = await adapter.apply_write(intent(25, planned_before=20))
     transport.sent.clear()
-    # A caller that is not the engine's first attempt, with a stale planned_before: the
-    # ledger is read, the earlier credit found, and nothing is credited twice.
-    again = await adapter.apply_write(replace(intent(25, planned_before=20), first_attempt=False))
-    assert again.kind is OperationKind.SKIP
-    assert again.record_ids == first.record_ids
-    assert [m for m, _ in transport.calls()] == ["GET"]
-    assert ours(emulator) == [(f"{LABEL_PREFIX}op-1", Decimal(5))]
-
-
-async def test_without_planned_before_it_reads_and_reports_an_applied_label_as_skip(
-    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
-) -> None:
-    first = await adapter.apply_write(intent(25, planned_before=20))
-    transport.sent.clear()
-    # The same operation again, as a direct adapter user (or a re-attempt) sends it: no
-    # planned_before, so the ledger is read and the earlier credit found by its label.
-    again = await adapter.apply_write(intent(25))
-    assert again.kind is OperationKind.SKIP
-    assert again.record_ids == first.record_ids
+    # The same operation again: the ledger is read and the earlier credit found by its label,
+    # so nothing is credited twice.
+    outcome = await adapter.apply_write(again)
+    assert outcome.kind is OperationKind.SKIP
+    assert outcome.record_ids == first.record_ids
     assert [m for m, _ in transport.calls()] == ["GET"]
     assert ours(emulator) == [(f"{LABEL_PREFIX}op-1", Decimal(5))]
 
