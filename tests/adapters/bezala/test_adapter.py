@@ -326,6 +326,22 @@ def first_attempt(wanted: WriteIntent, current: Balance | None) -> WriteIntent:
     return replace(wanted, planned_before=before, target_record=record, first_attempt=True)
 
 
+async def planned(
+    emulator: BezalaEmulator, value: str = "7.5", as_of: dt.date = APRIL_30, *, first: bool = True
+) -> tuple[BezalaAdapter, Counted, WriteIntent]:
+    """A vacation write of `value` on `as_of`, planned by a fresh adapter from its bulk read, as
+    the engine sends it (`first`: its first attempt, else a direct call or a re-attempt), with
+    the requests so far taken: (the adapter, its counted transport, the intent)."""
+    adapter, transport = counted(emulator)
+    (current,) = await adapter.read_balances(["819"], ["vacation"], as_of)
+    wanted = intent("vacation", value, as_of)
+    if first:
+        wanted = first_attempt(wanted, current)
+    await adapter.plan_write(wanted, current)
+    transport.taken()
+    return adapter, transport, wanted
+
+
 def add_import(emulator: BezalaEmulator, kind: str, day: dt.date, value: str, creator: int) -> None:
     state = emulator.state_for("default")
     state.time_balances.append(
@@ -396,11 +412,7 @@ async def test_a_first_attempt_on_a_new_date_is_the_post_alone(emulator: BezalaE
 
 
 async def test_without_planned_before_the_date_is_listed_first(emulator: BezalaEmulator) -> None:
-    adapter, transport = counted(emulator)
-    (current,) = await adapter.read_balances(["819"], ["vacation"], APRIL_30)
-    wanted = intent("vacation", "7.5", APRIL_30)
-    await adapter.plan_write(wanted, current)
-    transport.taken()
+    adapter, transport, wanted = await planned(emulator, first=False)
 
     await adapter.apply_write(wanted)  # a direct call, or a re-attempt: no planned_before
 
@@ -411,10 +423,7 @@ async def test_without_planned_before_the_date_is_listed_first(emulator: BezalaE
 async def test_applying_the_same_first_attempt_twice_imports_once(
     emulator: BezalaEmulator,
 ) -> None:
-    adapter, transport = counted(emulator)
-    (current,) = await adapter.read_balances(["819"], ["vacation"], APRIL_30)
-    wanted = first_attempt(intent("vacation", "7.5", APRIL_30), current)
-    await adapter.plan_write(wanted, current)
+    adapter, transport, wanted = await planned(emulator)
     await adapter.apply_write(wanted)
     transport.taken()
 
@@ -432,10 +441,7 @@ async def test_applying_the_same_first_attempt_twice_imports_once(
 async def test_a_write_not_planned_as_it_is_sent_lists_the_date(
     emulator: BezalaEmulator, how: str
 ) -> None:
-    adapter, transport = counted(emulator)
-    (current,) = await adapter.read_balances(["819"], ["vacation"], APRIL_30)
-    wanted = first_attempt(intent("vacation", "7.5", APRIL_30), current)
-    await adapter.plan_write(wanted, current)
+    adapter, transport, wanted = await planned(emulator)
     writer = adapter
     if how == "another attempt id":
         wanted = replace(wanted, operation_id="op-1.2")
@@ -443,7 +449,6 @@ async def test_a_write_not_planned_as_it_is_sent_lists_the_date(
         wanted = replace(wanted, target_record="1")
     else:  # a plan made in another process: a distributed work unit, a saved plan
         writer, transport = counted(emulator)
-    transport.taken()
 
     await writer.apply_write(wanted)
 
@@ -493,11 +498,7 @@ async def test_a_first_attempt_replacing_our_import_deletes_and_posts(
 async def test_a_replace_without_planned_before_lists_deletes_and_posts(
     emulator: BezalaEmulator,
 ) -> None:
-    adapter, transport = counted(emulator)
-    (current,) = await adapter.read_balances(["819"], ["vacation"], MARCH_31)
-    wanted = intent("vacation", "6.25")
-    await adapter.plan_write(wanted, current)
-    transport.taken()
+    adapter, transport, wanted = await planned(emulator, "6.25", MARCH_31, first=False)
 
     await adapter.apply_write(wanted)
 
@@ -510,10 +511,7 @@ async def test_a_read_after_the_plan_showing_another_import_lists_the_date(
 ) -> None:
     # The engine reads the target again after a confirmation (`gateway.recheck`): an import
     # someone made on the date meanwhile is then seen, and the write refuses to go beside it.
-    adapter, transport = counted(emulator)
-    (current,) = await adapter.read_balances(["819"], ["vacation"], APRIL_30)
-    wanted = first_attempt(intent("vacation", "7.5", APRIL_30), current)
-    await adapter.plan_write(wanted, current)
+    adapter, transport, wanted = await planned(emulator)
     add_import(emulator, "vacation", APRIL_30, "5.0", 7)  # the same value: no guardrail sees it
     await adapter.read_balances(["819"], ["vacation", "work_time"], APRIL_30)
     transport.taken()
