@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -29,6 +29,8 @@ from tests.gateway.gateway_fakes import (
     basic_systems,
     write_config,
 )
+
+_Fake = TypeVar("_Fake", bound=FakeAdapter)
 
 
 @pytest.fixture
@@ -74,18 +76,24 @@ async def test_a_change_past_max_change_is_blocked(config: Config) -> None:
     assert systems["time"].balances[("U1", "Vacation")] == Decimal(-500)
 
 
-async def test_a_change_that_turns_a_credit_into_a_reduction_is_blocked(
-    tmp_path: Path, state_url: str | None
-) -> None:
-    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
-    systems = basic_systems()
-    ledger = FakeAdapter(
+def _as_ledger(systems: dict[str, FakeAdapter], kind: type[_Fake]) -> _Fake:
+    """The "time" system of `systems` replaced by a ledger (`kind`) holding the same balances."""
+    ledger = kind(
         "time",
         write_kind=WriteKind.LEDGER,
         units=systems["time"].units,
         balances=dict(systems["time"].balances),
     )
     systems["time"] = ledger
+    return ledger
+
+
+async def test_a_change_that_turns_a_credit_into_a_reduction_is_blocked(
+    tmp_path: Path, state_url: str | None
+) -> None:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
+    systems = basic_systems()
+    ledger = _as_ledger(systems, FakeAdapter)
     # The plan credits U1 from 40 h to 100 h; a manual credit brings it to 130 h meanwhile, so
     # apply would now take 30 h back: not what was confirmed.
     outcome = await _run_with_change(config, systems, Decimal(130))
@@ -127,13 +135,7 @@ async def test_a_write_let_through_after_a_change_is_told_what_the_target_holds_
     # 70 h, or it would credit 60 h and end at 130 h.
     config = write_config(tmp_path, BASIC_TOML, BASIC_CSV, state_url=state_url)
     systems = basic_systems()
-    ledger = _TellingLedger(
-        "time",
-        write_kind=WriteKind.LEDGER,
-        units=systems["time"].units,
-        balances=dict(systems["time"].balances),
-    )
-    systems["time"] = ledger
+    ledger = _as_ledger(systems, _TellingLedger)
     outcome = await _run_with_change(config, systems, Decimal(70))
     assert outcome["U1"].status is OpStatus.APPLIED
     assert ledger.told["U1"] == Quantity(Decimal(70), Unit.HOURS)
