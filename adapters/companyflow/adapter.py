@@ -170,8 +170,9 @@ class CompanyFlowAdapter:
         self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
     ) -> list[Balance]:
         """The balances of `as_of.year` of the given employees and leave types (all types when
-        `leave_type_ids` is empty), in days. Raises the SDK's errors for anything but a
-        missing balance or employee (`AuthenticationError` for a refused login or role)."""
+        `leave_type_ids` is empty), in days. A missing balance is no balance; an unknown
+        employee is the SDK's `NotFoundError`, as is every other error it raises
+        (`AuthenticationError` for a refused login or role)."""
         wanted = set(leave_type_ids)
         # One read per employee, independent of each other: concurrently (bounded), in order.
         calls = [
@@ -191,11 +192,11 @@ class CompanyFlowAdapter:
         ]
 
     async def _read_with_shared_login(self, employee_id: str, year: int) -> list[LeaveBalance]:
+        # A 404 here is "Employee not found" (an employee without balances gets an empty
+        # list): raised, so that a stale id in the mapping blocks that employee's rows
+        # (`gateway.isolation`) instead of reading as "no balance".
         assert self._client is not None
-        try:
-            return await self._client.employee_balances(employee_id, year)
-        except NotFoundError:
-            return []
+        return await self._client.employee_balances(employee_id, year)
 
     async def _read_with_own_login(
         self, employee_id: str, leave_type_ids: Sequence[str], year: int

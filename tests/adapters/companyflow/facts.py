@@ -73,3 +73,7 @@ def _use(state: dict[str, Any], employee: str, leave_type: str, days: Decimal) -
 
 # The remaining days on the demo's data (the kill tests, Kenjo's fault tests).
 DEMO_REMAINING = Remaining(_remaining, _use)
+
+# A well-formed employee id the demo's CompanyFlow does not know: a 404 "Employee not found"
+# (tests/integration/test_one_bad_row_http.py).
+STALE_ID = "deadbeef-5b6d-4a1e-9c3f-0123456789ab"

@@ -17,7 +17,7 @@ from balance_gateway.adapters._core.adapter import (
     WriteIntent,
     WriteKind,
 )
-from balance_gateway.adapters._core.errors import AuthenticationError
+from balance_gateway.adapters._core.errors import AuthenticationError, NotFoundError
 from balance_gateway.adapters._core.registry import build_adapter as registry_build_adapter
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters._emulator import EmulatorOptions
@@ -126,12 +126,18 @@ async def test_the_year_is_the_year_of_as_of(admin_adapter: CompanyFlowAdapter) 
     assert balance.remaining == 2
 
 
-async def test_missing_balances_and_employees_are_absent(
+async def test_missing_balances_are_absent(admin_adapter: CompanyFlowAdapter) -> None:
+    assert await admin_adapter.read_balances([MANAGER_ID], [SICK_LEAVE_ID], AS_OF) == []
+    assert await admin_adapter.read_balances([MANAGER_ID], [], date(2030, 1, 1)) == []
+
+
+async def test_an_unknown_employee_is_not_found_not_absent(
     admin_adapter: CompanyFlowAdapter,
 ) -> None:
-    balances = await admin_adapter.read_balances([MANAGER_ID, UNKNOWN_UUID], [SICK_LEAVE_ID], AS_OF)
-    assert balances == []
-    assert await admin_adapter.read_balances([MANAGER_ID], [], date(2030, 1, 1)) == []
+    # Raised, so that the engine blocks that employee's rows naming the mapping line
+    # (`gateway.isolation`); read as "no balance", a stale id would go unnoticed.
+    with pytest.raises(NotFoundError, match="Employee not found"):
+        await admin_adapter.read_balances([MANAGER_ID, UNKNOWN_UUID], [SICK_LEAVE_ID], AS_OF)
 
 
 async def test_a_static_token_works_as_well(emulator: CompanyFlowEmulator) -> None:
