@@ -252,12 +252,28 @@ class _ProgressBar:
 CONFIRM_ROWS = 25
 
 
+def _interactive() -> bool:
+    """Whether someone at a terminal can answer the confirmation."""
+    return sys.stdin.isatty()
+
+
+class _Prompt:
+    """The confirmation: shows the plan (each sync's first rows, writes first) and asks
+    before writing (only on a terminal); `asked` once it has shown a plan."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def __call__(self, plans: list[SyncPlan]) -> bool:
+        self.asked = True
+        return _ask(plans)
+
+
 def _ask(plans: list[SyncPlan]) -> bool:
-    """Show the plan (each sync's first rows, writes first) and ask before writing (only on
-    a terminal)."""
     from balance_gateway.gateway.results import RunReport
 
-    report = RunReport(run_id=None, dry_run=True, plans=plans)
+    # A plan, not a dry run: this is the run itself, waiting for a yes.
+    report = RunReport(run_id=None, dry_run=False, plans=plans)
     print_report(_out(), report, rows_per_sync=CONFIRM_ROWS)
     writes = sum(1 for p in plans for r in p.rows if r.writes)
     # asyncio.run turns the first Ctrl-C into a cancellation of the run, which a blocking
@@ -345,7 +361,7 @@ def sync(
             reviewed = _reviewed_plan(saved, loaded, sync, max_plan_age)
         except ConfigError as exc:
             _fail(exc, as_json)
-    if not dry_run and not yes and not sys.stdin.isatty():
+    if not dry_run and not yes and not _interactive():
         fail(
             "standard input is not a terminal, so there is no one to confirm the writes: pass "
             "--yes to apply without asking (or --dry-run to only check)"
@@ -357,7 +373,7 @@ def sync(
             highlight=False,
             markup=False,
         )
-    confirm = None if (yes or dry_run) else _ask
+    confirm = None if (yes or dry_run) else _Prompt()
     progress = _ProgressBar(enabled=not as_json)
     try:
         with _sigterm_as_ctrl_c():
@@ -401,7 +417,9 @@ def sync(
         for line in plan_errors(report):
             print_error(line)
     else:
-        print_report(_out(), report, errors=Console(stderr=True, soft_wrap=True))
+        # Declined (or stopped) after the prompt showed the plan: not shown a second time.
+        shown = confirm is not None and confirm.asked and not report.applied
+        print_report(_out(), report, errors=Console(stderr=True, soft_wrap=True), tables=not shown)
     raise typer.Exit(report.exit_code)
 
 

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from balance_gateway.canonical import AsOfBasis, Quantity
 from balance_gateway.gateway.budget import Traffic
-from balance_gateway.gateway.journal import OperationRecord, RunRecord
+from balance_gateway.gateway.journal import OperationRecord, RunRecord, RunStatus
 from balance_gateway.gateway.plan import PlanRow, SyncPlan
 from balance_gateway.gateway.results import (
     Resolution,
@@ -392,7 +392,11 @@ def traffic_table(traffic: Mapping[str, Traffic]) -> Table:
 def summary_text(report: RunReport) -> Text:
     parts = [f"{name} {count}" for name, count in report.summary.items() if count]
     head = "run " + report.run_id if report.run_id else ("dry run" if report.dry_run else "plan")
-    text = f"{head}: " + (", ".join(parts) or "nothing to do")
+    if report.run_id and report.stopped and not report.applied:
+        # Stopped before any write: the counts are the plan's, not what was done.
+        text = f"{head}: nothing written; planned " + (", ".join(parts) or "nothing")
+    else:
+        text = f"{head}: " + (", ".join(parts) or "nothing to do")
     resolved = [f"{name} {count}" for name, count in report.resolution_summary.items()]
     if resolved:
         text += f" (earlier operations resolved: {', '.join(resolved)})"
@@ -454,11 +458,14 @@ def print_report(
     errors: Console | None = None,
     *,
     rows_per_sync: int | None = None,
+    tables: bool = True,
 ) -> None:
     """Print a plan or a run for people: resolutions, tables, guardrails, summary. With
     `errors` (stderr), a sync that could not be read is told there, where people look for
     failures, and stdout only says that it was not planned. `rows_per_sync` (a plan only):
-    each sync's table shows that many rows (`first_rows`) and a line says how many more."""
+    each sync's table shows that many rows (`first_rows`) and a line says how many more.
+    Without `tables` (the plan was just shown at the prompt), the syncs' tables are left
+    out; errors, guardrails, the stop and the summary are still printed."""
     if report.resolutions:
         console.print(resolutions_table(report.resolutions))
     for plan in report.plans:
@@ -469,6 +476,8 @@ def print_report(
                 console.print(Text(f"{plan.sync}: not planned (the error is on stderr)", "red"))
                 errors.print(Text.assemble(("error: ", "bold red"), f"sync {plan.sync}: "), end="")
                 errors.print(plan.error, markup=False, highlight=False)
+            continue
+        if not tables:
             continue
         results = [r for r in report.results if r.row.sync == plan.sync]
         # A sync of a later wave that a stop kept from being applied shows its plan.
@@ -569,7 +578,9 @@ def unresolved_lines(counts: Mapping[str, int], configured: Collection[str] | No
 
 
 def _run_summary(run: RunRecord) -> str:
-    return ", ".join(f"{k} {v}" for k, v in run.summary.items() if v)
+    counts = ", ".join(f"{k} {v}" for k, v in run.summary.items() if v)
+    # A run stopped before any write recorded its plan's counts: nothing of them was done.
+    return f"planned: {counts}" if counts and run.status is RunStatus.STOPPED else counts
 
 
 def runs_table(runs: Sequence[RunRecord]) -> Fitted:

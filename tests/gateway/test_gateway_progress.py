@@ -11,18 +11,6 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-import balance_gateway.gateway.systems
-from balance_gateway.adapters._core.adapter import AdapterConfig
-from balance_gateway.gateway import cli_sync
-from tests.gateway.gateway_fakes import (
-    BASIC_CSV,
-    BASIC_TOML,
-    ENV,
-    FakeAdapter,
-    basic_systems,
-    write_config,
-)
-
 # hr holds 3 mapped people; time knows U1..U3 and holds one balance; bank cannot be read.
 EXPECTED = [
     "read hr for hr-to-time: 3 balance(s) of 3 people",
@@ -32,23 +20,6 @@ EXPECTED = [
     "bank cannot be read: hr-to-bank compares with the values last written",
     "planned hr-to-bank: 3 row(s), 2 to write",
 ]
-
-
-@pytest.fixture
-def invoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
-    systems = basic_systems()
-
-    def build(vendor: str, adapter_config: AdapterConfig) -> FakeAdapter:
-        return systems[adapter_config.system]
-
-    monkeypatch.setattr(balance_gateway.gateway.systems, "build_adapter", build)
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("COLUMNS", "240")
-    write_config(tmp_path, BASIC_TOML, BASIC_CSV)
-    app = typer.Typer()
-    cli_sync.register(app)
-    return app
 
 
 def _run(app: typer.Typer, tmp_path: Path, *args: str) -> Result:
@@ -61,9 +32,9 @@ def _lines(text: str) -> list[str]:
 
 @pytest.mark.parametrize("command", [["plan"], ["sync", "--yes"], ["sync", "--dry-run"]])
 def test_reading_and_planning_are_told_on_stderr(
-    invoke: typer.Typer, tmp_path: Path, command: list[str]
+    fake_cli: typer.Typer, tmp_path: Path, command: list[str]
 ) -> None:
-    result = _run(invoke, tmp_path, *command)
+    result = _run(fake_cli, tmp_path, *command)
     assert result.exit_code in (0, 1), result.output
     told = _lines(result.stderr)
     for line in EXPECTED:
@@ -73,9 +44,9 @@ def test_reading_and_planning_are_told_on_stderr(
 
 @pytest.mark.parametrize("command", [["plan"], ["sync", "--yes"]])
 def test_json_output_has_no_progress(
-    invoke: typer.Typer, tmp_path: Path, command: list[str]
+    fake_cli: typer.Typer, tmp_path: Path, command: list[str]
 ) -> None:
-    result = _run(invoke, tmp_path, *command, "--json")
+    result = _run(fake_cli, tmp_path, *command, "--json")
     data = json.loads(result.stdout)  # nothing but the JSON on stdout
     assert [s["name"] for s in data["syncs"]] == ["hr-to-time", "hr-to-bank"]
     assert "balance(s) of" not in result.stderr
@@ -83,11 +54,11 @@ def test_json_output_has_no_progress(
 
 
 def test_a_sync_with_nothing_to_write_draws_no_empty_bar(
-    invoke: typer.Typer, tmp_path: Path
+    fake_cli: typer.Typer, tmp_path: Path
 ) -> None:
-    first = _run(invoke, tmp_path, "sync", "--yes")
+    first = _run(fake_cli, tmp_path, "sync", "--yes")
     assert first.exit_code in (0, 1), first.output
     assert "applying" in first.stderr  # the bar is drawn when there is something to apply
-    again = _run(invoke, tmp_path, "sync", "--yes", "--sync", "hr-to-time")
+    again = _run(fake_cli, tmp_path, "sync", "--yes", "--sync", "hr-to-time")
     assert again.exit_code == 0, again.output
     assert "applying" not in again.stderr, again.stderr  # no "applying ... 0/0"
