@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -67,9 +68,36 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+# The width an epilog line may take: help is printed 2 columns in, on an 80-column terminal.
+_EPILOG_WIDTH = 78
+
+
 def exit_codes(*lines: str) -> str:
-    """A `--help` epilog listing exit codes, one per line (`\\b` keeps click from rewrapping)."""
-    return "\b\nExit codes:\n" + "\n".join(f"  {line}" for line in lines)
+    """A `--help` epilog listing exit codes: each line `"<code>  <meaning>"`, a line that starts
+    with a space going on with the one before; wrapped here to fit 80 columns, each meaning
+    aligned after the widest code (`\\b` keeps click from rewrapping)."""
+    entries: list[tuple[str, str]] = []
+    for line in lines:
+        if line.startswith(" ") and entries:
+            code, meaning = entries[-1]
+            entries[-1] = (code, f"{meaning} {line.strip()}")
+        else:
+            code, _, meaning = line.partition(" ")
+            entries.append((code, meaning.strip()))
+    width = max(len(code) for code, _ in entries)
+    wrapped = [
+        "\n".join(
+            textwrap.wrap(
+                meaning,
+                _EPILOG_WIDTH,
+                initial_indent=f"  {code:<{width}}  ",
+                subsequent_indent=" " * (width + 4),
+                break_on_hyphens=False,
+            )
+        )
+        for code, meaning in entries
+    ]
+    return "\b\nExit codes:\n" + "\n".join(wrapped)
 
 
 def with_verbose(command: F) -> F:

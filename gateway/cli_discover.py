@@ -224,9 +224,13 @@ def discover(
             what = "employees" if employees else "leave types"
             out.print(listing_view(f"{system}: {len(items)} {what}", listing.how, columns, items))
             if not listing.complete:
-                out.print(f"[yellow]partial:[/] {listing.how}", highlight=False)
+                # `how` is the adapter's text, not markup: "[[syncs]].types" stays whole.
+                out.print(Text.assemble(("partial: ", "yellow"), listing.how), highlight=False)
         else:
-            out.print(f"[yellow]{system} cannot list this:[/] {listing.how}", highlight=False)
+            out.print(
+                Text.assemble((f"{system} cannot list this: ", "yellow"), listing.how),
+                highlight=False,
+            )
     raise typer.Exit(0 if listing.available else 1)
 
 

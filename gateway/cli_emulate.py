@@ -29,20 +29,33 @@ def emulate(
         None, metavar="VENDOR", help="Which vendor's API to emulate."
     ),
     list_vendors: bool = typer.Option(False, "--list", help="List the vendors and exit."),
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
-    token: str | None = typer.Option(None, help="Credential of the default tenant."),
-    data: Path | None = typer.Option(
-        None, exists=True, dir_okay=False, help="Start from this state file (admin API shape)."
+    host: str = typer.Option("127.0.0.1", metavar="HOST", help="Interface to listen on."),
+    port: int = typer.Option(8000, metavar="PORT", help="Port to listen on."),
+    token: str | None = typer.Option(
+        None, metavar="TOKEN", help="Credential of the default tenant."
     ),
-    latency_ms: float = typer.Option(0, min=0, help="Latency added to every request."),
+    data: Path | None = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        metavar="FILE",
+        help="Start from this state file (admin API shape).",
+    ),
+    latency_ms: float = typer.Option(
+        0, min=0, metavar="MS", help="Latency added to every request."
+    ),
     fail_rate: float = typer.Option(
-        0, min=0, max=1, help="Share of requests answered with an injected 500."
+        0, min=0, max=1, metavar="SHARE", help="Share of requests answered with an injected 500."
     ),
     rate_limit: float | None = typer.Option(
-        None, min=0.001, help="Requests per second allowed (token bucket); 429 beyond."
+        None,
+        min=0.001,
+        metavar="RPS",
+        help="Requests per second allowed (token bucket); 429 beyond.",
     ),
-    seed: int = typer.Option(0, help="Seed of the fault schedule, to replay a run."),
+    seed: int = typer.Option(
+        0, metavar="SEED", help="Seed of the fault schedule, to replay a run."
+    ),
 ) -> None:
     """Serve a faithful emulator of a vendor's API, for trying the SDKs and the engine."""
     try:

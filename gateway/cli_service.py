@@ -22,9 +22,12 @@ from balance_gateway.gateway.errors import ConfigError
 HOST_OPTION = typer.Option(
     "127.0.0.1",
     "--host",
+    metavar="HOST",
     help="Address to listen on; 127.0.0.1 (this machine only) unless you say otherwise.",
 )
-PORT_OPTION = typer.Option(8080, "--port", min=0, max=65535, help="Port (0: any free one).")
+PORT_OPTION = typer.Option(
+    8080, "--port", min=0, max=65535, metavar="PORT", help="Port (0: any free one)."
+)
 
 
 def serve(

@@ -442,7 +442,13 @@ def _check_distributed(config: Config, as_json: bool) -> None:
 def worker(
     config: Path = CONFIG_OPTION,
     concurrency: int = typer.Option(
-        1, "--concurrency", "-c", min=1, max=256, help="Units applied at once (processes)."
+        # No -c: that is --config, in this command as in every other.
+        1,
+        "--concurrency",
+        min=1,
+        max=256,
+        metavar="N",
+        help="Units applied at once (processes).",
     ),
 ) -> None:
     """Apply the work units of `sync --distributed` runs, from the config's [distributed]
@@ -582,14 +588,16 @@ def demo(
     keep: bool = typer.Option(
         False, "--keep", help="Keep the emulators serving until Ctrl-C after the demo."
     ),
-    employees: int = typer.Option(200, min=1, help="How many people to generate."),
-    seed: int = typer.Option(8, help="Seed of the generated dataset."),
+    employees: int = typer.Option(200, min=1, metavar="N", help="How many people to generate."),
+    seed: int = typer.Option(8, metavar="SEED", help="Seed of the generated dataset."),
     serve: bool = typer.Option(
         False,
         "--serve",
         help="Sync the data once, then serve the dashboard and the API on it (Ctrl-C stops).",
     ),
-    port: int = typer.Option(8080, "--port", min=0, max=65535, help="With --serve: the port."),
+    port: int = typer.Option(
+        8080, "--port", min=0, max=65535, metavar="PORT", help="With --serve: the port."
+    ),
 ) -> None:
     """Sync four pairs of emulated systems twice, on generated data: changes, then none.
 
@@ -629,6 +637,7 @@ SYNC_EXIT_CODES = exit_codes(
     "2  bad configuration or usage (also: no --yes without a terminal, a --plan file that",
     "   cannot be used: malformed, another version or configuration, too old), or another",
     "   run holds the state store: nothing was read or written",
+    "130  interrupted (Ctrl-C or SIGTERM): the next sync resolves the writes in flight",
 )
 WORKER_EXIT_CODES = exit_codes(
     "0  stopped (SIGTERM or Ctrl-C) after finishing the units in hand",

@@ -397,6 +397,10 @@ def summary_text(report: RunReport) -> Text:
         text = f"{head}: nothing written; planned " + (", ".join(parts) or "nothing")
     else:
         text = f"{head}: " + (", ".join(parts) or "nothing to do")
+    failed = sum(1 for plan in report.plans if plan.error)
+    if failed:
+        # "Nothing to do" alone would hide that a sync was never planned.
+        text += f" ({failed} sync(s) not planned)"
     resolved = [f"{name} {count}" for name, count in report.resolution_summary.items()]
     if resolved:
         text += f" (earlier operations resolved: {', '.join(resolved)})"

@@ -37,8 +37,8 @@ def require_emulators(what: str = "the emulators") -> None:
     missing = missing_modules(EMULATOR_STACK)
     if missing:
         raise MissingExtraError(
-            f"{what} need the emulators' server stack ({', '.join(missing)} not installed): "
-            f"{EMULATORS_INSTALL}"
+            f"{what}: the emulators' server stack is not installed "
+            f"({', '.join(missing)} missing): {EMULATORS_INSTALL}"
         )
 
 

@@ -69,6 +69,28 @@ def test_help_shows_flags_without_type_placeholders(
     result = runner.invoke(app, [*command, "--help"])
     assert "<bool>" not in result.output
     assert "--no-" not in result.output  # a flag is a flag: no --no-allow-writes twin
+    options = [line for line in result.output.splitlines() if line.lstrip().startswith("-")]
+    assert not [line for line in options if re.search(r"<(str|int|float)", line)], options
+
+
+@pytest.mark.parametrize("command", [(), *COMMANDS], ids=lambda c: " ".join(c) or "top")
+def test_help_fits_an_80_column_terminal(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    wide = [line for line in result.output.splitlines() if len(line) > 80]
+    assert not wide, "\n".join(wide)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_no_two_options_of_a_command_share_a_flag(command: tuple[str, ...]) -> None:
+    found: Any = get_command(app)
+    for word in command:
+        found = found.commands[word]
+    flags = [flag for param in found.params for flag in param.opts if flag.startswith("-")]
+    assert len(flags) == len(set(flags)), sorted(flags)
 
 
 def test_completion_can_be_installed(runner: CliRunner) -> None:

@@ -57,6 +57,13 @@ async def test_plan_table_shows_the_source_date_and_its_basis(tmp_path: Path) ->
     assert "2025-03-01 (current)" in _text(report)
 
 
+async def test_the_summary_says_when_a_sync_was_not_planned(tmp_path: Path) -> None:
+    report = await _plan(tmp_path)
+    report.plans[0] = replace(report.plans[0], rows=(), error="could not read balances: 503")
+    text = _text(report)
+    assert "plan: nothing to do (1 sync(s) not planned)" in text
+
+
 def test_requests_per_system_are_in_the_json_and_a_table_when_a_limit_was_hit() -> None:
     calm = Traffic(requests=12, configured_rate=20.0, rate=20.0, lowest_rate=20.0)
     limited = Traffic(

@@ -12,7 +12,7 @@ REQUEST_BOUND = Bound(fixed=1, written=1, unchanged=0)
 DISCOVERY = DiscoveryFacts(
     people=frozenset({("65f1a0c0e4b0a1b2c3d4e511", "ana.garcia@example.com", None)}),
     leave_types=None,  # no documented list of time-off types [DIALECTS]
-    how=("Settings > Time off", "type_units"),
+    how=("Settings > Time off", "[[syncs]].types", "type_units"),
 )
 
 # A route that takes a JSON body (tests/adapters/test_emulators_hostile_input.py).
