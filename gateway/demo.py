@@ -380,8 +380,8 @@ class DemoEnvironment:
 # -- the command --------------------------------------------------------------------------
 
 
-def _sample_table(title: str, rows: list[PlanRow], limit: int = 6) -> Fitted:
-    """A few telling rows of a plan: writes first, with notes, then the rest."""
+def _sample_table(name: str, rows: list[PlanRow], limit: int = 6) -> Fitted:
+    """A few telling rows of sync `name`'s plan: writes first, with notes, then the rest."""
     ordered = sorted(rows, key=lambda r: (not r.writes, not r.note, r.operation.value))
     seen: set[str] = set()
     picked = []
@@ -390,7 +390,7 @@ def _sample_table(title: str, rows: list[PlanRow], limit: int = 6) -> Fitted:
             seen.add(row.operation.value)
             picked.append(row)
     picked += [r for r in ordered if r not in picked][: max(0, limit - len(picked))]
-    return plan_rows_view(title, picked)
+    return plan_rows_view(f"plan {name}: {len(picked)} of its {len(rows)} rows", picked)
 
 
 def _counts(report: RunReport) -> str:
@@ -451,7 +451,7 @@ async def _pass(
         writes = sum(1 for row in rows if row.writes)
         planned_writes += writes
         if show_plans:
-            console.print(_sample_table(f"plan {name} (a sample of {len(rows)} rows)", rows))
+            console.print(_sample_table(name, rows))
         applied += sum(1 for r in report.results if r.status.value == "applied")
         ok = ok and report.exit_code == 0
         print_hanging(
