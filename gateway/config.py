@@ -60,7 +60,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -513,7 +513,10 @@ def _inner_model(annotation: Any, keyed: bool) -> Any:
     if args:
         inner = args[-1]
         if isinstance(inner, type) and issubclass(inner, BaseModel):
-            return _Collection(inner) if keyed and len(args) <= 2 else inner
+            # `M | None` is the model itself; only a dict or list is entered by key or index.
+            origin = get_origin(annotation)
+            collection = isinstance(origin, type) and issubclass(origin, Mapping | Sequence)
+            return _Collection(inner) if keyed and collection else inner
     return None
 
 
@@ -556,13 +559,17 @@ def _model_at_collection(loc: Sequence[int | str]) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
+# pydantic's wording of the two errors people make most, in a configuration's terms.
+_PLAIN_WORDS = {"missing": "missing: this key is required", "extra_forbidden": "an unknown key"}
+
+
 def _pydantic_errors(path: Path, exc: ValidationError) -> ConfigError:
     # Only loc and msg are used: pydantic's own rendering repeats the input, which may be a secret.
     problems = []
     for error in exc.errors():
-        message = error["msg"].removeprefix("Value error, ")
+        message = _PLAIN_WORDS.get(error["type"]) or error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message += " (an unknown key" + _unknown_key(error["loc"]) + ")"
+            message += _unknown_key(error["loc"])
         problems.append((_key(error["loc"]), message))
     key, message = problems[0]
     if len(problems) > 1:
@@ -751,6 +758,21 @@ def _read_credentials(
     return resolved
 
 
+_TOML_WHERE = re.compile(r" \(at line (\d+), column (\d+)\)$")
+
+
+def _toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> ConfigError:
+    """The syntax error, with its line as the error's `line` (tomllib on Python 3.11 has it
+    only in the message, "... (at line 5, column 2)")."""
+    found = _TOML_WHERE.search(str(exc))
+    if found is None:
+        return ConfigError(path, None, f"not valid TOML: {exc}")
+    problem = _TOML_WHERE.sub("", str(exc))
+    return ConfigError(
+        path, None, f"not valid TOML at column {found[2]}: {problem}", line=int(found[1])
+    )
+
+
 def load_config(
     path: Path | str,
     *,
@@ -773,7 +795,7 @@ def load_config(
     except UnicodeDecodeError as exc:
         raise not_utf8(path, exc) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, None, f"not valid TOML: {exc}") from None
+        raise _toml_error(path, exc) from None
     try:
         doc = ConfigFile.model_validate(raw)
     except ValidationError as exc:

@@ -213,7 +213,8 @@ CASES: dict[str, Case] = {
     ),
     "as-of-bare-toml-date-invalid": Case(
         config=_replace('as_of = "2025-03-31"', "as_of = 2025-02-30"),
-        words=f"not valid TOML: Invalid date or datetime (at line {line_of(CONFIG, 'as_of')}",
+        line=line_of(CONFIG, "as_of"),
+        words="not valid TOML at column 9: Invalid date or datetime",
     ),
     "rounding-step-zero": Case(
         config=_replace('step = "0.5"', 'step = "0"'),
@@ -258,11 +259,12 @@ CASES: dict[str, Case] = {
     "schedule-key-misspelt": Case(
         config=_replace("hours_per_day = 8", "hours_per_days = 8"),
         key="schedule.hours_per_days",
-        words="Extra inputs are not permitted",
+        words="an unknown key; did you mean 'hours_per_day'?",
     ),
     "not-toml": Case(
         config=lambda _: f"systems: {{ hr: {HR_VENDOR} }}\n",
-        words="not valid TOML: Expected '=' after a key in a key/value pair (at line 1",
+        line=1,
+        words="not valid TOML at column 8: Expected '=' after a key in a key/value pair",
     ),
     "not-text": Case(
         config=lambda _: b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe",
