@@ -495,7 +495,12 @@ def _journal_and_systems(
         store, systems = loaded.state, frozenset(loaded.file.systems)
     path = store.path
     if path is not None and not path.exists() and not path.is_symlink():
-        fail(f"no state store at {path}: nothing has been synced with this configuration yet")
+        why = (
+            "check the path given to --state"
+            if state is not None
+            else "nothing has been synced with this configuration yet"
+        )
+        fail(f"no state store at {path}: {why}")
     try:
         return open_store(store, writable=False), systems, store
     except StateStoreError as exc:

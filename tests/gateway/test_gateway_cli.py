@@ -87,6 +87,10 @@ def test_runs_without_a_state_store_exits_2(
     result = runner.invoke(app, ["runs", "--config", str(tmp_path / "config.toml")])
     assert result.exit_code == 2
     assert "no state store" in result.output
+    assert "nothing has been synced with this configuration yet" in result.output
+    given = runner.invoke(app, ["runs", "--state", str(tmp_path / "nope.sqlite3")])
+    assert given.exit_code == 2
+    assert "check the path given to --state" in given.output  # no configuration was named
 
 
 async def test_runs_and_runs_show(app: typer.Typer, runner: CliRunner, tmp_path: Path) -> None:
