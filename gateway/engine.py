@@ -632,7 +632,9 @@ class Engine:
                     # targets still hold what the plan showed.
                     plans = await recheck(self.scope, plans, self.config.file.guardrails)
                     report.plans[-len(plans) :] = plans
-                tally.add_plans(plans)
+                    checked = tally.copy()
+                    checked.add_plans(plans)  # as rechecked: the writes that go on
+                tally = checked
                 try:
                     self._lock.check(now=True)
                 except LockLost as lost:

@@ -15,7 +15,13 @@ from collections.abc import Iterable
 from decimal import Decimal
 from fractions import Fraction
 
-from balance_gateway.canonical import Quantity, RoundingMode, convert_rounded
+from balance_gateway.canonical import (
+    Quantity,
+    RoundingMode,
+    Unit,
+    WorkSchedule,
+    convert_rounded,
+)
 from balance_gateway.gateway.config import GuardrailsConfig
 from balance_gateway.gateway.plan import PlanRow, SyncPlan
 
@@ -32,10 +38,9 @@ def _change(row: PlanRow) -> Fraction | None:
     return abs(Fraction(row.after.value) - Fraction(before.value))
 
 
-def _limit_in(limit: Quantity, row: PlanRow) -> Fraction:
-    assert row.after is not None
+def _limit_in(limit: Quantity, unit: Unit, schedule: WorkSchedule) -> Fraction:
     # The exact rational limit in the row's unit: no rounding enters the comparison.
-    return convert_rounded(limit, row.after.unit, row.schedule, Decimal(1), RoundingMode.DOWN).exact
+    return convert_rounded(limit, unit, schedule, Decimal(1), RoundingMode.DOWN).exact
 
 
 class GuardrailTally:
@@ -52,6 +57,8 @@ class GuardrailTally:
         self.over_listed: list[str] = []
         self.over_unlisted = 0
         self._limit = limits.max_change_quantity()
+        # max_change in each (unit, working day) met: a handful, where rows are thousands.
+        self._limit_by: dict[tuple[Unit, WorkSchedule], Fraction] = {}
 
     def add(self, row: PlanRow) -> None:
         """Count `row` (only a write counts)."""
@@ -63,7 +70,7 @@ class GuardrailTally:
             return
         if self.largest is None or change > self.largest[0]:
             self.largest = (change, row)
-        if self._limit is None or change <= _limit_in(self._limit, row):
+        if self._limit is None or change <= self._limit_for(row):
             return
         if len(self.over_listed) == MAX_LISTED:
             self.over_unlisted += 1
@@ -74,6 +81,15 @@ class GuardrailTally:
             f"{row.operation.value} from {before} to {row.after} changes more than "
             f"max_change = {self.limits.max_change}"
         )
+
+    def _limit_for(self, row: PlanRow) -> Fraction:
+        assert self._limit is not None
+        assert row.after is not None
+        key = (row.after.unit, row.schedule)
+        found = self._limit_by.get(key)
+        if found is None:
+            found = self._limit_by[key] = _limit_in(self._limit, *key)
+        return found
 
     def add_plans(self, plans: Iterable[SyncPlan]) -> None:
         for plan in plans:
@@ -141,7 +157,7 @@ def recheck_row(row: PlanRow, now: Quantity | None, limits: GuardrailsConfig) ->
     if old_direction * new_direction < 0:
         reasons.append("the opposite direction to what was confirmed")
     limit = limits.max_change_quantity()
-    if limit is not None and new > _limit_in(limit, row):
+    if limit is not None and new > _limit_in(limit, after.unit, row.schedule):
         reasons.append(f"more than max_change = {limits.max_change}")
     if not reasons:
         return None

@@ -4,11 +4,12 @@ the whole plan, without holding its rows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from balance_gateway.adapters._core.adapter import OperationKind
-from balance_gateway.canonical import Quantity, Unit
+from balance_gateway.canonical import Quantity, Unit, WorkSchedule
 from balance_gateway.gateway.config import GuardrailsConfig
 from balance_gateway.gateway.guardrails import MAX_LISTED, GuardrailTally, check_guardrails
 from balance_gateway.gateway.plan import PlanRow, SyncPlan
@@ -79,3 +80,20 @@ def test_a_copy_counts_on_its_own() -> None:
         "sync hr-to-time, employee e1 -> U1, type 1 -> Vacation: set from 0 days to 2 days "
         "changes more than max_change = 1 days"
     ]
+
+
+def test_max_change_is_each_persons_own_working_day() -> None:
+    # 7.5 hours is within "1 days" for an 8-hour day, over it for a 7-hour day: the limit is
+    # converted per unit and working day, never reused from another person's.
+    tally = GuardrailTally(GuardrailsConfig(max_change="1 days", max_operations=None))
+    for index, hours in [(1, "8"), (2, "7"), (3, "8"), (4, "7")]:
+        row = _row(index, None, "0", OperationKind.SET)
+        tally.add(
+            replace(
+                row,
+                after=Quantity(Decimal("7.5"), Unit.HOURS),
+                schedule=WorkSchedule(Decimal(hours)),
+            )
+        )
+    over = tally.violations()
+    assert [line.split(",")[1] for line in over] == [" employee e2 -> U2", " employee e4 -> U4"]
