@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -449,10 +450,19 @@ def _employee_filter(raw: str | None) -> set[str] | None:
     return ids or None
 
 
+_Item = TypeVar("_Item")
+
+
 def _drf_page(
-    request: Request, items: list[dict[str, Any]], limit: str | None, offset: str | None
+    request: Request,
+    items: Sequence[_Item],
+    limit: str | None,
+    offset: str | None,
+    render: Callable[[_Item], Any] = lambda item: item,
 ) -> dict[str, Any]:
-    """One page of `items` in DRF's limit/offset shape, with absolute `next`/`previous`."""
+    """One page of `items` in DRF's limit/offset shape, with absolute `next`/`previous`; only
+    the page's items are `render`ed (a tenant's whole ledger, rendered for every page, made
+    reading it page by page quadratic)."""
     size = parse_positive(limit, DEFAULT_LIMIT, cutoff=MAX_LIMIT)
     start = parse_offset(offset)
     url = request.url
@@ -472,7 +482,7 @@ def _drf_page(
         "count": len(items),
         "next": next_url,
         "previous": previous_url,
-        "results": items[start:following],
+        "results": [render(item) for item in items[start:following]],
     }
 
 
@@ -618,7 +628,7 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
             ]
             # ASSUMED order: by date, then creation order (the seed's example is in date order).
             matches.sort(key=lambda tx: tx.date)
-            return JSONResponse(_drf_page(request, [tx.wire() for tx in matches], limit, offset))
+            return JSONResponse(_drf_page(request, matches, limit, offset, render=Transaction.wire))
 
         @app.get(EMPLOYEES_PATH, summary="List all employees")
         async def list_employees(
