@@ -149,6 +149,21 @@ def _op_values(op: OperationRecord) -> dict[str, Any]:
     }
 
 
+def last_values(outcomes: Sequence[Outcome]) -> dict[tuple[str, str, str], OperationRecord | None]:
+    """What each balance (system, employee, leave type) that `outcomes` touch holds after them,
+    as the last written value: the operation to remember, or None to forget it (the last
+    outcome touching a balance decides; one that neither remembers nor forgets leaves it)."""
+    last: dict[tuple[str, str, str], OperationRecord | None] = {}
+    for outcome in outcomes:
+        op = outcome.record
+        key = (op.system, op.employee, op.leave_type)
+        if outcome.forget:
+            last[key] = None
+        elif outcome.remember and op.after is not None and op.unit is not None:
+            last[key] = op
+    return last
+
+
 def _op_from(row: RowMapping) -> OperationRecord:
     return OperationRecord(
         operation_id=row["operation_id"],
@@ -396,14 +411,7 @@ class SqlJournal:
                 for op in stored
             ],
         )
-        # What each balance holds after the batch: the last outcome touching it decides.
-        last: dict[tuple[str, str, str], OperationRecord | None] = {}
-        for outcome, op in zip(outcomes, stored, strict=True):
-            key = (op.system, op.employee, op.leave_type)
-            if outcome.forget:
-                last[key] = None
-            elif outcome.remember and op.after is not None and op.unit is not None:
-                last[key] = op
+        last = last_values(outcomes)
         if last:
             # Replace within this transaction: the same on every backend, no upsert dialect.
             db.execute(
