@@ -8,7 +8,8 @@ straight to sqlite3 with fixed SQL, past SQLAlchemy: the same rows and the same 
 execution path (compiled-statement lookup, parameter processing, result setup) cost several
 times the SQLite work itself per statement; measured with `benchmarks/bench_journal.py`
 (3,000 balances, 3 per commit, side by side): about 0.19 ms CPU per balance through
-SQLAlchemy Core, 0.08 ms this way. Everything else (rarely called) stays on `SqlJournal`'s SQLAlchemy Core.
+SQLAlchemy Core, 0.08 ms this way. Everything else (rarely called) stays on `SqlJournal`'s
+SQLAlchemy Core.
 """
 
 from __future__ import annotations
