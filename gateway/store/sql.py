@@ -1,7 +1,8 @@
 """The journal in a SQL database, through SQLAlchemy Core: one implementation (`SqlJournal`) for
 SQLite files (`gateway.store.sqlite`) and PostgreSQL databases (`gateway.store.postgres`), which
 add only how to connect and check the store (`gateway.store.schema` is the one schema, Alembic
-migrates it).
+migrates it); SQLite also sends the two calls of a run's hot path (`record_batch`,
+`set_verified_many`) straight to sqlite3, with the same rows and transactions.
 
 Every method is its own committed transaction, as `Journal` requires: an intent is in the
 database before its write is sent (`record_batch` commits several, all or nothing). An
