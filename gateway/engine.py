@@ -89,6 +89,7 @@ from balance_gateway.gateway.bounded import map_bounded
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
 from balance_gateway.gateway.errors import SetupError
 from balance_gateway.gateway.guardrails import GuardrailTally, check_guardrails
+from balance_gateway.gateway.heap import with_frozen_heap
 from balance_gateway.gateway.journal import (
     Journal,
     OperationRecord,
@@ -520,6 +521,7 @@ class Engine:
 
     # -- the whole run ------------------------------------------------------------------------
 
+    @with_frozen_heap  # the collector skips what exists at the start (`gateway.heap`)
     async def sync(
         self,
         sync_names: Collection[str] | None = None,

@@ -3,7 +3,8 @@ values last written to each target.
 
 `Journal` is the small interface the engine uses; this module holds it and the records it
 reads and writes, and no implementation. `gateway.store.sql` implements it once, with
-SQLAlchemy Core, for a SQLite file (`gateway.store.sqlite.SqliteJournal`: WAL mode) and a
+SQLAlchemy Core, for a SQLite file (`gateway.store.sqlite.SqliteJournal`: WAL mode, its
+per-balance calls straight on sqlite3) and a
 PostgreSQL database (`gateway.store.postgres`, `[state] url`): every call is its own committed
 transaction, so a process killed at any point leaves a consistent store.
 `gateway.store.open_state_store` opens the configured one.

@@ -247,16 +247,33 @@ class BaseClient:
 
     def _request_steps(self, call: Call[Any]) -> _Flow[httpx.Response]:
         """`call` sent with retries (tenacity, deciding as `retry` says; `_retrying`): a successful
-        response, or the typed error."""
+        response, or the typed error.
+
+        The first attempt is sent before tenacity's loop is made: an answer that is not to be
+        retried (nearly every one) is handled at once, as the loop would (its `retry` says no
+        to the same answer), and tenacity's machinery, which costs about as much per request
+        as the rest of this flow, is only built for an attempt it must judge: the first one's
+        error or retriable answer is then its attempt 1, judged as if the loop had sent it."""
         request = self.build_request(
             call.method, call.path, params=call.params, json=call.json, data=call.data
         )
         safe = is_idempotent(request.method, call.idempotent)
         deadline_at = self._deadline_at()
+        started = self._clock()
+        request.extensions[ATTEMPT_EXTENSION] = 1
+        first: httpx.Response | Exception
+        try:
+            first = yield from self._attempt(request, 1, deadline_at)
+        except Exception as exc:  # an attempt's outcome: judged below, as tenacity would
+            first = exc
+        if isinstance(first, httpx.Response) and not should_retry_response(
+            self.retry_policy, first, idempotent=safe
+        ):
+            return self.handle_response(first, idempotent=safe)
         waits: list[float] = []  # what tenacity would sleep, done as a `_Wait` step instead
         response: httpx.Response | None = None
         try:
-            for attempt in self._retrying(safe, deadline_at, waits.append):
+            for attempt in self._retrying(safe, deadline_at, waits.append, started):
                 if waits:
                     yield _Wait(float(waits.pop()))
                 state = attempt.retry_state
@@ -264,9 +281,14 @@ class BaseClient:
                 escaped: BaseException | None = None
                 with attempt:
                     try:
-                        response = yield from self._attempt(
-                            request, state.attempt_number, deadline_at
-                        )
+                        if state.attempt_number == 1:  # sent above
+                            if isinstance(first, Exception):
+                                raise first
+                            response = first
+                        else:
+                            response = yield from self._attempt(
+                                request, state.attempt_number, deadline_at
+                            )
                     except Exception:
                         raise  # an attempt's outcome: tenacity judges it
                     except BaseException as exc:
@@ -283,14 +305,17 @@ class BaseClient:
         return self.handle_response(response, idempotent=safe)
 
     def _retrying(
-        self, idempotent: bool, deadline_at: float | None, sleep: Callable[[float], None]
+        self,
+        idempotent: bool,
+        deadline_at: float | None,
+        sleep: Callable[[float], None],
+        started: float,
     ) -> tenacity.Retrying:
         """tenacity's loop over the decisions in `retry`: retry?, then the wait, then stop
-        (which counts the failed attempts by kind and keeps to the time budget and the
-        request's deadline). Past the budget, the last answer stands: its response, or its
-        error re-raised."""
+        (which counts the failed attempts by kind and keeps to the time budget, counted from
+        `started`, the first attempt's start, and the request's deadline). Past the budget, the
+        last answer stands: its response, or its error re-raised."""
         policy = self.retry_policy
-        started = self._clock()
         failed = {"rate_limited": 0, "other": 0}  # retriable attempts so far, by kind
 
         def retry(state: tenacity.RetryCallState) -> bool:

@@ -1,7 +1,8 @@
 """The journal in a SQL database, through SQLAlchemy Core: one implementation (`SqlJournal`) for
 SQLite files (`gateway.store.sqlite`) and PostgreSQL databases (`gateway.store.postgres`), which
 add only how to connect and check the store (`gateway.store.schema` is the one schema, Alembic
-migrates it).
+migrates it); SQLite also sends the two calls of a run's hot path (`record_batch`,
+`set_verified_many`) straight to sqlite3, with the same rows and transactions.
 
 Every method is its own committed transaction, as `Journal` requires: an intent is in the
 database before its write is sent (`record_batch` commits several, all or nothing). An
@@ -147,6 +148,21 @@ def _op_values(op: OperationRecord) -> dict[str, Any]:
         "created_at": op.created_at,
         "updated_at": op.updated_at,
     }
+
+
+def last_values(outcomes: Sequence[Outcome]) -> dict[tuple[str, str, str], OperationRecord | None]:
+    """What each balance (system, employee, leave type) that `outcomes` touch holds after them,
+    as the last written value: the operation to remember, or None to forget it (the last
+    outcome touching a balance decides; one that neither remembers nor forgets leaves it)."""
+    last: dict[tuple[str, str, str], OperationRecord | None] = {}
+    for outcome in outcomes:
+        op = outcome.record
+        key = (op.system, op.employee, op.leave_type)
+        if outcome.forget:
+            last[key] = None
+        elif outcome.remember and op.after is not None and op.unit is not None:
+            last[key] = op
+    return last
 
 
 def _op_from(row: RowMapping) -> OperationRecord:
@@ -396,14 +412,7 @@ class SqlJournal:
                 for op in stored
             ],
         )
-        # What each balance holds after the batch: the last outcome touching it decides.
-        last: dict[tuple[str, str, str], OperationRecord | None] = {}
-        for outcome, op in zip(outcomes, stored, strict=True):
-            key = (op.system, op.employee, op.leave_type)
-            if outcome.forget:
-                last[key] = None
-            elif outcome.remember and op.after is not None and op.unit is not None:
-                last[key] = op
+        last = last_values(outcomes)
         if last:
             # Replace within this transaction: the same on every backend, no upsert dialect.
             db.execute(

@@ -1,18 +1,115 @@
 """The journal in one SQLite file (`[state] path`, WAL mode): `SqlJournal` over the standard
-library's sqlite3, with the file checked (damaged, truncated, empty, read-only) when opened."""
+library's sqlite3, with the file checked (damaged, truncated, empty, read-only) when opened.
+
+The two calls a run makes per written balance (`record_batch`: the intents, the outcomes and
+the last written values of a group commit) and per verification (`set_verified_many`) go
+straight to sqlite3 with fixed SQL, past SQLAlchemy: the same rows and the same transaction
+(`BEGIN IMMEDIATE` ... `COMMIT`, all or nothing), at a fraction of the CPU. SQLAlchemy's
+execution path (compiled-statement lookup, parameter processing, result setup) cost several
+times the SQLite work itself per statement; measured with `benchmarks/bench_journal.py`
+(3,000 balances, 3 per commit, side by side): about 0.19 ms CPU per balance through
+SQLAlchemy Core, 0.08 ms this way. Everything else (rarely called) stays on `SqlJournal`'s
+SQLAlchemy Core.
+"""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from balance_gateway.gateway.journal import StateStoreError
-from balance_gateway.gateway.store.sql import SqlJournal
+from balance_gateway.adapters._core.secrets import scrub
+from balance_gateway.gateway.journal import (
+    OperationRecord,
+    Outcome,
+    StateStoreError,
+    Verification,
+    now_utc,
+)
+from balance_gateway.gateway.store.sql import SqlJournal, last_values
+
+# The statements of the hot path, as SQLAlchemy Core would send them for the schema
+# (`gateway.store.schema`): amounts as decimal strings, timestamps as ISO text.
+_OP_COLUMNS = (
+    "operation_id",
+    "run_id",
+    "sync",
+    "source_system",
+    "system",
+    "employee",
+    "leave_type",
+    "leave_kind",
+    "kind",
+    "status",
+    "unit",
+    "before",
+    "after",
+    "source_employee",
+    "source_type",
+    "source_value",
+    "as_of",
+    "allow_below_threshold",
+    "verified",
+    "note",
+    "record_ids",
+    "created_at",
+    "updated_at",
+)
+_INSERT_OP = "INSERT INTO operations ({}) VALUES ({})".format(
+    ", ".join(f'"{column}"' for column in _OP_COLUMNS), ", ".join("?" for _ in _OP_COLUMNS)
+)
+_OUTCOME = (
+    'UPDATE operations SET status = ?, "after" = ?, note = ?, record_ids = ?, kind = ?, '
+    "updated_at = ? WHERE operation_id = ?"
+)
+_FORGET = "DELETE FROM last_written WHERE system = ? AND employee = ? AND leave_type = ?"
+# The primary key (system, employee, leave_type) decides which row a value replaces.
+_REMEMBER = (
+    "INSERT INTO last_written (system, employee, leave_type, value, unit, operation_id, at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (system, employee, leave_type) DO UPDATE SET "
+    "value = excluded.value, unit = excluded.unit, operation_id = excluded.operation_id, "
+    "at = excluded.at"
+)
+_VERIFIED = "UPDATE operations SET verified = ?, updated_at = ? WHERE operation_id = ?"
+_VERIFIED_NOTE = (
+    "UPDATE operations SET verified = ?, updated_at = ?, note = ? WHERE operation_id = ?"
+)
+
+
+def _op_row(op: OperationRecord) -> tuple[Any, ...]:
+    """`op` as the values of `_INSERT_OP`, in `_OP_COLUMNS` order."""
+    return (
+        op.operation_id,
+        op.run_id,
+        op.sync,
+        op.source_system,
+        op.system,
+        op.employee,
+        op.leave_type,
+        None if op.leave_kind is None else op.leave_kind.value,
+        op.kind.value,
+        op.status.value,
+        None if op.unit is None else op.unit.value,
+        None if op.before is None else str(op.before),
+        None if op.after is None else str(op.after),
+        op.source_employee,
+        op.source_type,
+        op.source_value,
+        None if op.as_of is None else op.as_of.isoformat(),
+        int(op.allow_below_threshold),
+        None if op.verified is None else int(op.verified),
+        scrub(op.note),
+        json.dumps(list(op.record_ids)),
+        op.created_at.isoformat(),
+        op.updated_at.isoformat(),
+    )
 
 
 def _store_error(path: str, exc: sqlite3.Error) -> StateStoreError:
@@ -104,6 +201,84 @@ class SqliteJournal(SqlJournal):
     def _closed_error(self) -> Exception:
         return sqlite3.ProgrammingError("Cannot operate on a closed database.")
 
+    @contextmanager
+    def _raw_transaction(self) -> Iterator[sqlite3.Connection]:
+        """One committed transaction on the sqlite3 connection itself (BEGIN IMMEDIATE, as
+        `_begin_many`), rolled back on error; sqlite3's own errors, as `SqlJournal`'s."""
+        if self._closed:
+            raise self._closed_error()
+        raw = self._raw
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            yield raw
+            raw.execute("COMMIT")
+        except BaseException:
+            if raw.in_transaction:  # a failed COMMIT may leave it open
+                raw.execute("ROLLBACK")
+            raise
+
+    def record_batch(
+        self, records: Sequence[OperationRecord], outcomes: Sequence[Outcome] = ()
+    ) -> None:
+        if not records and not outcomes:
+            return
+        with self._raw_transaction() as db:
+            if records:
+                db.executemany(_INSERT_OP, [_op_row(op) for op in records])
+            if not outcomes:
+                return
+            at = now_utc().isoformat()
+            db.executemany(
+                _OUTCOME,
+                [
+                    (
+                        op.status.value,
+                        None if op.after is None else str(op.after),
+                        scrub(op.note),
+                        json.dumps(list(op.record_ids)),
+                        op.kind.value,
+                        at,
+                        op.operation_id,
+                    )
+                    for op in (o.record for o in outcomes)
+                ],
+            )
+            last = last_values(outcomes)
+            forgotten = [key for key, op in last.items() if op is None]
+            if forgotten:
+                db.executemany(_FORGET, forgotten)
+            remembered = [
+                (
+                    op.system,
+                    op.employee,
+                    op.leave_type,
+                    str(op.after),
+                    None if op.unit is None else op.unit.value,
+                    op.operation_id,
+                    at,
+                )
+                for op in last.values()
+                if op is not None
+            ]
+            if remembered:
+                db.executemany(_REMEMBER, remembered)
+
+    def set_verified_many(self, checks: Sequence[Verification]) -> None:
+        if not checks:
+            return
+        at = now_utc().isoformat()
+        plain = [(int(c.verified), at, c.operation_id) for c in checks if c.note is None]
+        noted = [
+            (int(c.verified), at, scrub(c.note), c.operation_id)
+            for c in checks
+            if c.note is not None
+        ]
+        with self._raw_transaction() as db:
+            if plain:
+                db.executemany(_VERIFIED, plain)
+            if noted:
+                db.executemany(_VERIFIED_NOTE, noted)
+
     def _begin_many(self, conn: Connection) -> None:
         # IMMEDIATE: take the write lock at BEGIN, so the transaction cannot fail halfway on a
         # lock another connection took after it began.
@@ -111,6 +286,7 @@ class SqliteJournal(SqlJournal):
 
     def _prepare(self) -> None:
         raw = cast(sqlite3.Connection, self._conn.connection.dbapi_connection)
+        self._raw = raw
         memory = self.path == ":memory:"
         try:
             raw.execute("PRAGMA busy_timeout = 10000")

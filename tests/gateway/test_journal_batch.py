@@ -175,3 +175,24 @@ def test_verifications_are_stored_together_with_their_notes(journal: CountingJou
     )
     stored = {op.operation_id: (op.verified, op.note) for op in journal.operations("run-1")}
     assert stored == {"op-1": (True, ""), "op-2": (False, "read back 3 days")}
+
+
+def test_a_batch_that_fails_partway_stores_none_of_it_and_the_store_goes_on(
+    journal: CountingJournal,
+) -> None:
+    journal.record_batch([_op(1)])
+    applied = Outcome(replace(_op(1), status=OpStatus.APPLIED), remember=True)
+    with pytest.raises(Exception, match=r"operation_id|unique|UNIQUE"):
+        # op-2 goes in first, then op-1 again: the database refuses it halfway.
+        journal.record_batch([_op(2), _op(1)], [applied])
+    assert _status(journal, "op-1") is OpStatus.INTENT  # the outcome was rolled back too
+    assert _status(journal, "op-2") is None
+    assert journal.last_written("time", "U1", "Vacation") is None
+    journal.record_batch([_op(2)], [applied])  # no transaction was left open
+    assert (_status(journal, "op-1"), _status(journal, "op-2")) == (
+        OpStatus.APPLIED,
+        OpStatus.INTENT,
+    )
+    last = journal.last_written("time", "U1", "Vacation")
+    assert last is not None
+    assert last.value == Decimal(1)

@@ -15,7 +15,13 @@ import httpx
 import pytest
 import tenacity
 
-from balance_gateway.adapters._core.client import AsyncAPIClient, SyncAPIClient, _Outcome
+from balance_gateway.adapters._core.client import (
+    AsyncAPIClient,
+    SyncAPIClient,
+    _Outcome,
+    _Send,
+    _Wait,
+)
 from balance_gateway.adapters._core.operations import Call
 
 
@@ -46,7 +52,12 @@ def test_a_flow_closed_after_its_retry_loop_closes_cleanly(monkeypatch: pytest.M
 
     monkeypatch.setattr(client, "_retrying", retrying)
     flow = client._flow(_call())
-    _Outcome().resume(flow)  # the first attempt's send, not answered yet
+    sent = _Outcome().resume(flow)  # the first attempt's send
+    assert isinstance(sent, _Send)
+    # Answered 503: the retry loop judges it (a GET is retried) and waits, then sends again.
+    waiting = _Outcome(httpx.Response(503, request=sent.request)).resume(flow)
+    assert isinstance(waiting, _Wait)
+    assert isinstance(_Outcome().resume(flow), _Send)  # the second attempt, not answered yet
     assert len(loops) == 1
     loops[0].close()  # the collector may finalize the retry loop first
     flow.close()  # then the flow: it must end, not swallow its close
