@@ -492,8 +492,13 @@ async def plan_sync(
             error=scrub(f"could not read balances: {exc}"),
             refused_system=exc.system if isinstance(exc, _ReadFailed) and exc.refused else None,
         )
+    # What the rows need of the reads, and no more: the unpaired types counted now, and each
+    # person's balances dropped from the indexes once that person's rows are planned, so the
+    # reads' Balances go while the rows grow instead of living until the plan ends.
+    unpaired = _unpaired_rows(sync, source_balances, default_schedule)
     source_index = _index(source_balances)
     target_index = _index(target_balances)
+    del source_balances, target_balances
 
     async def plan_one(
         person_ids: Mapping[str, str], schedule: WorkSchedule, line: int
@@ -559,7 +564,14 @@ async def plan_sync(
         return rows
 
     async def plan_person(person: Person) -> list[PlanRow]:
-        return await plan_one(person.ids, mapping.schedule(person, default_schedule), person.line)
+        rows = await plan_one(person.ids, mapping.schedule(person, default_schedule), person.line)
+        # Ids are unique per system in the mapping: no one else's rows read these again.
+        source_id, target_id = person.ids[sync.source], person.ids.get(sync.target)
+        for pair in sync.types:
+            source_index.pop((source_id, pair.source), None)
+            if target_id is not None:
+                target_index.pop((target_id, pair.target), None)
+        return rows
 
     # One person's pairs are planned one after another, so at most `max_concurrent` at once.
     by_person = await map_bounded(people, plan_person, context.max_concurrent)
@@ -594,7 +606,7 @@ async def plan_sync(
                     dating,
                 )
             )
-    planned.extend(_unpaired_rows(sync, source_balances, default_schedule))
+    planned.extend(unpaired)
     writes = sum(1 for row in planned if row.writes)
     tell(f"planned {sync.name}: {len(planned)} row(s), {writes} to write")
     return SyncPlan(

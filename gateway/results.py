@@ -70,6 +70,20 @@ class RunReport:
     # Requests per system, 429s and retries (filled by `gateway.runner`; empty otherwise).
     traffic: dict[str, Traffic] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        # Counts, not contents: whatever the run's size, the repr stays a line. `asyncio.run`
+        # builds the repr of its main task's result as it returns (CPython 3.11 looks the
+        # SIGINT handler, which holds that task, up in an enum, and the failed lookup formats
+        # its repr), and the full repr of every plan row and result was the largest single
+        # allocation of a large run: twice the memory the run held, for a string nobody reads.
+        rows = sum(len(plan.rows) for plan in self.plans)
+        return (
+            f"RunReport(run_id={self.run_id!r}, dry_run={self.dry_run}, "
+            f"plans={len(self.plans)} ({rows} rows), results={len(self.results)}, "
+            f"resolutions={len(self.resolutions)}, violations={len(self.violations)}, "
+            f"stopped={self.stopped!r}, applied={self.applied})"
+        )
+
     @property
     def resolution_summary(self) -> dict[str, int]:
         """Counts of earlier unresolved operations by what this run resolved them to."""

@@ -41,16 +41,24 @@ async def verify(scope: RunScope, results: list[RowResult]) -> list[RowResult]:
             error = None
         except GatewayError as exc:
             balances, error = [], f"could not read back: {exc.message}"
-        found = {(b.employee.id, b.leave_type.id): b for b in balances}
+        # Only the figure each check compares is kept: the re-read balances go before the
+        # checks (which may ask the target and journal), not after them.
+        found = {
+            (b.employee.id, b.leave_type.id): None
+            if b.remaining is None
+            else Quantity(b.remaining, b.unit)
+            for b in balances
+        }
+        del balances
         checks: list[Verification] = []  # journalled together, one transaction per read
         for i in indexes:
             result = results[i]
             intent = result.row.intent
             assert intent is not None
-            balance = found.get((intent.employee.id, intent.leave_type.id))
+            shown = found.get((intent.employee.id, intent.leave_type.id))
             if error is not None:
                 ok, note = False, error
-            elif balance is None or balance.remaining is None:
+            elif shown is None:
                 # Some dialects show nothing for an empty balance (a ledger with no
                 # transactions left): let the adapter judge from the target itself.
                 ok = await _confirmed(adapter, intent)
@@ -60,7 +68,6 @@ async def verify(scope: RunScope, results: list[RowResult]) -> list[RowResult]:
                     else "read back: the target shows no balance"
                 )
             else:
-                shown = Quantity(balance.remaining, balance.unit)
                 ok = _same(shown, intent.remaining, result.row)
                 note = "" if ok else f"read back {shown}, expected {intent.remaining}"
             verified[i] = replace(result, verified=ok, note=join_notes(result.note, note))

@@ -71,6 +71,7 @@ from balance_gateway.adapters._core.retry import (
 from balance_gateway.adapters._core.secrets import scrub
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+E = TypeVar("E", bound=pydantic.BaseModel)
 T = TypeVar("T")
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
@@ -536,14 +537,7 @@ class BaseClient:
         return body
 
     def _not_documented(self, response: httpx.Response, what: str) -> NoReturn:
-        request = response.request
-        if _is_write(request):
-            raise WriteOutcomeUnknown(
-                request.method, request.url.path, f"it answered {response.status_code} with {what}"
-            )
-        raise ResponseParseError(
-            f"{request.method} {request.url.path} answered {response.status_code} with {what}"
-        )
+        raise _undocumented(response.request, response.status_code, what)
 
     def parse(self, response: httpx.Response, model: type[M], data: Any = None) -> M:
         """Strictly parse a successful body (or `data` taken from it) into a wire model.
@@ -554,11 +548,85 @@ class BaseClient:
         try:
             return model.model_validate(payload)
         except pydantic.ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or '<body>'}: {err['msg'][:200]}"
-                for err in exc.errors()[:5]
-            )
+            problems = _problems(exc)
             self._not_documented(response, f"a body that is not a {model.__name__}: {problems}")
+
+    def parse_items(
+        self,
+        response: httpx.Response,
+        model: type[E],
+        item: type[M],
+        field: str = "results",
+    ) -> tuple[E, ItemsOnce[M] | list[M]]:
+        """A list answer (`model`, whose `field` is a list of `item`) with its items apart: the
+        rest of the body parsed now (as strictly as `parse` does, with its errors), `field`
+        left empty there; and the items, each validated into an `item` only when it is
+        reached, its raw JSON let go then: a long answer never holds every item's wire model
+        at once. Walk the items once, in order; one that is not an `item` raises the same
+        `ResponseParseError` (or `WriteOutcomeUnknown`) when reached, naming its place
+        (`results.7.amount`)."""
+        body = self.json_body(response)
+        raw = body.get(field) if isinstance(body, dict) else None
+        if not isinstance(raw, list):
+            # Not a list where the items belong: the strict parse says what is wrong (or,
+            # for an optional field, what it holds).
+            whole = self.parse(response, model, body)
+            items: list[M] = list(getattr(whole, field))
+            return whole, items
+        rest = self.parse(response, model, {**body, field: []})
+        request, status = response.request, response.status_code
+
+        def failed(problems: str) -> NoReturn:
+            raise _undocumented(
+                request, status, f"a body that is not a {model.__name__}: {problems}"
+            )
+
+        return rest, ItemsOnce(raw, item, field, failed)
+
+
+def _undocumented(request: httpx.Request, status: int, what: str) -> Exception:
+    """The error for a successful answer (`status`) to `request` that is not as documented
+    (`what` it was): `WriteOutcomeUnknown` for a write, else `ResponseParseError`."""
+    if _is_write(request):
+        return WriteOutcomeUnknown(
+            request.method, request.url.path, f"it answered {status} with {what}"
+        )
+    return ResponseParseError(f"{request.method} {request.url.path} answered {status} with {what}")
+
+
+class ItemsOnce(Generic[M]):
+    """The items of one list answer (`BaseClient.parse_items`), each validated into a `model`
+    when it is reached and its raw JSON let go then, so it can be walked once; `len` is the
+    number of items the answer holds."""
+
+    def __init__(
+        self, raw: list[Any], model: type[M], field: str, failed: Callable[[str], NoReturn]
+    ) -> None:
+        self._raw, self._model, self._field, self._failed = raw, model, field, failed
+        self._count = len(raw)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[M]:
+        raw, self._raw = self._raw, []  # a second walk finds nothing, never stale items
+        for index in range(len(raw)):
+            item, raw[index] = raw[index], None
+            try:
+                yield self._model.model_validate(item)
+            except pydantic.ValidationError as exc:
+                self._failed(_problems(exc, f"{self._field}.{index}"))
+            del item
+
+
+def _problems(exc: pydantic.ValidationError, prefix: str = "") -> str:
+    """The first few problems of a failed validation, each with where it is in the body
+    (below `prefix`, the place of the validated part)."""
+    texts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(([prefix] if prefix else []) + [str(p) for p in err["loc"]])
+        texts.append(f"{where or '<body>'}: {err['msg'][:200]}")
+    return "; ".join(texts)
 
 
 def _query_value(value: str | int | float | bool) -> str | int | float:

@@ -8,7 +8,7 @@ a page number, an offset, a next-link URL. Seeing the same cursor twice raises
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -22,9 +22,11 @@ MAX_PAGES = 100_000
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of items and the cursor of the page after it."""
+    """One page of items and the cursor of the page after it. `items` is walked once, in
+    order: a list, or an iterator that validates each item as it is reached
+    (`BaseClient.parse_items`)."""
 
-    items: Sequence[T]
+    items: Iterable[T]
     next_cursor: Hashable | None = None
 
 
@@ -71,7 +73,7 @@ class _Walk(Generic[T]):
         self.cursor: Hashable | None = None
         self.done = False
 
-    def take(self, page: Page[T]) -> Sequence[T]:
+    def take(self, page: Page[T]) -> Iterable[T]:
         """The items of `page`, the page at `cursor`; moves on to the page after it."""
         # Checked before the items are handed out: a page that leads back must not hand out
         # its items again.

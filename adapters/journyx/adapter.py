@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field, field_validator
 
@@ -127,6 +127,17 @@ class SeenAccrual:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ListedAccrual:
+    """A visible accrual of a bulk read, as it is kept: whose it is (`id_user`, `pname`) and
+    what planning needs of it (`seen`). Each page's wire models are let go as soon as the page
+    is converted to these, so that a read holds one page of them at a time."""
+
+    id_user: str | None
+    pname: str | None
+    seen: SeenAccrual
+
+
 def below_hard_threshold(accrual: Accrual | SeenAccrual, value: Decimal) -> bool:
     """Whether `value` (hours) is below the accrual's enforced hard threshold."""
     return (
@@ -168,24 +179,28 @@ class JournyxAdapter:
         # The accruals the last bulk reads listed, by (user, accrual name): see the docstring.
         self._seen: dict[tuple[str, str], SeenAccrual] = {}
         # What the last type listing read, and when (`clock`), for the next read only.
-        self._listed: tuple[float, list[Accrual]] | None = None
+        self._listed: tuple[float, list[ListedAccrual]] | None = None
         self.clock = time.monotonic
 
     def target_unit(self, leave_type_id: str) -> TargetUnit:
         """Hours, for every accrual; rounded to `step` only when configured."""
         return TargetUnit(Unit.HOURS, step=self.step)
 
-    async def _accruals(self, *, reuse_listing: bool = False) -> list[Accrual]:
+    async def _accruals(self, *, reuse_listing: bool = False) -> list[ListedAccrual]:
+        """Every visible accrual, each kept as a `ListedAccrual` as its page arrives (the
+        page's wire models go with the page)."""
         listed, self._listed = self._listed, None
         if reuse_listing and listed is not None:
             at, accruals = listed
             if self.clock() - at <= LISTING_REUSE_SECONDS:
                 return accruals
-        found = []
-        async for accrual in self.client.iter_accruals(keys=_READ_KEYS, page_size=self.page_size):
-            if accrual.status_code != "h":
-                found.append(accrual)
-        return found
+        return [
+            ListedAccrual(accrual.id_user, accrual.pname, SeenAccrual.of(accrual))
+            async for accrual in self.client.iter_accruals(
+                keys=_READ_KEYS, page_size=self.page_size
+            )
+            if accrual.status_code != "h"
+        ]
 
     # -- discovery ----------------------------------------------------------------------------
 
@@ -261,7 +276,7 @@ class JournyxAdapter:
         `leave_type_ids` means every accrual name."""
         employees, types = set(employee_ids), set(leave_type_ids)
         fetched_at = datetime.now(UTC)
-        grouped: dict[tuple[str, str], list[Accrual]] = {}
+        grouped: dict[tuple[str, str], list[SeenAccrual]] = {}
         for candidate in await self._accruals(reuse_listing=True):
             pname = candidate.pname
             if (
@@ -269,7 +284,7 @@ class JournyxAdapter:
                 and pname is not None
                 and (not types or pname in types)
             ):
-                grouped.setdefault((candidate.id_user, pname), []).append(candidate)
+                grouped.setdefault((candidate.id_user, pname), []).append(candidate.seen)
         balances = []
         for employee_id in employees:
             for pname in types:
@@ -278,7 +293,7 @@ class JournyxAdapter:
             accrual = _single(accruals, employee_id, pname)
             if accrual is None or accrual.hours_left is None:
                 continue
-            self._seen[(employee_id, pname)] = SeenAccrual.of(accrual)
+            self._seen[(employee_id, pname)] = accrual
             balances.append(
                 Balance.build(
                     employee=EmployeeRef(self.system, employee_id),
@@ -390,7 +405,10 @@ class JournyxAdapter:
         await self.client.aclose()
 
 
-def _single(accruals: list[Accrual], employee_id: str, pname: str) -> Accrual | None:
+_A = TypeVar("_A", Accrual, SeenAccrual)
+
+
+def _single(accruals: list[_A], employee_id: str, pname: str) -> _A | None:
     if len(accruals) > 1:
         ids = ", ".join(a.id or "?" for a in accruals)
         raise GatewayError(

@@ -186,15 +186,19 @@ def list_params(
 Cursor = tuple[tuple[str, str], ...]
 
 
-def next_cursor(page: AccrualPage, params: Mapping[str, str | int]) -> Cursor | None:
+def next_cursor(
+    page: AccrualPage, params: Mapping[str, str | int], received: int | None = None
+) -> Cursor | None:
     """The query of the page after `page`: `@nextLink`'s own query; when a server sends no
-    `@nextLink` key at all, `$skip` advanced by what was received (bounded by `$count`)."""
+    `@nextLink` key at all, `$skip` advanced by what was received (`received` accruals, by
+    default `page.results`; bounded by `$count`)."""
     if page.next_link is not None:
         link = httpx.URL(page.next_link)
         return tuple(link.params.multi_items())
     if "@nextLink" in page.model_fields_set or page.skip is None or page.top is None:
         return None
-    following = next_offset(page.skip, page.top, len(page.results), page.count)
+    got = len(page.results) if received is None else received
+    following = next_offset(page.skip, page.top, got, page.count)
     if following is None:
         return None
     merged = {k: str(v) for k, v in params.items()}
@@ -342,8 +346,10 @@ class _JournyxBase(BaseClient):
             params = cursor_params(cursor, first)
 
             def parse(response: httpx.Response) -> Page[Accrual]:
-                found = self.parse(response, AccrualPage)
-                return Page(found.results, next_cursor(found, params))
+                # Each accrual validated as the walk reaches it: a page's wire models are
+                # never all alive at once.
+                found, accruals = self.parse_items(response, AccrualPage, Accrual)
+                return Page(accruals, next_cursor(found, params, len(accruals)))
 
             return Call("GET", ACCRUALS_PATH, params=params, parse=parse)
 

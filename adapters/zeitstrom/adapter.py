@@ -66,7 +66,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -97,7 +97,7 @@ from balance_gateway.adapters._core.discovery import (
 from balance_gateway.adapters._core.errors import NotFoundError
 from balance_gateway.adapters._core.options import AdapterOptions, parse_options
 from balance_gateway.adapters.zeitstrom.client import AsyncClient
-from balance_gateway.adapters.zeitstrom.models import AbsenceTransaction, BalanceAggregate, Source
+from balance_gateway.adapters.zeitstrom.models import AbsenceTransaction, Source
 from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("token",),)
@@ -219,44 +219,62 @@ class ZeitstromAdapter:
         item 1)."""
         return len(employee_ids) > _FILTER_CHUNKS * _EMPLOYEE_CHUNK
 
-    async def _aggregate(self, employee_ids: Sequence[str]) -> list[BalanceAggregate]:
-        """The aggregate rows of at least `employee_ids` (more when read unfiltered)."""
+    async def _aggregate(
+        self, employee_ids: Sequence[str], wanted: Callable[[str, str], bool]
+    ) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+        """(credited, debited) of each aggregate row of at least `employee_ids` (more when
+        read unfiltered) that is `wanted`, by (employee, type), in the order listed. Each row
+        is kept as those two figures as it is reached: the rows' wire models never all live
+        at once."""
+
+        async def rows(
+            chunk: list[str] | None,
+        ) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+            return {
+                (row.employee_id, row.missing_type): (row.credited, row.debited)
+                async for row in self._client.iter_aggregate_balances(employee_ids=chunk)
+                if wanted(row.employee_id, row.missing_type)
+            }
+
         if self._unfiltered(employee_ids):
-            return list((await self._client.aggregate_balances()).results)
+            return await rows(None)
         # Independent reads: concurrently (bounded), rows kept in chunk order.
         results = await gather_limited(
-            [
-                partial(self._client.aggregate_balances, employee_ids=chunk)
-                for chunk in self._chunks(employee_ids)
-            ]
+            [partial(rows, chunk) for chunk in self._chunks(employee_ids)]
         )
-        return [row for result in results for row in result.results]
+        return {key: figures for result in results for key, figures in result.items()}
 
     async def _ledger(
-        self, employee_ids: Sequence[str] | None, start: date, end: date
-    ) -> list[AbsenceTransaction]:
-        """Every transaction of `employee_ids` (None: of everyone) dated `start` to `end`
-        (inclusive), all pages."""
+        self,
+        employee_ids: Sequence[str] | None,
+        start: date,
+        end: date,
+        take: Callable[[AbsenceTransaction], None],
+    ) -> None:
+        """`take` every transaction of `employee_ids` (None: of everyone) dated `start` to
+        `end` (inclusive), all pages, as each is reached (one employee's in the order listed)."""
 
-        async def one(chunk: list[str] | None) -> list[AbsenceTransaction]:
-            pages = self._client.iter_transactions(
+        async def one(chunk: list[str] | None) -> None:
+            async for tx in self._client.iter_transactions(
                 employee_ids=chunk, daterange=(start, end), limit=_LEDGER_PAGE
-            )
-            return [tx async for tx in pages]
+            ):
+                take(tx)
 
         if employee_ids is None:
-            return await one(None)
-        found = await gather_limited([partial(one, chunk) for chunk in self._chunks(employee_ids)])
-        return [tx for chunk in found for tx in chunk]
+            await one(None)
+            return
+        await gather_limited([partial(one, chunk) for chunk in self._chunks(employee_ids)])
 
-    async def _later(self, employee_ids: Sequence[str], as_of: date) -> list[AbsenceTransaction]:
-        """The transactions dated after `as_of` of at least `employee_ids` (more when read
-        unfiltered)."""
+    async def _later(
+        self, employee_ids: Sequence[str], as_of: date, take: Callable[[AbsenceTransaction], None]
+    ) -> None:
+        """`take` the transactions dated after `as_of` of at least `employee_ids` (more when
+        read unfiltered)."""
         if as_of >= LEDGER_END:
-            return []
+            return
         everyone = self._unfiltered(employee_ids)
         start = as_of + timedelta(days=1)
-        return await self._ledger(None if everyone else employee_ids, start, LEDGER_END)
+        await self._ledger(None if everyone else employee_ids, start, LEDGER_END, take)
 
     async def read_balances(
         self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
@@ -275,25 +293,29 @@ class ZeitstromAdapter:
             return employee in wanted_employees and (not wanted_types or kind in wanted_types)
 
         fetched_at = datetime.now(UTC)
-        aggregate, later = await asyncio.gather(self._aggregate(ids), self._later(ids, as_of))
         # Pairs with a transaction after `as_of`: the aggregate (every date) cannot answer.
         dated: dict[tuple[str, str], _Sums] = {}
-        for tx in later:
+
+        def later(tx: AbsenceTransaction) -> None:
             if wanted(tx.employee_id, tx.missing_type):
                 dated.setdefault((tx.employee_id, tx.missing_type), _Sums()).add(tx, as_of)
+
+        aggregate, _ = await asyncio.gather(
+            self._aggregate(ids, wanted), self._later(ids, as_of, later)
+        )
+
+        def earlier(tx: AbsenceTransaction) -> None:
+            sums = dated.get((tx.employee_id, tx.missing_type))
+            if sums is not None:
+                sums.add(tx, as_of)
+
         if dated:
-            earlier = await self._ledger(sorted({e for e, _ in dated}), LEDGER_START, as_of)
-            for tx in earlier:
-                if (tx.employee_id, tx.missing_type) in dated:
-                    dated[(tx.employee_id, tx.missing_type)].add(tx, as_of)
+            await self._ledger(sorted({e for e, _ in dated}), LEDGER_START, as_of, earlier)
         balances = []
-        for row in aggregate:
-            key = (row.employee_id, row.missing_type)
-            if not wanted(*key) or key in dated:
+        for key, (credited, debited) in aggregate.items():
+            if key in dated:
                 continue
-            balances.append(
-                self._balance(key, row.credited, row.debited, Decimal(0), as_of, fetched_at)
-            )
+            balances.append(self._balance(key, credited, debited, Decimal(0), as_of, fetched_at))
         for key, sums in sorted(dated.items()):
             balances.append(
                 self._balance(key, sums.credited, sums.debited, sums.planned, as_of, fetched_at)
@@ -326,8 +348,7 @@ class ZeitstromAdapter:
     async def list_leave_types(self) -> Listing[LeaveTypeInfo]:
         """The absence types (`missing_type`) the ledger uses, from the aggregate: the API
         documents no list of absence types, so a type without any transaction is not seen."""
-        result = await self._client.aggregate_balances()
-        seen = sorted({row.missing_type for row in result.results})
+        seen = sorted({row.missing_type async for row in self._client.iter_aggregate_balances()})
         return Listing(
             tuple(LeaveTypeInfo(t, None, Unit.DAYS) for t in seen),
             how=(
@@ -341,8 +362,7 @@ class ZeitstromAdapter:
 
     async def list_employee_ids(self) -> list[str]:
         """Every employee with an absence transaction (the aggregate, unfiltered), in order."""
-        result = await self._client.aggregate_balances()
-        return sorted({row.employee_id for row in result.results})
+        return sorted({row.employee_id async for row in self._client.iter_aggregate_balances()})
 
     def _balance(
         self,

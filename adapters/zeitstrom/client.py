@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any, NotRequired, TypedDict, TypeVar, Unpack
 
 import httpx
+import pydantic
 
 from balance_gateway.adapters._core.auth import StaticTokenAuth
 from balance_gateway.adapters._core.client import (
@@ -49,6 +50,7 @@ from balance_gateway.adapters._core.validation import (
 from balance_gateway.adapters.zeitstrom.models import (
     AbsenceTransaction,
     AbsenceTransactionPage,
+    BalanceAggregate,
     BalanceAggregateList,
     DRFPage,
     Employee,
@@ -59,7 +61,7 @@ from balance_gateway.adapters.zeitstrom.models import (
     TransactionWrite,
 )
 
-T = TypeVar("T")
+T = TypeVar("T", bound=pydantic.BaseModel)
 DEFAULT_BASE_URL = "https://api.zeitstrom.com"
 TRANSACTIONS_PATH = "/api/v2/timestamps/absence-transactions/"
 AGGREGATE_PATH = TRANSACTIONS_PATH + "aggregate/"
@@ -305,13 +307,13 @@ class _ZeitstromOperations(_ZeitstromBase, BaseClient):
         """Every matching transaction (the filters are `TransactionFilters`), walking the `next`
         links lazily. Raises `PaginationError` if the server links a page twice."""
         first = self._list_params(**filters)
-        return self._drf_pages(TRANSACTIONS_PATH, first, AbsenceTransactionPage)
+        return self._drf_pages(TRANSACTIONS_PATH, first, AbsenceTransactionPage, AbsenceTransaction)
 
     @paginated
     def iter_employees(self, *, limit: int | None = None) -> Pages[Employee]:
         """Every employee (`GET /api/v2/employees/employees/` [docs]), archived ones included
         (`archived_at` set), walking the `next` links lazily."""
-        return self._drf_pages(EMPLOYEES_PATH, self._employee_params(limit), EmployeePage)
+        return self._drf_pages(EMPLOYEES_PATH, self._employee_params(limit), EmployeePage, Employee)
 
     @operation
     def create_transaction(self, **fields: Unpack[TransactionFields]) -> Call[AbsenceTransaction]:
@@ -356,16 +358,34 @@ class _ZeitstromOperations(_ZeitstromBase, BaseClient):
         params = self._aggregate_params(employee_ids, balance=False)
         return Call("GET", AGGREGATE_PATH, params=params, parse=self.expect(TotalsAggregateList))
 
+    @paginated
+    def iter_aggregate_balances(
+        self, *, employee_ids: Sequence[str] | str | None = None
+    ) -> Pages[BalanceAggregate]:
+        """The rows of `aggregate_balances` (one request: the aggregate is not paged), each
+        validated as the loop reaches it, so that a long answer never holds every row's wire
+        model at once. Raises `ResponseParseError` at a row that is not a `BalanceAggregate`."""
+        params = self._aggregate_params(employee_ids, balance=True)
+
+        def page(cursor: Hashable | None) -> Call[Page[BalanceAggregate]]:
+            def parse(response: httpx.Response) -> Page[BalanceAggregate]:
+                _, rows = self.parse_items(response, BalanceAggregateList, BalanceAggregate)
+                return Page(rows)
+
+            return Call("GET", AGGREGATE_PATH, params=params, parse=parse)
+
+        return Pages(page)
+
     def _drf_pages(
-        self, path: str, first: dict[str, QueryValue], model: type[DRFPage[T]]
+        self, path: str, first: dict[str, QueryValue], model: type[DRFPage[T]], item: type[T]
     ) -> Pages[T]:
         """A DRF list walked by its `next` links (only their query is used: see
-        `_next_cursor`)."""
+        `_next_cursor`), each item validated (an `item`) as the walk reaches it."""
 
         def page(cursor: Hashable | None) -> Call[Page[T]]:
             def parse(response: httpx.Response) -> Page[T]:
-                found = self.parse(response, model)
-                return Page(found.results, _next_cursor(found))
+                found, items = self.parse_items(response, model, item)
+                return Page(items, _next_cursor(found))
 
             return Call("GET", path, params=self._page_params(first, cursor), parse=parse)
 
