@@ -88,14 +88,15 @@ def _expected_and_net(env: DemoEnvironment) -> list[tuple[str, Decimal, Decimal]
 
 def test_two_concurrent_syncs_one_proceeds_the_other_exits_2(tmp_path: Path) -> None:
     with DemoEnvironment(tmp_path / "demo", people=PEOPLE, seed=11) as env:
-        # One write at a time, each slow: the first run holds the lock for several seconds,
-        # long enough for the other processes to start and finish.
+        # One write at a time, each slow: the first run holds the lock for about 15 s, long
+        # enough for the other processes to start and finish on a loaded machine (at 0.8 s a
+        # write, three CLIs starting under load sometimes outlasted it).
         settings = SETTINGS_TOML.replace("max_in_flight = 32", "max_in_flight = 1")
         config = env.write_config(tmp_path / "run", SYNC, settings)
         state = tmp_path / "run" / "balance-gateway.sqlite3"
         httpx.put(
             f"{env.base_urls[TARGET]}/_emulator/faults",
-            json={"latency_ms": 800, "methods": ["POST"]},
+            json={"latency_ms": 1500, "methods": ["POST"]},
         ).raise_for_status()
         sync = ("sync", "--config", str(config), "--yes", "--json")
 
