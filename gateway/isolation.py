@@ -31,6 +31,7 @@ from balance_gateway.adapters._core.errors import (
     APIStatusError,
     RequestValidationError,
     ResponseParseError,
+    ResponseTooLarge,
 )
 from balance_gateway.canonical import Balance, CanonicalError
 
@@ -43,9 +44,14 @@ PROBE = 8
 def per_employee(exc: BaseException) -> bool:
     """Whether `exc` can be the fault of one employee's data rather than of the system: a 4xx
     other than 401 (credentials), 407 and 429 (rate limit), an id the SDK refuses, a body the
-    wire model rejects, or figures the canonical model rejects."""
+    wire model rejects, or figures the canonical model rejects. A bulk answer over the size cap
+    is the system's (`ResponseTooLarge`)."""
     if isinstance(exc, APIStatusError):
         return 400 <= exc.status_code < 500 and exc.status_code not in (401, 407, 429)
+    if isinstance(exc, ResponseTooLarge):
+        # The bulk answer is too big, not anyone's data: reading each employee alone instead
+        # would send one request per person (100,000 at a large tenant).
+        return False
     return isinstance(exc, RequestValidationError | ResponseParseError | CanonicalError)
 
 
