@@ -122,7 +122,8 @@ def _dec(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def _op_values(op: OperationRecord) -> dict[str, Any]:
+def op_values(op: OperationRecord) -> dict[str, Any]:
+    """`op` as the values of its `operations` row (every column but `seq`)."""
     return {
         "operation_id": op.operation_id,
         "run_id": op.run_id,
@@ -342,7 +343,7 @@ class SqlJournal:
 
     def record(self, op: OperationRecord) -> None:
         with self._transaction() as db:
-            db.execute(_INSERT_OP, _op_values(op))
+            db.execute(_INSERT_OP, op_values(op))
 
     def _get(self, operation_id: str) -> OperationRecord:
         with self._transaction() as db:
@@ -388,7 +389,7 @@ class SqlJournal:
             return
         with self._transaction(several=True) as db:
             if records:
-                db.execute(_INSERT_OP, [_op_values(op) for op in records])
+                db.execute(_INSERT_OP, [op_values(op) for op in records])
             if outcomes:
                 self._store_outcomes(db, outcomes)
 

@@ -33,35 +33,12 @@ from balance_gateway.gateway.journal import (
     Verification,
     now_utc,
 )
-from balance_gateway.gateway.store.sql import SqlJournal, last_values
+from balance_gateway.gateway.store.schema import operations
+from balance_gateway.gateway.store.sql import SqlJournal, last_values, op_values
 
 # The statements of the hot path, as SQLAlchemy Core would send them for the schema
 # (`gateway.store.schema`): amounts as decimal strings, timestamps as ISO text.
-_OP_COLUMNS = (
-    "operation_id",
-    "run_id",
-    "sync",
-    "source_system",
-    "system",
-    "employee",
-    "leave_type",
-    "leave_kind",
-    "kind",
-    "status",
-    "unit",
-    "before",
-    "after",
-    "source_employee",
-    "source_type",
-    "source_value",
-    "as_of",
-    "allow_below_threshold",
-    "verified",
-    "note",
-    "record_ids",
-    "created_at",
-    "updated_at",
-)
+_OP_COLUMNS = tuple(column.name for column in operations.c if column.name != "seq")
 _INSERT_OP = "INSERT INTO operations ({}) VALUES ({})".format(
     ", ".join(f'"{column}"' for column in _OP_COLUMNS), ", ".join("?" for _ in _OP_COLUMNS)
 )
@@ -84,32 +61,12 @@ _VERIFIED_NOTE = (
 
 
 def _op_row(op: OperationRecord) -> tuple[Any, ...]:
-    """`op` as the values of `_INSERT_OP`, in `_OP_COLUMNS` order."""
-    return (
-        op.operation_id,
-        op.run_id,
-        op.sync,
-        op.source_system,
-        op.system,
-        op.employee,
-        op.leave_type,
-        None if op.leave_kind is None else op.leave_kind.value,
-        op.kind.value,
-        op.status.value,
-        None if op.unit is None else op.unit.value,
-        None if op.before is None else str(op.before),
-        None if op.after is None else str(op.after),
-        op.source_employee,
-        op.source_type,
-        op.source_value,
-        None if op.as_of is None else op.as_of.isoformat(),
-        int(op.allow_below_threshold),
-        None if op.verified is None else int(op.verified),
-        scrub(op.note),
-        json.dumps(list(op.record_ids)),
-        op.created_at.isoformat(),
-        op.updated_at.isoformat(),
-    )
+    """`op` as the values of `_INSERT_OP`, in `_OP_COLUMNS` order: `SqlJournal`'s own values,
+    with the timestamps as the ISO text that `schema.Timestamp` stores on SQLite."""
+    values = op_values(op)
+    values["created_at"] = op.created_at.isoformat()
+    values["updated_at"] = op.updated_at.isoformat()
+    return tuple(values[column] for column in _OP_COLUMNS)
 
 
 def _store_error(path: str, exc: sqlite3.Error) -> StateStoreError:
