@@ -8,6 +8,7 @@ planning and a source typo read as "no balance" (`skip`, exit 0) for everyone.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 from collections.abc import Collection, Mapping
 
@@ -46,16 +47,17 @@ async def check_leave_types(
     config: Config, adapters: Mapping[str, BalanceAdapter], sync_names: Collection[str]
 ) -> None:
     """Raise ConfigError naming every configured leave type (of the syncs in `sync_names`) that
-    its system does not have. Reads each system's types once; never writes."""
-    known: dict[str, list[str] | None] = {}
+    its system does not have. Reads each system's types once, all systems at once; never
+    writes."""
+    selected = [(i, s) for i, s in enumerate(config.file.syncs) if s.name in sync_names]
+    systems = list(dict.fromkeys(name for _, s in selected for name in (s.source, s.target)))
+    # Every system at once: this check stands before the first read of every run.
+    listed = await asyncio.gather(*(_known_types(adapters[name]) for name in systems))
+    known = dict(zip(systems, listed, strict=True))
     problems: list[tuple[str, str]] = []
-    for index, sync in enumerate(config.file.syncs):
-        if sync.name not in sync_names:
-            continue
+    for index, sync in selected:
         for role in ("source", "target"):
             system = sync.source if role == "source" else sync.target
-            if system not in known:
-                known[system] = await _known_types(adapters[system])
             types = known[system]
             if types is None:
                 continue

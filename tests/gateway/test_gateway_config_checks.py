@@ -10,21 +10,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import structlog
 from typer import Typer
 from typer.testing import CliRunner
 
+from balance_gateway.adapters._core.discovery import (
+    ConnectionCheck,
+    DirectoryPerson,
+    LeaveTypeInfo,
+    Listing,
+)
 from balance_gateway.gateway import cli_sync
+from balance_gateway.gateway.checks import check_leave_types
 from balance_gateway.gateway.config import load_config
 from balance_gateway.gateway.demo import ENV, SCENARIO, DemoEnvironment
 from balance_gateway.gateway.errors import ConfigError
 from tests.adapters.vendor_facts import facts, vendors_with
-from tests.gateway.gateway_fakes import BANK_VENDOR, BASIC_CSV, BASIC_TOML
+from tests.gateway.gateway_fakes import (
+    BANK_VENDOR,
+    BASIC_CSV,
+    BASIC_TOML,
+    FakeAdapter,
+    write_config,
+)
 from tests.gateway.gateway_fakes import ENV as FAKE_ENV
 from tests.integration._demo import demo_environment
 
@@ -179,3 +194,35 @@ def test_a_leave_type_error_in_json_mode_is_a_json_object(
     error = json.loads(result.stdout)["error"]
     assert error["key"] == "syncs[1].types[0].target"
     assert "vacaton" in error["message"]
+
+
+class _ListsTypes(FakeAdapter):
+    """A fake that lists its leave types only once every system is being asked: a check
+    asking one system after another waits forever."""
+
+    asked: ClassVar[int] = 0
+    everyone_asked: ClassVar[asyncio.Event]
+
+    async def check_connection(self) -> ConnectionCheck:
+        raise NotImplementedError
+
+    async def list_people(self) -> Listing[DirectoryPerson]:
+        raise NotImplementedError
+
+    async def list_leave_types(self) -> Listing[LeaveTypeInfo]:
+        type(self).asked += 1
+        if type(self).asked == 3:
+            type(self).everyone_asked.set()
+        await type(self).everyone_asked.wait()
+        return Listing(items=(LeaveTypeInfo("1"), LeaveTypeInfo("Vacation")))
+
+
+async def test_every_systems_leave_types_are_listed_at_once(tmp_path: Path) -> None:
+    # This check stands before the first read of every run: its requests should not queue.
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    _ListsTypes.asked, _ListsTypes.everyone_asked = 0, asyncio.Event()
+    adapters = {name: _ListsTypes(name) for name in ("hr", "time", "bank")}
+    with pytest.raises(ConfigError) as info:  # bank has no type "aaaa...": still reported
+        await asyncio.wait_for(check_leave_types(config, adapters, ["hr-to-time", "hr-to-bank"]), 5)
+    assert _ListsTypes.asked == 3
+    assert info.value.key == "syncs[1].types[0].target"
