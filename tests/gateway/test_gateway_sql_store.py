@@ -10,13 +10,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, create_engine, inspect, text
 from typer.testing import CliRunner
 
 import balance_gateway.gateway.systems
@@ -39,6 +40,7 @@ from balance_gateway.gateway.store.migrate import head
 from balance_gateway.gateway.store.pglock import AdvisoryLock, AdvisoryLocked
 from balance_gateway.gateway.store.sqlite import SqliteJournal
 from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, ENV, FakeAdapter, write_config
+from tests.gateway.stores import postgres_schema
 
 PASSWORD = "pw-4b1d-never-shown"
 
@@ -448,3 +450,64 @@ def test_without_the_scale_extra_a_url_says_what_to_install(
         open_store(StateStore(url=url))
     assert "pip install 'balance-gateway[scale]'" in str(refused.value)
     assert PASSWORD not in str(refused.value)
+
+
+def _schema_of(engine: Engine) -> dict[str, object]:
+    """Every table of the store as the database describes it: columns (name, type, null,
+    default), keys and indexes."""
+    found = inspect(engine)
+    return {
+        table: {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], c.get("default"))
+                for c in found.get_columns(table)
+            ],
+            "primary key": found.get_pk_constraint(table),
+            "foreign keys": found.get_foreign_keys(table),
+            "indexes": sorted(repr(index) for index in found.get_indexes(table)),
+            "unique": sorted(repr(unique) for unique in found.get_unique_constraints(table)),
+        }
+        for table in sorted(found.get_table_names())
+    }
+
+
+def _created_both_ways(make_engine: Callable[[], Engine]) -> tuple[Engine, Engine]:
+    """A new store given the head schema directly (what opening one does) and one upgraded
+    from nothing by Alembic's migrations."""
+    from balance_gateway.gateway.store.migrate import _upgrade, migrate
+
+    direct, migrated = make_engine(), make_engine()
+    with direct.connect() as connection:
+        migrate(connection, writable=True)
+    with migrated.connect() as connection, connection.begin():
+        _upgrade(connection, stamp_first=False)
+    return direct, migrated
+
+
+def test_a_new_sqlite_store_has_the_schema_the_migrations_give(tmp_path: Path) -> None:
+    # A new store skips Alembic: it must end where the migrations end, revision stamp included.
+    direct, migrated = _created_both_ways(
+        lambda: create_engine(f"sqlite:///{tmp_path / f'{uuid.uuid4().hex}.sqlite3'}")
+    )
+    assert _schema_of(direct) == _schema_of(migrated)
+    ddl = "SELECT name, sql FROM sqlite_master ORDER BY name"
+    with direct.connect() as a, migrated.connect() as b:
+        assert a.execute(text(ddl)).all() == b.execute(text(ddl)).all()
+        version = "SELECT version_num FROM alembic_version"
+        assert a.execute(text(version)).all() == b.execute(text(version)).all() == [(head(),)]
+
+
+def test_a_new_postgresql_store_has_the_schema_the_migrations_give() -> None:
+    from balance_gateway.gateway.store.postgres import postgres_engine
+
+    with postgres_schema() as first, postgres_schema() as second:
+        urls = iter([first, second])
+        direct, migrated = _created_both_ways(lambda: postgres_engine(next(urls)))
+        try:
+            assert _schema_of(direct) == _schema_of(migrated)
+            version = "SELECT version_num FROM alembic_version"
+            with direct.connect() as a, migrated.connect() as b:
+                assert a.execute(text(version)).all() == b.execute(text(version)).all()
+        finally:
+            direct.dispose()
+            migrated.dispose()
