@@ -49,3 +49,21 @@ def approximate_decimal(value: Fraction) -> Decimal:
 def format_decimal(value: Decimal) -> str:
     """Plain notation for messages and ``str()``: ``Decimal("1E+1")`` reads as ``10``."""
     return format(value, "f")
+
+
+# Leave figures repeat (25 days for everyone, balances in half days): one Decimal object per
+# value held by many balances saves ~100 bytes a figure. Bounded, so that data with few repeats
+# cannot grow it without end; keyed by the text, which keeps 1, 1.0 and -0 apart.
+_INTERNED: dict[str, Decimal] = {}
+_MAX_INTERNED = 4096
+
+
+def interned(value: Decimal) -> Decimal:
+    """``value``, or an equal Decimal of the same representation seen before."""
+    key = str(value)
+    known = _INTERNED.get(key)
+    if known is not None:
+        return known
+    if len(_INTERNED) < _MAX_INTERNED:
+        _INTERNED[key] = value
+    return value

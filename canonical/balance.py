@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from balance_gateway.canonical._exact import EXACT, format_decimal
+from balance_gateway.canonical._exact import EXACT, format_decimal, interned
 from balance_gateway.canonical.errors import BalanceInconsistentError, CanonicalError
 from balance_gateway.canonical.refs import EmployeeRef, LeaveTypeRef
 from balance_gateway.canonical.units import Quantity, Unit, WorkSchedule, convert, to_decimal
@@ -141,7 +141,7 @@ def _figure_value(name: str, value: object) -> Decimal | None:
             f"got {type(value).__name__} {value!r}"
         )
     try:
-        return to_decimal(value)
+        return interned(to_decimal(value))
     except CanonicalError as exc:
         raise CanonicalError(f"figure {name}: {exc}") from None
 
@@ -242,7 +242,7 @@ class Balance(BaseModel):
                     how[target] = f"{describe(minuend, a)} - {describe(result, r)}"
                 else:
                     continue
-                known[target] = value
+                known[target] = interned(value)
                 changed = True
 
         fields_set = set(self.__pydantic_fields_set__)

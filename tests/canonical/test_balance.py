@@ -386,3 +386,14 @@ def test_a_copy_with_changes_leaves_the_shared_set_of_the_others_alone() -> None
     assert "pending" in copied.model_fields_set
     assert second.model_fields_set == given
     assert "pending" not in build(entitled=D(9), used=D(1)).model_fields_set
+
+
+def test_equal_figures_share_one_decimal_and_keep_their_own_form() -> None:
+    first, second = build(entitled=D("25"), used=D("2.5")), build(entitled=D("25"), used=D("2.5"))
+    assert first.entitled is second.entitled
+    assert first.remaining is second.remaining  # derived: 22.5 both
+    # 25 and 25.0 are equal but written differently: each keeps its own form.
+    written = build(entitled=D("25.0"), used=D("2.5"))
+    assert str(written.entitled) == "25.0"
+    assert str(first.entitled) == "25"
+    assert str(build(remaining=D("-0")).remaining) == "-0"
