@@ -763,6 +763,10 @@ class _Body:
         """`response` (its stream read and closed) holding the body, as `Response.read()`
         would leave it: `.content`, `.text` and `.json()` work as on any read response."""
         response._content = bytes(self._data)
+        # The stream httpx left on the response points back at it: a cycle, which kept each
+        # answer (a page of a bulk read can be megabytes) until the cyclic collector ran. The
+        # stream is read and closed; the body now stands in for it, as for a built response.
+        response.stream = httpx.ByteStream(response._content)
         return response
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Iterator
 from importlib import metadata
 from typing import Any
@@ -297,3 +299,20 @@ async def test_a_vendor_subclass_names_itself_in_logs(api: respx.MockRouter) -> 
     with capture_logs() as logs, pytest.raises(ServerError):
         AcmeClient(base_url=BASE, retry=RetryPolicy.none()).request("GET", "items")
     assert logs[0]["vendor"] == "acme"
+
+
+async def test_an_answer_is_freed_as_soon_as_its_reader_lets_it_go(mode: str) -> None:
+    # Without the cyclic collector: httpx binds a response and its stream in a cycle, which
+    # kept every page of a bulk read (megabytes each) until a full collection came.
+    body = b'{"items": "' + b"x" * 100_000 + b'"}'
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body))
+    client = make_client(mode, transport=transport)
+    gc.disable()
+    try:
+        response = await send(client, "GET", "accruals")
+        assert response.json()["items"] == "x" * 100_000
+        let_go = weakref.ref(response)
+        del response
+        assert let_go() is None
+    finally:
+        gc.enable()
