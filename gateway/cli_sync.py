@@ -92,6 +92,19 @@ SYNC_OPTION = typer.Option(
     None, "--sync", "-s", metavar="NAME", help="Only the sync with this name."
 )
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON for machines instead of tables.")
+# Rows a sync's table shows after a run: every row of a small run, and a report a person can
+# read of a big one (its rows that need attention first; the journal has every operation).
+SYNC_ROWS = 100
+
+
+def _rows_option(default: int, what: str) -> Any:
+    return typer.Option(
+        default,
+        "--rows",
+        min=0,
+        metavar="N",
+        help=f"Rows shown per sync {what}; 0: every row. --json lists every row.",
+    )
 
 
 def _out() -> Console:
@@ -149,6 +162,7 @@ def plan(
         help="Exit 0 when there is nothing to do, 2 when writes are pending, 1 on errors.",
     ),
     as_json: bool = JSON_OPTION,
+    rows: int = _rows_option(0, "(its writes first)"),
 ) -> None:
     """Show what a sync would change, one row per employee and leave type. Writes nothing
     (but the plan file, with --out).
@@ -174,7 +188,9 @@ def plan(
         for line in plan_errors(report):
             print_error(line)
     else:
-        print_report(_out(), report, errors=Console(stderr=True, soft_wrap=True))
+        print_report(
+            _out(), report, errors=Console(stderr=True, soft_wrap=True), rows_per_sync=rows or None
+        )
     if out is not None:
         _saved_note(out, config, report.plans, to_stderr=as_json)
     raise typer.Exit(code)
@@ -342,6 +358,7 @@ def sync(
         help="Apply the writes on Celery workers (`balance-gateway worker`), as the config's "
         "[distributed] section says; plan, confirm and verify here.",
     ),
+    rows: int = _rows_option(SYNC_ROWS, "after the run (those that need attention first)"),
 ) -> None:
     """Apply the plan within the guardrails, exactly once, then verify by reading back.
 
@@ -419,7 +436,13 @@ def sync(
     else:
         # Declined (or stopped) after the prompt showed the plan: not shown a second time.
         shown = confirm is not None and confirm.asked and not report.applied
-        print_report(_out(), report, errors=Console(stderr=True, soft_wrap=True), tables=not shown)
+        print_report(
+            _out(),
+            report,
+            errors=Console(stderr=True, soft_wrap=True),
+            tables=not shown,
+            rows_per_sync=rows or None,
+        )
     raise typer.Exit(report.exit_code)
 
 

@@ -456,6 +456,31 @@ def more_rows_line(plan: SyncPlan, shown: int) -> Text:
     )
 
 
+def attention_first(results: Sequence[RowResult], limit: int) -> list[RowResult]:
+    """At most `limit` of `results` to show: those that need attention first (not `ok`:
+    failed, blocked, unknown, not verified), then the writes, then the rest, each in run
+    order."""
+    shown = [r for r in results if not r.ok][:limit]
+    shown += [r for r in results if r.ok and r.row.writes][: limit - len(shown)]
+    shown += [r for r in results if r.ok and not r.row.writes][: limit - len(shown)]
+    return shown
+
+
+def more_results_line(
+    plan: SyncPlan, results: Sequence[RowResult], shown: Sequence[RowResult], run_id: str | None
+) -> Text:
+    """Says how much of a sync's run a table of `shown` left out, and where all of it is."""
+    attention = sum(1 for r in results if not r.ok)
+    left_out = sum(1 for r in shown if not r.ok) < attention
+    need = f"{attention:,} need attention" + (", not all shown" if left_out else "")
+    where = f"`balance-gateway runs show {run_id}`" if run_id else "`balance-gateway runs show`"
+    return Text(
+        f"{plan.sync}: {len(shown):,} of {len(results):,} rows shown ({need}); {where} lists "
+        "every operation",
+        style="dim",
+    )
+
+
 def print_report(
     console: Console,
     report: RunReport,
@@ -466,10 +491,12 @@ def print_report(
 ) -> None:
     """Print a plan or a run for people: resolutions, tables, guardrails, summary. With
     `errors` (stderr), a sync that could not be read is told there, where people look for
-    failures, and stdout only says that it was not planned. `rows_per_sync` (a plan only):
-    each sync's table shows that many rows (`first_rows`) and a line says how many more.
-    Without `tables` (the plan was just shown at the prompt), the syncs' tables are left
-    out; errors, guardrails, the stop and the summary are still printed."""
+    failures, and stdout only says that it was not planned. `rows_per_sync`: each sync's table
+    shows that many rows (a plan's writes first, `first_rows`; a run's rows that need
+    attention first, `attention_first`) and a line says how many more and where they all are:
+    a table of a hundred thousand rows is no report. Without `tables` (the plan was just shown
+    at the prompt), the syncs' tables are left out; errors, guardrails, the stop and the
+    summary are still printed."""
     if report.resolutions:
         console.print(resolutions_table(report.resolutions))
     for plan in report.plans:
@@ -486,7 +513,12 @@ def print_report(
         results = [r for r in report.results if r.row.sync == plan.sync]
         # A sync of a later wave that a stop kept from being applied shows its plan.
         if report.applied and (results or not plan.rows):
-            console.print(results_table(plan, results))
+            if rows_per_sync is not None and len(results) > rows_per_sync:
+                chosen = attention_first(results, rows_per_sync)
+                console.print(results_table(plan, chosen))
+                console.print(more_results_line(plan, results, chosen, report.run_id))
+            else:
+                console.print(results_table(plan, results))
         elif rows_per_sync is not None and len(plan.rows) > rows_per_sync:
             shown = first_rows(plan.rows, rows_per_sync)
             console.print(plan_rows_view(_title(plan), shown))

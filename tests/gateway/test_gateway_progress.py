@@ -62,3 +62,19 @@ def test_a_sync_with_nothing_to_write_draws_no_empty_bar(
     again = _run(fake_cli, tmp_path, "sync", "--yes", "--sync", "hr-to-time")
     assert again.exit_code == 0, again.output
     assert "applying" not in again.stderr, again.stderr  # no "applying ... 0/0"
+
+
+def test_rows_limits_each_syncs_table_and_says_where_every_row_is(
+    fake_cli: typer.Typer, tmp_path: Path
+) -> None:
+    planned = _run(fake_cli, tmp_path, "plan", "--rows", "1")
+    assert "hr-to-time: 1 of 3 rows shown (3 to write)" in " ".join(_lines(planned.stdout))
+    limited = _run(fake_cli, tmp_path, "sync", "--yes", "--rows", "1")
+    assert limited.exit_code in (0, 1), limited.output
+    run_id = json.loads(_run(fake_cli, tmp_path, "runs", "--json").stdout)["runs"][0]["run_id"]
+    shown = " ".join(_lines(limited.stdout))
+    assert "hr-to-time: 1 of 3 rows shown (0 need attention); " in shown
+    assert f"`balance-gateway runs show {run_id}` lists every operation" in shown
+    # The default shows every row of a run this small.
+    again = _run(fake_cli, tmp_path, "sync", "--yes")
+    assert "rows shown" not in again.stdout

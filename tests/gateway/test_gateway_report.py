@@ -15,8 +15,9 @@ from balance_gateway.adapters._core.adapter import OperationKind
 from balance_gateway.canonical import AsOfBasis
 from balance_gateway.gateway.budget import Traffic
 from balance_gateway.gateway.engine import Engine
+from balance_gateway.gateway.journal import OpStatus
 from balance_gateway.gateway.report import print_report, report_json
-from balance_gateway.gateway.results import RunReport
+from balance_gateway.gateway.results import RowResult, RunReport
 from tests.gateway.gateway_fakes import BASIC_CSV, BASIC_TOML, TODAY, basic_systems, write_config
 
 
@@ -121,3 +122,55 @@ async def test_the_confirmation_shows_each_syncs_first_writes_and_how_many_more(
     everything = _text(report)  # without a limit (the report after a run), every row
     assert all(f"S{i:02}" in everything for i in range(20))
     assert "rows shown" not in everything
+
+
+async def _run_of(tmp_path: Path, failed: set[int]) -> RunReport:
+    """A run of 30 applied rows of hr-to-time, those numbered in `failed` failed."""
+    report = await _plan(tmp_path)
+    plan = report.plans[0]
+    write = next(row for row in plan.rows if row.writes)
+    rows = [replace(write, target_employee=f"U{i:02}") for i in range(30)]
+    report.plans[0] = replace(plan, rows=tuple(rows))
+    report.run_id, report.applied = "20250331T101500Z-abc123", True
+    report.results = [
+        RowResult(
+            row,
+            f"op-{i}",
+            OpStatus.FAILED if i in failed else OpStatus.APPLIED,
+            row.operation,
+            row.after,
+            verified=None if i in failed else True,
+            note="503 from time" if i in failed else "",
+        )
+        for i, row in enumerate(rows)
+    ]
+    return report
+
+
+async def test_a_big_runs_report_shows_what_needs_attention_first_and_where_the_rest_is(
+    tmp_path: Path,
+) -> None:
+    # A table of a hundred thousand applied rows is no report: a limited one shows the rows
+    # that need attention, then others, and says where every operation is listed.
+    report = await _run_of(tmp_path, failed={7, 19, 28})
+    console = Console(width=250, record=True, color_system=None, file=io.StringIO())
+    print_report(console, report, rows_per_sync=5)
+    text = console.export_text()
+    assert [f"U{i:02}" in text for i in (7, 19, 28)] == [True] * 3
+    assert sum(f"U{i:02}" in text for i in range(30)) == 5
+    assert "hr-to-time: 5 of 30 rows shown (3 need attention); " in text
+    assert "`balance-gateway runs show 20250331T101500Z-abc123` lists every operation" in text
+    everything = _text(report)  # without a limit, every row
+    assert all(f"U{i:02}" in everything for i in range(30))
+    assert "rows shown" not in everything
+
+
+async def test_a_limited_report_says_when_not_all_rows_that_need_attention_are_shown(
+    tmp_path: Path,
+) -> None:
+    report = await _run_of(tmp_path, failed=set(range(10)))
+    console = Console(width=250, record=True, color_system=None, file=io.StringIO())
+    print_report(console, report, rows_per_sync=4)
+    text = console.export_text()
+    assert "hr-to-time: 4 of 30 rows shown (10 need attention, not all shown)" in text
+    assert [f"U{i:02}" in text for i in range(6)] == [True] * 4 + [False] * 2
