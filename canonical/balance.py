@@ -146,6 +146,21 @@ def _figure_value(name: str, value: object) -> Decimal | None:
         raise CanonicalError(f"figure {name}: {exc}") from None
 
 
+# One set of field names per combination given, shared by every balance built with it:
+# pydantic keeps a set per instance (~700 bytes, a third of a balance), and a sync holds every
+# balance it reads. Sharing is safe because nothing changes the set in place: the model is
+# frozen, and `model_copy` copies the set before it adds to it.
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+
+
+def _shared_fields_set(names: set[str]) -> set[str]:
+    key = frozenset(names)
+    shared = _FIELDS_SETS.get(key)
+    if shared is None:
+        shared = _FIELDS_SETS[key] = set(key)
+    return shared
+
+
 class Balance(BaseModel):
     """One employee's figures for one leave type as of a date, all in ``unit``.
 
@@ -230,10 +245,12 @@ class Balance(BaseModel):
                 known[target] = value
                 changed = True
 
+        fields_set = set(self.__pydantic_fields_set__)
         for f in how:
             # The model is frozen; this is the one place derived figures are filled in.
             object.__setattr__(self, f.value, known[f])
-            self.__pydantic_fields_set__.add(f.value)
+            fields_set.add(f.value)
+        object.__setattr__(self, "__pydantic_fields_set__", _shared_fields_set(fields_set))
         return self
 
     @classmethod

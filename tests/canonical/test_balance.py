@@ -366,3 +366,23 @@ def test_provenance_is_immutable() -> None:
     provenance = Provenance("hr", "r", FETCHED)
     with pytest.raises(dataclasses.FrozenInstanceError):
         provenance.system = "bank"  # type: ignore[misc]
+
+
+# --- memory -------------------------------------------------------------------------------------
+
+
+def test_balances_built_alike_share_their_set_of_given_fields() -> None:
+    # A sync holds every balance it reads: a set per balance was a third of each one's memory.
+    first, second = build(entitled=D(25), used=D(3)), build(entitled=D(20), used=D(1))
+    assert first.model_fields_set is second.model_fields_set
+    assert first.model_fields_set >= {"entitled", "used", "remaining"}  # derived ones count
+    assert build(remaining=D(4)).model_fields_set != first.model_fields_set
+
+
+def test_a_copy_with_changes_leaves_the_shared_set_of_the_others_alone() -> None:
+    first, second = build(entitled=D(25), used=D(3)), build(entitled=D(20), used=D(1))
+    given = set(second.model_fields_set)
+    copied = first.model_copy(update={"pending": D(2)})
+    assert "pending" in copied.model_fields_set
+    assert second.model_fields_set == given
+    assert "pending" not in build(entitled=D(9), used=D(1)).model_fields_set
