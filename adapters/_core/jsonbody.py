@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 MAX_DEPTH = 64
@@ -31,9 +32,21 @@ _FOLD = bytes.maketrans(b"0123456789eE+-", b"0000000000EEss")
 _SUSPECTS = (b"0" * (MAX_NUMBER_CHARS + 1), b"0E000", b"0Es000")
 
 
+# A JSON string, escapes included: what looks like a number inside one is text, not a number.
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
 def _suspect_numbers(raw: bytes) -> bool:
     folded = raw.translate(_FOLD)
     return any(suspect in folded for suspect in _SUSPECTS)
+
+
+def _suspect_outside_strings(raw: bytes) -> bool:
+    """Whether `raw` (a body `json.loads` has read) holds a suspect number outside its strings.
+    Ids such as Journyx's hex "1e5a0f..." or long digit strings are suspect as text, and would
+    otherwise send every body holding one through the slower checking parse. The strings are
+    only cut out (a regex) for the few bodies the C-speed search flags."""
+    return _suspect_numbers(raw) and _suspect_numbers(_STRING.sub(b'""', raw))
 
 
 class UnreadableJSON(ValueError):
@@ -90,7 +103,7 @@ def loads_json(raw: bytes | str) -> Any:
         raise UnreadableJSON("the body is empty")
     try:
         value = json.loads(data, parse_constant=_constant)
-        if _suspect_numbers(data):
+        if _suspect_outside_strings(data):
             value = json.loads(data, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except UnreadableJSON:
         raise
