@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from balance_gateway.adapters._core import jsonbody
 from balance_gateway.adapters._core.jsonbody import UnreadableJSON, loads_json
 
 REAL_LOADS = json.loads  # taken before `parses` counts the calls
@@ -23,7 +22,7 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append(kwargs)
         return REAL_LOADS(data, **kwargs)
 
-    monkeypatch.setattr(jsonbody.json, "loads", counting)
+    monkeypatch.setattr(json, "loads", counting)  # the module loads_json calls through
     return calls
 
 
