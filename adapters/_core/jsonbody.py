@@ -15,38 +15,28 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 MAX_DEPTH = 64
 MAX_NUMBER_CHARS = 64
 
 # What a number past the limits must contain somewhere: a long run of digits, or an exponent of
-# three digits or more, which in JSON always follows a digit ("1e999", "2.5E+400"). Only a body
-# holding one is parsed again through the checking hooks, so ordinary answers pay nothing for
-# them. Found at C speed: digits become "0", e/E "E", signs "s", then plain substring searches
-# (a regex is ten times slower on a 1,000-record page). The digit before the exponent keeps
-# text such as "employee-1001" (an "e", a sign, digits) from sending every answer that holds
-# such an id through the second, slower parse.
+# three digits or more, which in JSON always follows a digit ("1e999", "2.5E+400"). Found at C
+# speed: digits become "0", e/E "E", signs "s", then plain substring searches (a regex is ten
+# times slower on a 1,000-record page). The digit before the exponent keeps text such as
+# "employee-1001" (an "e", a sign, digits) from flagging every answer that holds such an id.
+# Only a flagged body is parsed through the checking hooks (a Python call per number: about a
+# sixth more than the plain parse of a page), so ordinary answers pay nothing for them, and any
+# body is parsed once. Text can be flagged too (a hex id such as "1e5a0f..."): such a body pays
+# the hooks, not a second parse; cutting the strings out first (a regex) would cost several
+# times the hooks.
 _FOLD = bytes.maketrans(b"0123456789eE+-", b"0000000000EEss")
 _SUSPECTS = (b"0" * (MAX_NUMBER_CHARS + 1), b"0E000", b"0Es000")
-
-
-# A JSON string, escapes included: what looks like a number inside one is text, not a number.
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 def _suspect_numbers(raw: bytes) -> bool:
     folded = raw.translate(_FOLD)
     return any(suspect in folded for suspect in _SUSPECTS)
-
-
-def _suspect_outside_strings(raw: bytes) -> bool:
-    """Whether `raw` (a body `json.loads` has read) holds a suspect number outside its strings.
-    Ids such as Journyx's hex "1e5a0f..." or long digit strings are suspect as text, and would
-    otherwise send every body holding one through the slower checking parse. The strings are
-    only cut out (a regex) for the few bodies the C-speed search flags."""
-    return _suspect_numbers(raw) and _suspect_numbers(_STRING.sub(b'""', raw))
 
 
 class UnreadableJSON(ValueError):
@@ -102,9 +92,10 @@ def loads_json(raw: bytes | str) -> Any:
     if not data.strip():
         raise UnreadableJSON("the body is empty")
     try:
-        value = json.loads(data, parse_constant=_constant)
-        if _suspect_outside_strings(data):
+        if _suspect_numbers(data):
             value = json.loads(data, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        else:
+            value = json.loads(data, parse_constant=_constant)
     except UnreadableJSON:
         raise
     except RecursionError:

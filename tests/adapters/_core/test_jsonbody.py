@@ -1,5 +1,5 @@
-"""`loads_json`: text that only looks like a huge number (a hex id such as "1e5a0f", a long
-string of digits) is read once, at C speed; a genuine huge number is still refused."""
+"""`loads_json`: every body is parsed once, also when text in it only looks like a huge number
+(a hex id such as "1e5a0f", a long string of digits); a genuine huge number is still refused."""
 
 from __future__ import annotations
 
@@ -53,9 +53,10 @@ GENUINE = {
 
 
 @pytest.mark.parametrize("name", sorted(GENUINE))
-def test_a_genuine_huge_number_is_still_refused(name: str) -> None:
+def test_a_genuine_huge_number_is_still_refused(name: str, parses: list[dict[str, Any]]) -> None:
     with pytest.raises(UnreadableJSON):
         loads_json(GENUINE[name])
+    assert len(parses) == 1
 
 
 def test_an_ordinary_exponent_is_read_as_it_is() -> None:
