@@ -7,8 +7,9 @@ enters the pool meanwhile, in the same turn of the event loop, is assigned the s
 fails on it (`ConnectionNotAvailable`) and goes round the pool again, rescanning every
 connection each time. The engine's requests do arrive together: a journal commit wakes all the
 rows whose intents it held at once (`gateway.journal_batch`). Measured at N = 1,000 x 3
-(`benchmarks/profile_sync.py`), the pool was scanned 4.1 times per request, against 1 to 2 for
-the peer script, and these scans were the largest single cost of the sync.
+(`benchmarks/profile_sync.py`), a request went through the pool's assignment pass 4.1 times
+before it had a connection (the peer script's: 2.3), and these scans were the largest single
+cost of the sync; with `PoolAdmission`, once.
 
 `PoolAdmission` lets the next request into the pool only once the one before has its
 connection: httpcore reports that through the request's `trace` extension (its first event is
