@@ -61,13 +61,12 @@ def peak_rss_bytes() -> int:
 
 async def _one_sync(config_path: Path) -> dict[str, Any]:
     from balance_gateway.gateway.config import load_config
+    from balance_gateway.gateway.pool import network_transport
     from balance_gateway.gateway.runner import run_sync
 
     config = load_config(config_path, env=os.environ)
     # What the engine sends through anyway (`gateway.systems`), counted.
-    transports = {
-        name: CountingTransport(httpx.AsyncHTTPTransport()) for name in config.file.systems
-    }
+    transports = {name: CountingTransport(network_transport()) for name in config.file.systems}
     cpu, wall = time.process_time(), time.perf_counter()
     report = await run_sync(config, transports=transports)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

@@ -21,9 +21,10 @@ with little overhead), which gives each group's share of the real CPU.
 
 Reported: the own time summed by group (the HTTP stack, the journal and its store, tenacity,
 pydantic, logging, asyncio, the SDK core, the vendor adapters, the engine; the rest of the
-standard library counted under its caller's group), then (cProfile) the top functions by own
-and by cumulative time, or (`--sample`) the top frames. `--stats` writes the raw cProfile data
-(for `python -m pstats` or snakeviz).
+standard library counted under its caller's group), the garbage collector's collections and
+time (which a profiler charges to whatever allocated when one started), then (cProfile) the
+top functions by own and by cumulative time, or (`--sample`) the top frames. `--stats` writes
+the raw cProfile data (for `python -m pstats` or snakeviz).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import importlib.util
 import io
 import json
@@ -183,6 +185,7 @@ class Profile:
     entries: list[Entry]
     contender: str = "engine"
     how: str = "cProfile"
+    collector: str = ""  # `CollectorTime.summary`
 
     @property
     def profiled(self) -> float:
@@ -342,16 +345,46 @@ Profiler = Traced | Sampled
 _profiler: Profiler = Traced()
 
 
+class CollectorTime:
+    """The garbage collector's collections and time during a run, by generation (from
+    `gc.callbacks`): a profiler charges a collection to whatever function allocated when it
+    started, so its cost shows nowhere of its own."""
+
+    def __init__(self) -> None:
+        self.collections = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.collections[info["generation"]] += 1
+            self.seconds[info["generation"]] += time.perf_counter() - self._started
+
+    def summary(self) -> str:
+        by_generation = ", ".join(
+            f"generation {g}: {n:,} in {s:.2f} s"
+            for g, (n, s) in enumerate(zip(self.collections, self.seconds, strict=True))
+        )
+        return f"garbage collector: {sum(self.seconds):.2f} s ({by_generation})"
+
+
 def _profiled(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """`run()` under the module's profiler, with its CPU and wall time added."""
+    """`run()` under the module's profiler, with its CPU and wall time and the collector's
+    time added."""
+    collector = CollectorTime()
+    gc.callbacks.append(collector)
     cpu, wall = time.process_time(), time.perf_counter()
     _profiler.enable()
     try:
         result = run()
     finally:
         _profiler.disable()
+        gc.callbacks.remove(collector)
     result["profiled_wall"] = time.perf_counter() - wall
     result["profiled_cpu"] = time.process_time() - cpu
+    result["collector"] = collector.summary()
     return result
 
 
@@ -399,6 +432,7 @@ def profile_sync(
         _profiler.entries(result["profiled_cpu"]),
         "peer script" if peer else "engine",
         "sampled" if sample else "cProfile",
+        result["collector"],
     )
 
 
@@ -418,6 +452,7 @@ def report(profile: Profile, top: int, pair_name: str, rate_limit: float, load: 
             if p.how == "cProfile"
             else "(sampled every millisecond; the groups' seconds are shares of this CPU)"
         ),
+        f"{p.collector} (wall time, part of the CPU above)",
         "",
         "**own time by group**",
         "",

@@ -120,6 +120,8 @@ class Figure(StrEnum):
     AVAILABLE = "available"
 
 
+_FIGURES = tuple(Figure)
+
 # result = minuend - subtrahend
 _IDENTITIES: tuple[tuple[Figure, Figure, Figure], ...] = (
     (Figure.REMAINING, Figure.ENTITLED, Figure.USED),
@@ -200,16 +202,26 @@ class Balance(BaseModel):
 
     @model_validator(mode="after")
     def _derive_and_check(self) -> Self:
-        known = {f: self.figure(f) for f in Figure}
+        known: dict[Figure, Decimal | None] = {f: getattr(self, f.value) for f in _FIGURES}
         if all(v is None for v in known.values()):
             raise CanonicalError(
                 f"balance for {self.employee} / {self.leave_type} has no figures; "
                 f"give at least one of {', '.join(f.value for f in Figure)}"
             )
-        how: dict[Figure, str] = {}  # derived figure -> the arithmetic that gave it
+        # derived figure -> the arithmetic that gave it (left, sign, right), put in words only
+        # for an error: a figure once known never changes, so the words are those of the time
+        how: dict[Figure, tuple[Figure, str, Figure]] = {}
 
         def note(f: Figure) -> str:
-            return f" (derived as {how[f]})" if f in how else ""
+            if f not in how:
+                return ""
+            left, sign, right = how[f]
+            return f" (derived as {operand(left)} {sign} {operand(right)})"
+
+        def operand(f: Figure) -> str:
+            value = known[f]
+            assert value is not None  # what a figure was derived from is known
+            return describe(f, value)
 
         def describe(f: Figure, value: Decimal) -> str:
             return f"{f.value} {format_decimal(value)}{note(f)}"
@@ -233,13 +245,13 @@ class Balance(BaseModel):
                     continue
                 if r is None and a is not None and b is not None:
                     target, value = result, EXACT.subtract(a, b)
-                    how[target] = f"{describe(minuend, a)} - {describe(subtrahend, b)}"
+                    how[target] = (minuend, "-", subtrahend)
                 elif a is None and r is not None and b is not None:
                     target, value = minuend, EXACT.add(r, b)
-                    how[target] = f"{describe(result, r)} + {describe(subtrahend, b)}"
+                    how[target] = (result, "+", subtrahend)
                 elif b is None and a is not None and r is not None:
                     target, value = subtrahend, EXACT.subtract(a, r)
-                    how[target] = f"{describe(minuend, a)} - {describe(result, r)}"
+                    how[target] = (minuend, "-", result)
                 else:
                     continue
                 known[target] = interned(value)
@@ -272,14 +284,10 @@ class Balance(BaseModel):
 
     def figure(self, which: Figure) -> Decimal | None:
         """Return figure ``which`` in ``self.unit``, or None if it is unknown."""
-        return {
-            Figure.ENTITLED: self.entitled,
-            Figure.CARRIED_OVER: self.carried_over,
-            Figure.USED: self.used,
-            Figure.PENDING: self.pending,
-            Figure.REMAINING: self.remaining,
-            Figure.AVAILABLE: self.available,
-        }[Figure(which)]
+        # A Figure's value is the name of its field.
+        name = which.value if type(which) is Figure else Figure(which).value
+        value: Decimal | None = getattr(self, name)
+        return value
 
     def quantity(self, which: Figure) -> Quantity:
         """Figure ``which`` as a Quantity; raises CanonicalError naming the figure if unknown."""

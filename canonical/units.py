@@ -57,6 +57,10 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
     Raises TypeError for a float (convert at the edge with ``Decimal(str(x))``), a bool or any
     other type, and CanonicalError for NaN, infinities and strings that are not numbers.
     """
+    if type(value) is Decimal:  # the common case, checked first: already a Decimal
+        if not value.is_finite():
+            raise CanonicalError(f"{value!r} is not a finite number; quantities must be finite")
+        return value
     # bool is an int subclass, and True meaning 1 day is always a bug.
     if isinstance(value, bool):
         raise TypeError(f"expected a Decimal, int or numeric str, got bool {value!r}")
@@ -83,6 +87,8 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
 
 
 def _as_unit(unit: object) -> Unit:
+    if type(unit) is Unit:  # already a member: nothing to look up
+        return unit
     for member in Unit:
         if unit == member.value:
             return member

@@ -89,7 +89,7 @@ from balance_gateway.gateway.bounded import map_bounded
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
 from balance_gateway.gateway.errors import SetupError
 from balance_gateway.gateway.guardrails import GuardrailTally, check_guardrails
-from balance_gateway.gateway.heap import with_frozen_heap
+from balance_gateway.gateway.heap import freeze_the_plan, with_frozen_heap
 from balance_gateway.gateway.journal import (
     Journal,
     OperationRecord,
@@ -604,6 +604,7 @@ class Engine:
                     )
                 )
                 report.plans.extend(plans)
+                freeze_the_plan()  # held to the end: not scanned again while writing
                 checked = tally.copy()
                 checked.add_plans(plans)
                 report.violations = checked.violations()

@@ -515,6 +515,17 @@ async def plan_sync(
             exc = target_reads.failures[target_id]
             read_failure = failure_note("target", sync.target, exc, where)
         for pair in sync.types:
+            # A row whose read failed carries no source figure.
+            balance = (
+                None if read_failure is not None else source_index.get((source_id, pair.source))
+            )
+            dating = (
+                None
+                if balance is None
+                else source_dating(balance, as_of, sync.source, sync.max_source_age)
+            )
+            # Built once with the source figure and its date (a copy per field set cost more
+            # than the rest of the row's planning).
             base = PlanRow(
                 sync=sync.name,
                 source_system=sync.source,
@@ -525,7 +536,11 @@ async def plan_sync(
                 target_type=pair.target,
                 leave_kind=pair.kind,
                 operation=OperationKind.UNMAPPED,
+                source_value=None if balance is None else _figure_or_none(balance, sync.figure),
                 schedule=schedule,
+                source_as_of=None if balance is None else balance.as_of,
+                source_as_of_basis=None if balance is None else balance.as_of_basis,
+                source_age_days=None if dating is None else dating.age_days,
                 mapping_line=line,
             )
             if read_failure is not None:
@@ -533,14 +548,6 @@ async def plan_sync(
                     _with(base, operation=OperationKind.BLOCKED, note=read_failure, failed=True)
                 )
                 continue
-            balance = source_index.get((source_id, pair.source))
-            source_value = None if balance is None else _figure_or_none(balance, sync.figure)
-            dating = (
-                None
-                if balance is None
-                else source_dating(balance, as_of, sync.source, sync.max_source_age)
-            )
-            base = _dated(_with(base, source_value=source_value), balance, dating)
             if target_id is None:
                 rows.append(
                     _with(

@@ -15,6 +15,7 @@ from balance_gateway.adapters._core.secrets import scrub
 from balance_gateway.gateway.budget import BudgetedTransport, RateBucket, TokenBucket, Traffic
 from balance_gateway.gateway.config import Config, SystemConfig
 from balance_gateway.gateway.errors import SetupError
+from balance_gateway.gateway.pool import network_transport
 
 # (system name, its configuration) -> the bucket its requests take tokens from (None: no limit).
 BucketFactory = Callable[[str, SystemConfig], RateBucket | None]
@@ -68,7 +69,7 @@ def build_systems(
                 f"system {name!r} uses vendor {system.vendor!r}, whose adapter is not installed "
                 f"(installed: {', '.join(installed) or 'none'})"
             )
-        inner = (transports or {}).get(name) or httpx.AsyncHTTPTransport()
+        inner = (transports or {}).get(name) or network_transport()
         transport = BudgetedTransport(inner, bucket=buckets(name, system), in_flight=in_flight)
         if traffic is not None:
             traffic[name] = transport.traffic

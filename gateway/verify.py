@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import date
-from fractions import Fraction
 
 from balance_gateway.adapters._core.adapter import BalanceAdapter, Confirmation, WriteIntent
 from balance_gateway.adapters._core.errors import GatewayError
@@ -88,6 +87,7 @@ async def _confirmed(adapter: BalanceAdapter, intent: WriteIntent) -> bool:
 
 def _same(a: Quantity, b: Quantity, row: PlanRow) -> bool:
     try:
-        return Fraction(convert(a, b.unit, row.schedule).value) == Fraction(b.value)
+        # Decimals compare exactly (1.0 == 1.00), as Fractions would, without building them.
+        return convert(a, b.unit, row.schedule).value == b.value
     except CanonicalError:
         return False

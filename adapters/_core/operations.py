@@ -24,6 +24,7 @@ the pager is built at the call, the first page fetched when iteration starts).
 from __future__ import annotations
 
 import functools
+import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
@@ -110,17 +111,20 @@ class _Described(Generic[P, R]):
     def __init__(self, build: Callable[Concatenate[Any, P], R]) -> None:
         self.build = build
         self.__doc__ = build.__doc__  # `help(Client.method)` shows the operation's docs
+        sender = self.sender
+
+        # Made once per operation: each access only binds it to the client (a bound method),
+        # where a closure and its wrapper metadata were built on every call of an operation.
+        @functools.wraps(build)
+        def method(client: Any, /, *args: Any, **kwargs: Any) -> Any:
+            return getattr(client, sender)(build(client, *args, **kwargs))
+
+        self._method = method
 
     def _bind(self, client: Any) -> Any:
         if client is None:
             return self
-        build, send = self.build, getattr(client, self.sender)
-
-        @functools.wraps(build)
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            return send(build(client, *args, **kwargs))
-
-        return bound
+        return types.MethodType(self._method, client)
 
 
 class operation(_Described[P, Request[T]]):

@@ -32,6 +32,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from balance_gateway.gateway.journal import RunRecord, RunStatus
+from balance_gateway.gateway.pool import network_transport
 from balance_gateway.gateway.results import RunReport
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -156,7 +157,7 @@ class Metrics:
     ) -> dict[str, httpx.AsyncBaseTransport]:
         """A fresh counting transport per system for one engine call, over `inner(system)`
         (default: the network); the adapters close them when the call ends."""
-        make = inner or (lambda _system: httpx.AsyncHTTPTransport())
+        make = inner or (lambda _system: network_transport())
         return {name: MeteredTransport(make(name), name, self) for name in systems}
 
     def count_run(self, sync: str, trigger: str, outcome: str) -> None:

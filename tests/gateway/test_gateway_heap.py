@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from balance_gateway.gateway.heap import frozen_heap, with_frozen_heap
+from balance_gateway.gateway.heap import freeze_the_plan, frozen_heap, with_frozen_heap
 
 
 @pytest.fixture(autouse=True)
@@ -56,3 +56,29 @@ def test_a_run_nested_in_another_leaves_the_outer_one_frozen() -> None:
             pass
         assert gc.get_freeze_count() == outer > 0
     assert gc.get_freeze_count() == 0
+
+
+class Planned:
+    """An object the collector tracks, as a plan row is."""
+
+
+def test_the_plan_made_in_a_run_is_frozen_until_the_run_ends() -> None:
+    with frozen_heap():
+        plan = [Planned() for _ in range(100)]
+        before = gc.get_freeze_count()
+        freeze_the_plan()
+        assert gc.get_freeze_count() >= before + len(plan)
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_plan_is_not_frozen_where_the_run_did_not_freeze_the_heap() -> None:
+    plan = [Planned() for _ in range(10)]
+    freeze_the_plan()  # no run
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # the process froze its own objects: a run leaves them, and adds none
+    before = gc.get_freeze_count()
+    with frozen_heap():
+        plan.append(Planned())
+        freeze_the_plan()
+        assert gc.get_freeze_count() == before
+    assert gc.get_freeze_count() == before

@@ -1,0 +1,125 @@
+"""`gateway.pool.PoolAdmission`: one request at a time takes a connection from httpx's pool, and
+the requests still run concurrently on the wire."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from balance_gateway.gateway.pool import PoolAdmission, network_transport
+
+
+class SlowServer:
+    """A plain HTTP/1.1 server on 127.0.0.1 that holds each request open for `delay` seconds
+    and counts how many it held at once."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.open = 0
+        self.most_open = 0
+        self.served = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                if not head:
+                    break
+                self.open += 1
+                self.most_open = max(self.most_open, self.open)
+                await asyncio.sleep(self.delay)
+                self.open -= 1
+                self.served += 1
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@asynccontextmanager
+async def serving(server: SlowServer) -> AsyncIterator[str]:
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        listener.close()
+        await listener.wait_closed()
+
+
+async def test_requests_still_run_concurrently_and_each_reuses_the_pool() -> None:
+    server = SlowServer(delay=0.05)
+    async with serving(server) as url, httpx.AsyncClient(transport=network_transport()) as client:
+        for _ in range(2):  # the second round reuses the connections the first opened
+            answers = await asyncio.gather(*(client.get(f"{url}/{i}") for i in range(8)))
+            assert [a.text for a in answers] == ["ok"] * 8
+    assert server.served == 16
+    assert server.most_open == 8
+
+
+async def test_the_callers_own_trace_still_sees_every_event() -> None:
+    server = SlowServer(delay=0.0)
+    seen: list[str] = []
+
+    async def trace(name: str, info: dict[str, Any]) -> None:
+        seen.append(name)
+
+    async with serving(server) as url, httpx.AsyncClient(transport=network_transport()) as client:
+        answer = await client.get(url, extensions={"trace": trace})
+    assert answer.text == "ok"
+    assert "http11.send_request_headers.started" in seen
+    assert "http11.response_closed.complete" in seen
+
+
+class Failing(httpx.AsyncBaseTransport):
+    """Fails every request before any trace event, as a refused connection would."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        raise httpx.ConnectError("refused", request=request)
+
+
+async def test_a_request_that_fails_before_any_event_lets_the_next_one_in() -> None:
+    inner = Failing()
+    async with httpx.AsyncClient(transport=PoolAdmission(inner)) as client:
+        for _ in range(3):
+            with pytest.raises(httpx.ConnectError):
+                await asyncio.wait_for(client.get("http://127.0.0.1:9/"), timeout=5)
+    assert inner.calls == 3
+
+
+class Hanging(httpx.AsyncBaseTransport):
+    """Never answers and never traces: only cancellation ends its request."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_a_cancelled_request_lets_the_next_one_in() -> None:
+    transport = PoolAdmission(Hanging())
+    request = httpx.Request("GET", "http://127.0.0.1:9/")
+    waiting = asyncio.create_task(transport.handle_async_request(request))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    second = asyncio.create_task(transport.handle_async_request(request))
+    await asyncio.sleep(0.01)
+    assert not second.done()  # admitted and now hanging in the inner transport, not queued
+    assert transport._admission.locked()
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    assert not transport._admission.locked()
+    assert "trace" not in request.extensions
