@@ -7,7 +7,7 @@ from balance_gateway.canonical.errors import (
     InexactConversionError,
     MissingScheduleError,
 )
-from balance_gateway.canonical.refs import EmployeeRef, LeaveKind, LeaveTypeRef
+from balance_gateway.canonical.refs import EmployeeRef, LeaveKind, LeaveTypeRef, SharedRefs
 from balance_gateway.canonical.units import (
     Quantity,
     Rounded,
@@ -37,6 +37,7 @@ __all__ = [
     "Quantity",
     "Rounded",
     "RoundingMode",
+    "SharedRefs",
     "Unit",
     "WorkSchedule",
     "WorkSchedules",

@@ -79,3 +79,30 @@ class LeaveTypeRef:
 
     def __str__(self) -> str:
         return f"{self.system}:{self.id}"
+
+
+class SharedRefs:
+    """One `EmployeeRef` per employee and one `LeaveTypeRef` per leave type of `system`, for
+    the many balances (or plan rows) of one read: a bulk read makes a balance per employee
+    and type, and each would otherwise hold refs, and id strings, of its own (~60 bytes a
+    ref, ~60 an id). Keep one for as long as its refs are being made, then let it go."""
+
+    __slots__ = ("_employees", "_leave_types", "system")
+
+    def __init__(self, system: str) -> None:
+        self.system = system
+        self._employees: dict[str, EmployeeRef] = {}
+        self._leave_types: dict[tuple[str, LeaveKind | None], LeaveTypeRef] = {}
+
+    def employee(self, employee_id: str) -> EmployeeRef:
+        ref = self._employees.get(employee_id)
+        if ref is None:
+            ref = self._employees[employee_id] = EmployeeRef(self.system, employee_id)
+        return ref
+
+    def leave_type(self, leave_type_id: str, kind: LeaveKind | None = None) -> LeaveTypeRef:
+        key = (leave_type_id, kind)
+        ref = self._leave_types.get(key)
+        if ref is None:
+            ref = self._leave_types[key] = LeaveTypeRef(self.system, leave_type_id, kind)
+        return ref

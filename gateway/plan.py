@@ -44,6 +44,7 @@ from balance_gateway.canonical import (
     Provenance,
     Quantity,
     RoundingMode,
+    SharedRefs,
     WorkSchedule,
     convert,
     convert_rounded,
@@ -499,6 +500,7 @@ async def plan_sync(
     source_index = _index(source_balances)
     target_index = _index(target_balances)
     del source_balances, target_balances
+    intent_refs = SharedRefs(sync.target)  # one ref per target employee and type
 
     async def plan_one(
         person_ids: Mapping[str, str], schedule: WorkSchedule, line: int
@@ -566,6 +568,7 @@ async def plan_sync(
                     dating=dating,
                     current_read=target_index.get((target_id, pair.target)),
                     as_of=as_of,
+                    refs=intent_refs,
                 )
             )
         return rows
@@ -645,10 +648,11 @@ async def _plan_pair(
     dating: SourceDating | None,
     current_read: Balance | None,
     as_of: date,
+    refs: SharedRefs,
 ) -> PlanRow:
     """The row of one mapped (employee, type) pair, from its source `balance` (dated as
     `dating` says) and what the target shows (`current_read`; the value last written when it
-    cannot be read)."""
+    cannot be read); the intent's refs come from `refs` (the sync's target)."""
     assert base.target_employee is not None
     assert base.target_type is not None
     # Taken first, as every pair of a mapped person always took one: ids stay as they were.
@@ -673,8 +677,8 @@ async def _plan_pair(
         return _with(base, operation=OperationKind.BLOCKED, note=exc.reason)
     except (GatewayError, CanonicalError, KeyError, ValueError) as exc:
         return _with(base, operation=OperationKind.BLOCKED, note=scrub(str(exc)))
-    employee = EmployeeRef(sync.target, base.target_employee)
-    leave_type = LeaveTypeRef(sync.target, base.target_type, base.leave_kind)
+    employee = refs.employee(base.target_employee)
+    leave_type = refs.leave_type(base.target_type, base.leave_kind)
     intent = WriteIntent(
         operation_id=operation_id,
         run_id=context.run_id,

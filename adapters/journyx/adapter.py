@@ -67,10 +67,9 @@ from balance_gateway.adapters.journyx.models import Accrual
 from balance_gateway.canonical import (
     AsOfBasis,
     Balance,
-    EmployeeRef,
-    LeaveTypeRef,
     Provenance,
     Quantity,
+    SharedRefs,
     Unit,
 )
 
@@ -289,15 +288,17 @@ class JournyxAdapter:
         for employee_id in employees:
             for pname in types:
                 self._seen.pop((employee_id, pname), None)  # gone since an earlier read
+        refs = SharedRefs(self.system)
         for (employee_id, pname), accruals in grouped.items():
             accrual = _single(accruals, employee_id, pname)
             if accrual is None or accrual.hours_left is None:
                 continue
-            self._seen[(employee_id, pname)] = accrual
+            employee, leave_type = refs.employee(employee_id), refs.leave_type(pname)
+            self._seen[(employee.id, leave_type.id)] = accrual
             balances.append(
                 Balance.build(
-                    employee=EmployeeRef(self.system, employee_id),
-                    leave_type=LeaveTypeRef(self.system, pname),
+                    employee=employee,
+                    leave_type=leave_type,
                     unit=Unit.HOURS,
                     remaining=accrual.hours_left,
                     as_of=fetched_at.date(),

@@ -2,7 +2,13 @@
 
 import pytest
 
-from balance_gateway.canonical import CanonicalError, EmployeeRef, LeaveKind, LeaveTypeRef
+from balance_gateway.canonical import (
+    CanonicalError,
+    EmployeeRef,
+    LeaveKind,
+    LeaveTypeRef,
+    SharedRefs,
+)
 
 
 def test_employee_ref_positional_and_printed_as_system_colon_id() -> None:
@@ -57,3 +63,18 @@ def test_leave_kind_given_as_string_becomes_the_enum() -> None:
 def test_unknown_leave_kind_is_refused_with_the_choices() -> None:
     with pytest.raises(CanonicalError, match=r"unknown leave kind 'holiday'.*vacation"):
         LeaveTypeRef("hr", "vac", "holiday")  # type: ignore[arg-type]
+
+
+def test_shared_refs_make_one_ref_per_employee_and_per_leave_type() -> None:
+    # A bulk read makes a balance per employee and type: one ref each, not one per balance.
+    refs = SharedRefs("hr")
+    assert refs.employee("e1") is refs.employee("e1")
+    assert refs.employee("e1") == EmployeeRef("hr", "e1")
+    assert refs.employee("e2") is not refs.employee("e1")
+    assert refs.leave_type("vac") is refs.leave_type("vac")
+    assert refs.leave_type("vac", LeaveKind.VACATION) == LeaveTypeRef(
+        "hr", "vac", LeaveKind.VACATION
+    )
+    assert refs.leave_type("vac", LeaveKind.VACATION) is not refs.leave_type("vac")
+    with pytest.raises(CanonicalError):
+        refs.employee("")  # checked as any ref is
