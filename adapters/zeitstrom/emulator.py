@@ -744,8 +744,8 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
         ) -> JSONResponse:
             """The organisation's employees [docs], in stored order (ASSUMED)."""
             state = self._tenant(request)
-            people = [employee.wire() for employee in state.employees]
-            return JSONResponse(_drf_page(request, people, limit, offset))
+            page = _drf_page(request, state.employees, limit, offset, render=Employee.wire)
+            return JSONResponse(page)
 
         @app.post(TRANSACTIONS_PATH, status_code=201, summary="Create a transaction")
         async def create_transaction(request: Request) -> JSONResponse:
