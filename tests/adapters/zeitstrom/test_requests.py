@@ -3,6 +3,7 @@ alone, a re-attempt still reads for its label, and many employees are read unfil
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -499,3 +500,17 @@ async def test_employee_ids_too_many_for_one_answer_come_from_the_directory(
     pages = [size for r, size in sizing.sent if r.url.path == EMPLOYEES]
     assert len(pages) == 3  # 2,002 employees, 1,000 a page
     assert all(size <= cap for size in pages)
+
+
+def test_query_chunks_keep_order_and_each_encoded_list_within_the_budget() -> None:
+    ids = [f"id-{n}" * (1 + n % 5) for n in range(500)] + ["x" * 400, "a", "ü"]
+    chunks = query_chunks(ids, budget=300)
+    assert [e for chunk in chunks for e in chunk] == ids
+    for chunk in chunks:
+        encoded = str(httpx.QueryParams({"employee_ids": "|".join(chunk)}))
+        assert len(encoded) - len("employee_ids=") <= 300 or len(chunk) == 1
+    assert ["x" * 400] in chunks  # longer than the budget: a chunk of its own
+    # Full chunks: adding the next id would have passed the budget.
+    for chunk, following in itertools.pairwise(chunks):
+        longer = str(httpx.QueryParams({"e": "|".join([*chunk, following[0]])}))
+        assert len(longer) - len("e=") > 300
