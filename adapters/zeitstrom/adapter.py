@@ -352,10 +352,8 @@ class ZeitstromAdapter:
             chunks = query_chunks(sorted(employee_ids))
             return _merged(await gather_limited([partial(_halving, rows, c) for c in chunks]))
         # Independent reads: concurrently (bounded), rows kept in chunk order.
-        results = await gather_limited(
-            [partial(rows, chunk) for chunk in self._chunks(employee_ids)]
-        )
-        return _merged(results)
+        chunks = self._chunks(employee_ids)
+        return _merged(await gather_limited([partial(_halving, rows, c) for c in chunks]))
 
     async def _ledger_sums(
         self,
