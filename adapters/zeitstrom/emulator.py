@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from bisect import insort
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from balance_gateway.adapters._emulator.base import (
@@ -138,12 +140,119 @@ class Transaction(BaseModel):
         }
 
 
+@dataclass
+class LedgerIndex:
+    """What a filtered request needs without scanning the tenant: each employee's transactions
+    (with their creation position, in creation order) and the set of employee ids.
+
+    Built from the state's lists and kept in step by `ZeitstromState`'s mutation methods; it
+    remembers which list objects it was built from and their lengths, so that a list replaced
+    or grown or shrunk behind its back (a test appending to `state.transactions`, a state
+    loaded anew) is noticed and the index rebuilt (`ZeitstromState.index`). Replacing an item
+    in place (`state.transactions[i] = tx`) is not noticed: use `replace_transaction`."""
+
+    transactions: list[Transaction]
+    employees: list[Employee]
+    # Lengths of the two lists as the index last saw them.
+    transaction_count: int
+    employee_count: int
+    # employee id -> (creation position, transaction), ascending by position.
+    by_employee: dict[str, list[tuple[int, Transaction]]] = field(default_factory=dict)
+    employee_ids: set[str] = field(default_factory=set)
+    next_position: int = 0
+
+    @classmethod
+    def build(cls, state: ZeitstromState) -> LedgerIndex:
+        index = cls(
+            state.transactions,
+            state.employees,
+            len(state.transactions),
+            len(state.employees),
+            employee_ids={e.id for e in state.employees},
+            next_position=len(state.transactions),
+        )
+        for position, tx in enumerate(state.transactions):
+            index.by_employee.setdefault(tx.employee_id, []).append((position, tx))
+        return index
+
+    def fresh(self, state: ZeitstromState) -> bool:
+        return (
+            self.transactions is state.transactions
+            and self.employees is state.employees
+            and self.transaction_count == len(state.transactions)
+            and self.employee_count == len(state.employees)
+        )
+
+    def of(self, employee_ids: Iterable[str]) -> list[Transaction]:
+        """The transactions of `employee_ids`, in creation order (as a scan of the whole
+        ledger would meet them)."""
+        found = [entry for e in set(employee_ids) for entry in self.by_employee.get(e, ())]
+        found.sort(key=lambda entry: entry[0])
+        return [tx for _, tx in found]
+
+    def position(self, tx: Transaction) -> int:
+        return next(p for p, t in self.by_employee[tx.employee_id] if t is tx)
+
+    def insert(self, position: int, tx: Transaction) -> None:
+        insort(self.by_employee.setdefault(tx.employee_id, []), (position, tx), key=_position)
+
+    def discard(self, tx: Transaction) -> None:
+        entries = self.by_employee[tx.employee_id]
+        entries[:] = [entry for entry in entries if entry[1] is not tx]
+        if not entries:
+            del self.by_employee[tx.employee_id]
+
+
+def _position(entry: tuple[int, Transaction]) -> int:
+    return entry[0]
+
+
 class ZeitstromState(BaseModel):
-    """One tenant's data. Transactions are kept in creation order."""
+    """One tenant's data. Transactions are kept in creation order.
+
+    The emulator changes the ledger and the employees only through the methods below, which
+    keep the `LedgerIndex` in step; a filtered request reads through `index()`, so it costs
+    its own employees' transactions, not the tenant's."""
 
     employees: list[Employee] = Field(default_factory=list)
     absence_types: list[AbsenceType] = Field(default_factory=list)
     transactions: list[Transaction] = Field(default_factory=list)
+    _index: LedgerIndex | None = PrivateAttr(default=None)
+
+    def index(self) -> LedgerIndex:
+        """The index of the current lists (rebuilt if they changed behind its back)."""
+        index = self._index
+        if index is None or not index.fresh(self):
+            index = self._index = LedgerIndex.build(self)
+        return index
+
+    def add_employee(self, employee: Employee) -> None:
+        index = self.index()
+        self.employees.append(employee)
+        index.employee_ids.add(employee.id)
+        index.employee_count += 1
+
+    def add_transaction(self, tx: Transaction) -> None:
+        """Append `tx` (the newest transaction)."""
+        index = self.index()
+        self.transactions.append(tx)
+        index.insert(index.next_position, tx)
+        index.next_position += 1
+        index.transaction_count += 1
+
+    def replace_transaction(self, old: Transaction, new: Transaction) -> None:
+        """`new` in `old`'s place (its creation position kept), as a PUT replaces it."""
+        index = self.index()
+        position = index.position(old)
+        self.transactions[self.transactions.index(old)] = new
+        index.discard(old)
+        index.insert(position, new)
+
+    def remove_transaction(self, tx: Transaction) -> None:
+        index = self.index()
+        self.transactions.remove(tx)
+        index.discard(tx)
+        index.transaction_count -= 1
 
 
 class DRFError(Exception):
@@ -406,14 +515,10 @@ def check_amount(raw: Any) -> tuple[str | None, Decimal]:
     return None, amount
 
 
-def aggregate_rows(
-    transactions: list[Transaction], employee_ids: set[str] | None, *, balance: bool
-) -> list[dict[str, Any]]:
-    """The aggregate's rows (ASSUMED shape, see the module docstring)."""
+def aggregate_rows(transactions: Iterable[Transaction], *, balance: bool) -> list[dict[str, Any]]:
+    """The aggregate's rows of `transactions` (ASSUMED shape, see the module docstring)."""
     totals: dict[tuple[str, str], dict[str, Decimal]] = {}
     for tx in transactions:
-        if employee_ids is not None and tx.employee_id not in employee_ids:
-            continue
         per_source = totals.setdefault(
             (tx.employee_id, tx.missing_type), {s.value: Decimal(0) for s in Source}
         )
@@ -618,11 +723,12 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
             if mode not in {"all", "quota", "no-quota"}:
                 raise DRFError(400, {"quote_mode": [_choice_error(mode)]})
             quota_types = {t.missing_type for t in state.absence_types if t.has_quota}
+            # Filtered by employee: only theirs are looked at (the index), in creation order.
+            scope = state.transactions if employees is None else state.index().of(employees)
             matches = [
                 tx
-                for tx in state.transactions
-                if (employees is None or tx.employee_id in employees)
-                and (window is None or window[0] <= tx.date <= window[1])
+                for tx in scope
+                if (window is None or window[0] <= tx.date <= window[1])
                 and (wanted is None or tx.source.value in wanted)
                 and (mode == "all" or (mode == "quota") == (tx.missing_type in quota_types))
             ]
@@ -638,8 +744,8 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
         ) -> JSONResponse:
             """The organisation's employees [docs], in stored order (ASSUMED)."""
             state = self._tenant(request)
-            people = [employee.wire() for employee in state.employees]
-            return JSONResponse(_drf_page(request, people, limit, offset))
+            page = _drf_page(request, state.employees, limit, offset, render=Employee.wire)
+            return JSONResponse(page)
 
         @app.post(TRANSACTIONS_PATH, status_code=201, summary="Create a transaction")
         async def create_transaction(request: Request) -> JSONResponse:
@@ -648,13 +754,13 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
             # No await below: the change is atomic on the event loop.
             clean = validate_write(
                 payload,
-                {e.id for e in state.employees},
+                state.index().employee_ids,
                 {t.missing_type for t in state.absence_types},
             )
             tx = Transaction(id=str(uuid.uuid4()), source=Source.MANUAL, **clean)
             # Rendered before it is stored: an answer that failed would leave nothing behind.
             answer = JSONResponse(tx.wire(), status_code=201)
-            state.transactions.append(tx)
+            state.add_transaction(tx)
             # ASSUMED: 201 with the created transaction (DRF's CreateModelMixin).
             return answer
 
@@ -673,7 +779,9 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
                 net = False
             else:
                 raise DRFError(400, {"balance": ["Must be a valid boolean."]})
-            rows = aggregate_rows(state.transactions, _employee_filter(employee_ids), balance=net)
+            employees = _employee_filter(employee_ids)
+            scope = state.transactions if employees is None else state.index().of(employees)
+            rows = aggregate_rows(scope, balance=net)
             return JSONResponse({"count": len(rows), "results": rows})
 
         @app.put(TRANSACTIONS_PATH + "{transaction_id}/", summary="Update a transaction")
@@ -684,13 +792,13 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
             self._manual_only(tx)
             clean = validate_write(
                 payload,
-                {e.id for e in state.employees},
+                state.index().employee_ids,
                 {t.missing_type for t in state.absence_types},
             )
             # Validated again as a whole (model_copy would not), and rendered before stored.
             updated = Transaction.model_validate({**tx.model_dump(), **clean})
             answer = JSONResponse(updated.wire())
-            state.transactions[state.transactions.index(tx)] = updated
+            state.replace_transaction(tx, updated)
             return answer
 
         @app.delete(TRANSACTIONS_PATH + "{transaction_id}/", summary="Delete a transaction")
@@ -698,7 +806,7 @@ class ZeitstromEmulator(Emulator[ZeitstromState]):
             state = self._tenant(request)
             tx = self._find(state, transaction_id)
             self._manual_only(tx)
-            state.transactions.remove(tx)
+            state.remove_transaction(tx)
             return Response(status_code=204)
 
 

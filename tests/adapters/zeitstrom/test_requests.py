@@ -3,6 +3,8 @@ alone, a re-attempt still reads for its label, and many employees are read unfil
 
 from __future__ import annotations
 
+import itertools
+import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -13,11 +15,15 @@ import httpx
 import pytest
 
 from balance_gateway.adapters._core.adapter import AdapterConfig, OperationKind, WriteIntent
+from balance_gateway.adapters._core.errors import ResponseTooLarge
 from balance_gateway.adapters._core.registry import build_adapter
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters._emulator import EmulatorOptions
 from balance_gateway.adapters.zeitstrom import LABEL_PREFIX, ZeitstromAdapter
+from balance_gateway.adapters.zeitstrom.adapter import query_chunks
+from balance_gateway.adapters.zeitstrom.client import AsyncClient
 from balance_gateway.adapters.zeitstrom.emulator import (
+    ANNA,
     JONAS,
     Employee,
     Transaction,
@@ -32,6 +38,7 @@ SYSTEM = "zeitstrom-test"
 AS_OF = date(2024, 12, 1)
 AGGREGATE = "/api/v2/timestamps/absence-transactions/aggregate/"
 LIST = "/api/v2/timestamps/absence-transactions/"
+EMPLOYEES = "/api/v2/employees/employees/"
 
 
 class Recording(httpx.ASGITransport):
@@ -307,3 +314,203 @@ async def test_a_run_of_300_credits_sends_its_bulk_reads_and_one_post_each(
     methods = [m for m, _ in transport.calls()]
     assert methods.count("POST") == 300
     assert methods.count("GET") == 2 + 2
+
+
+# -- reading over the answer size cap -------------------------------------------------------------
+
+
+class Sizing(httpx.ASGITransport):
+    """The emulator's transport, keeping every request with the size of its answer's body."""
+
+    def __init__(self, emulator: ZeitstromEmulator) -> None:
+        super().__init__(app=emulator.app)
+        self.sent: list[tuple[httpx.Request, int]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        body = await response.aread()
+        self.sent.append((request, len(body)))
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=body, request=request
+        )
+
+    def aggregates(self) -> list[tuple[httpx.Request, int]]:
+        return [(r, size) for r, size in self.sent if r.url.path == AGGREGATE]
+
+
+@pytest.fixture
+def sizing(emulator: ZeitstromEmulator) -> Sizing:
+    return Sizing(emulator)
+
+
+def capped(transport: httpx.AsyncBaseTransport, cap: int) -> ZeitstromAdapter:
+    """An adapter whose client refuses answers larger than `cap` bytes."""
+    config = AdapterConfig(system=SYSTEM, base_url="http://emulator")
+    client = AsyncClient(
+        "http://emulator", token=TOKEN, transport=transport, max_response_bytes=cap
+    )
+    return ZeitstromAdapter(config, client=client)
+
+
+def _uuid_company(emulator: ZeitstromEmulator, people: int) -> list[str]:
+    """`_company`'s ledger for `people` employees with UUID ids (the length real ids have)."""
+    rng = random.Random(16)
+    ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(people)]
+    book = state(emulator)
+    for n, employee in enumerate(ids):
+        book.add_employee(Employee(id=employee, name=f"Person {n}"))
+        book.add_transaction(_tx(employee, "holiday", "2024-01-01", "30", Source.REPEATING_RULE))
+        book.add_transaction(_tx(employee, "holiday", "2024-05-02", f"{n % 7}", Source.ABSENCE))
+        if n % 3 == 0:
+            book.add_transaction(_tx(employee, "holiday", "2025-01-10", "3", Source.ABSENCE))
+    return ids
+
+
+def figures(balances: list[Balance]) -> list[tuple[object, ...]]:
+    return sorted(
+        (b.employee.id, b.leave_type.id, b.entitled, b.used, b.remaining, b.pending)
+        for b in balances
+    )
+
+
+# gunicorn's default `limit_request_line`: the whole request line must stay below it.
+REQUEST_LINE_LIMIT = 4094
+
+
+def request_line(request: httpx.Request) -> int:
+    return len(f"{request.method} ".encode() + request.url.raw_path + b" HTTP/1.1")
+
+
+CAP = 64 * 1024
+
+
+async def test_a_bulk_read_too_large_for_one_answer_is_read_by_chunks_under_the_cap(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, sizing: Sizing
+) -> None:
+    everyone = _uuid_company(emulator, 2000)  # ~250 KB of aggregate, 667 later-dated rows
+    asked = [*everyone, JONAS]
+    want = figures(await adapter.read_balances(asked, ["holiday"], AS_OF))  # unfiltered
+    assert len(want) == 2001
+
+    small = capped(sizing, CAP)
+    try:
+        got = figures(await small.read_balances(asked, ["holiday"], AS_OF))
+    finally:
+        await small.aclose()
+
+    assert got == want
+    # Known beforehand to be too large for one answer: no unfiltered aggregate is tried, and
+    # the chunks are as few as the URL budget allows (77 UUIDs each).
+    aggregates = sizing.aggregates()
+    assert all("employee_ids" in r.url.params for r, _ in aggregates)
+    assert len(aggregates) == len(query_chunks(sorted(asked))) == 26  # 2,001 / 77
+    # The later-dated ledger is tried unfiltered first (pages of 1,000: one request when few
+    # are dated later) and its page of 667 rows refused; every other answer is under the
+    # cap, and every request line under the bound.
+    refused = [r for r, size in sizing.sent if size > CAP]
+    assert [(r.url.path, "employee_ids" in r.url.params) for r in refused] == [(LIST, False)]
+    # The later-dated ledger by the same chunks, and the earlier ledger of the 667 employees
+    # with a later transaction by chunks of 50.
+    assert len(sizing.sent) == len(aggregates) + 1 + len(aggregates) + 14
+    assert all(request_line(r) <= 3200 < REQUEST_LINE_LIMIT for r, _ in sizing.sent)
+    assert max(request_line(r) for r, _ in aggregates) > 3000  # the budget is used
+
+
+async def test_an_unfiltered_answer_over_the_cap_is_read_again_by_chunks(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, sizing: Sizing
+) -> None:
+    # 300 asked of a 2,000-employee tenant: small enough to try unfiltered, but the tenant's
+    # answer passes the cap; so does a page of the later-dated ledger (667 rows).
+    everyone = _uuid_company(emulator, 2000)
+    asked = everyone[100:400]
+    want = figures(await adapter.read_balances(asked, ["holiday"], AS_OF))
+    assert len(want) == 300
+
+    small = capped(sizing, CAP)
+    try:
+        got = figures(await small.read_balances(asked, ["holiday"], AS_OF))
+    finally:
+        await small.aclose()
+
+    assert got == want
+    tried = [size for r, size in sizing.sent if "employee_ids" not in r.url.params]
+    assert len(tried) == 2  # the aggregate and the later-dated ledger, each refused once
+    assert all(size > CAP for size in tried)
+    chunked = [size for r, size in sizing.aggregates() if "employee_ids" in r.url.params]
+    assert len(chunked) == len(query_chunks(asked)) == 4
+    assert all(size <= CAP for size in chunked)
+
+
+async def test_a_chunk_whose_answer_is_too_large_is_read_in_halves(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, sizing: Sizing
+) -> None:
+    everyone = _uuid_company(emulator, 300)
+    want = figures(await adapter.read_balances(everyone, [], AS_OF))
+    small = capped(sizing, 4096)  # a chunk of 77 (9 KB) is too large, one of 20 or less not
+    try:
+        got = figures(await small.read_balances(everyone, [], AS_OF))
+    finally:
+        await small.aclose()
+    assert got == want
+    used = [r for r, size in sizing.sent if size <= 4096 and "employee_ids" in r.url.params]
+    sizes = {len(r.url.params["employee_ids"].split("|")) for r in used if r.url.path == AGGREGATE}
+    assert max(sizes) <= 20
+    # Each read (the aggregate, the later and the earlier ledger) reached each of its
+    # employees exactly once in a chunk that was answered (a first page, so no `offset`).
+    reads: dict[tuple[str, str | None], list[str]] = {}
+    for r in used:
+        if "offset" not in r.url.params:
+            read = reads.setdefault((r.url.path, r.url.params.get("daterange")), [])
+            read += r.url.params["employee_ids"].split("|")
+    assert len(reads) == 3
+    assert all(len(read) == len(set(read)) for read in reads.values())
+    assert sorted(reads[(AGGREGATE, None)]) == sorted(everyone)
+
+    tiny = capped(sizing, 100)  # not even one employee's row fits
+    try:
+        with pytest.raises(ResponseTooLarge):
+            await tiny.read_balances(everyone, [], AS_OF)
+    finally:
+        await tiny.aclose()
+
+
+async def test_a_thousand_employees_are_still_read_unfiltered_in_one_aggregate(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    everyone = _uuid_company(emulator, 1000)
+    await adapter.read_balances(everyone, ["holiday", "overtime", "special"], AS_OF)
+    aggregates = [r for r in transport.sent if r.url.path == AGGREGATE]
+    assert len(aggregates) == 1
+    assert "employee_ids" not in aggregates[0].url.params
+
+
+async def test_employee_ids_too_many_for_one_answer_come_from_the_directory(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, sizing: Sizing
+) -> None:
+    everyone = _uuid_company(emulator, 2000)
+    assert await adapter.list_employee_ids() == sorted([*everyone, ANNA, JONAS])
+    cap = 200_000  # under the aggregate (~250 KB), over a page of 1,000 employees
+    small = capped(sizing, cap)
+    try:
+        listed = await small.list_employee_ids()
+    finally:
+        await small.aclose()
+    # The sample's two and the 2,000: each has a transaction, so the lists agree.
+    assert listed == sorted([*everyone, ANNA, JONAS])
+    pages = [size for r, size in sizing.sent if r.url.path == EMPLOYEES]
+    assert len(pages) == 3  # 2,002 employees, 1,000 a page
+    assert all(size <= cap for size in pages)
+
+
+def test_query_chunks_keep_order_and_each_encoded_list_within_the_budget() -> None:
+    ids = [f"id-{n}" * (1 + n % 5) for n in range(500)] + ["x" * 400, "a", "ü"]
+    chunks = query_chunks(ids, budget=300)
+    assert [e for chunk in chunks for e in chunk] == ids
+    for chunk in chunks:
+        encoded = str(httpx.QueryParams({"employee_ids": "|".join(chunk)}))
+        assert len(encoded) - len("employee_ids=") <= 300 or len(chunk) == 1
+    assert ["x" * 400] in chunks  # longer than the budget: a chunk of its own
+    # Full chunks: adding the next id would have passed the budget.
+    for chunk, following in itertools.pairwise(chunks):
+        longer = str(httpx.QueryParams({"e": "|".join([*chunk, following[0]])}))
+        assert len(longer) - len("e=") > 300
