@@ -123,7 +123,7 @@ from balance_gateway.adapters._core.errors import NotFoundError, ResponseTooLarg
 from balance_gateway.adapters._core.options import AdapterOptions, parse_options
 from balance_gateway.adapters.zeitstrom.client import AsyncClient
 from balance_gateway.adapters.zeitstrom.models import AbsenceTransaction, Source
-from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Provenance, Quantity, Unit
+from balance_gateway.canonical import Balance, Provenance, Quantity, SharedRefs, Unit
 
 CREDENTIAL_KEYS: tuple[tuple[str, ...], ...] = (("token",),)
 
@@ -440,13 +440,18 @@ class ZeitstromAdapter:
             for key, sums in earlier.items():
                 dated[key].merge(sums)
         balances = []
+        refs = SharedRefs(self.system)
         for key, (credited, debited) in aggregate.items():
             if key in dated:
                 continue
-            balances.append(self._balance(key, credited, debited, Decimal(0), as_of, fetched_at))
+            balances.append(
+                self._balance(refs, key, credited, debited, Decimal(0), as_of, fetched_at)
+            )
         for key, sums in sorted(dated.items()):
             balances.append(
-                self._balance(key, sums.credited, sums.debited, sums.planned, as_of, fetched_at)
+                self._balance(
+                    refs, key, sums.credited, sums.debited, sums.planned, as_of, fetched_at
+                )
             )
         return balances
 
@@ -509,6 +514,7 @@ class ZeitstromAdapter:
 
     def _balance(
         self,
+        refs: SharedRefs,
         key: tuple[str, str],
         credited: Decimal,
         debited: Decimal,
@@ -518,8 +524,8 @@ class ZeitstromAdapter:
     ) -> Balance:
         employee_id, missing_type = key
         return Balance.build(
-            employee=EmployeeRef(self.system, employee_id),
-            leave_type=LeaveTypeRef(self.system, missing_type),
+            employee=refs.employee(employee_id),
+            leave_type=refs.leave_type(missing_type),
             unit=Unit.DAYS,
             entitled=credited,
             used=debited,
