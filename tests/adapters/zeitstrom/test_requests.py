@@ -384,20 +384,27 @@ def request_line(request: httpx.Request) -> int:
 CAP = 64 * 1024
 
 
-async def test_a_bulk_read_too_large_for_one_answer_is_read_by_chunks_under_the_cap(
-    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, sizing: Sizing
-) -> None:
-    everyone = _uuid_company(emulator, 2000)  # ~250 KB of aggregate, 667 later-dated rows
-    asked = [*everyone, JONAS]
-    want = figures(await adapter.read_balances(asked, ["holiday"], AS_OF))  # unfiltered
-    assert len(want) == 2001
-
+async def _read_uncapped_and_capped(
+    adapter: ZeitstromAdapter, sizing: Sizing, asked: list[str]
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The figures of `asked` read by `adapter` as it is, then by one capped at `CAP` whose
+    answers `sizing` records."""
+    want = figures(await adapter.read_balances(asked, ["holiday"], AS_OF))
     small = capped(sizing, CAP)
     try:
         got = figures(await small.read_balances(asked, ["holiday"], AS_OF))
     finally:
         await small.aclose()
+    return want, got
 
+
+async def test_a_bulk_read_too_large_for_one_answer_is_read_by_chunks_under_the_cap(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, sizing: Sizing
+) -> None:
+    everyone = _uuid_company(emulator, 2000)  # ~250 KB of aggregate, 667 later-dated rows
+    asked = [*everyone, JONAS]
+    want, got = await _read_uncapped_and_capped(adapter, sizing, asked)
+    assert len(want) == 2001
     assert got == want
     # Known beforehand to be too large for one answer: no unfiltered aggregate is tried, and
     # the chunks are as few as the URL budget allows (77 UUIDs each).
@@ -423,15 +430,8 @@ async def test_an_unfiltered_answer_over_the_cap_is_read_again_by_chunks(
     # answer passes the cap; so does a page of the later-dated ledger (667 rows).
     everyone = _uuid_company(emulator, 2000)
     asked = everyone[100:400]
-    want = figures(await adapter.read_balances(asked, ["holiday"], AS_OF))
+    want, got = await _read_uncapped_and_capped(adapter, sizing, asked)
     assert len(want) == 300
-
-    small = capped(sizing, CAP)
-    try:
-        got = figures(await small.read_balances(asked, ["holiday"], AS_OF))
-    finally:
-        await small.aclose()
-
     assert got == want
     tried = [size for r, size in sizing.sent if "employee_ids" not in r.url.params]
     assert len(tried) == 2  # the aggregate and the later-dated ledger, each refused once
