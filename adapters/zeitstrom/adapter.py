@@ -260,6 +260,14 @@ async def _halving(
     return _merged([await _halving(read, chunk[:middle]), await _halving(read, chunk[middle:])])
 
 
+async def _by_chunks(
+    read: Callable[[list[str]], Awaitable[dict[K, V]]], chunks: Sequence[list[str]]
+) -> dict[K, V]:
+    """`read` of each of `chunks`, concurrently (bounded), merged in chunk order; a chunk whose
+    answer passes the size cap is read in halves."""
+    return _merged(await gather_limited([partial(_halving, read, c) for c in chunks]))
+
+
 def label_for(operation_id: str) -> str:
     """The label of the transaction that operation `operation_id` creates."""
     return f"{LABEL_PREFIX}{operation_id}"
@@ -347,13 +355,13 @@ class ZeitstromAdapter:
                 return await rows(None)
             except ResponseTooLarge:
                 reading = _Reading.CHUNKED  # a tenant larger than those asked for
-        if reading is _Reading.CHUNKED:
-            # Sorted ids: the chunks' rows come in the unfiltered answer's order.
-            chunks = query_chunks(sorted(employee_ids))
-            return _merged(await gather_limited([partial(_halving, rows, c) for c in chunks]))
-        # Independent reads: concurrently (bounded), rows kept in chunk order.
-        chunks = self._chunks(employee_ids)
-        return _merged(await gather_limited([partial(_halving, rows, c) for c in chunks]))
+        # Chunked: sorted ids, so that the chunks' rows come in the unfiltered answer's order.
+        chunks = (
+            query_chunks(sorted(employee_ids))
+            if reading is _Reading.CHUNKED
+            else self._chunks(employee_ids)
+        )
+        return await _by_chunks(rows, chunks)
 
     async def _ledger_sums(
         self,
@@ -381,10 +389,9 @@ class ZeitstromAdapter:
         keep: Callable[[str, str], bool],
         as_of: date,
     ) -> dict[tuple[str, str], _Sums]:
-        """`_ledger_sums` of each of `chunks`, concurrently (bounded); a chunk whose answer
-        passes the size cap is read in halves."""
+        """`_ledger_sums` of each of `chunks` (`_by_chunks`)."""
         read = partial(self._ledger_sums, daterange=daterange, keep=keep, as_of=as_of)
-        return _merged(await gather_limited([partial(_halving, read, c) for c in chunks]))
+        return await _by_chunks(read, chunks)
 
     async def _later(
         self,
