@@ -4,8 +4,9 @@ floats) beside their unit. Nothing here ever sees a credential."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+import itertools
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
@@ -437,13 +438,18 @@ def resolutions_table(resolutions: Sequence[Resolution]) -> Fitted:
     return Fitted(table, Group(*blocks))
 
 
+_T = TypeVar("_T")
+
+
+def _first(groups: Iterable[Iterable[_T]], limit: int) -> list[_T]:
+    """At most `limit` items: the first group's, then the next's, each in its own order."""
+    return list(itertools.islice(itertools.chain.from_iterable(groups), limit))
+
+
 def first_rows(rows: Sequence[PlanRow], limit: int) -> list[PlanRow]:
     """At most `limit` of `rows` to show: the writes first (what a confirmation is about),
     then the rest, each in plan order."""
-    shown = [r for r in rows if r.writes][:limit]
-    if len(shown) < limit:
-        shown += [r for r in rows if not r.writes][: limit - len(shown)]
-    return shown
+    return _first(((r for r in rows if r.writes), (r for r in rows if not r.writes)), limit)
 
 
 def more_rows_line(plan: SyncPlan, shown: int) -> Text:
@@ -460,10 +466,14 @@ def attention_first(results: Sequence[RowResult], limit: int) -> list[RowResult]
     """At most `limit` of `results` to show: those that need attention first (not `ok`:
     failed, blocked, unknown, not verified), then the writes, then the rest, each in run
     order."""
-    shown = [r for r in results if not r.ok][:limit]
-    shown += [r for r in results if r.ok and r.row.writes][: limit - len(shown)]
-    shown += [r for r in results if r.ok and not r.row.writes][: limit - len(shown)]
-    return shown
+    return _first(
+        (
+            (r for r in results if not r.ok),
+            (r for r in results if r.ok and r.row.writes),
+            (r for r in results if r.ok and not r.row.writes),
+        ),
+        limit,
+    )
 
 
 def more_results_line(
