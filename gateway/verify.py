@@ -8,7 +8,12 @@ import asyncio
 from dataclasses import replace
 from datetime import date
 
-from balance_gateway.adapters._core.adapter import BalanceAdapter, Confirmation, WriteIntent
+from balance_gateway.adapters._core.adapter import (
+    BalanceAdapter,
+    Confirmation,
+    WriteIntent,
+    balance_pages,
+)
 from balance_gateway.adapters._core.errors import GatewayError
 from balance_gateway.canonical import CanonicalError, Quantity, convert
 from balance_gateway.gateway.journal import OpStatus, Verification
@@ -19,8 +24,8 @@ from balance_gateway.gateway.scope import RunScope
 
 async def verify(scope: RunScope, results: list[RowResult]) -> list[RowResult]:
     """Read back every readable target that was written (one bulk read per target system and
-    date) and mark each applied operation verified or not. Returns the results with
-    `verified` set; operations on write-only targets stay `None`."""
+    date, compared a page at a time) and mark each applied operation verified or not. Returns
+    the results with `verified` set; operations on write-only targets stay `None`."""
     groups: dict[tuple[str, date], list[int]] = {}
     for index, result in enumerate(results):
         intent = result.row.intent
@@ -35,29 +40,36 @@ async def verify(scope: RunScope, results: list[RowResult]) -> list[RowResult]:
         adapter = scope.adapter(system)
         employees = sorted({results[i].row.target_employee or "" for i in indexes})
         types = sorted({results[i].row.target_type or "" for i in indexes})
+        # Each applied row's figure is compared as the page showing it arrives; a page goes
+        # once compared, so the read back is never held whole.
+        waiting: dict[tuple[str, str], int] = {}
+        for i in indexes:
+            intent = results[i].row.intent
+            assert intent is not None
+            waiting[(intent.employee.id, intent.leave_type.id)] = i
+        compared: dict[int, tuple[bool, str]] = {}
+        error = None
         try:
-            balances = await adapter.read_balances(employees, types, as_of)
-            error = None
+            async for page in balance_pages(adapter, employees, types, as_of):
+                for balance in page:
+                    i = waiting.pop((balance.employee.id, balance.leave_type.id), -1)
+                    if i < 0 or balance.remaining is None:
+                        continue
+                    compared[i] = _compare(
+                        Quantity(balance.remaining, balance.unit), results[i].row
+                    )
         except GatewayError as exc:
-            balances, error = [], f"could not read back: {exc.message}"
-        # Only the figure each check compares is kept: the re-read balances go before the
-        # checks (which may ask the target and journal), not after them.
-        found = {
-            (b.employee.id, b.leave_type.id): None
-            if b.remaining is None
-            else Quantity(b.remaining, b.unit)
-            for b in balances
-        }
-        del balances
+            error = f"could not read back: {exc.message}"
         checks: list[Verification] = []  # journalled together, one transaction per read
         for i in indexes:
             result = results[i]
             intent = result.row.intent
             assert intent is not None
-            shown = found.get((intent.employee.id, intent.leave_type.id))
             if error is not None:
                 ok, note = False, error
-            elif shown is None:
+            elif i in compared:
+                ok, note = compared[i]
+            else:
                 # Some dialects show nothing for an empty balance (a ledger with no
                 # transactions left): let the adapter judge from the target itself.
                 ok = await _confirmed(adapter, intent)
@@ -66,9 +78,6 @@ async def verify(scope: RunScope, results: list[RowResult]) -> list[RowResult]:
                     if ok
                     else "read back: the target shows no balance"
                 )
-            else:
-                ok = _same(shown, intent.remaining, result.row)
-                note = "" if ok else f"read back {shown}, expected {intent.remaining}"
             verified[i] = replace(result, verified=ok, note=join_notes(result.note, note))
             checks.append(Verification(result.operation_id, ok, None if ok else verified[i].note))
         if scope.journal is not None:
@@ -83,6 +92,15 @@ async def _confirmed(adapter: BalanceAdapter, intent: WriteIntent) -> bool:
         return await adapter.confirm_write(intent) is Confirmation.APPLIED
     except GatewayError:
         return False
+
+
+def _compare(shown: Quantity, row: PlanRow) -> tuple[bool, str]:
+    """Whether the target shows `row`'s intended value, and the note when it does not."""
+    assert row.intent is not None
+    expected = row.intent.remaining
+    if _same(shown, expected, row):
+        return True, ""
+    return False, f"read back {shown}, expected {expected}"
 
 
 def _same(a: Quantity, b: Quantity, row: PlanRow) -> bool:

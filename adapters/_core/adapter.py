@@ -12,7 +12,8 @@ The write cycle, per employee and leave type:
 2. The engine journals the intent, then calls `apply_write(intent)`.
 3. After a crash or `WriteOutcomeUnknown`, the engine calls `confirm_write(intent)` to learn
    from the target itself whether the write took effect, before anything is written again.
-4. The engine verifies the applied writes with one bulk `read_balances` per target and date.
+4. The engine verifies the applied writes with one bulk read per target and date, taken a page
+   at a time (`balance_pages`) where the adapter offers `iter_balances` (`PagedReads`).
 
 Bulk in, one write per change out: an absolute write (a set) is sent alone; a write that is not
 safe to repeat (a ledger credit, a dated import) reads first only what its exactly-once
@@ -25,7 +26,7 @@ receives is already in the target's unit (`target_unit`) and rounded to its step
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -190,6 +191,33 @@ class EmployeeDirectory(Protocol):
     show the people a mapping leaves out (`unmapped`) instead of silently skipping them."""
 
     async def list_employee_ids(self) -> list[str]: ...
+
+
+@runtime_checkable
+class PagedReads(Protocol):
+    """Optional adapter capability: the bulk read of `read_balances` handed over a page at a
+    time, so that a reader keeping only what it needs of each page (verification compares and
+    lets go) never holds the whole read as Balances. Same balances, same requests, same
+    errors as `read_balances`; an error may come after some pages were handed over."""
+
+    def iter_balances(
+        self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
+    ) -> AsyncIterator[Sequence[Balance]]: ...
+
+
+async def balance_pages(
+    adapter: BalanceAdapter,
+    employee_ids: Sequence[str],
+    leave_type_ids: Sequence[str],
+    as_of: date,
+) -> AsyncIterator[Sequence[Balance]]:
+    """`adapter`'s bulk read, a page at a time: its `iter_balances` when it offers one
+    (`PagedReads`), else the whole `read_balances` as one page."""
+    if isinstance(adapter, PagedReads):
+        async for page in adapter.iter_balances(employee_ids, leave_type_ids, as_of):
+            yield page
+        return
+    yield await adapter.read_balances(employee_ids, leave_type_ids, as_of)
 
 
 class WriteBlocked(Exception):

@@ -34,7 +34,7 @@ Options (`config.options`):
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -153,6 +153,9 @@ def _blocked_note(accrual: Accrual | SeenAccrual, value: Decimal) -> str:
     )
 
 
+# Balances handed over at a time by `iter_balances`.
+BALANCE_PAGE = 500
+
 # How long the accruals a type listing read may stand in for the next bulk read (see above).
 LISTING_REUSE_SECONDS = 10.0
 
@@ -185,21 +188,24 @@ class JournyxAdapter:
         """Hours, for every accrual; rounded to `step` only when configured."""
         return TargetUnit(Unit.HOURS, step=self.step)
 
-    async def _accruals(self, *, reuse_listing: bool = False) -> list[ListedAccrual]:
-        """Every visible accrual, each kept as a `ListedAccrual` as its page arrives (the
-        page's wire models go with the page)."""
+    async def _accruals(self) -> list[ListedAccrual]:
+        """Every visible accrual, each kept as a `ListedAccrual` as its page arrives."""
+        return [accrual async for accrual in self._each_accrual()]
+
+    async def _each_accrual(self, *, reuse_listing: bool = False) -> AsyncIterator[ListedAccrual]:
+        """Every visible accrual as a `ListedAccrual`, page by page (the page's wire models go
+        with the page); from the last type listing instead when `reuse_listing` and it is
+        recent enough."""
         listed, self._listed = self._listed, None
         if reuse_listing and listed is not None:
             at, accruals = listed
             if self.clock() - at <= LISTING_REUSE_SECONDS:
-                return accruals
-        return [
-            ListedAccrual(accrual.id_user, accrual.pname, SeenAccrual.of(accrual))
-            async for accrual in self.client.iter_accruals(
-                keys=_READ_KEYS, page_size=self.page_size
-            )
-            if accrual.status_code != "h"
-        ]
+                for accrual in accruals:
+                    yield accrual
+                return
+        async for wire in self.client.iter_accruals(keys=_READ_KEYS, page_size=self.page_size):
+            if wire.status_code != "h":
+                yield ListedAccrual(wire.id_user, wire.pname, SeenAccrual.of(wire))
 
     # -- discovery ----------------------------------------------------------------------------
 
@@ -273,29 +279,43 @@ class JournyxAdapter:
         """The `hours_left` of every visible accrual of the given users and accrual names,
         as `remaining` in hours, dated the day of the read (accruals carry no date); an empty
         `leave_type_ids` means every accrual name."""
+        return [
+            balance
+            async for page in self.iter_balances(employee_ids, leave_type_ids, as_of)
+            for balance in page
+        ]
+
+    async def iter_balances(
+        self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
+    ) -> AsyncIterator[list[Balance]]:
+        """`read_balances`, `BALANCE_PAGE` balances at a time (`PagedReads`). The accruals are
+        listed (and checked for two of one name) first, kept as `SeenAccrual`s; a page's
+        Balances are built only when it is handed over."""
         employees, types = set(employee_ids), set(leave_type_ids)
         fetched_at = datetime.now(UTC)
-        grouped: dict[tuple[str, str], list[SeenAccrual]] = {}
-        for candidate in await self._accruals(reuse_listing=True):
-            pname = candidate.pname
-            if (
-                candidate.id_user in employees
-                and pname is not None
-                and (not types or pname in types)
-            ):
-                grouped.setdefault((candidate.id_user, pname), []).append(candidate.seen)
-        balances = []
+        found: dict[tuple[str, str], SeenAccrual] = {}
+        twice: dict[tuple[str, str], list[SeenAccrual]] = {}
+        async for candidate in self._each_accrual(reuse_listing=True):
+            user, pname = candidate.id_user, candidate.pname
+            if user in employees and pname is not None and (not types or pname in types):
+                key = (user, pname)
+                if key in found:
+                    twice.setdefault(key, [found[key]]).append(candidate.seen)
+                else:
+                    found[key] = candidate.seen
         for employee_id in employees:
             for pname in types:
                 self._seen.pop((employee_id, pname), None)  # gone since an earlier read
+        for (employee_id, pname), accruals in twice.items():
+            _single(accruals, employee_id, pname)  # raises: two visible accruals of one name
         refs = SharedRefs(self.system)
-        for (employee_id, pname), accruals in grouped.items():
-            accrual = _single(accruals, employee_id, pname)
-            if accrual is None or accrual.hours_left is None:
+        page: list[Balance] = []
+        for (employee_id, pname), accrual in found.items():
+            if accrual.hours_left is None:
                 continue
             employee, leave_type = refs.employee(employee_id), refs.leave_type(pname)
             self._seen[(employee.id, leave_type.id)] = accrual
-            balances.append(
+            page.append(
                 Balance.build(
                     employee=employee,
                     leave_type=leave_type,
@@ -306,7 +326,11 @@ class JournyxAdapter:
                     provenance=Provenance(self.system, accrual.id, fetched_at),
                 )
             )
-        return balances
+            if len(page) == BALANCE_PAGE:
+                yield page
+                page = []
+        if page:
+            yield page
 
     def _hours(self, intent: WriteIntent) -> Decimal:
         if intent.remaining.unit is not Unit.HOURS:

@@ -17,6 +17,7 @@ from balance_gateway.adapters._core.adapter import (
     Confirmation,
     EmployeeDirectory,
     OperationKind,
+    PagedReads,
     WriteBlocked,
     WriteIntent,
     WriteKind,
@@ -25,6 +26,7 @@ from balance_gateway.adapters._core.errors import GatewayError
 from balance_gateway.adapters._core.registry import build_adapter as registry_build_adapter
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters.journyx import CREDENTIAL_KEYS, JournyxAdapter, build_adapter
+from balance_gateway.adapters.journyx import adapter as journyx_adapter
 from balance_gateway.adapters.journyx.adapter import LISTING_REUSE_SECONDS
 from balance_gateway.adapters.journyx.emulator import JournyxEmulator
 from balance_gateway.canonical import (
@@ -122,6 +124,40 @@ async def test_two_visible_accruals_of_one_name_are_ambiguous(
     assert (await api.post("/api/v1/accruals", json=body)).status_code == 201
     with pytest.raises(GatewayError, match="2 visible accruals named 'Vacation'"):
         await adapter.read_balances([JANE], ["Vacation"], date.today())
+
+
+async def test_iter_balances_hands_the_read_over_in_pages(
+    adapter: JournyxAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same balances as `read_balances`, at most `BALANCE_PAGE` at a time."""
+    assert isinstance(adapter, PagedReads)
+    whole = await adapter.read_balances([JOHN, JANE, ALEX], [], date.today())
+    monkeypatch.setattr(journyx_adapter, "BALANCE_PAGE", 2)
+    pages = [page async for page in adapter.iter_balances([JOHN, JANE, ALEX], [], date.today())]
+    assert len(whole) > 2
+    assert [len(page) for page in pages[:-1]] == [2] * (len(pages) - 1)
+    assert 1 <= len(pages[-1]) <= 2
+    assert [(b.employee.id, b.leave_type.id, b.remaining) for p in pages for b in p] == [
+        (b.employee.id, b.leave_type.id, b.remaining) for b in whole
+    ]
+
+
+async def test_two_accruals_of_one_name_fail_the_paged_read_before_any_page(
+    adapter: JournyxAdapter, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pay_type = "7FD02168BF7737FFAC2068C7DD76C31B"
+    body = {"pname": "Vacation", "pay_type_ids": [pay_type], "id_user": JANE}
+    assert (await api.post("/api/v1/accruals", json=body)).status_code == 201
+    monkeypatch.setattr(journyx_adapter, "BALANCE_PAGE", 1)
+    handed: list[object] = []
+
+    async def take_pages() -> None:
+        async for page in adapter.iter_balances([JOHN, JANE], [], date.today()):
+            handed.append(page)
+
+    with pytest.raises(GatewayError, match="2 visible accruals named 'Vacation'"):
+        await take_pages()
+    assert handed == []
 
 
 async def test_plan_skips_an_equal_value(adapter: JournyxAdapter) -> None:
