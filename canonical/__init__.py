@@ -1,5 +1,6 @@
 """The canonical balance model: units, quantities, references and balances. No I/O."""
 
+from balance_gateway.canonical._exact import interned
 from balance_gateway.canonical.balance import AsOfBasis, Balance, Figure, Period, Provenance
 from balance_gateway.canonical.errors import (
     BalanceInconsistentError,
@@ -43,6 +44,7 @@ __all__ = [
     "WorkSchedules",
     "convert",
     "convert_rounded",
+    "interned",
     "round_quantity",
     "to_decimal",
 ]

@@ -21,6 +21,7 @@ from balance_gateway.canonical._exact import (
     EXACT,
     approximate_decimal,
     format_decimal,
+    interned,
     terminating_decimal,
 )
 from balance_gateway.canonical.errors import (
@@ -258,7 +259,8 @@ def convert(q: Quantity, to: Unit, schedule: WorkSchedule | None = None) -> Quan
             "which has no exact decimal form; use convert_rounded() with an explicit step "
             "and rounding mode"
         )
-    return Quantity(value, to)
+    # A plan holds one converted figure per row, and figures repeat: share equal ones.
+    return Quantity(interned(value), to)
 
 
 class RoundingMode(StrEnum):

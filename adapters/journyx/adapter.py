@@ -71,6 +71,7 @@ from balance_gateway.canonical import (
     Quantity,
     SharedRefs,
     Unit,
+    interned,
 )
 
 VENDOR = "journyx"
@@ -121,8 +122,13 @@ class SeenAccrual:
 
     @classmethod
     def of(cls, accrual: Accrual) -> SeenAccrual:
+        # Figures repeat across accruals (one threshold for all): one Decimal per value.
+        hours_left, threshold = accrual.hours_left, accrual.hard_threshold
         return cls(
-            accrual.id, accrual.hours_left, accrual.hard_threshold, accrual.use_hard_threshold
+            accrual.id,
+            None if hours_left is None else interned(hours_left),
+            None if threshold is None else interned(threshold),
+            accrual.use_hard_threshold,
         )
 
 

@@ -339,3 +339,12 @@ def test_rounding_rejects_an_unknown_mode() -> None:
 def test_convert_rounded_still_needs_a_schedule_for_days() -> None:
     with pytest.raises(MissingScheduleError):
         convert_rounded(days("1"), Unit.MINUTES, None, Decimal(1), RoundingMode.HALF_UP)
+
+
+def test_equal_conversions_share_one_decimal() -> None:
+    # A plan holds a converted figure per row; the same figure converted twice is one object.
+    schedule = WorkSchedule(Decimal(8))
+    first = convert(Quantity(Decimal("12.5"), Unit.DAYS), Unit.HOURS, schedule)
+    second = convert(Quantity(Decimal("12.5"), Unit.DAYS), Unit.HOURS, schedule)
+    assert first.value == Decimal(100)
+    assert first.value is second.value

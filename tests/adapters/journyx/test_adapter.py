@@ -391,3 +391,19 @@ async def test_the_read_right_after_a_type_listing_uses_the_accruals_it_listed(
         assert john.remaining == Decimal("32.5")
     finally:
         await built.aclose()
+
+
+async def test_a_bulk_read_keeps_one_decimal_per_repeated_figure(adapter: JournyxAdapter) -> None:
+    # A sync keeps what its bulk read listed of every accrual; thresholds and hours repeat.
+    await adapter.read_balances([JOHN, JANE, ALEX], [], date.today())
+    figures = [
+        value
+        for accrual in adapter._seen.values()
+        for value in (accrual.hours_left, accrual.hard_threshold)
+        if value is not None
+    ]
+    by_text: dict[str, set[int]] = {}
+    for value in figures:
+        by_text.setdefault(str(value), set()).add(id(value))
+    assert len(figures) > len(by_text)  # some figure repeats
+    assert all(len(ids) == 1 for ids in by_text.values())
