@@ -16,14 +16,23 @@ connection: httpcore reports that through the request's `trace` extension (its f
 either opening a new connection or sending the headers on a taken one). A transport that never
 traces (a test's `MockTransport`) would serialise every request, so this wraps only httpx's own
 `AsyncHTTPTransport` (`network_transport`), never a transport the caller passes in.
+
+`SocketKeeping` is the pool's network backend. Before it assigns a request, httpcore asks each
+idle connection whether its socket is readable (closed by the server); the anyio stream looks
+the socket up by building all its attributes anew, a `getpeername` system call included, every
+time. With 16 connections that is up to 16 lookups per request, for a socket that never
+changes: the streams it opens look it up once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import select
+import socket
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+import httpcore
 import httpx
 
 TraceHook = Callable[[str, dict[str, Any]], Awaitable[None]]
@@ -68,6 +77,90 @@ class PoolAdmission(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+def readable(sock: socket.socket | None) -> bool:
+    """Whether `sock` has data (or its end) waiting: a closed or missing socket counts as
+    readable, as httpcore counts it (its next read returns the end)."""
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True
+    poll = getattr(select, "poll", None)
+    if poll is None:  # no poll (Windows): select does the same for one socket
+        ready, _, _ = select.select([fd], [], [], 0)
+        return bool(ready)
+    poller = poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+# The `timeout` parameters below are httpcore's interface (ASYNC109 does not apply).
+
+
+class _SocketKept(httpcore.AsyncNetworkStream):
+    """`inner`, answering "is_readable" from its socket looked up once (see the module
+    docstring); everything else is `inner`'s."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self.inner = inner
+        self.socket: socket.socket | None = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        return await self.inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        await self.inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> httpcore.AsyncNetworkStream:
+        return _SocketKept(await self.inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable" and self.socket is not None:
+            return readable(self.socket)
+        return self.inner.get_extra_info(info)
+
+
+class SocketKeeping(httpcore.AsyncNetworkBackend):
+    """`inner` (httpcore's backend), whose TCP streams look their socket up once."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self.inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _SocketKept(stream)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return await self.inner.connect_unix_socket(path, timeout, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
 def network_transport() -> httpx.AsyncBaseTransport:
     """The transport a system's requests use when nothing replaces the network."""
-    return PoolAdmission(httpx.AsyncHTTPTransport())
+    transport = httpx.AsyncHTTPTransport()
+    # httpx gives no way to pass a network backend; its pool keeps it here (httpcore 1.0).
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if isinstance(backend, httpcore.AsyncNetworkBackend):
+        pool._network_backend = SocketKeeping(backend)  # type: ignore[union-attr]
+    return PoolAdmission(transport)

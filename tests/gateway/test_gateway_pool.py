@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import anyio.abc
 import httpx
 import pytest
 
@@ -123,3 +125,51 @@ async def test_a_cancelled_request_lets_the_next_one_in() -> None:
         await second
     assert not transport._admission.locked()
     assert "trace" not in request.extensions
+
+
+class ClosingServer(SlowServer):
+    """Answers one request per connection and closes it, with a keep-alive answer (as a server
+    restarting, or an idle timeout): the client finds out only from the socket."""
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            self.served += 1
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+async def test_an_idle_connection_looks_its_socket_up_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpcore asks every idle connection, before each request, whether the server closed it;
+    the answer comes from the socket, not from rebuilding the stream's attributes each time."""
+    lookups = 0
+    original = anyio.TypedAttributeProvider.extra
+
+    def counting(self: Any, attribute: Any, *default: Any) -> Any:
+        nonlocal lookups
+        if attribute is anyio.abc.SocketAttribute.raw_socket:
+            lookups += 1
+        return original(self, attribute, *default)
+
+    monkeypatch.setattr(anyio.TypedAttributeProvider, "extra", counting)
+    server = SlowServer(delay=0.0)
+    async with serving(server) as url, httpx.AsyncClient(transport=network_transport()) as client:
+        for i in range(20):  # one connection, idle between requests
+            assert (await client.get(f"{url}/{i}")).text == "ok"
+    assert server.served == 20
+    assert lookups == 1
+
+
+async def test_a_connection_the_server_closed_is_not_reused() -> None:
+    server = ClosingServer(delay=0.0)
+    async with serving(server) as url, httpx.AsyncClient(transport=network_transport()) as client:
+        for i in range(3):
+            assert (await client.get(f"{url}/{i}")).text == "ok"
+            await asyncio.sleep(0.05)  # the server's close reaches the client's socket
+    assert server.served == 3
