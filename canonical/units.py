@@ -239,6 +239,35 @@ def _exact_in(q: Quantity, to: Unit, schedule: WorkSchedule | None) -> Fraction:
     return value * minutes_in[q.unit] / minutes_in[to]
 
 
+_MINUTES_PER_HOUR = Decimal(60)
+
+
+def _exact_product(q: Quantity, to: Unit, schedule: WorkSchedule | None) -> Decimal | None:
+    """``q`` in ``to`` when that is a multiplication (to a smaller unit: days to hours or
+    minutes, hours to minutes), written as the exact path writes it; None for the others."""
+    if to is Unit.MINUTES and q.unit is Unit.HOURS:
+        factor = _MINUTES_PER_HOUR
+    elif q.unit is Unit.DAYS and to is not Unit.DAYS and schedule is not None:
+        factor = schedule.hours_per_day
+        if to is Unit.MINUTES:
+            factor = EXACT.multiply(factor, _MINUTES_PER_HOUR)
+    else:
+        return None
+    return _fewest_places(EXACT.multiply(q.value, factor))
+
+
+def _fewest_places(value: Decimal) -> Decimal:
+    """``value`` with as few decimal places as it needs and no exponent, as
+    ``terminating_decimal`` gives it: 100.0 -> 100, 93.750 -> 93.75, -0 -> 0."""
+    if not value:
+        return Decimal(0)
+    reduced = value.normalize(EXACT)
+    exponent = reduced.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:  # finite values have an int exponent
+        return reduced.quantize(Decimal(1), context=EXACT)
+    return reduced
+
+
 def convert(q: Quantity, to: Unit, schedule: WorkSchedule | None = None) -> Quantity:
     """Convert ``q`` to unit ``to`` exactly; never rounds.
 
@@ -250,6 +279,9 @@ def convert(q: Quantity, to: Unit, schedule: WorkSchedule | None = None) -> Quan
     to = _as_unit(to)
     if q.unit is to:
         return q
+    product = _exact_product(q, to, schedule)
+    if product is not None:
+        return Quantity(interned(product), to)
     exact = _exact_in(q, to, schedule)
     value = terminating_decimal(exact)
     if value is None:

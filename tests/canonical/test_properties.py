@@ -26,6 +26,7 @@ from balance_gateway.canonical import (
     convert_rounded,
     round_quantity,
 )
+from balance_gateway.canonical._exact import terminating_decimal
 
 PROPERTY = settings(deadline=None, max_examples=300)
 WIDE = decimal.Context(prec=100)  # exact for every sum or product these tests form
@@ -297,3 +298,25 @@ def test_balance_days_to_hours_and_back_is_unchanged(
         assert value is not None
         assert Fraction(value) == Fraction(truth[f]) * Fraction(schedule.hours_per_day)
     assert hours.in_unit(Unit.DAYS, schedule) == balance
+
+
+@PROPERTY
+@given(
+    value=decimals,
+    schedule=schedules,
+    units=st.sampled_from(
+        [(Unit.DAYS, Unit.HOURS), (Unit.DAYS, Unit.MINUTES), (Unit.HOURS, Unit.MINUTES)]
+    ),
+)
+def test_a_conversion_to_a_smaller_unit_is_written_as_the_exact_fraction_is(
+    value: Decimal, schedule: WorkSchedule, units: tuple[Unit, Unit]
+) -> None:
+    # Multiplied in Decimal, not through a Fraction: the same number, and the same text (no
+    # trailing zeros, no exponent), which notes and the journal show.
+    source, target = units
+    per_unit = {Unit.MINUTES: Fraction(1), Unit.HOURS: Fraction(60)}
+    per_unit[Unit.DAYS] = Fraction(schedule.hours_per_day) * 60
+    exact = Fraction(value) * per_unit[source] / per_unit[target]
+    expected = terminating_decimal(exact)
+    assert expected is not None
+    assert str(convert(Quantity(value, source), target, schedule).value) == str(expected)
