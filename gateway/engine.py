@@ -129,7 +129,8 @@ __all__ = ["Applier", "Engine", "ProgressSink", "RowResult", "RunReport", "new_r
 class ProgressSink(Protocol):
     """Told how a run goes, e.g. to draw a progress bar: `step` as each system is read and
     each sync planned (a line such as "read hr for hr-to-time: 40 balances of 20 people"),
-    then `start`, `advance` per write and `finish` around the apply phase."""
+    then `start`, `advance` per write and `finish` around the apply phase, then `step` again
+    as each target is read back."""
 
     def step(self, line: str) -> None: ...
 
@@ -514,10 +515,13 @@ class Engine:
 
     # -- verify -------------------------------------------------------------------------------
 
-    async def verify(self, results: list[RowResult]) -> list[RowResult]:
+    async def verify(
+        self, results: list[RowResult], progress: ProgressSink | None = None
+    ) -> list[RowResult]:
         """Read back every readable target that was written and mark each applied operation
-        verified or not (`gateway.verify`); operations on write-only targets stay `None`."""
-        return await verify(self.scope, results)
+        verified or not (`gateway.verify`; `progress` hears a step per target read back);
+        operations on write-only targets stay `None`."""
+        return await verify(self.scope, results, None if progress is None else progress.step)
 
     # -- the whole run ------------------------------------------------------------------------
 
@@ -647,7 +651,7 @@ class Engine:
                     results = await self.apply(plans, progress)
                 else:
                     results = await applier(self, plans, progress)
-                report.results.extend(await self.verify(results))
+                report.results.extend(await self.verify(results, progress))
                 report.applied = True
         except BaseException as exc:
             if not finished:

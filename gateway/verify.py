@@ -5,6 +5,7 @@ Write-only targets cannot be read back: their operations stay unverified (`None`
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -22,10 +23,14 @@ from balance_gateway.gateway.results import RowResult
 from balance_gateway.gateway.scope import RunScope
 
 
-async def verify(scope: RunScope, results: list[RowResult]) -> list[RowResult]:
+async def verify(
+    scope: RunScope, results: list[RowResult], tell: Callable[[str], None] | None = None
+) -> list[RowResult]:
     """Read back every readable target that was written (one bulk read per target system and
     date, compared a page at a time) and mark each applied operation verified or not. Returns
-    the results with `verified` set; operations on write-only targets stay `None`."""
+    the results with `verified` set; operations on write-only targets stay `None`. `tell`
+    hears a line per target read back: "read back <system>: 1,800 of 1,800 write(s) as
+    written"."""
     groups: dict[tuple[str, date], list[int]] = {}
     for index, result in enumerate(results):
         intent = result.row.intent
@@ -82,6 +87,9 @@ async def verify(scope: RunScope, results: list[RowResult]) -> list[RowResult]:
             checks.append(Verification(result.operation_id, ok, None if ok else verified[i].note))
         if scope.journal is not None:
             scope.journal.set_verified_many(checks)
+        if tell is not None:
+            held = sum(1 for check in checks if check.verified)
+            tell(f"read back {system}: {held:,} of {len(checks):,} write(s) as written")
 
     await asyncio.gather(*(check(s, d, ix) for (s, d), ix in groups.items()))
     return verified

@@ -42,6 +42,19 @@ def test_reading_and_planning_are_told_on_stderr(
     assert not any("balance(s) of" in line for line in _lines(result.stdout))
 
 
+def test_each_target_read_back_is_told_after_the_writes(
+    fake_cli: typer.Typer, tmp_path: Path
+) -> None:
+    result = _run(fake_cli, tmp_path, "sync", "--yes")
+    assert result.exit_code in (0, 1), result.output
+    told = _lines(result.stderr)
+    # time can be read back (3 writes, all as written); bank cannot, so nothing is told.
+    assert "read back time: 3 of 3 write(s) as written" in told, result.stderr
+    assert not any(line.startswith("read back bank") for line in told)
+    planned = _run(fake_cli, tmp_path, "plan")
+    assert not any(line.startswith("read back") for line in _lines(planned.stderr))
+
+
 @pytest.mark.parametrize("command", [["plan"], ["sync", "--yes"]])
 def test_json_output_has_no_progress(
     fake_cli: typer.Typer, tmp_path: Path, command: list[str]
