@@ -111,7 +111,12 @@ from balance_gateway.gateway.plan import (
     plan_sync,
     utc_today,
 )
-from balance_gateway.gateway.recheck import block_double_writes, check_reviewed, recheck
+from balance_gateway.gateway.recheck import (
+    block_double_writes,
+    check_reviewed,
+    contested_targets,
+    recheck,
+)
 from balance_gateway.gateway.resolution import (
     resolve_operation,
     resolve_unresolved,
@@ -219,6 +224,8 @@ class Engine:
         self._sequence = itertools.count(1)
         self._max_in_flight = config.file.concurrency.max_in_flight
         self.scope = RunScope(self.run_id, adapters, journal, self._max_in_flight)
+        # Only these systems can have two syncs write one balance (`block_double_writes`).
+        self._contested = contested_targets(s.target for s in config.file.syncs)
         self._lock = _LockWatch(None)
 
     def new_operation_id(self) -> str:
@@ -290,7 +297,9 @@ class Engine:
                 for sync in syncs
             )
         )
-        return block_double_writes([self._with_credential_hint(p) for p in plans], writers)
+        return block_double_writes(
+            [self._with_credential_hint(p) for p in plans], writers, self._contested
+        )
 
     def credential_hint(self, system: str) -> str:
         """Where `system`'s credentials came from, for a 401: the environment variables (their
@@ -680,7 +689,11 @@ class Engine:
     async def _check_reviewed(
         self, plans: Sequence[SyncPlan], everything: Sequence[SyncPlan], writers: dict[Key, str]
     ) -> list[SyncPlan]:
-        return await check_reviewed(self.scope, plans, everything, writers, self.new_operation_id)
+        # A saved plan may hold syncs the configuration has since dropped: theirs count too.
+        contested = self._contested | contested_targets(p.target for p in everything)
+        return await check_reviewed(
+            self.scope, plans, everything, writers, self.new_operation_id, contested
+        )
 
 
 # How often a run writing asks whether it still holds its run lock (a cheap query).

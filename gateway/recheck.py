@@ -13,7 +13,8 @@ again blocks its writes (what they would do now is not known).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -117,6 +118,7 @@ async def check_reviewed(
     everything: Sequence[SyncPlan],
     writers: dict[Key, str],
     new_operation_id: Callable[[], str],
+    contested: Collection[str] | None = None,
 ) -> list[SyncPlan]:
     """`plans` (of a reviewed, saved plan whose syncs are `everything`) made ready to
     apply as they are: nothing is planned again. Each write gets this run's ids (from
@@ -124,7 +126,7 @@ async def check_reviewed(
     unresolved, when its target no longer holds the value the row was planned against (read
     again now; on a target that cannot be read, the value last written there), or when its
     source balance is one that another sync of the plan writes (the plan carried the value
-    before that write). `writers` as for `block_double_writes`."""
+    before that write). `writers` and `contested` as for `block_double_writes`."""
     unresolved: dict[Key, OperationRecord] = {}
     if scope.journal is not None:
         for op in scope.journal.unresolved({p.target for p in plans}):
@@ -195,18 +197,26 @@ async def check_reviewed(
                 row = replace(row, operation=OperationKind.BLOCKED, note=join_notes(row.note, why))
             rows.append(row)
         fixed.append(replace(plan, rows=tuple(rows)))
-    return block_double_writes(fixed, writers)
+    return block_double_writes(fixed, writers, contested)
 
 
 def block_double_writes(
-    plans: list[SyncPlan], writer: dict[Key, str] | None = None
+    plans: list[SyncPlan],
+    writer: dict[Key, str] | None = None,
+    contested: Collection[str] | None = None,
 ) -> list[SyncPlan]:
     """Two syncs writing the same target balance would fight: block the later one's rows.
-    `writer` (balance -> first sync writing it) is updated, to carry over to later waves."""
+    `writer` (balance -> first sync writing it) is updated, to carry over to later waves.
+    `contested`: the systems more than one sync of the run may write (None: any); a balance
+    of another system has one writer only, and is not remembered (a key per row, at 100,000
+    people, is megabytes)."""
     if writer is None:
         writer = {}
     fixed = []
     for plan in plans:
+        if contested is not None and plan.target not in contested:
+            fixed.append(plan)
+            continue
         rows = []
         for row in plan.rows:
             if row.intent is not None and row.target_employee and row.target_type:
@@ -221,6 +231,13 @@ def block_double_writes(
             rows.append(row)
         fixed.append(replace(plan, rows=tuple(rows)))
     return fixed
+
+
+def contested_targets(targets: Iterable[str]) -> frozenset[str]:
+    """The systems named more than once in `targets` (each sync's target): those that more
+    than one sync writes (see `block_double_writes`)."""
+    counts = Counter(targets)
+    return frozenset(system for system, count in counts.items() if count > 1)
 
 
 def _with_ids(row: PlanRow, run_id: str, new_operation_id: Callable[[], str]) -> PlanRow:
