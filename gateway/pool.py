@@ -27,8 +27,10 @@ changes: the streams it opens look it up once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import select
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -155,9 +157,17 @@ class SocketKeeping(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CAs, or `SSL_CERT_FILE`/`SSL_CERT_DIR`), made
+    once per process: loading the CA bundle takes about 25 ms of CPU, and every system's
+    transport made its own."""
+    return httpx.create_ssl_context()
+
+
 def network_transport() -> httpx.AsyncBaseTransport:
     """The transport a system's requests use when nothing replaces the network."""
-    transport = httpx.AsyncHTTPTransport()
+    transport = httpx.AsyncHTTPTransport(verify=tls_context())
     # httpx gives no way to pass a network backend; its pool keeps it here (httpcore 1.0).
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)

@@ -4,6 +4,7 @@ the requests still run concurrently on the wire."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,6 +14,7 @@ import anyio.abc
 import httpx
 import pytest
 
+from balance_gateway.gateway import pool
 from balance_gateway.gateway.pool import PoolAdmission, network_transport
 
 
@@ -173,3 +175,21 @@ async def test_a_connection_the_server_closed_is_not_reused() -> None:
             assert (await client.get(f"{url}/{i}")).text == "ok"
             await asyncio.sleep(0.05)  # the server's close reaches the client's socket
     assert server.served == 3
+
+
+def test_every_transport_shares_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[object] = []
+    original = httpx.create_ssl_context
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        context = original(*args, **kwargs)
+        made.append(context)
+        return context
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    # httpx's transport calls it by the name it imported.
+    monkeypatch.setattr(httpx._transports.default, "create_ssl_context", counting)
+    monkeypatch.setattr(pool, "tls_context", functools.cache(pool.tls_context.__wrapped__))
+    for _ in range(3):
+        network_transport()
+    assert len({id(context) for context in made}) == 1  # one context, handed to all three
