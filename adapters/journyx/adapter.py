@@ -359,7 +359,7 @@ class JournyxAdapter:
         """set, skip (already equal), or blocked (no accrual, or below the hard threshold).
         Planned from the bulk read that gave `current` (no request); else one filtered GET."""
         value = self._hours(intent)
-        after = Quantity(value, Unit.HOURS)
+        after = intent.remaining  # in hours (`_hours`): the row keeps this one, not a copy
         accrual: Accrual | SeenAccrual | None = self._snapshot(intent, current)
         if accrual is None:
             accrual = await self._find(intent.employee.id, intent.leave_type.id)

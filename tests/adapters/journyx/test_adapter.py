@@ -407,3 +407,11 @@ async def test_a_bulk_read_keeps_one_decimal_per_repeated_figure(adapter: Journy
         by_text.setdefault(str(value), set()).add(id(value))
     assert len(figures) > len(by_text)  # some figure repeats
     assert all(len(ids) == 1 for ids in by_text.values())
+
+
+async def test_a_planned_set_keeps_the_intents_value_not_a_copy(adapter: JournyxAdapter) -> None:
+    # A plan holds every row's `after`: the intent's own Quantity, not an equal second one.
+    wanted = intent(JOHN, "Vacation", "41.5")
+    plan = await adapter.plan_write(wanted, None)
+    assert plan.kind is OperationKind.SET
+    assert plan.after is wanted.remaining
