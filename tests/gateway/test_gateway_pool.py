@@ -20,10 +20,13 @@ from balance_gateway.gateway.pool import PoolAdmission, network_transport
 
 class SlowServer:
     """A plain HTTP/1.1 server on 127.0.0.1 that holds each request open for `delay` seconds
-    and counts how many it held at once."""
+    and counts how many it held at once. Not `keep_alive`: it closes each connection after one
+    answer, which still says keep-alive (a server restarting, an idle timeout): the client
+    finds out only from the socket."""
 
-    def __init__(self, delay: float) -> None:
+    def __init__(self, delay: float, *, keep_alive: bool = True) -> None:
         self.delay = delay
+        self.keep_alive = keep_alive
         self.open = 0
         self.most_open = 0
         self.served = 0
@@ -41,6 +44,8 @@ class SlowServer:
                 self.served += 1
                 writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
                 await writer.drain()
+                if not self.keep_alive:
+                    break
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -129,22 +134,6 @@ async def test_a_cancelled_request_lets_the_next_one_in() -> None:
     assert "trace" not in request.extensions
 
 
-class ClosingServer(SlowServer):
-    """Answers one request per connection and closes it, with a keep-alive answer (as a server
-    restarting, or an idle timeout): the client finds out only from the socket."""
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            self.served += 1
-            writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-
 async def test_an_idle_connection_looks_its_socket_up_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -169,7 +158,7 @@ async def test_an_idle_connection_looks_its_socket_up_once(
 
 
 async def test_a_connection_the_server_closed_is_not_reused() -> None:
-    server = ClosingServer(delay=0.0)
+    server = SlowServer(delay=0.0, keep_alive=False)
     async with serving(server) as url, httpx.AsyncClient(transport=network_transport()) as client:
         for i in range(3):
             assert (await client.get(f"{url}/{i}")).text == "ok"
