@@ -30,7 +30,7 @@ async def verify(
     date, compared a page at a time) and mark each applied operation verified or not. Returns
     the results with `verified` set; operations on write-only targets stay `None`. `tell`
     hears a line per target read back: "read back <system>: 1,800 of 1,800 write(s) as
-    written"."""
+    written", or that it could not be read back."""
     groups: dict[tuple[str, date], list[int]] = {}
     for index, result in enumerate(results):
         intent = result.row.intent
@@ -47,22 +47,24 @@ async def verify(
         types = sorted({results[i].row.target_type or "" for i in indexes})
         # Each applied row's figure is compared as the page showing it arrives; a page goes
         # once compared, so the read back is never held whole.
-        waiting: dict[tuple[str, str], int] = {}
+        waiting: dict[tuple[str, str], list[int]] = {}
         for i in indexes:
             intent = results[i].row.intent
             assert intent is not None
-            waiting[(intent.employee.id, intent.leave_type.id)] = i
+            waiting.setdefault((intent.employee.id, intent.leave_type.id), []).append(i)
         compared: dict[int, tuple[bool, str]] = {}
         error = None
         try:
             async for page in balance_pages(adapter, employees, types, as_of):
                 for balance in page:
-                    i = waiting.pop((balance.employee.id, balance.leave_type.id), -1)
-                    if i < 0 or balance.remaining is None:
-                        continue
-                    compared[i] = _compare(
-                        Quantity(balance.remaining, balance.unit), results[i].row
-                    )
+                    # Every row of the balance is compared; a balance shown twice (paging
+                    # while it changed), as it was shown last.
+                    for i in waiting.get((balance.employee.id, balance.leave_type.id), ()):
+                        if balance.remaining is None:
+                            compared.pop(i, None)
+                        else:
+                            shown = Quantity(balance.remaining, balance.unit)
+                            compared[i] = _compare(shown, results[i].row)
         except GatewayError as exc:
             error = f"could not read back: {exc.message}"
         checks: list[Verification] = []  # journalled together, one transaction per read
@@ -87,7 +89,9 @@ async def verify(
             checks.append(Verification(result.operation_id, ok, None if ok else verified[i].note))
         if scope.journal is not None:
             scope.journal.set_verified_many(checks)
-        if tell is not None:
+        if tell is not None and error is not None:
+            tell(f"{system}: {error}; {len(checks):,} write(s) not verified")
+        elif tell is not None:
             held = sum(1 for check in checks if check.verified)
             tell(f"read back {system}: {held:,} of {len(checks):,} write(s) as written")
 

@@ -9,12 +9,21 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from balance_gateway.adapters._core.adapter import PagedReads, balance_pages
+from balance_gateway.adapters._core.adapter import (
+    OperationKind,
+    PagedReads,
+    WriteIntent,
+    balance_pages,
+)
 from balance_gateway.adapters._core.errors import ServerError
-from balance_gateway.canonical import Balance
+from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Quantity, Unit
 from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.journal import OpStatus
+from balance_gateway.gateway.plan import PlanRow
+from balance_gateway.gateway.results import RowResult
+from balance_gateway.gateway.scope import RunScope
 from balance_gateway.gateway.store import open_state_store
+from balance_gateway.gateway.verify import verify
 from tests.gateway.gateway_fakes import (
     BASIC_CSV,
     BASIC_TOML,
@@ -110,3 +119,54 @@ async def test_an_adapter_without_pages_is_read_whole() -> None:
     pages = [page async for page in balance_pages(fake, ["U1", "U2"], ["Vacation"], TODAY)]
     assert [len(page) for page in pages] == [2]
     assert fake.reads == 1
+
+
+def _applied(employee: str, value: str, operation_id: str) -> RowResult:
+    intent = WriteIntent(
+        operation_id=operation_id,
+        run_id="run",
+        employee=EmployeeRef("time", employee),
+        leave_type=LeaveTypeRef("time", "Vacation"),
+        remaining=Quantity(Decimal(value), Unit.DAYS),
+        as_of=TODAY,
+        source="hr",
+    )
+    row = PlanRow(
+        sync="hr-to-time",
+        source_system="hr",
+        target_system="time",
+        source_employee=employee,
+        target_employee=employee,
+        source_type="1",
+        target_type="Vacation",
+        operation=OperationKind.SET,
+        intent=intent,
+    )
+    return RowResult(row, operation_id, OpStatus.APPLIED, OperationKind.SET)
+
+
+async def test_two_rows_of_one_balance_are_both_compared_with_the_read_back() -> None:
+    # A saved plan edited by hand can hold one balance twice: each row is judged by what the
+    # target shows, not one of them by asking the adapter as if nothing were shown.
+    time = PagedFake("time", balances={("U1", "Vacation"): Decimal(5)}, paging=True)
+    scope = RunScope("run", {"time": time}, None, 4)
+    told: list[str] = []
+    checked = await verify(
+        scope, [_applied("U1", "5", "op-1"), _applied("U1", "5", "op-2")], told.append
+    )
+    assert [r.verified for r in checked] == [True, True]
+    assert not any("no balance shown" in r.note for r in checked)
+    assert told == ["read back time: 2 of 2 write(s) as written"]
+
+
+async def test_a_failed_read_back_is_told_as_such() -> None:
+    time = PagedFake("time", balances={("U1", "Vacation"): Decimal(5)}, paging=True)
+    time.fail_after = 0
+    told: list[str] = []
+    checked = await verify(
+        RunScope("run", {"time": time}, None, 4), [_applied("U1", "5", "op-1")], told.append
+    )
+    assert [r.verified for r in checked] == [False]
+    assert len(told) == 1
+    assert told[0].startswith("time: could not read back: ")
+    assert told[0].endswith("; 1 write(s) not verified")
