@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import select
 import socket
 import ssl
@@ -157,11 +158,15 @@ class SocketKeeping(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
-@functools.cache
 def tls_context() -> ssl.SSLContext:
     """httpx's default TLS context (certifi's CAs, or `SSL_CERT_FILE`/`SSL_CERT_DIR`), made
-    once per process: loading the CA bundle takes about 25 ms of CPU, and every system's
-    transport made its own."""
+    once per value of those two variables: loading the CA bundle takes about 25 ms of CPU, and
+    every system's transport made its own. Shared: callers must not change it."""
+    return _tls_context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context_for(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 

@@ -4,13 +4,13 @@ the requests still run concurrently on the wire."""
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import anyio.abc
+import certifi
 import httpx
 import pytest
 
@@ -178,7 +178,12 @@ def test_every_transport_shares_one_tls_context(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(httpx, "create_ssl_context", counting)
     # httpx's transport calls it by the name it imported.
     monkeypatch.setattr(httpx._transports.default, "create_ssl_context", counting)
-    monkeypatch.setattr(pool, "tls_context", functools.cache(pool.tls_context.__wrapped__))
+    pool._tls_context_for.cache_clear()
     for _ in range(3):
         network_transport()
     assert len({id(context) for context in made}) == 1  # one context, handed to all three
+    # Another CA bundle named in the environment (a long-running `serve`): a new context.
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    network_transport()
+    assert len({id(context) for context in made}) == 2
+    pool._tls_context_for.cache_clear()
