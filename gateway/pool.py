@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-import select
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
@@ -37,6 +36,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from httpcore._utils import is_socket_readable  # what httpcore's own streams answer
 
 TraceHook = Callable[[str, dict[str, Any]], Awaitable[None]]
 
@@ -80,21 +80,6 @@ class PoolAdmission(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def readable(sock: socket.socket | None) -> bool:
-    """Whether `sock` has data (or its end) waiting: a closed or missing socket counts as
-    readable, as httpcore counts it (its next read returns the end)."""
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    poll = getattr(select, "poll", None)
-    if poll is None:  # no poll (Windows): select does the same for one socket
-        ready, _, _ = select.select([fd], [], [], 0)
-        return bool(ready)
-    poller = poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(0))
-
-
 # The `timeout` parameters below are httpcore's interface (ASYNC109 does not apply).
 
 
@@ -125,7 +110,8 @@ class _SocketKept(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable" and self.socket is not None:
-            return readable(self.socket)
+            # httpcore's own check, on the socket kept instead of one looked up again.
+            return is_socket_readable(self.socket)
         return self.inner.get_extra_info(info)
 
 
@@ -167,6 +153,7 @@ def tls_context() -> ssl.SSLContext:
 
 @functools.lru_cache(maxsize=4)
 def _tls_context_for(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    # The arguments are the cache's key; httpx reads the variables themselves.
     return httpx.create_ssl_context()
 
 
