@@ -41,6 +41,7 @@ from balance_gateway.canonical import (
     Unit,
 )
 from balance_gateway.gateway.config import Config, load_config
+from balance_gateway.gateway.plan import PlanRow
 from tests.gateway.stores import on_store
 from tests.stress._vendors import vendor_like
 
@@ -277,3 +278,27 @@ def basic_systems() -> dict[str, FakeAdapter]:
     )
     bank = FakeAdapter("bank", can_read=False)
     return {"hr": hr, "time": time, "bank": bank}
+
+
+def set_row(sync: str, target: str, employee: str, value: str, operation_id: str) -> PlanRow:
+    """A planned `set` of `employee`'s Vacation on `target` to `value` days, from hr."""
+    intent = WriteIntent(
+        operation_id=operation_id,
+        run_id="run",
+        employee=EmployeeRef(target, employee),
+        leave_type=LeaveTypeRef(target, "Vacation"),
+        remaining=Quantity(Decimal(value), Unit.DAYS),
+        as_of=TODAY,
+        source="hr",
+    )
+    return PlanRow(
+        sync=sync,
+        source_system="hr",
+        target_system=target,
+        source_employee=employee,
+        target_employee=employee,
+        source_type="1",
+        target_type="Vacation",
+        operation=OperationKind.SET,
+        intent=intent,
+    )

@@ -3,38 +3,14 @@ writes keeps no key per row (`contested`)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from balance_gateway.adapters._core.adapter import OperationKind, WriteIntent
-from balance_gateway.canonical import EmployeeRef, LeaveTypeRef, Quantity, Unit
-from balance_gateway.gateway.plan import Key, PlanRow, SyncPlan
+from balance_gateway.adapters._core.adapter import OperationKind
+from balance_gateway.gateway.plan import Key, SyncPlan
 from balance_gateway.gateway.recheck import block_double_writes, contested_targets
-from tests.gateway.gateway_fakes import TODAY
+from tests.gateway.gateway_fakes import TODAY, set_row
 
 
 def _plan(sync: str, target: str, employees: list[str]) -> SyncPlan:
-    rows = tuple(
-        PlanRow(
-            sync=sync,
-            source_system="hr",
-            target_system=target,
-            source_employee=employee,
-            target_employee=employee,
-            source_type="1",
-            target_type="Vacation",
-            operation=OperationKind.SET,
-            intent=WriteIntent(
-                operation_id=f"{sync}-{employee}",
-                run_id="run",
-                employee=EmployeeRef(target, employee),
-                leave_type=LeaveTypeRef(target, "Vacation"),
-                remaining=Quantity(Decimal(5), Unit.DAYS),
-                as_of=TODAY,
-                source="hr",
-            ),
-        )
-        for employee in employees
-    )
+    rows = tuple(set_row(sync, target, e, "5", f"{sync}-{e}") for e in employees)
     return SyncPlan(sync=sync, source="hr", target=target, as_of=TODAY, rows=rows)
 
 

@@ -12,14 +12,12 @@ from pathlib import Path
 from balance_gateway.adapters._core.adapter import (
     OperationKind,
     PagedReads,
-    WriteIntent,
     balance_pages,
 )
 from balance_gateway.adapters._core.errors import ServerError
-from balance_gateway.canonical import Balance, EmployeeRef, LeaveTypeRef, Quantity, Unit
+from balance_gateway.canonical import Balance
 from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.journal import OpStatus
-from balance_gateway.gateway.plan import PlanRow
 from balance_gateway.gateway.results import RowResult
 from balance_gateway.gateway.scope import RunScope
 from balance_gateway.gateway.store import open_state_store
@@ -30,6 +28,7 @@ from tests.gateway.gateway_fakes import (
     TODAY,
     FakeAdapter,
     basic_systems,
+    set_row,
     write_config,
 )
 
@@ -122,26 +121,7 @@ async def test_an_adapter_without_pages_is_read_whole() -> None:
 
 
 def _applied(employee: str, value: str, operation_id: str) -> RowResult:
-    intent = WriteIntent(
-        operation_id=operation_id,
-        run_id="run",
-        employee=EmployeeRef("time", employee),
-        leave_type=LeaveTypeRef("time", "Vacation"),
-        remaining=Quantity(Decimal(value), Unit.DAYS),
-        as_of=TODAY,
-        source="hr",
-    )
-    row = PlanRow(
-        sync="hr-to-time",
-        source_system="hr",
-        target_system="time",
-        source_employee=employee,
-        target_employee=employee,
-        source_type="1",
-        target_type="Vacation",
-        operation=OperationKind.SET,
-        intent=intent,
-    )
+    row = set_row("hr-to-time", "time", employee, value, operation_id)
     return RowResult(row, operation_id, OpStatus.APPLIED, OperationKind.SET)
 
 
