@@ -30,7 +30,8 @@ async def verify(
     date, compared a page at a time) and mark each applied operation verified or not. Returns
     the results with `verified` set; operations on write-only targets stay `None`. `tell`
     hears a line per target read back: "read back <system>: 1,800 of 1,800 write(s) as
-    written", or that it could not be read back."""
+    written", or that it could not be read back; a system written as of several dates has a
+    line per date, which names it ("read back <system> as of 2026-12-01: ...")."""
     groups: dict[tuple[str, date], list[int]] = {}
     for index, result in enumerate(results):
         intent = result.row.intent
@@ -40,6 +41,10 @@ async def verify(
             continue
         groups.setdefault((result.row.target_system, intent.as_of), []).append(index)
     verified = list(results)
+    # A system written as of several dates is read back once per date: its lines name it.
+    dates_of: dict[str, int] = {}
+    for system, _ in groups:
+        dates_of[system] = dates_of.get(system, 0) + 1
 
     async def check(system: str, as_of: date, indexes: list[int]) -> None:
         adapter = scope.adapter(system)
@@ -89,11 +94,12 @@ async def verify(
             checks.append(Verification(result.operation_id, ok, None if ok else verified[i].note))
         if scope.journal is not None:
             scope.journal.set_verified_many(checks)
+        label = system if dates_of[system] == 1 else f"{system} as of {as_of.isoformat()}"
         if tell is not None and error is not None:
-            tell(f"{system}: {error}; {len(checks):,} write(s) not verified")
+            tell(f"{label}: {error}; {len(checks):,} write(s) not verified")
         elif tell is not None:
             held = sum(1 for check in checks if check.verified)
-            tell(f"read back {system}: {held:,} of {len(checks):,} write(s) as written")
+            tell(f"read back {label}: {held:,} of {len(checks):,} write(s) as written")
 
     await asyncio.gather(*(check(s, d, ix) for (s, d), ix in groups.items()))
     return verified

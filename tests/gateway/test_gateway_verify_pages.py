@@ -4,8 +4,8 @@ over in pages (`PagedReads`), and judges a read that fails half-way as a failed 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -150,3 +150,28 @@ async def test_a_failed_read_back_is_told_as_such() -> None:
     assert len(told) == 1
     assert told[0].startswith("time: could not read back: ")
     assert told[0].endswith("; 1 write(s) not verified")
+
+
+async def test_a_system_read_back_as_of_two_dates_names_the_date_on_each_line() -> None:
+    # Two lines that both said "read back time: 1 of 1" would read as the same line twice.
+    time = PagedFake(
+        "time",
+        balances={("U1", "Vacation"): Decimal(5), ("U2", "Vacation"): Decimal(3)},
+        paging=True,
+    )
+    later = TODAY + timedelta(days=31)
+    second = _applied("U2", "3", "op-2")
+    assert second.row.intent is not None
+    second = replace(
+        second, row=replace(second.row, intent=replace(second.row.intent, as_of=later))
+    )
+    told: list[str] = []
+    await verify(
+        RunScope("run", {"time": time}, None, 4), [_applied("U1", "5", "op-1"), second], told.append
+    )
+    assert sorted(told) == sorted(
+        [
+            f"read back time as of {TODAY.isoformat()}: 1 of 1 write(s) as written",
+            f"read back time as of {later.isoformat()}: 1 of 1 write(s) as written",
+        ]
+    )
