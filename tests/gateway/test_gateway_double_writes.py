@@ -3,10 +3,25 @@ writes keeps no key per row (`contested`)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from pathlib import Path
+from textwrap import dedent
+
+import pytest
+
 from balance_gateway.adapters._core.adapter import OperationKind
+from balance_gateway.gateway import engine as engine_module
+from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.plan import Key, SyncPlan
 from balance_gateway.gateway.recheck import block_double_writes, contested_targets
-from tests.gateway.gateway_fakes import TODAY, set_row
+from tests.gateway.gateway_fakes import (
+    BASIC_CSV,
+    BASIC_TOML,
+    TODAY,
+    basic_systems,
+    set_row,
+    write_config,
+)
 
 
 def _plan(sync: str, target: str, employees: list[str]) -> SyncPlan:
@@ -35,3 +50,43 @@ def test_a_system_one_sync_writes_remembers_no_balance() -> None:
     # Without `contested`, every system is watched, as before.
     block_double_writes([plan], writers)
     assert set(writers) == {("bank", "U1", "Vacation"), ("bank", "U2", "Vacation")}
+
+
+async def test_the_engine_blocks_the_second_sync_of_a_balance_and_remembers_only_contested_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two syncs write `time`, one writes `bank`: the engine passes the config's contested
+    # systems, so the later `time` sync is blocked and no `bank` balance is remembered.
+    toml = BASIC_TOML + dedent(
+        """
+        [[syncs]]
+        name = "hr-to-time-again"
+        source = "hr"
+        target = "time"
+        types = [{ source = "1", target = "Vacation", kind = "vacation" }]
+        as_of = "2025-03-31"
+        """
+    )
+    remembered: list[Key] = []
+    real = engine_module.block_double_writes
+
+    def spy(
+        plans: list[SyncPlan],
+        writer: dict[Key, str] | None = None,
+        contested: Collection[str] | None = None,
+    ) -> list[SyncPlan]:
+        fixed = real(plans, writer, contested)
+        remembered.extend(writer or {})
+        return fixed
+
+    monkeypatch.setattr(engine_module, "block_double_writes", spy)
+    config = write_config(tmp_path, toml, BASIC_CSV)
+    engine = Engine(config, basic_systems(), None, today=TODAY)
+    plans = {plan.sync: plan for plan in await engine.plan()}
+    again = [row for row in plans["hr-to-time-again"].rows if row.target_employee]
+    assert again
+    assert all(row.operation is OperationKind.BLOCKED for row in again)
+    assert all("sync hr-to-time writes this balance too" in row.note for row in again)
+    assert any(row.writes for row in plans["hr-to-bank"].rows)
+    assert remembered
+    assert {system for system, _, _ in remembered} == {"time"}
