@@ -300,9 +300,22 @@ def test_balance_days_to_hours_and_back_is_unchanged(
     assert hours.in_unit(Unit.DAYS, schedule) == balance
 
 
+# As a figure may be written: besides `decimals`, negative zeros and positive exponents
+# (1E+3, -2.50E+2), which the Decimal path must write as the Fraction path does.
+written_decimals = (
+    decimals
+    | st.sampled_from([Decimal("-0"), Decimal("-0.00"), Decimal("0E+2"), Decimal("-0E-5")])
+    | st.builds(
+        lambda n, e: Decimal(n).scaleb(e, WIDE),
+        st.integers(min_value=-(10**6), max_value=10**6),
+        st.integers(min_value=1, max_value=8),
+    )
+)
+
+
 @PROPERTY
 @given(
-    value=decimals,
+    value=written_decimals,
     schedule=schedules,
     units=st.sampled_from(
         [(Unit.DAYS, Unit.HOURS), (Unit.DAYS, Unit.MINUTES), (Unit.HOURS, Unit.MINUTES)]
