@@ -39,7 +39,7 @@ import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -227,21 +227,26 @@ def _reviewed_plan(path: Path, config: Config, sync: str | None, max_age: str | 
 
 class _ProgressBar:
     """The engine's ProgressSink on standard error: a line per system read and per sync
-    planned, then a rich progress bar while applying. Nothing when disabled (`--json`)."""
+    planned, then, while applying, a rich progress bar at a terminal, or a line per tenth of
+    the writes where stderr is a file or a pipe (a CI log), which would show a bar only once
+    it is done. Nothing when disabled (`--json`)."""
 
     def __init__(self, enabled: bool) -> None:
         self._enabled = enabled
+        console = _err()
+        self._drawn = enabled and console.is_terminal
         self._progress = Progress(
             TextColumn("[bold]applying"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.description}"),
-            console=_err(),
-            disable=not enabled,
+            console=console,
+            disable=not self._drawn,
             transient=False,
         )
         self._task: Any = None
+        self._lines = AppliedLines(self.step)
 
     def step(self, line: str) -> None:
         if self._enabled:
@@ -251,17 +256,52 @@ class _ProgressBar:
     def start(self, total: int) -> None:
         if total == 0:  # nothing to apply: no bar (an empty "0/0" says nothing)
             return
+        if not self._drawn:
+            self._lines.start(total)
+            return
         self._progress.start()
         self._task = self._progress.add_task("", total=total)
 
     def advance(self, description: str) -> None:
         if self._task is not None:
             self._progress.update(self._task, advance=1, description=description)
+        else:
+            self._lines.advance()
 
     def finish(self) -> None:
         if self._task is not None:
             self._progress.stop()
             self._task = None
+        self._lines.finish()
+
+
+class AppliedLines:
+    """Progress through the writes as plain lines, told at each tenth and at the end:
+    "applying: 300 of 3,000 write(s) done (10%)"."""
+
+    def __init__(self, tell: Callable[[str], None]) -> None:
+        self._tell = tell
+        self._total = 0
+        self._done = 0
+        self._told = 0  # tenths told so far
+
+    def start(self, total: int) -> None:
+        self._total, self._done, self._told = total, 0, 0
+
+    def advance(self) -> None:
+        if not self._total:
+            return
+        self._done += 1
+        tenths = self._done * 10 // self._total
+        if tenths > self._told:
+            self._told = tenths
+            percent = self._done * 100 // self._total
+            self._tell(f"applying: {self._done:,} of {self._total:,} write(s) done ({percent}%)")
+
+    def finish(self) -> None:
+        if self._total and self._done < self._total:  # stopped early: say where
+            self._tell(f"applying stopped: {self._done:,} of {self._total:,} write(s) done")
+        self._total = 0
 
 
 # Rows of each sync the confirmation shows: enough to judge, not a screen per thousand people.

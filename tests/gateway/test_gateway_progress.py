@@ -11,6 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
+from balance_gateway.gateway.cli_sync import AppliedLines
+
 # hr holds 3 mapped people; time knows U1..U3 and holds one balance; bank cannot be read.
 EXPECTED = [
     "read hr for hr-to-time: 3 balance(s) of 3 people",
@@ -91,3 +93,36 @@ def test_rows_limits_each_syncs_table_and_says_where_every_row_is(
     # The default shows every row of a run this small.
     again = _run(fake_cli, tmp_path, "sync", "--yes")
     assert "rows shown" not in again.stdout
+
+
+def test_writes_are_told_as_lines_where_stderr_is_no_terminal(
+    fake_cli: typer.Typer, tmp_path: Path
+) -> None:
+    # A CI log would get the bar only once it is done: lines as the writes go instead.
+    result = _run(fake_cli, tmp_path, "sync", "--yes")
+    assert result.exit_code in (0, 1), result.output
+    told = _lines(result.stderr)
+    assert "applying: 5 of 5 write(s) done (100%)" in told, result.stderr
+    assert "━" not in result.stderr  # no bar drawn
+
+
+def test_a_tenth_of_the_writes_is_told_at_a_time_and_a_stop_is_told() -> None:
+    told: list[str] = []
+    lines = AppliedLines(told.append)
+    lines.start(25)
+    for _ in range(25):
+        lines.advance()
+    lines.finish()
+    assert len(told) == 10
+    assert told[0] == "applying: 3 of 25 write(s) done (12%)"
+    assert told[-1] == "applying: 25 of 25 write(s) done (100%)"
+    told.clear()
+    lines.start(1000)
+    for _ in range(250):
+        lines.advance()
+    lines.finish()  # interrupted: the last line says how far it got
+    assert told[-1] == "applying stopped: 250 of 1,000 write(s) done"
+    assert told[:-1] == [
+        "applying: 100 of 1,000 write(s) done (10%)",
+        "applying: 200 of 1,000 write(s) done (20%)",
+    ]
