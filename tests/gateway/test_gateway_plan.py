@@ -35,6 +35,7 @@ from balance_gateway.gateway.plan import (
     PlanContext,
     current_from_last_written,
     desired_value,
+    join_notes,
     plan_sync,
     source_dating,
 )
@@ -402,3 +403,15 @@ async def test_plan_rows_carry_the_source_date_and_stale_ones_are_blocked(tmp_pa
     assert stale.source_value == Quantity.of(10, Unit.DAYS)  # still shown
     assert (today.source_as_of, today.source_age_days) == (TODAY, 0)
     assert not any(s.writes for s in systems.values())
+
+
+def test_joined_notes_say_each_part_once() -> None:
+    assert join_notes("new import dated 2026-12-04", "new import dated 2026-12-04") == (
+        "new import dated 2026-12-04"
+    )
+    assert (
+        join_notes("set a", "", "set a; read back: applied", "b") == "set a; read back: applied; b"
+    )
+    assert join_notes("", "") == ""
+    note = "hours_left of accrual 1"
+    assert join_notes(note, note) is note

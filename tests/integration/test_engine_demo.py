@@ -28,4 +28,10 @@ def test_demo_changes_then_changes_nothing(
     assert all(r.summary.get("applied", 0) > 0 for r in first)
     assert all(r.summary.get("applied", 0) == 0 for r in second)
     assert all(r.status.value == "succeeded" for r in runs)
+    # A note says each thing once: the plan's note and the write's own are not the same
+    # words twice ("hours_left of accrual X; hours_left of accrual X").
+    notes = [op.note for run in first for op in journal.operations(run.run_id) if op.note]
+    assert notes
+    repeated = [note for note in notes if len(set(note.split("; "))) < len(note.split("; "))]
+    assert not repeated, repeated[:3]
     journal.close()
