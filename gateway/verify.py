@@ -22,16 +22,22 @@ from balance_gateway.gateway.plan import PlanRow, join_notes
 from balance_gateway.gateway.results import RowResult
 from balance_gateway.gateway.scope import RunScope
 
+# Verifications journalled per transaction: a read back of 300,000 writes is not held whole.
+VERIFY_CHUNK = 1000
+
+_UNSEEN, _HELD, _DIFFERS = 0, 1, 2  # what the read back showed of a row, one byte each
+
 
 async def verify(
     scope: RunScope, results: list[RowResult], tell: Callable[[str], None] | None = None
 ) -> list[RowResult]:
     """Read back every readable target that was written (one bulk read per target system and
-    date, compared a page at a time) and mark each applied operation verified or not. Returns
-    the results with `verified` set; operations on write-only targets stay `None`. `tell`
-    hears a line per target read back: "read back <system>: 1,800 of 1,800 write(s) as
-    written", or that it could not be read back; a system written as of several dates has a
-    line per date, which names it ("read back <system> as of 2026-12-01: ...")."""
+    date, compared a page at a time) and mark each applied operation verified or not: each
+    such result in `results` is replaced (in place, so that one copy of each is held) by one
+    with `verified` set, and `results` is returned; operations on write-only targets stay
+    `None`. `tell` hears a line per target read back: "read back <system>: 1,800 of 1,800
+    write(s) as written", or that it could not be read back; a system written as of several
+    dates has a line per date, which names it ("read back <system> as of 2026-12-01: ...")."""
     groups: dict[tuple[str, date], list[int]] = {}
     for index, result in enumerate(results):
         intent = result.row.intent
@@ -40,7 +46,6 @@ async def verify(
         if not scope.adapter(result.row.target_system).capabilities.can_read:
             continue
         groups.setdefault((result.row.target_system, intent.as_of), []).append(index)
-    verified = list(results)
     # A system written as of several dates is read back once per date: its lines name it.
     dates_of: dict[str, int] = {}
     for system, _ in groups:
@@ -51,36 +56,54 @@ async def verify(
         employees = sorted({results[i].row.target_employee or "" for i in indexes})
         types = sorted({results[i].row.target_type or "" for i in indexes})
         # Each applied row's figure is compared as the page showing it arrives; a page goes
-        # once compared, so the read back is never held whole.
-        waiting: dict[tuple[str, str], list[int]] = {}
-        for i in indexes:
+        # once compared, so the read back is never held whole. Rows are found by their
+        # position in `indexes`; a balance with more rows than one (a saved plan edited by
+        # hand) keeps the others in `more`.
+        first: dict[tuple[str, str], int] = {}
+        more: dict[tuple[str, str], list[int]] = {}
+        for position, i in enumerate(indexes):
             intent = results[i].row.intent
             assert intent is not None
-            waiting.setdefault((intent.employee.id, intent.leave_type.id), []).append(i)
-        compared: dict[int, tuple[bool, str]] = {}
+            key = (intent.employee.id, intent.leave_type.id)
+            if first.setdefault(key, position) != position:
+                more.setdefault(key, []).append(position)
+        shown = bytearray(len(indexes))
+        differs: dict[int, str] = {}  # position -> note, for rows the target shows otherwise
         error = None
         try:
             async for page in balance_pages(adapter, employees, types, as_of):
                 for balance in page:
+                    key = (balance.employee.id, balance.leave_type.id)
+                    found = first.get(key)
+                    if found is None:
+                        continue
                     # Every row of the balance is compared; a balance shown twice (paging
                     # while it changed), as it was shown last.
-                    for i in waiting.get((balance.employee.id, balance.leave_type.id), ()):
+                    for p in (found, *more.get(key, ())):
+                        differs.pop(p, None)
                         if balance.remaining is None:
-                            compared.pop(i, None)
-                        else:
-                            shown = Quantity(balance.remaining, balance.unit)
-                            compared[i] = _compare(shown, results[i].row)
+                            shown[p] = _UNSEEN
+                            continue
+                        held, note = _compare(
+                            Quantity(balance.remaining, balance.unit), results[indexes[p]].row
+                        )
+                        shown[p] = _HELD if held else _DIFFERS
+                        if not held:
+                            differs[p] = note
         except GatewayError as exc:
             error = f"could not read back: {exc.message}"
-        checks: list[Verification] = []  # journalled together, one transaction per read
-        for i in indexes:
+        checks: list[Verification] = []  # journalled a chunk at a time
+        held_count = 0
+        for position, i in enumerate(indexes):
             result = results[i]
             intent = result.row.intent
             assert intent is not None
             if error is not None:
                 ok, note = False, error
-            elif i in compared:
-                ok, note = compared[i]
+            elif shown[position] == _HELD:
+                ok, note = True, ""
+            elif shown[position] == _DIFFERS:
+                ok, note = False, differs[position]
             else:
                 # Some dialects show nothing for an empty balance (a ledger with no
                 # transactions left): let the adapter judge from the target itself.
@@ -90,19 +113,26 @@ async def verify(
                     if ok
                     else "read back: the target shows no balance"
                 )
-            verified[i] = replace(result, verified=ok, note=join_notes(result.note, note))
-            checks.append(Verification(result.operation_id, ok, None if ok else verified[i].note))
-        if scope.journal is not None:
-            scope.journal.set_verified_many(checks)
+            results[i] = replace(result, verified=ok, note=join_notes(result.note, note))
+            held_count += ok
+            checks.append(Verification(result.operation_id, ok, None if ok else results[i].note))
+            if len(checks) == VERIFY_CHUNK:
+                _journal(scope, checks)
+                checks = []
+        _journal(scope, checks)
         label = system if dates_of[system] == 1 else f"{system} as of {as_of.isoformat()}"
         if tell is not None and error is not None:
-            tell(f"{label}: {error}; {len(checks):,} write(s) not verified")
+            tell(f"{label}: {error}; {len(indexes):,} write(s) not verified")
         elif tell is not None:
-            held = sum(1 for check in checks if check.verified)
-            tell(f"read back {label}: {held:,} of {len(checks):,} write(s) as written")
+            tell(f"read back {label}: {held_count:,} of {len(indexes):,} write(s) as written")
 
     await asyncio.gather(*(check(s, d, ix) for (s, d), ix in groups.items()))
-    return verified
+    return results
+
+
+def _journal(scope: RunScope, checks: list[Verification]) -> None:
+    if scope.journal is not None and checks:
+        scope.journal.set_verified_many(checks)
 
 
 async def _confirmed(adapter: BalanceAdapter, intent: WriteIntent) -> bool:
