@@ -322,6 +322,13 @@ def _index(balances: Sequence[Balance]) -> dict[tuple[str, str], Balance]:
     return {(b.employee.id, b.leave_type.id): b for b in balances}
 
 
+async def _employee_ids(adapter: BalanceAdapter) -> list[str]:
+    """Every employee `adapter` lists (`EmployeeDirectory`); none when it cannot list them."""
+    if isinstance(adapter, EmployeeDirectory):
+        return await adapter.list_employee_ids()
+    return []
+
+
 async def _read(
     adapter: BalanceAdapter, ids: Sequence[str], types: Sequence[str], as_of: date
 ) -> list[Balance]:
@@ -463,8 +470,10 @@ async def plan_sync(
             f"read {sync.source} for {sync.name}",
             len(source_ids),
         )
+        # The source's people (for its unmapped ones) are listed while the balances are read.
+        listing = _naming("source", sync.source, _employee_ids(source))
         if can_read_target:
-            source_balances, target_balances = await asyncio.gather(
+            source_balances, target_balances, listed = await asyncio.gather(
                 source_read,
                 _told(
                     _naming(
@@ -474,15 +483,14 @@ async def plan_sync(
                     f"read {sync.target} for {sync.name}",
                     len(target_ids),
                 ),
+                listing,
             )
         else:
             tell(f"{sync.target} cannot be read: {sync.name} compares with the values last written")
-            source_balances, target_balances = await source_read, []
-        extra_ids: list[str] = []
-        if isinstance(source, EmployeeDirectory):
-            known = set(source_ids)
-            listed = await _naming("source", sync.source, source.list_employee_ids())
-            extra_ids = [i for i in listed if i not in known]
+            source_balances, listed = await asyncio.gather(source_read, listing)
+            target_balances = []
+        known = set(source_ids)
+        extra_ids = [i for i in listed if i not in known]
     except (GatewayError, NotImplementedError, CanonicalError) as exc:
         tell(f"{sync.name}: could not be planned (the error is reported at the end)")
         return SyncPlan(

@@ -3,8 +3,9 @@ write-only targets, and the property that a second run after applying writes not
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -201,6 +202,41 @@ async def test_source_employees_missing_from_the_mapping_are_unmapped(tmp_path: 
     extra = [r for r in plan.rows if r.source_employee == "e9"]
     assert [r.operation for r in extra] == [OperationKind.UNMAPPED]
     assert extra[0].note == "hr employee e9 is not in the mapping"
+
+
+async def test_the_source_people_are_listed_while_its_balances_are_read(tmp_path: Path) -> None:
+    # The listing is a request of its own: one after the reads would add its latency to the
+    # plan. The balance read here waits for the listing to have started.
+    listing_started = asyncio.Event()
+
+    class Directory(FakeAdapter):
+        async def list_employee_ids(self) -> list[str]:
+            listing_started.set()
+            return ["e1", "e2", "e3"]
+
+        async def read_balances(
+            self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
+        ) -> list[Balance]:
+            await asyncio.wait_for(listing_started.wait(), timeout=5)
+            return await super().read_balances(employee_ids, leave_type_ids, as_of)
+
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    systems = basic_systems()
+    hr = Directory("hr", can_write=False, balances=dict(systems["hr"].balances))
+    assert config.mapping is not None
+    context = PlanContext(
+        mapping=config.mapping,
+        default_schedule=config.schedule,
+        run_id="r",
+        new_operation_id=iter(f"op-{i}" for i in range(100)).__next__,
+        today=TODAY,
+    )
+    for target in ("time", "bank"):  # a target read back, and one that cannot be read
+        listing_started.clear()
+        sync = config.sync("hr-to-time" if target == "time" else "hr-to-bank")
+        plan = await plan_sync(sync, hr, systems[target], context)
+        assert plan.error is None, plan.error
+        assert any(r.writes for r in plan.rows)
 
 
 async def test_source_types_without_a_pair_are_one_unmapped_row_each(tmp_path: Path) -> None:
