@@ -28,7 +28,7 @@ from balance_gateway.canonical import (
     Unit,
     WorkSchedule,
 )
-from balance_gateway.gateway.config import RoundingConfig
+from balance_gateway.gateway.config import Config, RoundingConfig
 from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.journal import LastWritten
 from balance_gateway.gateway.plan import (
@@ -181,6 +181,18 @@ async def test_plan_rows_cover_every_person_and_pair(tmp_path: Path) -> None:
     assert all(not s.writes for s in systems.values())
 
 
+def _context(config: Config) -> PlanContext:
+    """What `plan_sync` needs of a run, for `config`'s mapping, with no journal."""
+    assert config.mapping is not None
+    return PlanContext(
+        mapping=config.mapping,
+        default_schedule=config.schedule,
+        run_id="r",
+        new_operation_id=iter(f"op-{i}" for i in range(100)).__next__,
+        today=TODAY,
+    )
+
+
 async def test_source_employees_missing_from_the_mapping_are_unmapped(tmp_path: Path) -> None:
     class Directory(FakeAdapter):
         async def list_employee_ids(self) -> list[str]:
@@ -190,14 +202,7 @@ async def test_source_employees_missing_from_the_mapping_are_unmapped(tmp_path: 
     systems = basic_systems()
     hr = Directory("hr", can_write=False, balances=dict(systems["hr"].balances))
     hr.balances[("e9", "1")] = Decimal(4)
-    assert config.mapping is not None
-    context = PlanContext(
-        mapping=config.mapping,
-        default_schedule=config.schedule,
-        run_id="r",
-        new_operation_id=iter(f"op-{i}" for i in range(100)).__next__,
-        today=TODAY,
-    )
+    context = _context(config)
     plan = await plan_sync(config.sync("hr-to-time"), hr, systems["time"], context)
     extra = [r for r in plan.rows if r.source_employee == "e9"]
     assert [r.operation for r in extra] == [OperationKind.UNMAPPED]
@@ -223,14 +228,7 @@ async def test_the_source_people_are_listed_while_its_balances_are_read(tmp_path
     config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
     systems = basic_systems()
     hr = Directory("hr", can_write=False, balances=dict(systems["hr"].balances))
-    assert config.mapping is not None
-    context = PlanContext(
-        mapping=config.mapping,
-        default_schedule=config.schedule,
-        run_id="r",
-        new_operation_id=iter(f"op-{i}" for i in range(100)).__next__,
-        today=TODAY,
-    )
+    context = _context(config)
     for target in ("time", "bank"):  # a target read back, and one that cannot be read
         listing_started.clear()
         sync = config.sync("hr-to-time" if target == "time" else "hr-to-bank")
