@@ -528,8 +528,8 @@ class Engine:
         self, results: list[RowResult], progress: ProgressSink | None = None
     ) -> list[RowResult]:
         """Read back every readable target that was written and mark each applied operation
-        verified or not (`gateway.verify`; `progress` hears a step per target read back);
-        operations on write-only targets stay `None`."""
+        verified or not, replacing its result in `results` (`gateway.verify`; `progress` hears
+        a step per target read back); operations on write-only targets stay `None`."""
         return await verify(self.scope, results, None if progress is None else progress.step)
 
     # -- the whole run ------------------------------------------------------------------------
