@@ -10,7 +10,6 @@ from textwrap import dedent
 import pytest
 
 from balance_gateway.adapters._core.adapter import OperationKind
-from balance_gateway.gateway import engine as engine_module
 from balance_gateway.gateway.engine import Engine
 from balance_gateway.gateway.plan import Key, SyncPlan
 from balance_gateway.gateway.recheck import block_double_writes, contested_targets
@@ -68,18 +67,18 @@ async def test_the_engine_blocks_the_second_sync_of_a_balance_and_remembers_only
         """
     )
     remembered: list[Key] = []
-    real = engine_module.block_double_writes
 
     def spy(
         plans: list[SyncPlan],
         writer: dict[Key, str] | None = None,
         contested: Collection[str] | None = None,
     ) -> list[SyncPlan]:
-        fixed = real(plans, writer, contested)
+        fixed = block_double_writes(plans, writer, contested)
         remembered.extend(writer or {})
         return fixed
 
-    monkeypatch.setattr(engine_module, "block_double_writes", spy)
+    # The engine's own name for it (imported from gateway.recheck), spied on.
+    monkeypatch.setattr("balance_gateway.gateway.engine.block_double_writes", spy)
     config = write_config(tmp_path, toml, BASIC_CSV)
     engine = Engine(config, basic_systems(), None, today=TODAY)
     plans = {plan.sync: plan for plan in await engine.plan()}
