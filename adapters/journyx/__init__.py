@@ -7,6 +7,7 @@ from balance_gateway.adapters.journyx.adapter import CREDENTIAL_KEYS, JournyxAda
 from balance_gateway.adapters.journyx.client import (
     ACCRUALS_PATH,
     DEFAULT_BASE_URL,
+    AccrualItems,
     AccrualOptions,
     AccrualUpdate,
     AsyncClient,
@@ -40,6 +41,7 @@ __all__ = [
     "STATUS_NAMES",
     "Accrual",
     "AccrualEnvelope",
+    "AccrualItems",
     "AccrualOptions",
     "AccrualPage",
     "AccrualUpdate",

@@ -13,7 +13,8 @@ Paths [ASSUMED: not in the public docs]: `GET/POST /api/v1/accruals`,
 
 from __future__ import annotations
 
-from collections.abc import Generator, Hashable, Mapping, Sequence
+from collections.abc import Generator, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
@@ -186,6 +187,15 @@ def list_params(
 Cursor = tuple[tuple[str, str], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class AccrualItems:
+    """One page of accruals (`list_accruals_lazily`): its paging figures (`page`, whose
+    `results` are left empty) and its accruals, validated as they are walked (once)."""
+
+    page: AccrualPage
+    accruals: Iterable[Accrual]
+
+
 def next_cursor(
     page: AccrualPage, params: Mapping[str, str | int], received: int | None = None
 ) -> Cursor | None:
@@ -329,6 +339,27 @@ class _JournyxBase(BaseClient):
         fields to answer (request `id_user_properties` etc. to expand them)."""
         params = list_params(filter=filter, order_by=order_by, skip=skip, top=top, keys=keys)
         return Call("GET", ACCRUALS_PATH, params=params, parse=self.expect(AccrualPage))
+
+    @operation
+    def list_accruals_lazily(
+        self,
+        *,
+        filter: str | None = None,
+        order_by: str | None = None,
+        skip: int | None = None,
+        top: int | None = None,
+        keys: Sequence[str] | None = None,
+    ) -> Call[AccrualItems]:
+        """`list_accruals`, with each accrual validated only when the page's `accruals` are
+        walked (once, in order): for reading several pages at once without holding their wire
+        models. `page` holds the paging figures (`$count`, `$skip`, `$top`, `@nextLink`)."""
+        params = list_params(filter=filter, order_by=order_by, skip=skip, top=top, keys=keys)
+
+        def parse(response: httpx.Response) -> AccrualItems:
+            found, accruals = self.parse_items(response, AccrualPage, Accrual)
+            return AccrualItems(found, accruals)
+
+        return Call("GET", ACCRUALS_PATH, params=params, parse=parse)
 
     @paginated
     def iter_accruals(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from decimal import Decimal
 from typing import Any
 
@@ -50,11 +51,26 @@ QA_CASES: list[QaCase] = [
 # The calls of the SDK that meet a hostile server (tests/adversarial/test_sdk_hostile.py).
 JX_ACCRUAL = "64BBA147B9AC41D9978062300826C89F"
 _API_KEY = {"username": "admin", "api_key": "k"}
+
+
+def _walked(answer: Any) -> Any:
+    """The accruals of a `list_accruals_lazily` answer, walked (they are validated then),
+    from the blocking client or, awaited, from the async one."""
+    if inspect.isawaitable(answer):
+
+        async def walk() -> list[Any]:
+            return list((await answer).accruals)
+
+        return walk()
+    return list(answer.accruals)
+
+
 SDK_CALLS = [
     *(
         SdkCall(name, run, _API_KEY, write=write)
         for name, run, write in [
             ("list_accruals", lambda c: c.list_accruals(), False),
+            ("list_accruals_lazily", lambda c: _walked(c.list_accruals_lazily()), False),
             ("iter_accruals", lambda c: c.iter_accruals(), False),
             ("get_accrual", lambda c: c.get_accrual(JX_ACCRUAL), False),
             (
