@@ -19,6 +19,9 @@
   process (a distributed work unit) PATCHes the accrual its plan saw (`intent.target_record`),
   also alone. Without either (a resumed write, an intent built by hand) the accrual is looked
   up by a filtered GET, as before.
+- A bulk listing asks for its later pages `LISTING_PAGES_AT_ONCE` at a time, by `$skip`, once
+  the first page gives `$count` and `$top` [docs: both are in a collection's body]; assumption:
+  the server pages by `$skip` as its own `@nextLink` does (the seed shows no other cursor).
 - Listing the leave types reads every accrual (the names are the accruals' `pname`s). A sync
   lists them to check its configuration and then reads the balances at once: the first read
   within `LISTING_REUSE_SECONDS` of a listing, with no write in between, uses the accruals that
@@ -33,7 +36,10 @@ Options (`config.options`):
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -62,7 +68,7 @@ from balance_gateway.adapters._core.discovery import (
 )
 from balance_gateway.adapters._core.errors import GatewayError, NotFoundError
 from balance_gateway.adapters._core.options import AdapterOptions, parse_options
-from balance_gateway.adapters.journyx.client import AsyncClient
+from balance_gateway.adapters.journyx.client import MAX_TOP, AccrualItems, AsyncClient
 from balance_gateway.adapters.journyx.models import Accrual
 from balance_gateway.canonical import (
     AsOfBasis,
@@ -165,6 +171,9 @@ BALANCE_PAGE = 500
 # How long the accruals a type listing read may stand in for the next bulk read (see above).
 LISTING_REUSE_SECONDS = 10.0
 
+# Pages of a bulk listing asked for at once, once its first page says how many there are.
+LISTING_PAGES_AT_ONCE = 4
+
 
 class JournyxAdapter:
     """`BalanceAdapter` over the Journyx `AsyncClient`; see the module docstring."""
@@ -209,9 +218,60 @@ class JournyxAdapter:
                 for accrual in accruals:
                     yield accrual
                 return
-        async for wire in self.client.iter_accruals(keys=_READ_KEYS, page_size=self.page_size):
+        async for wire in self._listing():
             if wire.status_code != "h":
                 yield ListedAccrual(wire.id_user, wire.pname, SeenAccrual.of(wire))
+
+    async def _listing(self) -> AsyncIterator[Accrual]:
+        """Every accrual, in the order `iter_accruals` walks them: the first page, then the
+        others by `$skip`, up to `LISTING_PAGES_AT_ONCE` of them asked for at once, which the
+        first page's `$count` and `$top` say (one after the other, each request waits for a
+        round trip: a read of 100,000 people is 300 pages). Pages past `$count` (accruals
+        added meanwhile) are followed as `@nextLink` says. A server answering without those
+        figures is walked by `@nextLink` from the start (its first page asked for twice)."""
+        first = await self.client.list_accruals_lazily(keys=_READ_KEYS, top=self.page_size)
+        paging = first.page
+        if paging.next_link is None:
+            for accrual in first.accruals:
+                yield accrual
+            return
+        if paging.count is None or paging.skip is None or not paging.top:
+            async for accrual in self.client.iter_accruals(
+                keys=_READ_KEYS, page_size=self.page_size
+            ):
+                yield accrual
+            return
+        step = min(paging.top, MAX_TOP)
+        for accrual in first.accruals:
+            yield accrual
+        offsets = iter(range(paging.skip + step, paging.count, step))
+        asked: deque[asyncio.Task[AccrualItems]] = deque()
+        last = first
+        try:
+            for skip in itertools.islice(offsets, LISTING_PAGES_AT_ONCE):
+                asked.append(asyncio.ensure_future(self._page_at(skip, step)))
+            while asked:
+                last = await asked.popleft()
+                for skip in itertools.islice(offsets, 1):
+                    asked.append(asyncio.ensure_future(self._page_at(skip, step)))
+                for accrual in last.accruals:
+                    yield accrual
+        finally:
+            for task in asked:  # the walk stopped early (an error, or the reader let go)
+                task.cancel()
+            await asyncio.gather(*asked, return_exceptions=True)
+        while last.page.next_link is not None and last.page.skip is not None:
+            following = last.page.skip + step
+            last = await self._page_at(following, step)
+            walked = 0
+            for accrual in last.accruals:
+                walked += 1
+                yield accrual
+            if not walked:  # an empty page still pointing on: nothing more to follow
+                return
+
+    async def _page_at(self, skip: int, top: int) -> AccrualItems:
+        return await self.client.list_accruals_lazily(keys=_READ_KEYS, skip=skip, top=top)
 
     # -- discovery ----------------------------------------------------------------------------
 
