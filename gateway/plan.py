@@ -644,12 +644,10 @@ def _figure_or_none(balance: Balance, figure: Figure) -> Quantity | None:
 def join_notes(*notes: str) -> str:
     """The non-empty notes, joined as one row's note, each part once: an adapter's write
     often says what its plan said ("new import dated 2026-12-04"), which is not news twice."""
-    parts: dict[str, None] = {}  # in order, without repeats
-    for note in notes:
-        if note:
-            parts.update(dict.fromkeys(note.split("; ")))
-    if len(parts) == 1:
-        return next(n for n in notes if n)  # the note itself, not a copy
+    given = [n for n in notes if n]
+    if len(given) <= 1:
+        return given[0] if given else ""  # the note itself, not a copy
+    parts = dict.fromkeys(part for note in given for part in note.split("; "))  # in order
     return "; ".join(parts)
 
 

@@ -5,6 +5,7 @@ Write-only targets cannot be read back: their operations stay unverified (`None`
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -47,9 +48,7 @@ async def verify(
             continue
         groups.setdefault((result.row.target_system, intent.as_of), []).append(index)
     # A system written as of several dates is read back once per date: its lines name it.
-    dates_of: dict[str, int] = {}
-    for system, _ in groups:
-        dates_of[system] = dates_of.get(system, 0) + 1
+    dates_of = Counter(system for system, _ in groups)
 
     async def check(system: str, as_of: date, indexes: list[int]) -> None:
         adapter = scope.adapter(system)
