@@ -40,11 +40,11 @@ import asyncio
 import itertools
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import Field, field_validator
 
@@ -165,6 +165,8 @@ def _blocked_note(accrual: Accrual | SeenAccrual, value: Decimal) -> str:
     )
 
 
+_T = TypeVar("_T")
+
 # Balances handed over at a time by `iter_balances`.
 BALANCE_PAGE = 500
 
@@ -173,6 +175,43 @@ LISTING_REUSE_SECONDS = 10.0
 
 # Pages of a bulk listing asked for at once, once its first page says how many there are.
 LISTING_PAGES_AT_ONCE = 4
+
+
+@dataclass(frozen=True)
+class _Recent(Generic[_T]):
+    """What a listing started at `at` gives (or will give) its next reader."""
+
+    at: float
+    value: asyncio.Future[_T]
+
+
+def _users(accruals: list[ListedAccrual]) -> list[str]:
+    return sorted({a.id_user for a in accruals if a.id_user is not None})
+
+
+async def _users_of(listing: asyncio.Future[list[ListedAccrual]]) -> list[str]:
+    return _users(await asyncio.shield(listing))
+
+
+def _quiet(task: asyncio.Task[_T]) -> asyncio.Task[_T]:
+    """`task`, its failure retrieved when no one awaits it (no "never retrieved" log)."""
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
+    return task
+
+
+def _cancelled(
+    tasks: dict[int, asyncio.Task[AccrualItems]], which: Callable[[int], bool]
+) -> list[asyncio.Task[AccrualItems]]:
+    """The tasks of `tasks` (by `$skip`) that `which` picks, cancelled and taken out."""
+    picked = [tasks.pop(skip) for skip in [k for k in tasks if which(k)]]
+    for task in picked:
+        task.cancel()
+    return picked
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 class JournyxAdapter:
@@ -195,8 +234,14 @@ class JournyxAdapter:
         self.page_size = page_size
         # The accruals the last bulk reads listed, by (user, accrual name): see the docstring.
         self._seen: dict[tuple[str, str], SeenAccrual] = {}
-        # What the last type listing read, and when (`clock`), for the next read only.
-        self._listed: tuple[float, list[ListedAccrual]] | None = None
+        # The last type listing, when it started (`clock`), and its accruals (a task, maybe
+        # still running: a sync checks its types while it reads), for the next read only; and
+        # the users it found, for the next people listing only.
+        self._listed: _Recent[list[ListedAccrual]] | None = None
+        self._listed_users: _Recent[list[str]] | None = None
+        # `$count` and `$top` of the last listing: the next one asks for the pages they give
+        # at once with its first (`_listing`).
+        self._last_paging: tuple[int, int] | None = None
         self.clock = time.monotonic
 
     def target_unit(self, leave_type_id: str) -> TargetUnit:
@@ -211,13 +256,14 @@ class JournyxAdapter:
         """Every visible accrual as a `ListedAccrual`, page by page (the page's wire models go
         with the page); from the last type listing instead when `reuse_listing` and it is
         recent enough."""
-        listed, self._listed = self._listed, None
-        if reuse_listing and listed is not None:
-            at, accruals = listed
-            if self.clock() - at <= LISTING_REUSE_SECONDS:
-                for accrual in accruals:
-                    yield accrual
-                return
+        accruals = None
+        if reuse_listing:
+            listed, self._listed = self._listed, None
+            accruals = await self._recent(listed)
+        if accruals is not None:
+            for accrual in accruals:
+                yield accrual
+            return
         async for wire in self._listing():
             if wire.status_code != "h":
                 yield ListedAccrual(wire.id_user, wire.pname, SeenAccrual.of(wire))
@@ -226,40 +272,63 @@ class JournyxAdapter:
         """Every accrual, in the order `iter_accruals` walks them: the first page, then the
         others by `$skip`, up to `LISTING_PAGES_AT_ONCE` of them asked for at once, which the
         first page's `$count` and `$top` say (one after the other, each request waits for a
-        round trip: a read of 100,000 people is 300 pages). Pages past `$count` (accruals
-        added meanwhile) are followed as `@nextLink` says. A server answering without those
-        figures is walked by `@nextLink` from the start (its first page asked for twice)."""
-        first = await self.client.list_accruals_lazily(keys=_READ_KEYS, top=self.page_size)
-        paging = first.page
-        if paging.next_link is None:
+        round trip: a read of 100,000 people is 300 pages). The pages the last listing's
+        figures give are asked for with the first (a sync's read back lists what its plan
+        listed); those the first page shows are past the end go unread. Pages past `$count`
+        (accruals added meanwhile) are followed as `@nextLink` says. A server answering
+        without those figures is walked by `@nextLink` from the start (its first page asked
+        for twice)."""
+        asked: dict[int, asyncio.Task[AccrualItems]] = {}  # by $skip
+        dropped: list[asyncio.Task[AccrualItems]] = []
+        remembered, self._last_paging = self._last_paging, None
+        if remembered is not None:
+            count, step = remembered
+            for skip in itertools.islice(range(step, count, step), LISTING_PAGES_AT_ONCE):
+                asked[skip] = asyncio.ensure_future(self._page_at(skip, step))
+        try:
+            first = await self.client.list_accruals_lazily(keys=_READ_KEYS, top=self.page_size)
+            paging = first.page
+            if None in (paging.next_link, paging.count, paging.skip) or not paging.top:
+                dropped.extend(_cancelled(asked, lambda _: True))
+            if paging.next_link is None:
+                for accrual in first.accruals:
+                    yield accrual
+                return
+            if paging.count is None or paging.skip is None or not paging.top:
+                async for accrual in self.client.iter_accruals(
+                    keys=_READ_KEYS, page_size=self.page_size
+                ):
+                    yield accrual
+                return
+            step = min(paging.top, MAX_TOP)
+            self._last_paging = (paging.count, step)
+            offsets = range(paging.skip + step, paging.count, step)
+            # Pages asked for by the last listing's figures that this one has not: in vain.
+            same_step = remembered is not None and remembered[1] == step
+            dropped.extend(_cancelled(asked, lambda skip: not same_step or skip not in offsets))
+            pending = iter(offsets)
+            order: deque[int] = deque()
+
+            def ask_next() -> None:
+                for skip in itertools.islice(pending, 1):
+                    if skip not in asked:
+                        asked[skip] = asyncio.ensure_future(self._page_at(skip, step))
+                    order.append(skip)
+
+            for _ in range(LISTING_PAGES_AT_ONCE):
+                ask_next()
             for accrual in first.accruals:
                 yield accrual
-            return
-        if paging.count is None or paging.skip is None or not paging.top:
-            async for accrual in self.client.iter_accruals(
-                keys=_READ_KEYS, page_size=self.page_size
-            ):
-                yield accrual
-            return
-        step = min(paging.top, MAX_TOP)
-        for accrual in first.accruals:
-            yield accrual
-        offsets = iter(range(paging.skip + step, paging.count, step))
-        asked: deque[asyncio.Task[AccrualItems]] = deque()
-        last = first
-        try:
-            for skip in itertools.islice(offsets, LISTING_PAGES_AT_ONCE):
-                asked.append(asyncio.ensure_future(self._page_at(skip, step)))
-            while asked:
-                last = await asked.popleft()
-                for skip in itertools.islice(offsets, 1):
-                    asked.append(asyncio.ensure_future(self._page_at(skip, step)))
+            last = first
+            while order:
+                last = await asked.pop(order.popleft())
+                ask_next()
                 for accrual in last.accruals:
                     yield accrual
         finally:
-            for task in asked:  # the walk stopped early (an error, or the reader let go)
-                task.cancel()
-            await asyncio.gather(*asked, return_exceptions=True)
+            # The walk stopped early (an error, or the reader let go), or pages went unread.
+            dropped.extend(_cancelled(asked, lambda _: True))
+            await asyncio.gather(*dropped, return_exceptions=True)
         while last.page.next_link is not None and last.page.skip is not None:
             following = last.page.skip + step
             last = await self._page_at(following, step)
@@ -310,10 +379,32 @@ class JournyxAdapter:
             how="users holding an accrual (GET /api/v1/accruals with $keys=id_user_properties)",
         )
 
+    async def _recent(self, recent: _Recent[_T] | None) -> _T | None:
+        """What `recent` (a listing's) holds once it is done, when it started no more than
+        `LISTING_REUSE_SECONDS` ago and did not fail: None when the caller must list afresh."""
+        if recent is None or self.clock() - recent.at > LISTING_REUSE_SECONDS:
+            return None
+        try:
+            # Shielded: this reader cancelled must not cancel the listing for the others.
+            return await asyncio.shield(recent.value)
+        except asyncio.CancelledError:
+            if recent.value.cancelled() and not _being_cancelled():
+                return None
+            raise
+        except Exception:  # the listing failed: the fresh read says whether that lasts
+            return None
+
     async def list_leave_types(self) -> Listing[LeaveTypeInfo]:
         """The accrual names (`pname`) in use: a balance's leave type id is its accrual name."""
-        accruals = await self._accruals()
-        self._listed = (self.clock(), accruals)
+        listing = asyncio.ensure_future(self._accruals())
+        at = self.clock()
+        self._listed = _Recent(at, listing)
+        self._listed_users = _Recent(at, _quiet(asyncio.ensure_future(_users_of(listing))))
+        try:
+            accruals = await listing
+        except BaseException:
+            listing.cancel()
+            raise
         names = sorted({a.pname for a in accruals if a.pname})
         return Listing(
             tuple(LeaveTypeInfo(name, name, Unit.HOURS) for name in names),
@@ -321,8 +412,13 @@ class JournyxAdapter:
         )
 
     async def list_employee_ids(self) -> list[str]:
-        """Every user with a visible accrual, in order."""
-        return sorted({a.id_user for a in await self._accruals() if a.id_user is not None})
+        """Every user with a visible accrual, in order: those of a type listing made just
+        before (a sync lists the types and then its people), as a read uses its accruals."""
+        listed, self._listed_users = self._listed_users, None
+        users = await self._recent(listed)
+        if users is not None:
+            return users
+        return _users(await self._accruals())
 
     async def _find(self, employee_id: str, leave_type_id: str) -> Accrual | None:
         # Quoted per the $filter subset: a ' inside a value is doubled.
@@ -447,7 +543,8 @@ class JournyxAdapter:
         request: setting an absolute value twice is harmless, so nothing is read first.
         Otherwise one filtered GET finds it (and skips an equal value)."""
         value = self._hours(intent)
-        self._listed = None  # a listing from before a write no longer stands for a read
+        # A listing from before a write no longer stands for a read.
+        self._listed = self._listed_users = None
         seen = self._seen.get((intent.employee.id, intent.leave_type.id))
         if seen is not None and seen.id is not None:
             if below_hard_threshold(seen, value) and not intent.allow_below_threshold:

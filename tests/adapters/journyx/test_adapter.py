@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -24,6 +25,7 @@ from balance_gateway.adapters._core.adapter import (
 )
 from balance_gateway.adapters._core.errors import GatewayError
 from balance_gateway.adapters._core.registry import build_adapter as registry_build_adapter
+from balance_gateway.adapters._core.retry import RetryPolicy
 from balance_gateway.adapters._core.secrets import Secret
 from balance_gateway.adapters.journyx import CREDENTIAL_KEYS, JournyxAdapter, build_adapter
 from balance_gateway.adapters.journyx import adapter as journyx_adapter
@@ -389,6 +391,108 @@ async def test_the_read_right_after_a_type_listing_uses_the_accruals_it_listed(
         [john] = await built.read_balances([JOHN], ["Vacation"], date.today())
         assert len(counting.sent) == sent + listing  # a write came between: read again
         assert john.remaining == Decimal("32.5")
+    finally:
+        await built.aclose()
+
+
+async def test_a_sync_checking_its_types_while_it_reads_lists_the_accruals_once(
+    emulator: JournyxEmulator,
+) -> None:
+    # A sync checks its configured types (a listing), reads the balances and lists its people,
+    # all at once: one listing serves the three, whichever is asked for first.
+    counting = Counting(emulator)
+    built = build_adapter(replace(config(emulator), transport=counting))
+    try:
+        await built.list_leave_types()
+        listing = len(counting.sent)
+        counting.sent.clear()
+
+        types, balances, people = await asyncio.gather(
+            built.list_leave_types(),
+            built.read_balances([JOHN, JANE], ["Vacation"], date.today()),
+            built.list_employee_ids(),
+        )
+
+        assert len(counting.sent) == listing
+        assert "Vacation" in [t.id for t in types.items]
+        assert {b.employee.id for b in balances} == {JOHN, JANE}
+        assert people == sorted(set(people))
+        assert {JOHN, JANE, ALEX} <= set(people)
+        assert people == await built.list_employee_ids()  # the next one lists again
+        assert len(counting.sent) == 2 * listing
+    finally:
+        await built.aclose()
+
+
+class _FailingOnce(Counting):
+    """`Counting`, its first request answered 500."""
+
+    def __init__(self, emulator: JournyxEmulator) -> None:
+        super().__init__(emulator)
+        self.failed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.failed:
+            self.failed = True
+            self.sent.append(f"{request.method} {request.url.path}")
+            return httpx.Response(500, json={"error": "down"})
+        return await super().handle_async_request(request)
+
+
+async def test_a_read_joining_a_failed_type_listing_reads_afresh(
+    emulator: JournyxEmulator,
+) -> None:
+    counting = _FailingOnce(emulator)
+    once = RetryPolicy(max_attempts=1)
+    built = build_adapter(replace(config(emulator), transport=counting, retry=once))
+    try:
+        listed, balances = await asyncio.gather(
+            built.list_leave_types(),
+            built.read_balances([JOHN], ["Vacation"], date.today()),
+            return_exceptions=True,
+        )
+        assert isinstance(listed, GatewayError)  # the check's own failure is its caller's
+        assert isinstance(balances, list)
+        assert [b.remaining for b in balances] == [Decimal(40)]
+        assert len(counting.sent) == 2  # the failed listing, then the read's own
+
+    finally:
+        await built.aclose()
+
+
+class _Held(Counting):
+    """`Counting`, its first request held until `answer` is set."""
+
+    def __init__(self, emulator: JournyxEmulator) -> None:
+        super().__init__(emulator)
+        self.answer = asyncio.Event()
+        self.asked = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if len(self.sent) == 0:
+            self.sent.append(f"{request.method} {request.url.path}")
+            self.asked.set()
+            await self.answer.wait()
+            return await self.inner.handle_async_request(request)
+        return await super().handle_async_request(request)
+
+
+async def test_a_read_goes_on_when_the_type_listing_it_waits_for_is_given_up(
+    emulator: JournyxEmulator,
+) -> None:
+    held = _Held(emulator)
+    built = build_adapter(replace(config(emulator), transport=held))
+    try:
+        check = asyncio.ensure_future(built.list_leave_types())
+        read = asyncio.ensure_future(built.read_balances([JOHN], ["Vacation"], date.today()))
+        await held.asked.wait()
+        check.cancel()  # a sync stopped its check (its plan failed first)
+        await asyncio.gather(check, return_exceptions=True)
+        held.answer.set()
+        [john] = await read
+        assert john.remaining == Decimal(40)
+        assert check.cancelled()
+        assert len(held.sent) == 2  # the listing given up, then the read's own
     finally:
         await built.aclose()
 

@@ -34,6 +34,7 @@ class Listings(httpx.AsyncBaseTransport):
         self.inner = httpx.ASGITransport(app=emulator.app)
         self.answer = answer
         self.skips: list[int] = []
+        self.answered: list[int] = []  # of each listing asked for, how many were answered then
         self.open = 0
         self.most_open = 0
 
@@ -42,6 +43,7 @@ class Listings(httpx.AsyncBaseTransport):
         if not listing:
             return await self.inner.handle_async_request(request)
         self.skips.append(int(request.url.params.get("$skip", "0")))
+        self.answered.append(len(self.skips) - 1 - self.open)
         self.open += 1
         self.most_open = max(self.most_open, self.open)
         try:
@@ -149,3 +151,41 @@ async def test_a_server_without_paging_figures_is_walked_by_its_links(
     assert transport.skips[:2] == [0, 0]
     assert transport.skips[1:] == list(range(0, 2 * (len(transport.skips) - 1), 2))
     assert transport.most_open == 1
+
+
+async def test_the_next_listing_asks_for_the_pages_the_last_one_had_with_its_first(
+    emulator: JournyxEmulator, more_accruals: None
+) -> None:
+    # A sync's read back lists what its plan listed: its later pages need not wait a round trip.
+    transport = Listings(emulator)
+    adapter = _adapter(transport, 2)
+    try:
+        first = await adapter.read_balances(PEOPLE, [], date.today())
+        pages = len(transport.skips)
+        transport.skips.clear()
+        transport.answered.clear()
+        again = await adapter.read_balances(PEOPLE, [], date.today())
+    finally:
+        await adapter.aclose()
+    assert [(b.employee.id, b.leave_type.id, b.remaining) for b in again] == [
+        (b.employee.id, b.leave_type.id, b.remaining) for b in first
+    ]
+    assert sorted(transport.skips) == list(range(0, 2 * pages, 2))  # every page once
+    # The first page and the window after it asked for before any of them was answered.
+    assert transport.answered[: LISTING_PAGES_AT_ONCE + 1] == [0] * (LISTING_PAGES_AT_ONCE + 1)
+
+
+@pytest.mark.parametrize(
+    "remembered", [(40, 2), (12, 3)], ids=["fewer-accruals-now", "paged-otherwise-now"]
+)
+async def test_pages_the_last_listing_had_and_this_one_has_not_go_unread(
+    emulator: JournyxEmulator, more_accruals: None, remembered: tuple[int, int]
+) -> None:
+    expected = await _read(_adapter(Listings(emulator), 1000))
+    transport = Listings(emulator)
+    adapter = _adapter(transport, 2)
+    adapter._last_paging = remembered  # as a larger listing would have left
+    assert await _read(adapter) == expected
+    await asyncio.sleep(0.05)
+    assert transport.open == 0
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
