@@ -1,10 +1,12 @@
 """Concurrency with a fixed number of tasks: `limit` workers take the items one after another,
-instead of one task (and its frame) per item waiting on a semaphore."""
+instead of one task (and its frame) per item waiting on a semaphore; and a group of tasks
+none of which outlives the first to fail."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 _T = TypeVar("_T")
@@ -38,3 +40,15 @@ async def map_bounded(
     if failed:
         raise failed[0]
     return [results[index] for index in range(len(results))]
+
+
+@asynccontextmanager
+async def all_or_none() -> AsyncIterator[asyncio.TaskGroup]:
+    """An `asyncio.TaskGroup` whose first failure is raised as itself, not in an exception
+    group: the group's other tasks are cancelled and awaited first, so none is left running
+    (into clients its caller closes next)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            yield group
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0]  # noqa: B904  (the group adds nothing but the wrapping)

@@ -15,7 +15,6 @@ employees missing from the mapping get `unmapped` rows as well.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -49,7 +48,7 @@ from balance_gateway.canonical import (
     convert,
     convert_rounded,
 )
-from balance_gateway.gateway.bounded import map_bounded
+from balance_gateway.gateway.bounded import all_or_none, map_bounded
 from balance_gateway.gateway.config import RoundingConfig, SyncConfig
 from balance_gateway.gateway.isolation import IsolatingReads, failure_note
 from balance_gateway.gateway.journal import Journal, LastWritten, OperationRecord
@@ -351,7 +350,8 @@ async def _naming(role: str, system: str, read: Awaitable[_T]) -> _T:
     systems, and "401" alone does not say whose credential was refused."""
     try:
         return await read
-    except (GatewayError, NotImplementedError, CanonicalError) as exc:
+    except (GatewayError, NotImplementedError, CanonicalError, ValueError) as exc:
+        # ValueError: an adapter refusing what it was asked for (a leave type it has not).
         raise _ReadFailed(f"{role} system {system!r}: {exc}", system, exc) from exc
 
 
@@ -470,25 +470,32 @@ async def plan_sync(
             f"read {sync.source} for {sync.name}",
             len(source_ids),
         )
-        # The source's people (for its unmapped ones) are listed while the balances are read.
+        # The source's people (for its unmapped ones) are listed while the balances are read;
+        # the first read to fail leaves none of the others running.
         listing = _naming("source", sync.source, _employee_ids(source))
-        if can_read_target:
-            source_balances, target_balances, listed = await asyncio.gather(
-                source_read,
-                _told(
-                    _naming(
-                        "target", sync.target, _read(target_reads, target_ids, target_types, as_of)
-                    ),
-                    tell,
-                    f"read {sync.target} for {sync.name}",
-                    len(target_ids),
-                ),
-                listing,
-            )
-        else:
+        if not can_read_target:
             tell(f"{sync.target} cannot be read: {sync.name} compares with the values last written")
-            source_balances, listed = await asyncio.gather(source_read, listing)
-            target_balances = []
+        async with all_or_none() as reads:
+            source_task = reads.create_task(source_read)
+            target_task = (
+                reads.create_task(
+                    _told(
+                        _naming(
+                            "target",
+                            sync.target,
+                            _read(target_reads, target_ids, target_types, as_of),
+                        ),
+                        tell,
+                        f"read {sync.target} for {sync.name}",
+                        len(target_ids),
+                    )
+                )
+                if can_read_target
+                else None
+            )
+            listing_task = reads.create_task(listing)
+        source_balances, listed = source_task.result(), listing_task.result()
+        target_balances = [] if target_task is None else target_task.result()
         known = set(source_ids)
         extra_ids = [i for i in listed if i not in known]
     except (GatewayError, NotImplementedError, CanonicalError) as exc:

@@ -9,12 +9,14 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from balance_gateway.adapters._core.adapter import OperationKind, TargetUnit, WriteKind
+from balance_gateway.adapters._core.errors import ServerError
 from balance_gateway.canonical import (
     AsOfBasis,
     Balance,
@@ -207,6 +209,54 @@ async def test_source_employees_missing_from_the_mapping_are_unmapped(tmp_path: 
     extra = [r for r in plan.rows if r.source_employee == "e9"]
     assert [r.operation for r in extra] == [OperationKind.UNMAPPED]
     assert extra[0].note == "hr employee e9 is not in the mapping"
+
+
+DOWN = ServerError(method="GET", path="/balances", status_code=503, body="down")
+
+
+@pytest.mark.parametrize("failure", [DOWN, ValueError("no type x")], ids=["503", "refused"])
+async def test_a_failed_read_leaves_none_of_the_plans_other_reads_running(
+    tmp_path: Path, failure: Exception
+) -> None:
+    # The sync is unplannable at the first failed read; the reads still going would otherwise
+    # run on, unawaited, into adapters their run closes next (a socket left open).
+    source_reading = asyncio.Event()
+    cancelled: list[str] = []
+
+    class Slow(FakeAdapter):
+        async def list_employee_ids(self) -> list[str]:
+            return await self._never("listing")
+
+        async def read_balances(
+            self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
+        ) -> list[Balance]:
+            return await self._never("read")
+
+        async def _never(self, what: str) -> list[Any]:
+            source_reading.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancelled.append(what)
+                raise
+            raise AssertionError("unreachable")
+
+    class Failing(FakeAdapter):
+        async def read_balances(
+            self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
+        ) -> list[Balance]:
+            await source_reading.wait()
+            raise failure
+
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    hr, time = Slow("hr", can_write=False), Failing("time")
+    plan = await asyncio.wait_for(
+        plan_sync(config.sync("hr-to-time"), hr, time, _context(config)), 5
+    )
+    assert plan.error is not None
+    assert str(failure.args[0] if isinstance(failure, ValueError) else 503) in plan.error
+    assert sorted(cancelled) == ["listing", "read"]
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
 
 async def test_the_source_people_are_listed_while_its_balances_are_read(tmp_path: Path) -> None:
