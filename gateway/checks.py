@@ -1,4 +1,4 @@
-"""Checks of the configuration against the systems themselves, before anything is planned.
+"""Checks of the configuration against the systems themselves, before anything is written.
 
 A leave-type id in `[[syncs]].types` that the system does not have is a configuration error
 (CLI exit code 2) naming the key, the value and the types the system has, where its API lists
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import TypeVar
 
 from balance_gateway.adapters._core.adapter import BalanceAdapter
 from balance_gateway.adapters._core.discovery import Discovery
@@ -20,6 +21,39 @@ from balance_gateway.gateway.errors import ConfigError
 
 # At most this many of a system's types are listed in a message.
 MAX_LISTED = 30
+
+_T = TypeVar("_T")
+
+
+Check = Callable[[], Awaitable[None]]
+
+
+def start_check(check: Check | None) -> asyncio.Future[None] | None:
+    """`check()` started, to run alongside the work `passed_first` then waits for."""
+    return None if check is None else asyncio.ensure_future(check())
+
+
+async def passed_first(check: asyncio.Future[None] | None, work: Awaitable[_T]) -> _T:
+    """`work` (reads only), once `check` (started before it, running alongside it) passed too:
+    a check that fails raises its error once the work is done, and the work is dropped; so
+    does one failing while the work failed (the configuration it finds wrong is likelier the
+    cause than not). The check of the leave types lists a system's types while the plan reads,
+    instead of holding up every read (an adapter whose type listing reads what its balances
+    read shares it with the read). The work is let finish, not cancelled: a read cancelled
+    mid-answer leaves its connection to the garbage collector, after its client is closed."""
+    if check is None:
+        return await work
+    try:
+        result = await work
+    except Exception:
+        await check
+        raise
+    except BaseException:  # interrupted: nothing more is waited for
+        check.cancel()
+        await asyncio.gather(check, return_exceptions=True)
+        raise
+    await check
+    return result
 
 
 async def _known_types(adapter: BalanceAdapter) -> list[str] | None:

@@ -86,8 +86,9 @@ from balance_gateway.gateway.attempts import (
     result_from_record,
 )
 from balance_gateway.gateway.bounded import map_bounded
+from balance_gateway.gateway.checks import Check, passed_first, start_check
 from balance_gateway.gateway.config import Config, SyncConfig, sync_waves
-from balance_gateway.gateway.errors import SetupError
+from balance_gateway.gateway.errors import ConfigError, SetupError
 from balance_gateway.gateway.guardrails import GuardrailTally, check_guardrails
 from balance_gateway.gateway.heap import freeze_the_plan, with_frozen_heap
 from balance_gateway.gateway.journal import (
@@ -243,18 +244,25 @@ class Engine:
         *,
         block_unresolved: bool = False,
         progress: ProgressSink | None = None,
+        check: Check | None = None,
     ) -> list[SyncPlan]:
         """Plan the selected syncs (default: all), concurrently. Reads only.
 
         Earlier unresolved operations are noted on their rows, or block them when
-        `block_unresolved` (a sync, after resolving what it could).
+        `block_unresolved` (a sync, after resolving what it could). `check` (of the
+        configuration against the systems) runs while the syncs are planned; its error is
+        raised instead of the plans (`gateway.checks.passed_first`).
 
         Every selected sync is planned against the systems as they are now: a sync fed by
         another selected sync (see the module docstring, "Waves") shows the values before that
         one is applied; `sync` plans it again after."""
         syncs = self._selected(sync_names)
-        return await self._plan_syncs(
-            syncs, block_unresolved=block_unresolved, writers={}, progress=progress
+        checking = start_check(check)
+        return await passed_first(
+            checking,
+            self._plan_syncs(
+                syncs, block_unresolved=block_unresolved, writers={}, progress=progress
+            ),
         )
 
     @staticmethod
@@ -546,6 +554,7 @@ class Engine:
         reviewed: Sequence[SyncPlan] | None = None,
         origin: str = "",
         lock_check: Callable[[], None] | None = None,
+        check: Check | None = None,
     ) -> RunReport:
         """Run the selected syncs: resolve, then per wave (see the module docstring): plan,
         check guardrails, confirm, apply, verify. `applier` applies each wave instead of
@@ -565,15 +574,22 @@ class Engine:
         SetupError for a target that cannot be written; vendor errors end up in the report,
         never as exceptions. The caller holds the run lock (see the module docstring);
         `lock_check` raises `LockLost` once it is gone, and is called before each wave's writes
-        and every `LOCK_CHECK_SECONDS` while writing: the run then stops, partial."""
+        and every `LOCK_CHECK_SECONDS` while writing: the run then stops, partial.
+
+        `check` (of the configuration against the systems) runs while the first wave is
+        planned, and must pass before anything is written: its error (a `ConfigError`) is
+        raised, and the run, when recorded, ends `stopped` with that error as its message."""
         report = RunReport(run_id=None if dry_run else self.run_id, dry_run=dry_run)
         self._lock = _LockWatch(lock_check)
         report.unresolved_elsewhere = self.unresolved_elsewhere()
         if dry_run or self.journal is None:
             report.plans = (
-                await self.plan(sync_names, progress=progress)
+                await self.plan(sync_names, progress=progress, check=check)
                 if reviewed is None
-                else await self._check_reviewed(self._of(reviewed, sync_names), reviewed, {})
+                else await passed_first(
+                    start_check(check),
+                    self._check_reviewed(self._of(reviewed, sync_names), reviewed, {}),
+                )
             )
             report.violations = check_guardrails(report.plans, self.config.file.guardrails)
             return report
@@ -581,6 +597,7 @@ class Engine:
         selected = self._selected(sync_names)
         waves = sync_waves(selected)  # the config was checked for cycles when loaded
         self._check_writable(selected)  # before anything is recorded or any wave written
+        checking = start_check(check)  # awaited with the first wave's plan
         journal.start_run(
             RunRecord(
                 run_id=self.run_id,
@@ -607,15 +624,17 @@ class Engine:
         try:
             report.resolutions = await self.resolve()
             for number, wave in enumerate(waves, 1):
-                plans = (
-                    await self._plan_syncs(
+                planning = (
+                    self._plan_syncs(
                         wave, block_unresolved=True, writers=writers, progress=progress
                     )
                     if reviewed is None
-                    else await self._check_reviewed(
+                    else self._check_reviewed(
                         self._of(reviewed, [s.name for s in wave]), reviewed, writers
                     )
                 )
+                plans = await passed_first(checking, planning)
+                checking = None  # passed
                 report.plans.extend(plans)
                 freeze_the_plan()  # held to the end: not scanned again while writing
                 checked = tally.copy()
@@ -663,8 +682,15 @@ class Engine:
                 report.results.extend(await self.verify(results, progress))
                 report.applied = True
         except BaseException as exc:
+            if checking is not None:  # given up before the first plan: never left running
+                checking.cancel()
+                await asyncio.gather(checking, return_exceptions=True)
             if not finished:
-                if isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
+                if isinstance(exc, ConfigError):
+                    journal.finish_run(
+                        self.run_id, RunStatus.STOPPED, {}, f"{exc}; nothing was written"
+                    )
+                elif isinstance(exc, KeyboardInterrupt | asyncio.CancelledError):
                     journal.finish_run(
                         self.run_id,
                         RunStatus.INTERRUPTED,

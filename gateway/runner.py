@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
+from functools import partial
 
 import httpx
 
@@ -90,9 +91,10 @@ async def run_plan(
                 traffic=traffic,
             )
         )
-        await check_leave_types(config, systems, selected)
         engine = Engine(config, systems, journal, today=today)
-        plans = await engine.plan(selected, progress=progress)
+        plans = await engine.plan(
+            selected, progress=progress, check=partial(check_leave_types, config, systems, selected)
+        )
         return RunReport(
             run_id=None,
             dry_run=False,
@@ -175,7 +177,6 @@ async def run_sync(
                 buckets=buckets,
             )
         )
-        await check_leave_types(config, systems, selected)
         engine = Engine(config, systems, journal, today=today)
         report = await engine.sync(
             selected,
@@ -188,6 +189,7 @@ async def run_sync(
             else f"applied {describe_saved(saved, saved_from)}, as reviewed",
             applier=applier,
             lock_check=None if lock is None else lock.check,
+            check=partial(check_leave_types, config, systems, selected),
         )
         report.traffic = traffic
         return report

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
@@ -27,17 +28,23 @@ from balance_gateway.adapters._core.discovery import (
     LeaveTypeInfo,
     Listing,
 )
+from balance_gateway.canonical import Balance
 from balance_gateway.gateway import cli_sync
 from balance_gateway.gateway.checks import check_leave_types
 from balance_gateway.gateway.config import load_config
 from balance_gateway.gateway.demo import ENV, SCENARIO, DemoEnvironment
 from balance_gateway.gateway.errors import ConfigError
+from balance_gateway.gateway.journal import RunStatus
+from balance_gateway.gateway.runner import run_plan, run_sync
+from balance_gateway.gateway.store.sqlite import SqliteJournal
 from tests.adapters.vendor_facts import facts, vendors_with
 from tests.gateway.gateway_fakes import (
     BANK_VENDOR,
     BASIC_CSV,
     BASIC_TOML,
+    TODAY,
     FakeAdapter,
+    basic_systems,
     write_config,
 )
 from tests.gateway.gateway_fakes import ENV as FAKE_ENV
@@ -226,3 +233,78 @@ async def test_every_systems_leave_types_are_listed_at_once(tmp_path: Path) -> N
         await asyncio.wait_for(check_leave_types(config, adapters, ["hr-to-time", "hr-to-bank"]), 5)
     assert _ListsTypes.asked == 3
     assert info.value.key == "syncs[1].types[0].target"
+
+
+class _TypesWhileReading(FakeAdapter):
+    """A fake whose type listing answers only once a balance read has begun somewhere: a run
+    that waits for the check before it reads waits forever."""
+
+    reading: ClassVar[asyncio.Event]
+    types: ClassVar[tuple[str, ...]] = ("1", "Vacation")
+
+    async def check_connection(self) -> ConnectionCheck:
+        raise NotImplementedError
+
+    async def list_people(self) -> Listing[DirectoryPerson]:
+        raise NotImplementedError
+
+    async def list_leave_types(self) -> Listing[LeaveTypeInfo]:
+        await type(self).reading.wait()
+        return Listing(items=tuple(LeaveTypeInfo(t) for t in type(self).types))
+
+    async def read_balances(
+        self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
+    ) -> list[Balance]:
+        type(self).reading.set()
+        return await super().read_balances(employee_ids, leave_type_ids, as_of)
+
+
+def _reading_systems(types: tuple[str, ...]) -> dict[str, FakeAdapter]:
+    _TypesWhileReading.reading, _TypesWhileReading.types = asyncio.Event(), types
+    systems = basic_systems()
+    return {
+        name: _TypesWhileReading(
+            name,
+            can_read=fake.can_read,
+            can_write=fake.can_write,
+            units=fake.units,
+            balances=fake.balances,
+        )
+        for name, fake in systems.items()
+    }
+
+
+@pytest.mark.parametrize("command", ["plan", "sync"])
+async def test_the_type_check_lists_the_types_while_the_plan_reads(
+    tmp_path: Path, command: str
+) -> None:
+    # The check stands before the first write, not before the first read: listing a target's
+    # types (every accrual, on some vendors) no longer holds up reading the source.
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    systems = _reading_systems(("1", "Vacation"))
+    run = run_plan if command == "plan" else run_sync
+    report = await asyncio.wait_for(run(config, "hr-to-time", adapters=systems, today=TODAY), 5)
+    assert report.exit_code == 0
+    planned = [r for p in report.plans for r in p.rows if r.writes]
+    assert planned
+    assert len(systems["time"].writes) == (0 if command == "plan" else len(planned))
+
+
+async def test_a_type_the_check_finds_missing_stops_the_sync_before_any_write(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    systems = _reading_systems(("1", "Vacaton"))  # the target has no "Vacation"
+    with pytest.raises(ConfigError) as info:
+        await asyncio.wait_for(run_sync(config, "hr-to-time", adapters=systems, today=TODAY), 5)
+    assert info.value.key == "syncs[0].types[0].target"
+    assert systems["time"].writes == []
+    assert config.state.path is not None
+    journal = SqliteJournal(config.state.path, writable=False)
+    try:
+        [run] = journal.runs()
+    finally:
+        journal.close()
+    assert run.status is RunStatus.STOPPED
+    assert "'Vacation'" in run.message
+    assert run.message.endswith("nothing was written")
