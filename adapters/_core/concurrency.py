@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -42,3 +42,32 @@ async def gather_limited(
         await asyncio.gather(*workers, return_exceptions=True)
         raise
     return [results[index] for index in range(len(calls))]
+
+
+class SharedWhileRunning(Generic[T]):
+    """`make()`, one run of it shared by every caller that asks while it runs (a sync reads an
+    adapter's balances and lists its people at the same moment, both from one answer); a
+    caller after it ended starts a new run, so no one is given an old answer. The run is
+    cancelled once every caller waiting for it is: none is left running unawaited."""
+
+    def __init__(self, make: Callable[[], Awaitable[T]]) -> None:
+        self._make = make
+        self._running: asyncio.Future[T] | None = None
+        self._waiting = 0
+
+    async def __call__(self) -> T:
+        running = self._running
+        if running is None:
+            running = self._running = asyncio.ensure_future(self._make())
+        self._waiting += 1
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            if self._waiting == 1 and not running.done():
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
+            raise
+        finally:
+            self._waiting -= 1
+            if self._running is running and (running.done() or self._waiting == 0):
+                self._running = None

@@ -112,7 +112,7 @@ from balance_gateway.adapters._core.adapter import (
     WriteOutcome,
 )
 from balance_gateway.adapters._core.batching import Coalescer
-from balance_gateway.adapters._core.concurrency import gather_limited
+from balance_gateway.adapters._core.concurrency import SharedWhileRunning, gather_limited
 from balance_gateway.adapters._core.discovery import (
     ConnectionCheck,
     DirectoryPerson,
@@ -298,6 +298,9 @@ class ZeitstromAdapter:
     def __init__(self, config: AdapterConfig, client: AsyncClient | None = None) -> None:
         self.system = config.system
         self._config = config
+        # A sync reads every balance and lists its people at once: one unfiltered aggregate
+        # serves both while it is being read (never an answer read before).
+        self._everyone = SharedWhileRunning(self._every_aggregate_row)
         self._step = parse_options(Options, config.options).step
         self._client = client or AsyncClient(
             config.base_url,
@@ -318,6 +321,13 @@ class ZeitstromAdapter:
         return [
             list(employee_ids[start : start + _EMPLOYEE_CHUNK])
             for start in range(0, len(employee_ids), _EMPLOYEE_CHUNK)
+        ]
+
+    async def _every_aggregate_row(self) -> list[tuple[str, str, Decimal, Decimal]]:
+        """(employee, type, credited, debited) of every row of the unfiltered aggregate."""
+        return [
+            (row.employee_id, row.missing_type, row.credited, row.debited)
+            async for row in self._client.iter_aggregate_balances()
         ]
 
     def _reading(self, employee_ids: Sequence[str], leave_type_ids: Sequence[str]) -> _Reading:
@@ -352,7 +362,11 @@ class ZeitstromAdapter:
 
         if reading is _Reading.UNFILTERED:
             try:
-                return await rows(None)
+                return {
+                    (employee, kind): (credited, debited)
+                    for employee, kind, credited, debited in await self._everyone()
+                    if wanted(employee, kind)
+                }
             except ResponseTooLarge:
                 reading = _Reading.CHUNKED  # a tenant larger than those asked for
         # Chunked: sorted ids, so that the chunks' rows come in the unfiltered answer's order.
@@ -509,7 +523,7 @@ class ZeitstromAdapter:
         cost the chunked aggregate again (module docstring, item 1). ASSUMED acceptable: the
         plan then shows an unmapped employee without any transaction too (with no value)."""
         try:
-            return sorted({row.employee_id async for row in self._client.iter_aggregate_balances()})
+            return sorted({employee for employee, *_ in await self._everyone()})
         except ResponseTooLarge:
             return sorted(
                 {

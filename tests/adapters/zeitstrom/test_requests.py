@@ -3,6 +3,7 @@ alone, a re-attempt still reads for its label, and many employees are read unfil
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import uuid
@@ -482,6 +483,22 @@ async def test_a_thousand_employees_are_still_read_unfiltered_in_one_aggregate(
     aggregates = [r for r in transport.sent if r.url.path == AGGREGATE]
     assert len(aggregates) == 1
     assert "employee_ids" not in aggregates[0].url.params
+
+
+async def test_a_sync_reading_everyone_while_it_lists_its_people_asks_for_one_aggregate(
+    adapter: ZeitstromAdapter, emulator: ZeitstromEmulator, transport: Recording
+) -> None:
+    # A sync reads its source's balances and lists its people at once; asked again after,
+    # the aggregate is read again (never an answer from before).
+    everyone = _uuid_company(emulator, 1000)
+    balances, listed = await asyncio.gather(
+        adapter.read_balances(everyone, [], AS_OF), adapter.list_employee_ids()
+    )
+    assert [r.url.path for r in transport.sent].count(AGGREGATE) == 1
+    assert listed == sorted([*everyone, ANNA, JONAS])
+    assert {b.employee.id for b in balances} == set(everyone)
+    assert await adapter.list_employee_ids() == listed
+    assert [r.url.path for r in transport.sent].count(AGGREGATE) == 2
 
 
 async def test_employee_ids_too_many_for_one_answer_come_from_the_directory(
