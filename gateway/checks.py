@@ -85,7 +85,7 @@ async def check_leave_types(
     writes."""
     selected = [(i, s) for i, s in enumerate(config.file.syncs) if s.name in sync_names]
     systems = list(dict.fromkeys(name for _, s in selected for name in (s.source, s.target)))
-    # Every system at once: this check stands before the first read of every run.
+    # Every system at once: this check stands before the first write of every run.
     listed = await asyncio.gather(*(_known_types(adapters[name]) for name in systems))
     known = dict(zip(systems, listed, strict=True))
     problems: list[tuple[str, str]] = []

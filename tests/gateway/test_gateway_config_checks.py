@@ -225,7 +225,7 @@ class _ListsTypes(FakeAdapter):
 
 
 async def test_every_systems_leave_types_are_listed_at_once(tmp_path: Path) -> None:
-    # This check stands before the first read of every run: its requests should not queue.
+    # This check stands before the first write of every run: its requests should not queue.
     config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
     _ListsTypes.asked, _ListsTypes.everyone_asked = 0, asyncio.Event()
     adapters = {name: _ListsTypes(name) for name in ("hr", "time", "bank")}
