@@ -60,6 +60,12 @@ class PoolAdmission(httpx.AsyncBaseTransport):
             if admitted:
                 admitted = False
                 self._admission.release()
+                # Given back at once: httpcore reads the hook anew at each step (its request
+                # shares this dict), and a hook to call makes every step format and await.
+                if theirs is None:
+                    request.extensions.pop("trace", None)
+                else:
+                    request.extensions["trace"] = theirs
 
         async def trace(name: str, info: dict[str, Any]) -> None:
             let_next_in()
@@ -71,10 +77,6 @@ class PoolAdmission(httpx.AsyncBaseTransport):
             return await self.inner.handle_async_request(request)
         finally:
             let_next_in()
-            if theirs is None:
-                request.extensions.pop("trace", None)
-            else:
-                request.extensions["trace"] = theirs
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -4,6 +4,7 @@ the requests still run concurrently on the wire."""
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -187,3 +188,38 @@ def test_every_transport_shares_one_tls_context(monkeypatch: pytest.MonkeyPatch)
     network_transport()
     assert len({id(context) for context in made}) == 2
     pool._tls_context_for.cache_clear()
+
+
+class Stepping(httpx.AsyncBaseTransport):
+    """Reads the request's trace hook anew at each of `steps` steps and calls it, as httpcore
+    does; counts the calls of each hook."""
+
+    def __init__(self, steps: int = 5) -> None:
+        self.steps = steps
+        self.calls: Counter[Any] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        for step in range(self.steps):
+            hook = request.extensions.get("trace")
+            if hook is not None:
+                self.calls[hook] += 1
+                await hook(f"step{step}.started", {})
+        return httpx.Response(200, text="ok")
+
+
+async def test_admission_hooks_a_request_until_its_first_event_only() -> None:
+    # A hook to call makes each of httpcore's steps format a name and await: once admitted, a
+    # request goes on with the caller's own hook, or none.
+    inner = Stepping()
+    seen: list[str] = []
+
+    async def theirs(name: str, info: dict[str, Any]) -> None:
+        seen.append(name)
+
+    async with httpx.AsyncClient(transport=PoolAdmission(inner)) as client:
+        assert (await client.get("http://pool.invalid/")).text == "ok"
+        assert sum(inner.calls.values()) == 1  # admission's hook, at the first step only
+        inner.calls.clear()
+        await client.get("http://pool.invalid/", extensions={"trace": theirs})
+    assert inner.calls[theirs] == inner.steps - 1  # the first step called admission's
+    assert seen == [f"step{n}.started" for n in range(inner.steps)]
