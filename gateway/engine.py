@@ -597,7 +597,7 @@ class Engine:
         selected = self._selected(sync_names)
         waves = sync_waves(selected)  # the config was checked for cycles when loaded
         self._check_writable(selected)  # before anything is recorded or any wave written
-        checking = start_check(check)  # awaited with the first wave's plan
+        checking: asyncio.Future[None] | None = None  # awaited with the first wave's plan
         journal.start_run(
             RunRecord(
                 run_id=self.run_id,
@@ -622,6 +622,7 @@ class Engine:
         # The writes of the waves so far, as confirmed: max_operations limits the whole run.
         tally = GuardrailTally(self.config.file.guardrails)
         try:
+            checking = start_check(check)
             report.resolutions = await self.resolve()
             for number, wave in enumerate(waves, 1):
                 planning = (

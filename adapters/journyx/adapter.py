@@ -274,7 +274,7 @@ class JournyxAdapter:
         first page's `$count` and `$top` say (one after the other, each request waits for a
         round trip: a read of 100,000 people is 300 pages). The pages the last listing's
         figures give are asked for with the first (a sync's read back lists what its plan
-        listed); those the first page shows are past the end go unread. Pages past `$count`
+        listed); those the first page shows to lie past the end go unread. Pages past `$count`
         (accruals added meanwhile) are followed as `@nextLink` says. A server answering
         without those figures is walked by `@nextLink` from the start (its first page asked
         for twice)."""

@@ -323,12 +323,13 @@ class ZeitstromAdapter:
             for start in range(0, len(employee_ids), _EMPLOYEE_CHUNK)
         ]
 
-    async def _every_aggregate_row(self) -> list[tuple[str, str, Decimal, Decimal]]:
-        """(employee, type, credited, debited) of every row of the unfiltered aggregate."""
-        return [
-            (row.employee_id, row.missing_type, row.credited, row.debited)
+    async def _every_aggregate_row(self) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+        """(credited, debited) of every row of the unfiltered aggregate, by (employee, type),
+        in the order listed."""
+        return {
+            (row.employee_id, row.missing_type): (row.credited, row.debited)
             async for row in self._client.iter_aggregate_balances()
-        ]
+        }
 
     def _reading(self, employee_ids: Sequence[str], leave_type_ids: Sequence[str]) -> _Reading:
         """How to read the bulk figures of `employee_ids` (module docstring, item 1): filtered
@@ -362,11 +363,10 @@ class ZeitstromAdapter:
 
         if reading is _Reading.UNFILTERED:
             try:
-                return {
-                    (employee, kind): (credited, debited)
-                    for employee, kind, credited, debited in await self._everyone()
-                    if wanted(employee, kind)
-                }
+                everyone = await self._everyone()
+                if all(wanted(*key) for key in everyone):
+                    return everyone  # one dict, not a copy: shared, never changed
+                return {key: figures for key, figures in everyone.items() if wanted(*key)}
             except ResponseTooLarge:
                 reading = _Reading.CHUNKED  # a tenant larger than those asked for
         # Chunked: sorted ids, so that the chunks' rows come in the unfiltered answer's order.
@@ -523,7 +523,7 @@ class ZeitstromAdapter:
         cost the chunked aggregate again (module docstring, item 1). ASSUMED acceptable: the
         plan then shows an unmapped employee without any transaction too (with no value)."""
         try:
-            return sorted({employee for employee, *_ in await self._everyone()})
+            return sorted({employee for employee, _ in await self._everyone()})
         except ResponseTooLarge:
             return sorted(
                 {
