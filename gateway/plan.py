@@ -496,6 +496,7 @@ async def plan_sync(
             listing_task = reads.create_task(listing)
         source_balances, listed = source_task.result(), listing_task.result()
         target_balances = [] if target_task is None else target_task.result()
+        del source_task, target_task, listing_task  # a task holds its result: see below
         known = set(source_ids)
         extra_ids = [i for i in listed if i not in known]
     except (GatewayError, NotImplementedError, CanonicalError) as exc:

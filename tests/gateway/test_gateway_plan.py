@@ -4,7 +4,9 @@ write-only targets, and the property that a second run after applying writes not
 from __future__ import annotations
 
 import asyncio
+import gc
 import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from balance_gateway.adapters._core.adapter import OperationKind, TargetUnit, WriteKind
+from balance_gateway.adapters._core.adapter import (
+    OperationKind,
+    PlannedWrite,
+    TargetUnit,
+    WriteIntent,
+    WriteKind,
+)
 from balance_gateway.adapters._core.errors import ServerError
 from balance_gateway.canonical import (
     AsOfBasis,
@@ -209,6 +217,40 @@ async def test_source_employees_missing_from_the_mapping_are_unmapped(tmp_path: 
     extra = [r for r in plan.rows if r.source_employee == "e9"]
     assert [r.operation for r in extra] == [OperationKind.UNMAPPED]
     assert extra[0].note == "hr employee e9 is not in the mapping"
+
+
+class _Watched(list[Balance]):
+    """A read's answer, which a weak reference can watch go."""
+
+
+async def test_the_reads_answers_are_let_go_while_the_rows_are_planned(tmp_path: Path) -> None:
+    # Each read's balances go once indexed, each person's once planned: a sync of 100,000
+    # people never holds both reads whole beside all its rows.
+    answers: list[weakref.ref[_Watched]] = []
+    alive_while_planning: list[int] = []
+
+    class Answering(FakeAdapter):
+        async def read_balances(
+            self, employee_ids: Sequence[str], leave_type_ids: Sequence[str], as_of: date
+        ) -> list[Balance]:
+            answer = _Watched(await super().read_balances(employee_ids, leave_type_ids, as_of))
+            answers.append(weakref.ref(answer))
+            return answer
+
+        async def plan_write(self, intent: WriteIntent, current: Balance | None) -> PlannedWrite:
+            gc.collect()
+            alive_while_planning.append(sum(1 for answer in answers if answer() is not None))
+            return await super().plan_write(intent, current)
+
+    config = write_config(tmp_path, BASIC_TOML, BASIC_CSV)
+    systems = basic_systems()
+    hr = Answering("hr", can_write=False, balances=dict(systems["hr"].balances))
+    time = Answering("time", units=systems["time"].units, balances=dict(systems["time"].balances))
+    plan = await plan_sync(config.sync("hr-to-time"), hr, time, _context(config))
+    assert any(r.writes for r in plan.rows)
+    assert len(answers) >= 2  # the source's and the target's
+    assert alive_while_planning
+    assert set(alive_while_planning) == {0}
 
 
 DOWN = ServerError(method="GET", path="/balances", status_code=503, body="down")
