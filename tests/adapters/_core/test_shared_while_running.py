@@ -36,7 +36,7 @@ async def test_callers_asking_while_it_runs_share_one_run_and_later_ones_start_a
     first, second = asyncio.ensure_future(shared()), asyncio.ensure_future(shared())
     await reads.started.wait()
     reads.answer.set()
-    assert await asyncio.gather(first, second) == [1, 1]
+    assert list(await asyncio.gather(first, second)) == [1, 1]
     assert await shared() == 2  # after it ended: a new run, not the old answer
     assert reads.runs == 2
 
