@@ -242,6 +242,10 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+# (credited, debited) by (employee, type): what the aggregate says of each pair.
+_Figures = dict[tuple[str, str], tuple[Decimal, Decimal]]
+
+
 def _merged(parts: Iterable[dict[K, V]]) -> dict[K, V]:
     return {key: value for part in parts for key, value in part.items()}
 
@@ -300,7 +304,7 @@ class ZeitstromAdapter:
         self._config = config
         # A sync reads every balance and lists its people at once: one unfiltered aggregate
         # serves both while it is being read (never an answer read before).
-        self._everyone = SharedWhileRunning(self._every_aggregate_row)
+        self._everyone = SharedWhileRunning(partial(self._aggregate_rows, None))
         self._step = parse_options(Options, config.options).step
         self._client = client or AsyncClient(
             config.base_url,
@@ -323,12 +327,16 @@ class ZeitstromAdapter:
             for start in range(0, len(employee_ids), _EMPLOYEE_CHUNK)
         ]
 
-    async def _every_aggregate_row(self) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
-        """(credited, debited) of every row of the unfiltered aggregate, by (employee, type),
-        in the order listed."""
+    async def _aggregate_rows(
+        self, chunk: list[str] | None, wanted: Callable[[str, str], bool] | None = None
+    ) -> _Figures:
+        """(credited, debited) of each aggregate row of `chunk` (None: of everyone) that is
+        `wanted` (None: every row), by (employee, type), in the order listed. Each row is kept
+        as those two figures as it is reached: the rows' wire models never all live at once."""
         return {
             (row.employee_id, row.missing_type): (row.credited, row.debited)
-            async for row in self._client.iter_aggregate_balances()
+            async for row in self._client.iter_aggregate_balances(employee_ids=chunk)
+            if wanted is None or wanted(row.employee_id, row.missing_type)
         }
 
     def _reading(self, employee_ids: Sequence[str], leave_type_ids: Sequence[str]) -> _Reading:
@@ -347,20 +355,10 @@ class ZeitstromAdapter:
 
     async def _aggregate(
         self, employee_ids: Sequence[str], wanted: Callable[[str, str], bool], reading: _Reading
-    ) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+    ) -> _Figures:
         """(credited, debited) of each aggregate row of at least `employee_ids` (more when
-        read unfiltered) that is `wanted`, by (employee, type), in the order listed. Each row
-        is kept as those two figures as it is reached: the rows' wire models never all live
-        at once. An unfiltered answer over the size cap is read again by chunks."""
-        Figures = dict[tuple[str, str], tuple[Decimal, Decimal]]
-
-        async def rows(chunk: list[str] | None) -> Figures:
-            return {
-                (row.employee_id, row.missing_type): (row.credited, row.debited)
-                async for row in self._client.iter_aggregate_balances(employee_ids=chunk)
-                if wanted(row.employee_id, row.missing_type)
-            }
-
+        read unfiltered) that is `wanted`, by (employee, type), in the order listed
+        (`_aggregate_rows`). An unfiltered answer over the size cap is read again by chunks."""
         if reading is _Reading.UNFILTERED:
             try:
                 everyone = await self._everyone()
@@ -375,7 +373,7 @@ class ZeitstromAdapter:
             if reading is _Reading.CHUNKED
             else self._chunks(employee_ids)
         )
-        return await _by_chunks(rows, chunks)
+        return await _by_chunks(partial(self._aggregate_rows, wanted=wanted), chunks)
 
     async def _ledger_sums(
         self,
