@@ -424,25 +424,33 @@ async def test_a_sync_checking_its_types_while_it_reads_lists_the_accruals_once(
         await built.aclose()
 
 
-class _FailingOnce(Counting):
-    """`Counting`, its first request answered 500."""
+class _First(Counting):
+    """`Counting`, its first request held until `answer` is set (set at once when `failing`),
+    then answered 500 when `failing`, else by the emulator."""
 
-    def __init__(self, emulator: JournyxEmulator) -> None:
+    def __init__(self, emulator: JournyxEmulator, *, failing: bool = False) -> None:
         super().__init__(emulator)
-        self.failed = False
+        self.failing = failing
+        self.answer = asyncio.Event()
+        self.asked = asyncio.Event()
+        if failing:
+            self.answer.set()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if not self.failed:
-            self.failed = True
-            self.sent.append(f"{request.method} {request.url.path}")
+        if self.sent:
+            return await super().handle_async_request(request)
+        self.sent.append(f"{request.method} {request.url.path}")
+        self.asked.set()
+        await self.answer.wait()
+        if self.failing:
             return httpx.Response(500, json={"error": "down"})
-        return await super().handle_async_request(request)
+        return await self.inner.handle_async_request(request)
 
 
 async def test_a_read_joining_a_failed_type_listing_reads_afresh(
     emulator: JournyxEmulator,
 ) -> None:
-    counting = _FailingOnce(emulator)
+    counting = _First(emulator, failing=True)
     once = RetryPolicy(max_attempts=1)
     built = build_adapter(replace(config(emulator), transport=counting, retry=once))
     try:
@@ -460,27 +468,10 @@ async def test_a_read_joining_a_failed_type_listing_reads_afresh(
         await built.aclose()
 
 
-class _Held(Counting):
-    """`Counting`, its first request held until `answer` is set."""
-
-    def __init__(self, emulator: JournyxEmulator) -> None:
-        super().__init__(emulator)
-        self.answer = asyncio.Event()
-        self.asked = asyncio.Event()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if len(self.sent) == 0:
-            self.sent.append(f"{request.method} {request.url.path}")
-            self.asked.set()
-            await self.answer.wait()
-            return await self.inner.handle_async_request(request)
-        return await super().handle_async_request(request)
-
-
 async def test_a_read_goes_on_when_the_type_listing_it_waits_for_is_given_up(
     emulator: JournyxEmulator,
 ) -> None:
-    held = _Held(emulator)
+    held = _First(emulator)
     built = build_adapter(replace(config(emulator), transport=held))
     try:
         check = asyncio.ensure_future(built.list_leave_types())
