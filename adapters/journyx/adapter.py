@@ -22,11 +22,16 @@
 - A bulk listing asks for its later pages `LISTING_PAGES_AT_ONCE` at a time, by `$skip`, once
   the first page gives `$count` and `$top` [docs: both are in a collection's body]; assumption:
   the server pages by `$skip` as its own `@nextLink` does (the seed shows no other cursor).
+  The next listing asks for the pages the last one's figures give together with its first
+  (a sync's read back lists what its plan listed); assumption: a tenant rarely shrinks between
+  two listings, and when it has, the pages past its new end, cancelled, may have been sent in
+  vain (at most `LISTING_PAGES_AT_ONCE` requests).
 - Listing the leave types reads every accrual (the names are the accruals' `pname`s). A sync
-  lists them to check its configuration and then reads the balances at once: the first read
-  within `LISTING_REUSE_SECONDS` of a listing, with no write in between, uses the accruals that
-  listing read instead of reading them all again (assumption: a listing seconds old is as good
-  as a read made then; the seed says nothing about how fast accruals change).
+  lists them to check its configuration while it reads the balances and lists its people: the
+  first read and the first people listing within `LISTING_REUSE_SECONDS` of a type listing,
+  with no write in between, use what that listing read (joining it while it runs) instead of
+  reading every accrual again (assumption: a listing seconds old is as good as a read made
+  then; the seed says nothing about how fast accruals change).
 
 Credentials: `username` + `api_key` (HTTP Basic), or `username` + `password` (cookie login).
 Options (`config.options`):
